@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+//===--- Package.swift ----------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import PackageDescription
+
+let package = Package(
+  name: "swift-softmax",
+  products: [
+    .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
+    .executable(name: "worked-example", targets: ["WorkedExample"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .target(
+      name: "SoftmaxCore",
+      dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+    ),
+
+    // MARK: - Examples
+    .executableTarget(
+      name: "WorkedExample",
+      dependencies: ["SoftmaxCore"],
+      path: "Examples/worked-example"
+    ),
+
+    // MARK: - Implementation details (not products)
+    .target(
+      name: "_SoftmaxTestSupport",
+      dependencies: [
+        "SoftmaxCore",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
+    ),
+
+    // MARK: - Tests
+    .testTarget(
+      name: "SoftmaxCoreTests",
+      dependencies: [
+        "SoftmaxCore",
+        "_SoftmaxTestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      exclude: ["Fixtures"]
+    ),
+  ]
+)
+
+for target in package.targets where target.type != .plugin {
+  var settings = target.swiftSettings ?? []
+  settings.append(.enableUpcomingFeature("ExistentialAny"))
+  settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+  target.swiftSettings = settings
+}
