@@ -117,25 +117,37 @@ func correctedExp<T: SoftmaxScalar>(_ d: (hi: T, lo: T)) -> T {
   return e + e * d.lo
 }
 
-/// Σ e^((z_i - m)/τ) over the active elements, for a lane with finite max m.
+/// Σ e^((z_i - m)/τ) over the active elements of a lane with finite max
+/// m, returned as `1 + rest`: the first maximal element contributes exactly
+/// e^0 = 1, and `rest` sums the others. Keeping the 1 apart lets
+/// log-softmax take `log(onePlus: rest)`, exact when one element dominates
+/// (rest ≪ u), where `log(1 + rest)` would round to 0.
 /// When `store` is given, each term e_i is written there too.
 @inlinable
 func sumOfExponentials<T: SoftmaxScalar>(
   _ x: UnsafePointer<T>, count: Int, stride: Int, mask: UnsafePointer<Bool>?,
   max m: T, temperature: T, store: UnsafeMutablePointer<T>?
-) -> T.Accumulator {
-  var sum = CompensatedSum<T.Accumulator>()
+) -> (rest: T.Accumulator, total: T.Accumulator) {
+  var rest = CompensatedSum<T.Accumulator>()
+  var sawMax = false
   for i in 0..<count {
     let offset = i * stride
     guard isActive(mask, offset) else {
       store?[offset] = 0
       continue
     }
-    let e = correctedExp(reducedArgument(x[offset], minus: m, temperature: temperature))
+    let z = x[offset]
+    if !sawMax && z == m {
+      sawMax = true
+      store?[offset] = 1
+      continue
+    }
+    let e = correctedExp(reducedArgument(z, minus: m, temperature: temperature))
     store?[offset] = e
-    sum.add(T.widen(e))
+    rest.add(T.widen(e))
   }
-  return sum.value
+  let r = rest.value
+  return (r, 1 + r)
 }
 
 /// Saturates a value whose true result is finite but whose rounded result
@@ -171,7 +183,8 @@ func softmaxLane<T: SoftmaxScalar>(
   case .finite:
     let total = sumOfExponentials(
       x, count: count, stride: stride, mask: mask, max: scan.max,
-      temperature: temperature, store: out)
+      temperature: temperature, store: out
+    ).total
     for i in 0..<count {
       let o = i * stride
       out[o] = T.narrow(T.widen(out[o]) / total)
@@ -201,10 +214,10 @@ func logSoftmaxLane<T: SoftmaxScalar>(
     let value = T.narrow(-T.Accumulator.log(T.Accumulator(k)))
     for i in 0..<count { out[i * stride] = isActive(mask, i * stride) ? value : -.infinity }
   case .finite:
-    let total = sumOfExponentials(
+    let sum = sumOfExponentials(
       x, count: count, stride: stride, mask: mask, max: scan.max,
       temperature: temperature, store: nil)
-    let logTotal = T.Accumulator.log(total)
+    let logTotal = T.Accumulator.log(onePlus: sum.rest)
     for i in 0..<count {
       let o = i * stride
       guard isActive(mask, o) else {
@@ -236,11 +249,11 @@ func logSumExpLane<T: SoftmaxScalar>(
   case .hasNaN: return .nan
   case .positiveInfinity: return .infinity
   case .finite:
-    let total = sumOfExponentials(
+    let sum = sumOfExponentials(
       x, count: count, stride: stride, mask: mask, max: scan.max,
       temperature: temperature, store: nil)
     let shift = T.widen(scan.max) / T.widen(temperature)
-    return saturated(T.narrow(shift + T.Accumulator.log(total)))
+    return saturated(T.narrow(shift + T.Accumulator.log(onePlus: sum.rest)))
   }
 }
 
