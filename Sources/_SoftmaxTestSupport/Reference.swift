@@ -72,8 +72,7 @@ public func referenceLogSumExp<T: BinaryFloatingPoint>(_ z: [T]) -> ReferenceSca
 /// with the ulp of the nearest `T`, floored at the smallest normal. Equal
 /// infinities and NaN == NaN count as 0; a wrong sign or a NaN against a
 /// number count as infinity.
-public func ulpError<T: BinaryFloatingPoint>(_ observed: T, _ expected: ReferenceScalar) -> Double
-{
+public func ulpError<T: BinaryFloatingPoint>(_ observed: T, _ expected: ReferenceScalar) -> Double {
   if observed.isNaN || expected.isNaN { return observed.isNaN && expected.isNaN ? 0 : .infinity }
   if observed.isInfinite || expected.isInfinite {
     return ReferenceScalar(observed) == expected ? 0 : .infinity

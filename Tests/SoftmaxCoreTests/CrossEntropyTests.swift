@@ -19,15 +19,15 @@ struct TorchCase: Decodable, CustomStringConvertible {
   var logits: [[Double]]
   var labels: [Int]?
   var probabilities: [[Double]]?
-  var class_weights: [Double]?
-  var sample_weights: [Double]?
-  var ignore_index: Int?
-  var label_smoothing: Double
+  var classWeights: [Double]?
+  var sampleWeights: [Double]?
+  var ignoreIndex: Int?
+  var labelSmoothing: Double
   var none: [Double?]
   var mean: Double?
   var sum: Double
-  var grad_mean: [[Double?]]
-  var grad_sum: [[Double]]
+  var gradMean: [[Double?]]
+  var gradSum: [[Double]]
   var description: String { name }
 }
 
@@ -39,7 +39,9 @@ let torchFixture: TorchFixture = {
   let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/cross_entropy_torch.json")
   do {
-    return try JSONDecoder().decode(TorchFixture.self, from: Data(contentsOf: url))
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try decoder.decode(TorchFixture.self, from: Data(contentsOf: url))
   } catch {
     fatalError("cannot read \(url.path): \(error)")
   }
@@ -50,19 +52,19 @@ func evaluate<T: SoftmaxScalar>(_ c: TorchCase, as _: T.Type) throws -> (
   none: [T], mean: CrossEntropyResult<T>, sum: CrossEntropyResult<T>
 ) {
   let z = Matrix(c.logits.map { $0.map { T($0) } })
-  let w = c.class_weights?.map { T($0) }
-  let s = c.sample_weights?.map { T($0) }
-  let eps = T(c.label_smoothing)
+  let w = c.classWeights?.map { T($0) }
+  let s = c.sampleWeights?.map { T($0) }
+  let eps = T(c.labelSmoothing)
   if let labels = c.labels {
     return (
       try crossEntropyPerSample(
-        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignore_index,
+        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignoreIndex,
         labelSmoothing: eps),
       try crossEntropyWithGradient(
-        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignore_index,
+        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignoreIndex,
         labelSmoothing: eps, reduction: .mean),
       try crossEntropyWithGradient(
-        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignore_index,
+        logits: z, labels: labels, classWeights: w, sampleWeights: s, ignoring: c.ignoreIndex,
         labelSmoothing: eps, reduction: .sum)
     )
   }
@@ -89,20 +91,23 @@ struct CrossEntropyTests {
   // relative) of the exact values here; 1e-12 relative leaves room for
   // PyTorch's uncompensated sums and still catches any difference in
   // semantics (weights, denominators, smoothing), which would be ≥ 1e-3.
-  @Test("Matches PyTorch F.cross_entropy (float64): none, mean, sum and both gradients",
+  @Test(
+    "Matches PyTorch F.cross_entropy (float64): none, mean, sum and both gradients",
     arguments: torchFixture.cases)
   func matchesTorch(_ c: TorchCase) throws {
     let r = try evaluate(c, as: Double.self)
     for (ours, theirs) in zip(r.none, c.none) {
-      #expect(close(ours, theirs ?? .nan, relative: 1e-12, absolute: 1e-14), "\(c): \(r.none) vs \(c.none)")
+      #expect(
+        close(ours, theirs ?? .nan, relative: 1e-12, absolute: 1e-14),
+        "\(c): \(r.none) vs \(c.none)")
     }
     #expect(close(r.sum.loss, c.sum, relative: 1e-12, absolute: 1e-14))
-    for (ours, theirs) in zip(r.sum.gradient.elements, c.grad_sum.joined()) {
+    for (ours, theirs) in zip(r.sum.gradient.elements, c.gradSum.joined()) {
       #expect(close(ours, theirs, relative: 1e-12, absolute: 1e-14), "\(c) grad sum")
     }
     if let mean = c.mean {
       #expect(close(r.mean.loss, mean, relative: 1e-12, absolute: 1e-14), "\(c) mean")
-      for (ours, theirs) in zip(r.mean.gradient.elements, c.grad_mean.joined()) {
+      for (ours, theirs) in zip(r.mean.gradient.elements, c.gradMean.joined()) {
         #expect(close(ours, theirs ?? .nan, relative: 1e-12, absolute: 1e-14), "\(c) grad mean")
       }
     } else {
@@ -115,14 +120,15 @@ struct CrossEntropyTests {
   // Float: the logits are rounded to Float, which moves each loss by at
   // most max|z|·u ≈ 900·6e-8 = 5e-5 absolute on the large-logit case and
   // ~1e-6 elsewhere; 1e-5 relative + 1e-4 absolute bounds that.
-  @Test("Float matches the float64 PyTorch values to Float precision", arguments: torchFixture.cases)
+  @Test(
+    "Float matches the float64 PyTorch values to Float precision", arguments: torchFixture.cases)
   func floatMatchesTorch(_ c: TorchCase) throws {
     let r = try evaluate(c, as: Float.self)
     #expect(close(Double(r.sum.loss), c.sum, relative: 1e-5, absolute: 1e-4), "\(c)")
     if let mean = c.mean {
       #expect(close(Double(r.mean.loss), mean, relative: 1e-5, absolute: 1e-4), "\(c)")
     }
-    for (ours, theirs) in zip(r.sum.gradient.elements, c.grad_sum.joined()) {
+    for (ours, theirs) in zip(r.sum.gradient.elements, c.gradSum.joined()) {
       #expect(close(Double(ours), theirs, relative: 1e-5, absolute: 1e-5), "\(c) grad")
     }
   }
@@ -135,7 +141,8 @@ struct CrossEntropyTests {
     let labels = [2, -1, 0, 4]
     let w: [Double] = [0.5, 1, 2, 1.5, 0.25]
     let s: [Double] = [1, 2, 0.5, 1.25]
-    let probabilities = Matrix(rows: n, columns: c, elements: [Double].random(count: n * c, in: 0...1, using: &generator))
+    let probabilities = Matrix(
+      rows: n, columns: c, elements: [Double].random(count: n * c, in: 0...1, using: &generator))
     for reduction in LossReduction.allCases {
       for smoothing in [0.0, 0.2] {
         let analytic = try crossEntropyWithGradient(
@@ -144,7 +151,8 @@ struct CrossEntropyTests {
         let numeric = centralDifferenceGradient(at: z) { zz in
           (try? crossEntropy(
             logits: Matrix(rows: n, columns: c, elements: zz), labels: labels, classWeights: w,
-            sampleWeights: s, ignoring: -1, labelSmoothing: smoothing, reduction: reduction)) ?? .nan
+            sampleWeights: s, ignoring: -1, labelSmoothing: smoothing, reduction: reduction))
+            ?? .nan
         }
         // Central differences with h = 1e-5 are exact to ~1e-10 here.
         for (a, b) in zip(analytic.gradient.elements, numeric) {
@@ -223,19 +231,24 @@ struct CrossEntropyTests {
     }
     #expect(throws: SoftmaxError.self) { try crossEntropy(logits: z, labels: [0, -100, 1]) }
     // -100 is fine when it is the ignored label.
-    #expect(throws: Never.self) { try crossEntropy(logits: z, labels: [0, -100, 1], ignoring: -100) }
+    #expect(throws: Never.self) {
+      try crossEntropy(logits: z, labels: [0, -100, 1], ignoring: -100)
+    }
   }
 
   @Test("Label targets and one-hot probability targets agree")
   func labelsEqualOneHot() throws {
     var generator = SplitMix64(seed: 22)
-    let z = Matrix(rows: 6, columns: 4, elements: [Double].random(count: 24, in: -4...4, using: &generator))
+    let z = Matrix(
+      rows: 6, columns: 4, elements: [Double].random(count: 24, in: -4...4, using: &generator))
     let labels = [3, 0, 1, 1, 2, 0]
     var oneHot = Matrix(rows: 6, columns: 4, repeating: 0.0)
     for (i, y) in labels.enumerated() { oneHot[i, y] = 1 }
     let w: [Double] = [1, 2, 3, 4]
-    let a = try crossEntropyWithGradient(logits: z, labels: labels, classWeights: w, labelSmoothing: 0.1, reduction: .sum)
-    let b = crossEntropyWithGradient(logits: z, probabilities: oneHot, classWeights: w, labelSmoothing: 0.1, reduction: .sum)
+    let a = try crossEntropyWithGradient(
+      logits: z, labels: labels, classWeights: w, labelSmoothing: 0.1, reduction: .sum)
+    let b = crossEntropyWithGradient(
+      logits: z, probabilities: oneHot, classWeights: w, labelSmoothing: 0.1, reduction: .sum)
     #expect(abs(a.loss - b.loss) < 1e-12)
     for (x, y) in zip(a.gradient.elements, b.gradient.elements) { #expect(abs(x - y) < 1e-14) }
   }

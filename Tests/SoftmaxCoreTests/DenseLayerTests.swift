@@ -26,7 +26,9 @@ struct DenseLayerTests {
   func chainRuleByFiniteDifferences() throws {
     var generator = SplitMix64(seed: 41)
     let (batch, inputs, outputs) = (5, 4, 3)
-    let o = Matrix(rows: batch, columns: inputs, elements: [Double].random(count: batch * inputs, in: -2...2, using: &generator))
+    let o = Matrix(
+      rows: batch, columns: inputs,
+      elements: [Double].random(count: batch * inputs, in: -2...2, using: &generator))
     let w = [Double].random(count: outputs * inputs, in: -1...1, using: &generator)
     let b = [Double].random(count: outputs, in: -1...1, using: &generator)
     let labels = [0, 2, 1, 1, 0]

@@ -81,8 +81,10 @@ struct DerivativeTests {
   @Test("Batched products along both axes equal the per-lane products")
   func batched() {
     var generator = SplitMix64(seed: 32)
-    let x = Matrix(rows: 3, columns: 4, elements: [Double].random(count: 12, in: -3...3, using: &generator))
-    let v = Matrix(rows: 3, columns: 4, elements: [Double].random(count: 12, in: -3...3, using: &generator))
+    let x = Matrix(
+      rows: 3, columns: 4, elements: [Double].random(count: 12, in: -3...3, using: &generator))
+    let v = Matrix(
+      rows: 3, columns: 4, elements: [Double].random(count: 12, in: -3...3, using: &generator))
     for axis in [-1, 0] {
       let a = softmax(x, axis: axis)
       let logA = logSoftmax(x, axis: axis)
@@ -90,11 +92,18 @@ struct DerivativeTests {
       let vjp = softmaxVJP(output: a, cotangent: v, axis: axis)
       let lvjp = logSoftmaxVJP(output: logA, cotangent: v, axis: axis)
       let ljvp = logSoftmaxJVP(output: logA, tangent: v, axis: axis)
-      let oriented = axis == -1 ? (vjp, lvjp, ljvp) : (vjp.transposed(), lvjp.transposed(), ljvp.transposed())
+      let oriented =
+        axis == -1 ? (vjp, lvjp, ljvp) : (vjp.transposed(), lvjp.transposed(), ljvp.transposed())
       for r in 0..<lanes.0.rows {
-        #expect(Array(oriented.0.row(r)) == softmaxVJP(output: Array(lanes.0.row(r)), cotangent: Array(lanes.2.row(r))))
-        #expect(Array(oriented.1.row(r)) == logSoftmaxVJP(output: Array(lanes.1.row(r)), cotangent: Array(lanes.2.row(r))))
-        #expect(Array(oriented.2.row(r)) == logSoftmaxJVP(output: Array(lanes.1.row(r)), tangent: Array(lanes.2.row(r))))
+        #expect(
+          Array(oriented.0.row(r))
+            == softmaxVJP(output: Array(lanes.0.row(r)), cotangent: Array(lanes.2.row(r))))
+        #expect(
+          Array(oriented.1.row(r))
+            == logSoftmaxVJP(output: Array(lanes.1.row(r)), cotangent: Array(lanes.2.row(r))))
+        #expect(
+          Array(oriented.2.row(r))
+            == logSoftmaxJVP(output: Array(lanes.1.row(r)), tangent: Array(lanes.2.row(r))))
       }
       #expect(softmaxJVP(output: a, tangent: v, axis: axis) == vjp)
     }

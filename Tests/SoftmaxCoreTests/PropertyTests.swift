@@ -34,7 +34,9 @@ struct PropertyTests {
   /// vector within 2 ulps each: at most 4 ulps apart.
   func shiftInvariance<T: PropertyScalar>(_: T.Type) async
   where T.RawSignificand: FixedWidthInteger {
-    await propertyCheck(input: Gen<T>.value(in: -100...100).array(of: 1...64), Gen<Int>.int(in: -1000...1000)) {
+    await propertyCheck(
+      input: Gen<T>.value(in: -100...100).array(of: 1...64), Gen<Int>.int(in: -1000...1000)
+    ) {
       raw, c in
       let z = raw.map { ($0 * 1024).rounded() / 1024 }
       let shifted = z.map { $0 + T(c) }
@@ -67,7 +69,9 @@ struct PropertyTests {
 
   /// The O(n) VJP equals Jᵀ·v with the explicit Jacobian (in Double).
   @Test func vjpEqualsJacobianTransposeTimesV() async {
-    await propertyCheck(input: Gen<Double>.value(in: -10...10).array(of: 1...64), Gen<Double>.value(in: -3...3)) {
+    await propertyCheck(
+      input: Gen<Double>.value(in: -10...10).array(of: 1...64), Gen<Double>.value(in: -3...3)
+    ) {
       z, scale in
       let a = softmax(z)
       let v = z.indices.map { Double($0 % 3) * scale - 1 }
@@ -90,7 +94,8 @@ struct PropertyTests {
         (try? crossEntropyWithGradient(
           logits: Matrix([z]), labels: [label], labelSmoothing: smoothing))?.gradient.elements ?? []
       let numeric = centralDifferenceGradient(at: z) {
-        (try? crossEntropy(logits: Matrix([$0]), labels: [label], labelSmoothing: smoothing)) ?? .nan
+        (try? crossEntropy(logits: Matrix([$0]), labels: [label], labelSmoothing: smoothing))
+          ?? .nan
       }
       #expect(analytic.count == z.count)
       for (x, y) in zip(analytic, numeric) {

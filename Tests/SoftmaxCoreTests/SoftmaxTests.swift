@@ -47,7 +47,8 @@ struct SoftmaxTests {
   @Test("axis 0 of a matrix is axis -1 of its transpose; axis 1 and -2 are aliases")
   func axes() {
     var generator = SplitMix64(seed: 12)
-    let x = Matrix(rows: 4, columns: 7, elements: [Double].random(count: 28, in: -5...5, using: &generator))
+    let x = Matrix(
+      rows: 4, columns: 7, elements: [Double].random(count: 28, in: -5...5, using: &generator))
     #expect(softmax(x, axis: 0) == softmax(x.transposed()).transposed())
     #expect(logSoftmax(x, axis: 0) == logSoftmax(x.transposed()).transposed())
     #expect(logSumExp(x, axis: 0) == logSumExp(x.transposed()))
@@ -61,7 +62,8 @@ struct SoftmaxTests {
   @Test("The preallocated path writes the same values as the allocating one")
   func preallocated() {
     var generator = SplitMix64(seed: 13)
-    let x = Matrix(rows: 5, columns: 3, elements: [Float].random(count: 15, in: -5...5, using: &generator))
+    let x = Matrix(
+      rows: 5, columns: 3, elements: [Float].random(count: 15, in: -5...5, using: &generator))
     var out = Matrix(rows: 5, columns: 3, repeating: Float.nan)
     softmax(x, temperature: 2, into: &out)
     #expect(out == softmax(x, temperature: 2))
@@ -87,7 +89,10 @@ struct SoftmaxTests {
     #expect(logSumExp(z, where: none) == -.infinity)
     #expect(softmaxVJP(output: softmax(z, where: none), cotangent: [1, 2, 3, 4]) == [0, 0, 0, 0])
     // A NaN under the mask takes no part.
-    #expect(softmax([1, .nan, 2], where: [true, false, true]) == [softmax([1.0, 2.0])[0], 0, softmax([1.0, 2.0])[1]])
+    #expect(
+      softmax([1, .nan, 2], where: [true, false, true]) == [
+        softmax([1.0, 2.0])[0], 0, softmax([1.0, 2.0])[1],
+      ])
     // Masks on matrices, along both axes.
     let x = Matrix([[1.0, 2.0], [3.0, 4.0]])
     let m = Matrix([[true, false], [true, true]])
@@ -113,7 +118,9 @@ struct SoftmaxTests {
     let dropped = logSumExp([Double.infinity, 1], weights: [0, 1])
     #expect(dropped.value == 1 && dropped.sign == 1)
     // +inf elements decide: the sign of their weights; cancelling weights give NaN.
-    #expect(logSumExp([Double.infinity, 1], weights: [-2, 5]) == SignedLogSumExp(value: .infinity, sign: -1))
+    #expect(
+      logSumExp([Double.infinity, 1], weights: [-2, 5])
+        == SignedLogSumExp(value: .infinity, sign: -1))
     #expect(logSumExp([Double.infinity, .infinity], weights: [1, -1]).value.isNaN)
     #expect(logSumExp([1.0, .nan], weights: [1, 1]).value.isNaN)
     // Huge values do not overflow.
