@@ -60,3 +60,11 @@ for target in package.targets where target.type != .plugin {
   settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
   target.swiftSettings = settings
 }
+
+// Documentation is built and checked (CI: `SOFTMAX_DOCC=1 swift package
+// generate-documentation --target SoftmaxCore --warnings-as-errors`) with the
+// DocC plugin, added only on request so ordinary builds do not fetch it.
+if Context.environment["SOFTMAX_DOCC"] == "1" {
+  package.dependencies.append(
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
+}

@@ -29,7 +29,8 @@ public import RealModule
 /// Error bound: each entry is one product (and one subtraction on the
 /// diagonal), within 1.5 ulps of the exact value for the given `a`.
 @inlinable
-public func softmaxJacobian<T: SoftmaxScalar>(output a: [T]) -> Matrix<T> {
+public func softmaxJacobian<T: SoftmaxScalar>(output: [T]) -> Matrix<T> {
+  let a = output
   let n = a.count
   var jacobian = Matrix(rows: n, columns: n, repeating: T.zero)
   for i in 0..<n {
@@ -47,9 +48,9 @@ public func softmaxJacobian<T: SoftmaxScalar>(output a: [T]) -> Matrix<T> {
 /// - Returns: The n × n Jacobian `I - 1·aᵀ`; each row sums to 0.
 /// - Complexity: O(n²) time and memory, n calls of `exp`.
 @inlinable
-public func logSoftmaxJacobian<T: SoftmaxScalar>(output logA: [T]) -> Matrix<T> {
-  let n = logA.count
-  let a = logA.map { T.exp($0) }
+public func logSoftmaxJacobian<T: SoftmaxScalar>(output: [T]) -> Matrix<T> {
+  let n = output.count
+  let a = output.map { T.exp($0) }
   var jacobian = Matrix(rows: n, columns: n, repeating: T.zero)
   for i in 0..<n {
     for j in 0..<n {
@@ -77,8 +78,8 @@ public func logSoftmaxJacobian<T: SoftmaxScalar>(output logA: [T]) -> Matrix<T> 
 /// exactly, plus the cancellation of `v_i - ⟨v, a⟩`: absolute error at most
 /// `2u·|a_i|·(|v_i| + Σ|v_j a_j|)`.
 @inlinable
-public func softmaxVJP<T: SoftmaxScalar>(output a: [T], cotangent v: [T]) -> [T] {
-  softmaxVJP(output: singleRow(a), cotangent: singleRow(v)).elements
+public func softmaxVJP<T: SoftmaxScalar>(output: [T], cotangent: [T]) -> [T] {
+  softmaxVJP(output: singleRow(output), cotangent: singleRow(cotangent)).elements
 }
 
 /// The softmax vector-Jacobian product for each row (`axis: -1`) or column
@@ -127,8 +128,8 @@ public func softmaxJVP<T: SoftmaxScalar>(
 ///
 /// Error bound: absolute error at most `2u·(|v_i| + a_i·Σ|v_j|)` per entry.
 @inlinable
-public func logSoftmaxVJP<T: SoftmaxScalar>(output logA: [T], cotangent v: [T]) -> [T] {
-  logSoftmaxVJP(output: singleRow(logA), cotangent: singleRow(v)).elements
+public func logSoftmaxVJP<T: SoftmaxScalar>(output: [T], cotangent: [T]) -> [T] {
+  logSoftmaxVJP(output: singleRow(output), cotangent: singleRow(cotangent)).elements
 }
 
 /// The log-softmax vector-Jacobian product for each row (or column).
@@ -148,8 +149,8 @@ public func logSoftmaxVJP<T: SoftmaxScalar>(
 ///   - tangent: `u`, a change of the logits.
 /// - Complexity: O(n), n calls of `exp`.
 @inlinable
-public func logSoftmaxJVP<T: SoftmaxScalar>(output logA: [T], tangent u: [T]) -> [T] {
-  logSoftmaxJVP(output: singleRow(logA), tangent: singleRow(u)).elements
+public func logSoftmaxJVP<T: SoftmaxScalar>(output: [T], tangent: [T]) -> [T] {
+  logSoftmaxJVP(output: singleRow(output), tangent: singleRow(tangent)).elements
 }
 
 /// The log-softmax Jacobian-vector product for each row (or column).

@@ -12,7 +12,7 @@
 /// and a central finite-difference check of every derivative.
 ///
 /// Nothing here prints: the `worked-example` executable and the DocC
-/// article <doc:WorkedExample> show these numbers, and the tests check them.
+/// article <doc:TextbookExample> show these numbers, and the tests check them.
 ///
 /// Indices are 0-based in code: output `j` (0, 1, 2) is z4, z5, z6 and input
 /// `i` (0, 1, 2) is o1, o2, o3, so `weight[0, 0]` is w41.

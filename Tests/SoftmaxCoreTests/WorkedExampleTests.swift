@@ -19,7 +19,7 @@ import _SoftmaxTestSupport
 let articleValues: [String: Double] = {
   let url = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Sources/SoftmaxCore/Documentation.docc/WorkedExample.md")
+    .appendingPathComponent("Sources/SoftmaxCore/Documentation.docc/TextbookExample.md")
   guard let text = try? String(contentsOf: url, encoding: .utf8) else {
     fatalError("cannot read \(url.path)")
   }
