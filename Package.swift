@@ -22,7 +22,10 @@ let package = Package(
     // MARK: - Public API
     .target(
       name: "SoftmaxCore",
-      dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+      dependencies: [
+        "_SoftmaxKernels",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
     ),
 
     // MARK: - Examples
@@ -33,6 +36,12 @@ let package = Package(
     ),
 
     // MARK: - Implementation details (not products)
+    // The innermost Float loops, compiled per CPU level (see README).
+    .target(
+      name: "_SoftmaxKernels",
+      exclude: ["kernels_impl.h"],
+      linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux, .android]))]
+    ),
     .target(
       name: "_SoftmaxTestSupport",
       dependencies: [

@@ -41,6 +41,9 @@ public func logSumExp<T: SoftmaxScalar>(
   _ values: Matrix<T>, axis: Int = -1, temperature: T = 1, where mask: Matrix<Bool>? = nil
 ) -> [T] {
   precondition(temperature > 0, "temperature must be positive, got \(temperature)")
+  if let fast = logSumExpFastPath(values, axis: axis, temperature: temperature, mask: mask) {
+    return fast
+  }
   return reduceLanes(values, axis: axis, mask: mask) { x, _, count, stride, mask in
     logSumExpLane(x, count: count, stride: stride, mask: mask, temperature: temperature)
   }

@@ -74,6 +74,11 @@ public func softmax<T: SoftmaxScalar>(
   into output: inout Matrix<T>
 ) {
   precondition(temperature > 0, "temperature must be positive, got \(temperature)")
+  if softmaxFastPath(
+    .softmax, logits, axis: axis, temperature: temperature, mask: mask, into: &output)
+  {
+    return
+  }
   mapLanes(logits, axis: axis, mask: mask, into: &output) { x, out, _, count, stride, mask in
     softmaxLane(x, out, count: count, stride: stride, mask: mask, temperature: temperature)
   }
@@ -133,6 +138,11 @@ public func logSoftmax<T: SoftmaxScalar>(
   into output: inout Matrix<T>
 ) {
   precondition(temperature > 0, "temperature must be positive, got \(temperature)")
+  if softmaxFastPath(
+    .logSoftmax, logits, axis: axis, temperature: temperature, mask: mask, into: &output)
+  {
+    return
+  }
   mapLanes(logits, axis: axis, mask: mask, into: &output) { x, out, _, count, stride, mask in
     logSoftmaxLane(x, out, count: count, stride: stride, mask: mask, temperature: temperature)
   }

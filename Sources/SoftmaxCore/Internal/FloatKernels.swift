@@ -1,0 +1,131 @@
+//===--- FloatKernels.swift -----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// The bridge from the generic API to the Float kernels of _SoftmaxKernels.
+// The generic functions test `T.self == Float.self` (folded away when they
+// are specialized) and call these non-generic entry points, which split the
+// work between threads (see ParallelFor.swift) and call the C kernels.
+
+internal import _SoftmaxKernels
+
+@usableFromInline
+enum KernelOperation: Int32 {
+  case softmax = 0
+  case logSoftmax = 1
+  case logSumExp = 2
+}
+
+/// Reinterprets a buffer of `T` as `Float` when `T` is `Float`.
+@inlinable @inline(__always)
+func floatPointer<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+  UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+
+@inlinable @inline(__always)
+func floatPointer<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+  UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+
+/// Softmax, log-softmax (into `output`, same shape) or logsumexp (into
+/// `output`, one value per lane) of a Float matrix along `axis`.
+@usableFromInline
+func floatLanes(
+  _ operation: KernelOperation, _ x: UnsafePointer<Float>, mask: UnsafePointer<Bool>?,
+  _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int, axis: Int
+) {
+  let maskBytes = mask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+  let op = operation.rawValue
+  switch MatrixAxis(axis) {
+  case .alongRows:
+    parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+      sk_rows(op, x, maskBytes, output, begin, end, columns)
+    }
+  case .alongColumns:
+    parallelFor(count: columns, cost: rows, grain: 16) { begin, end in
+      sk_columns(op, x, maskBytes, output, rows, columns, begin, end)
+    }
+  }
+}
+
+/// The softmax (or log-softmax) VJP of a Float matrix along its rows.
+@usableFromInline
+func floatVJPRows(
+  logarithmic: Bool, output: UnsafePointer<Float>, cotangent: UnsafePointer<Float>,
+  _ gradient: UnsafeMutablePointer<Float>, rows: Int, columns: Int
+) {
+  parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+    sk_vjp_rows(logarithmic ? 1 : 0, output, cotangent, gradient, begin, end, columns)
+  }
+}
+
+/// The fused cross-entropy of Float logits against class labels, without
+/// weights, smoothing or ignored labels: per-sample losses (in Double), the
+/// gradient scaled by `scale`, and the total loss. The total is summed over
+/// fixed blocks of rows in a fixed order, so it does not depend on the
+/// number of threads.
+@usableFromInline
+func floatCrossEntropy(
+  _ x: UnsafePointer<Float>, labels: UnsafePointer<Int>, gradient: UnsafeMutablePointer<Float>,
+  losses: UnsafeMutablePointer<Double>, scale: Double, rows: Int, columns: Int
+) -> Double {
+  let labels64 = UnsafeRawPointer(labels).assumingMemoryBound(to: Int64.self)
+  parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+    _ = sk_cross_entropy_rows(x, labels64, gradient, losses, scale, begin, end, columns)
+  }
+  // The total, in a fixed order (compensated), independent of the split.
+  var total = CompensatedSum<Double>()
+  for r in 0..<rows { total.add(losses[r]) }
+  return total.value
+}
+
+/// The Float fast path of softmax / log-softmax into a preallocated matrix:
+/// returns false (doing nothing) unless `T` is `Float` and τ = 1.
+@inlinable
+func softmaxFastPath<T: SoftmaxScalar>(
+  _ operation: KernelOperation, _ logits: Matrix<T>, axis: Int, temperature: T,
+  mask: Matrix<Bool>?, into output: inout Matrix<T>
+) -> Bool {
+  guard T.self == Float.self, temperature == 1 else { return false }
+  checkSameShape(logits, output, "Output")
+  if let mask { checkSameShape(logits, mask, "Mask") }
+  _ = MatrixAxis(axis)
+  guard !logits.elements.isEmpty else { return true }
+  withOptionalMask(mask) { maskBase in
+    logits.elements.withUnsafeBufferPointer { x in
+      output.withUnsafeMutableBufferPointer { out in
+        guard let xBase = x.baseAddress, let outBase = out.baseAddress else { return }
+        floatLanes(
+          operation, floatPointer(xBase), mask: maskBase, floatPointer(outBase),
+          rows: logits.rows, columns: logits.columns, axis: axis)
+      }
+    }
+  }
+  return true
+}
+
+/// The Float fast path of logsumexp: nil unless `T` is `Float` and τ = 1.
+@inlinable
+func logSumExpFastPath<T: SoftmaxScalar>(
+  _ values: Matrix<T>, axis: Int, temperature: T, mask: Matrix<Bool>?
+) -> [T]? {
+  guard T.self == Float.self, temperature == 1 else { return nil }
+  if let mask { checkSameShape(values, mask, "Mask") }
+  let lanes = Lanes(rows: values.rows, columns: values.columns, axis: axis)
+  var result = [T](repeating: -T.infinity, count: lanes.count)
+  guard !values.elements.isEmpty else { return result }
+  withOptionalMask(mask) { maskBase in
+    values.elements.withUnsafeBufferPointer { x in
+      result.withUnsafeMutableBufferPointer { out in
+        guard let xBase = x.baseAddress, let outBase = out.baseAddress else { return }
+        floatLanes(
+          .logSumExp, floatPointer(xBase), mask: maskBase, floatPointer(outBase),
+          rows: values.rows, columns: values.columns, axis: axis)
+      }
+    }
+  }
+  return result
+}

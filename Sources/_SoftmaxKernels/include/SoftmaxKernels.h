@@ -1,0 +1,82 @@
+//===--- SoftmaxKernels.h -------------------------------------*- C -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+//
+// The innermost Float loops of SoftmaxCore, compiled once per CPU level
+// (baseline, AVX2+FMA, AVX-512) and chosen at run time. Implementation
+// detail of SoftmaxCore: not API, call SoftmaxCore instead.
+//
+// Every function works on a range of rows (or columns) of a row-major
+// matrix, so callers can split work between threads; each row's result
+// depends only on that row, never on how the rows were split.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SOFTMAX_KERNELS_H
+#define SOFTMAX_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// CPU levels, in increasing order.
+enum {
+  SK_LEVEL_BASELINE = 0,  // any x86-64 (SSE2) or the target's baseline (NEON on arm64)
+  SK_LEVEL_AVX2 = 1,      // AVX2 + FMA
+  SK_LEVEL_AVX512 = 2,    // AVX-512 F/DQ/VL/BW + FMA
+};
+
+/// The operations of sk_rows / sk_columns.
+enum {
+  SK_OP_SOFTMAX = 0,
+  SK_OP_LOG_SOFTMAX = 1,
+  SK_OP_LOG_SUM_EXP = 2,  // one value per row (or column), written to y[i]
+};
+
+/// The highest level this CPU supports.
+int sk_supported_level(void);
+
+/// The level in use: the supported one, or SOFTMAX_CPU_LEVEL
+/// (baseline | avx2 | avx512) if set and supported, or the last
+/// sk_set_level.
+int sk_level(void);
+
+/// Forces a level (clamped to the supported one); returns the level set.
+int sk_set_level(int level);
+
+/// Name of a level: "baseline", "avx2", "avx512".
+const char *sk_level_name(int level);
+
+/// op along each row r in [row_begin, row_end) of x (rows × cols,
+/// row-major). mask (optional, same layout, 0 = off) switches elements off.
+/// Softmax / log-softmax write y (same layout); logsumexp writes y[r].
+void sk_rows(int op, const float *x, const uint8_t *mask, float *y, long row_begin, long row_end,
+             long cols);
+
+/// op down each column c in [col_begin, col_end) of x (rows × cols).
+/// Logsumexp writes y[c].
+void sk_columns(int op, const float *x, const uint8_t *mask, float *y, long rows, long cols,
+                long col_begin, long col_end);
+
+/// Softmax VJP a ⊙ (v - ⟨v, a⟩) (log == 0) or log-softmax VJP
+/// v - e^out·Σv (log != 0) along rows [row_begin, row_end).
+void sk_vjp_rows(int log, const float *out, const float *v, float *g, long row_begin,
+                 long row_end, long cols);
+
+/// Fused cross-entropy with class indices, rows [row_begin, row_end):
+/// loss_r = log Σ e^(x_rc - m) + (m - x_r,label) written to losses[r] (in
+/// double), gradient row (softmax - onehot)·scale written to g. Labels
+/// must be in [0, cols) (checked by the caller). Returns Σ losses.
+double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, double *losses,
+                             double scale, long row_begin, long row_end, long cols);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

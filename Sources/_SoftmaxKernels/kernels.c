@@ -1,0 +1,211 @@
+//===--- kernels.c --------------------------------------------*- C -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+//
+// Run-time CPU dispatch for the kernels in kernels_impl.h, which this file
+// compiles once per CPU level, and the scalar special-value paths they
+// share. No compiler flags are needed (the package stays consumable by
+// version): the levels come from `target` attributes, and an unknown
+// feature name is an error, not a silently dropped attribute.
+//
+//===----------------------------------------------------------------------===//
+
+#pragma clang diagnostic error "-Wignored-attributes"
+#pragma clang diagnostic error "-Wunknown-attributes"
+// 16-lane vectors cross no function boundary: every helper is always
+// inlined into a kernel of its own level, so the ABI note does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define SK_INLINE static inline __attribute__((always_inline))
+
+#include "SoftmaxKernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v16f __attribute__((ext_vector_type(16)));
+typedef float v8f __attribute__((ext_vector_type(8)));
+typedef int v16i __attribute__((ext_vector_type(16)));
+typedef double v8d __attribute__((ext_vector_type(8)));
+typedef double v4d __attribute__((ext_vector_type(4)));
+typedef double v2d __attribute__((ext_vector_type(2)));
+typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
+
+// MARK: - Special values (scalar, shared by every level)
+
+/// The rules of the Special Values article for a lane (`count` elements
+/// `stride` apart) whose active elements hold a NaN or +inf, are all -inf,
+/// or are none.
+static void special_lane(int op, const float *x, long stride, const uint8_t *mask, float *y,
+                         long ystride, float *lse, long count) {
+  long active = 0, positive_infinities = 0;
+  int has_nan = 0;
+  for (long i = 0; i < count; i++) {
+    if (mask && !mask[i * stride]) continue;
+    float v = x[i * stride];
+    active++;
+    if (v != v) has_nan = 1;
+    else if (v == INFINITY) positive_infinities++;
+  }
+  float lse_value;
+  if (active == 0) lse_value = -INFINITY;
+  else if (has_nan) lse_value = NAN;
+  else if (positive_infinities > 0) lse_value = INFINITY;
+  else lse_value = -INFINITY;  // all active elements are -inf
+  if (op == SK_OP_LOG_SUM_EXP) {
+    *lse = lse_value;
+    return;
+  }
+  long k = positive_infinities > 0 ? positive_infinities : active;
+  float share = active > 0 ? (float)(1.0 / (double)k) : 0;
+  float log_share = active > 0 ? (float)(-log((double)k)) : -INFINITY;
+  for (long i = 0; i < count; i++) {
+    int on = !mask || mask[i * stride];
+    float v = x[i * stride];
+    int wins = on && (positive_infinities > 0 ? v == INFINITY : 1);
+    float out;
+    if (op == SK_OP_SOFTMAX) out = has_nan && on ? NAN : (wins ? share : 0.0f);
+    else out = has_nan && on ? NAN : (wins ? log_share : -INFINITY);
+    y[i * ystride] = out;
+  }
+}
+
+/// Cross-entropy of a row with special values: its softmax goes to g
+/// (scaled, minus the one-hot target) and the loss is returned.
+static double special_cross_entropy(const float *x, float *g, long cols, int64_t label,
+                                    double scale) {
+  float log_probability;
+  special_lane(SK_OP_SOFTMAX, x, 1, 0, g, 1, 0, cols);
+  special_lane(SK_OP_LOG_SOFTMAX, x + label, 1, 0, &log_probability, 1, 0, 1);
+  // The log-probability of the label within the whole row:
+  long positive_infinities = 0, nan = 0;
+  for (long c = 0; c < cols; c++) {
+    if (x[c] != x[c]) nan = 1;
+    else if (x[c] == INFINITY) positive_infinities++;
+  }
+  double loss;
+  if (nan) loss = NAN;
+  else if (positive_infinities > 0) loss = x[label] == INFINITY ? log((double)positive_infinities) : INFINITY;
+  else loss = log((double)cols);  // all -inf: uniform
+  for (long c = 0; c < cols; c++) g[c] = (float)(((double)g[c] - (c == label ? 1.0 : 0.0)) * scale);
+  (void)log_probability;
+  return loss;
+}
+
+// MARK: - The levels
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#define SK_FN(name) name##_avx512
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"))), apply_to = function)
+#include "kernels_impl.h"
+#pragma clang attribute pop
+#undef SK_FN
+
+#define SK_FN(name) name##_avx2
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "kernels_impl.h"
+#pragma clang attribute pop
+#undef SK_FN
+
+#endif
+
+#define SK_FN(name) name##_baseline
+#include "kernels_impl.h"
+#undef SK_FN
+
+// MARK: - Dispatch
+
+int sk_supported_level(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("fma"))
+    return SK_LEVEL_AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SK_LEVEL_AVX2;
+#endif
+  return SK_LEVEL_BASELINE;
+}
+
+static int chosen_level = -1;
+
+static int level_from_environment(void) {
+  int supported = sk_supported_level();
+  const char *forced = getenv("SOFTMAX_CPU_LEVEL");
+  if (!forced || !*forced) return supported;
+  int wanted = supported;
+  if (!strcmp(forced, "baseline")) wanted = SK_LEVEL_BASELINE;
+  else if (!strcmp(forced, "avx2")) wanted = SK_LEVEL_AVX2;
+  else if (!strcmp(forced, "avx512")) wanted = SK_LEVEL_AVX512;
+  return wanted < supported ? wanted : supported;
+}
+
+int sk_level(void) {
+  int level = __atomic_load_n(&chosen_level, __ATOMIC_ACQUIRE);
+  if (level < 0) {
+    level = level_from_environment();
+    __atomic_store_n(&chosen_level, level, __ATOMIC_RELEASE);
+  }
+  return level;
+}
+
+int sk_set_level(int level) {
+  int supported = sk_supported_level();
+  if (level < SK_LEVEL_BASELINE) level = SK_LEVEL_BASELINE;
+  if (level > supported) level = supported;
+  __atomic_store_n(&chosen_level, level, __ATOMIC_RELEASE);
+  return level;
+}
+
+const char *sk_level_name(int level) {
+  switch (level) {
+  case SK_LEVEL_AVX512: return "avx512";
+  case SK_LEVEL_AVX2: return "avx2";
+  default: return "baseline";
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SK_DISPATCH(call)                                   \
+  switch (sk_level()) {                                     \
+  case SK_LEVEL_AVX512: return call##_avx512;               \
+  case SK_LEVEL_AVX2: return call##_avx2;                   \
+  default: return call##_baseline;                          \
+  }
+#else
+#define SK_DISPATCH(call) return call##_baseline;
+#endif
+
+typedef void (*rows_fn)(int, const float *, const uint8_t *, float *, long, long, long);
+static rows_fn pick_rows(void) { SK_DISPATCH(rows) }
+void sk_rows(int op, const float *x, const uint8_t *mask, float *y, long row_begin, long row_end,
+             long cols) {
+  pick_rows()(op, x, mask, y, row_begin, row_end, cols);
+}
+
+typedef void (*columns_fn)(int, const float *, const uint8_t *, float *, long, long, long, long);
+static columns_fn pick_columns(void) { SK_DISPATCH(columns) }
+void sk_columns(int op, const float *x, const uint8_t *mask, float *y, long rows, long cols,
+                long col_begin, long col_end) {
+  pick_columns()(op, x, mask, y, rows, cols, col_begin, col_end);
+}
+
+typedef void (*vjp_fn)(int, const float *, const float *, float *, long, long, long);
+static vjp_fn pick_vjp(void) { SK_DISPATCH(vjp_rows) }
+void sk_vjp_rows(int log, const float *out, const float *v, float *g, long row_begin,
+                 long row_end, long cols) {
+  pick_vjp()(log, out, v, g, row_begin, row_end, cols);
+}
+
+typedef double (*ce_fn)(const float *, const int64_t *, float *, double *, double, long, long,
+                        long);
+static ce_fn pick_ce(void) { SK_DISPATCH(cross_entropy_rows) }
+double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, double *losses,
+                             double scale, long row_begin, long row_end, long cols) {
+  return pick_ce()(x, labels, g, losses, scale, row_begin, row_end, cols);
+}
