@@ -57,6 +57,7 @@ let package = Package(
         "SoftmaxCore",
         "_SoftmaxTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
+        .product(name: "RealModule", package: "swift-numerics"),
       ],
       exclude: ["Fixtures"]
     ),

@@ -91,7 +91,8 @@ public func softmaxVJP<T: SoftmaxScalar>(output: [T], cotangent: [T]) -> [T] {
 public func softmaxVJP<T: SoftmaxScalar>(
   output a: Matrix<T>, cotangent v: Matrix<T>, axis: Int = -1
 ) -> Matrix<T> {
-  projectedProduct(a, v, axis: axis, logarithmic: false)
+  vjpFastPath(a, v, axis: axis, logarithmic: false)
+    ?? projectedProduct(a, v, axis: axis, logarithmic: false)
 }
 
 /// The Jacobian-vector product of softmax: `J·u = a ⊙ (u - ⟨a, u⟩)`, the
@@ -139,7 +140,8 @@ public func logSoftmaxVJP<T: SoftmaxScalar>(output: [T], cotangent: [T]) -> [T] 
 public func logSoftmaxVJP<T: SoftmaxScalar>(
   output logA: Matrix<T>, cotangent v: Matrix<T>, axis: Int = -1
 ) -> Matrix<T> {
-  projectedProduct(logA, v, axis: axis, logarithmic: true)
+  vjpFastPath(logA, v, axis: axis, logarithmic: true)
+    ?? projectedProduct(logA, v, axis: axis, logarithmic: true)
 }
 
 /// The Jacobian-vector product of log-softmax: `J·u = u - ⟨a, u⟩·1`.

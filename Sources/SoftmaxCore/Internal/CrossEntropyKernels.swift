@@ -69,6 +69,12 @@ func labelCrossEntropy<T: SoftmaxScalar>(
       throw .labelOutOfRange(sample: i, label: y, classCount: classCount)
     }
   }
+  if let fast = crossEntropyFastPath(
+    logits: logits, labels: labels, classWeights: classWeights, sampleWeights: sampleWeights,
+    ignoredLabel: ignoredLabel, labelSmoothing: labelSmoothing, reduction: reduction)
+  {
+    return fast
+  }
 
   let logA = logSoftmax(logits)
   var gradient =

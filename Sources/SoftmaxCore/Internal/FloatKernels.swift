@@ -129,3 +129,64 @@ func logSumExpFastPath<T: SoftmaxScalar>(
   }
   return result
 }
+
+/// The Float fast path of the two VJPs along rows: nil unless `T` is
+/// `Float` and the axis is the last.
+@inlinable
+func vjpFastPath<T: SoftmaxScalar>(
+  _ output: Matrix<T>, _ v: Matrix<T>, axis: Int, logarithmic: Bool
+) -> Matrix<T>? {
+  guard T.self == Float.self, MatrixAxis(axis) == .alongRows else { return nil }
+  checkSameShape(output, v, "Cotangent")
+  var result = Matrix(rows: v.rows, columns: v.columns, repeating: T.zero)
+  guard !v.elements.isEmpty else { return result }
+  output.elements.withUnsafeBufferPointer { a in
+    v.elements.withUnsafeBufferPointer { vv in
+      result.withUnsafeMutableBufferPointer { g in
+        guard let aBase = a.baseAddress, let vBase = vv.baseAddress, let gBase = g.baseAddress
+        else { return }
+        floatVJPRows(
+          logarithmic: logarithmic, output: floatPointer(aBase), cotangent: floatPointer(vBase),
+          floatPointer(gBase), rows: v.rows, columns: v.columns)
+      }
+    }
+  }
+  return result
+}
+
+/// The Float fast path of cross-entropy with class labels and no options:
+/// nil unless `T` is `Float`, there are no weights, no smoothing, and no
+/// label equals the ignored one. Labels must already be validated.
+@inlinable
+func crossEntropyFastPath<T: SoftmaxScalar>(
+  logits: Matrix<T>, labels: [Int], classWeights: [T]?, sampleWeights: [T]?,
+  ignoredLabel: Int?, labelSmoothing: T, reduction: LossReduction
+) -> CrossEntropyResult<T>? {
+  guard T.self == Float.self, MemoryLayout<Int>.size == 8, classWeights == nil,
+    sampleWeights == nil, labelSmoothing == 0, logits.rows > 0, logits.columns > 0
+  else { return nil }
+  if let ignoredLabel, labels.contains(ignoredLabel) { return nil }
+  let n = logits.rows
+  let scale = reduction == .mean ? 1 / Double(n) : 1
+  var gradient = Matrix(rows: n, columns: logits.columns, repeating: T.zero)
+  var losses = [Double](repeating: 0, count: n)
+  let total = logits.elements.withUnsafeBufferPointer { x in
+    labels.withUnsafeBufferPointer { y in
+      gradient.withUnsafeMutableBufferPointer { g in
+        losses.withUnsafeMutableBufferPointer { l in
+          guard let xBase = x.baseAddress, let yBase = y.baseAddress, let gBase = g.baseAddress,
+            let lBase = l.baseAddress
+          else { return 0.0 }
+          return floatCrossEntropy(
+            floatPointer(xBase), labels: yBase, gradient: floatPointer(gBase), losses: lBase,
+            scale: scale, rows: n, columns: logits.columns)
+        }
+      }
+    }
+  }
+  let loss = reduction == .mean ? total / Double(n) : total
+  // A finite Double beyond Float's range (the true loss of finite logits)
+  // saturates; an infinite one (a -inf target logit) stays infinite.
+  func narrowed(_ x: Double) -> T { x.isFinite ? saturated(T(x)) : T(x) }
+  return CrossEntropyResult(loss: narrowed(loss), losses: losses.map(narrowed), gradient: gradient)
+}
