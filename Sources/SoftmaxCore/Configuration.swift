@@ -49,3 +49,16 @@ public enum SoftmaxConfiguration {
     set { _ = sk_set_level(Int32(newValue.rawValue)) }
   }
 }
+
+extension SoftmaxConfiguration {
+  /// The number of threads a Float kernel may use, the caller's included.
+  ///
+  /// Defaults to the number of online processors, or to the environment
+  /// variable `SOFTMAX_THREADS`. Jobs under about 48 K elements always run
+  /// on the calling thread. Results are bitwise identical for every
+  /// thread count.
+  public static var threadCount: Int {
+    get { WorkerPool.shared.threadCount }
+    set { WorkerPool.shared.threadCount = newValue }
+  }
+}

@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+//===--- Package.swift (Benchmarks) ---------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// Benchmarks live in their own package so that `swift build` and `swift test`
+// of swift-softmax never fetch or build the benchmark dependencies.
+//
+//   swift package --package-path Benchmarks benchmark     # package-benchmark suite
+//   python3 Benchmarks/compare.py                          # side by side with the peers
+
+import PackageDescription
+
+let package = Package(
+  name: "swift-softmax-benchmarks",
+  platforms: [.macOS(.v13)],
+  dependencies: [
+    .package(path: "../"),
+    .package(
+      url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+  ],
+  targets: [
+    .executableTarget(
+      name: "SoftmaxBenchmarks",
+      dependencies: [
+        .product(name: "SoftmaxCore", package: "swift-softmax"),
+        .product(name: "Benchmark", package: "benchmark"),
+      ],
+      path: "Benchmarks/SoftmaxBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ),
+    .executableTarget(
+      name: "softmax-timing",
+      dependencies: [.product(name: "SoftmaxCore", package: "swift-softmax")],
+      path: "Sources/softmax-timing"
+    ),
+  ]
+)
