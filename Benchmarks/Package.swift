@@ -12,7 +12,13 @@
 //   swift package --package-path Benchmarks benchmark     # package-benchmark suite
 //   python3 Benchmarks/compare.py                          # side by side with the peers
 
+import Foundation
 import PackageDescription
+
+// A path dependency is named after its folder, which is wherever the
+// repository was cloned: read it instead of assuming "swift-softmax".
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().standardizedFileURL.lastPathComponent.lowercased()
 
 let package = Package(
   name: "swift-softmax-benchmarks",
@@ -26,7 +32,7 @@ let package = Package(
     .executableTarget(
       name: "SoftmaxBenchmarks",
       dependencies: [
-        .product(name: "SoftmaxCore", package: "swift-softmax"),
+        .product(name: "SoftmaxCore", package: root),
         .product(name: "Benchmark", package: "benchmark"),
       ],
       path: "Benchmarks/SoftmaxBenchmarks",
@@ -34,7 +40,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "softmax-timing",
-      dependencies: [.product(name: "SoftmaxCore", package: "swift-softmax")],
+      dependencies: [.product(name: "SoftmaxCore", package: root)],
       path: "Sources/softmax-timing"
     ),
   ]

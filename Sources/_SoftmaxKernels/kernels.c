@@ -33,6 +33,8 @@ typedef int v16i __attribute__((ext_vector_type(16)));
 typedef double v8d __attribute__((ext_vector_type(8)));
 typedef double v4d __attribute__((ext_vector_type(4)));
 typedef double v2d __attribute__((ext_vector_type(2)));
+typedef float v4f __attribute__((ext_vector_type(4)));
+typedef float v2f __attribute__((ext_vector_type(2)));
 typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
 
 // MARK: - Special values (scalar, shared by every level)

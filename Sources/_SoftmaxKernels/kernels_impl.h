@@ -60,11 +60,17 @@ SK_INLINE v16i SK_FN(active)(const uint8_t *mask, long n) {
   return (__builtin_convertvector(bytes, v16i) != 0) & in_range;
 }
 
-SK_INLINE v16f SK_FN(select)(v16i m, v16f a, v16f b) {
-  return (v16f)(((v16i)a & m) | ((v16i)b & ~m));
-}
+SK_INLINE v16f SK_FN(select)(v16i m, v16f a, v16f b) { return m ? a : b; }
 
-SK_INLINE v16f SK_FN(max)(v16f a, v16f b) { return SK_FN(select)(a > b, a, b); }
+SK_INLINE v16f SK_FN(max)(v16f a, v16f b) { return a > b ? a : b; }
+
+/// The largest lane (no NaN: rows with NaN never use it).
+SK_INLINE float SK_FN(horizontal_max)(v16f v) {
+  v8f a = v.lo > v.hi ? v.lo : v.hi;
+  v4f b = a.lo > a.hi ? a.lo : a.hi;
+  v2f c = b.lo > b.hi ? b.lo : b.hi;
+  return c.x > c.y ? c.x : c.y;
+}
 
 SK_INLINE double SK_FN(sum_pair)(v8d a, v8d b) {
   v8d s = a + b;
@@ -78,12 +84,12 @@ SK_INLINE double SK_FN(sum_pair)(v8d a, v8d b) {
 SK_INLINE v16f SK_FN(exp)(v16f d, v16f lo) {
   const v16f magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
   v16i underflow = d < -87.33f;
-  v16f dc = SK_FN(select)(underflow, (v16f)-87.33f, d);
+  v16f dc = SK_FN(max)(d, (v16f)-87.33f);
   v16f t = dc * 1.44269504088896341f + magic;
   v16f n = t - magic;
   v16f r = dc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  r = r + SK_FN(select)(underflow, (v16f)0.0f, lo);
+  r = r + lo;  // NaN only where d = -inf, which the final select zeroes
   v16f p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -94,6 +100,25 @@ SK_INLINE v16f SK_FN(exp)(v16f d, v16f lo) {
   v16i scale_bits = (((v16i)t - 0x4B400000) + 127) << 23;
   v16f e = p * (v16f)scale_bits;
   return SK_FN(select)(underflow, (v16f)0.0f, e);
+}
+
+/// e^(d + lo) for -87.33 <= d <= 0: no clamp, no underflow select.
+SK_INLINE v16f SK_FN(exp_in_range)(v16f d, v16f lo) {
+  const v16f magic = 12582912.0f;
+  v16f t = d * 1.44269504088896341f + magic;
+  v16f n = t - magic;
+  v16f r = d - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  r = r + lo;
+  v16f p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  v16i scale_bits = (((v16i)t - 0x4B400000) + 127) << 23;
+  return p * (v16f)scale_bits;
 }
 
 /// e^y for y <= 0 (no correction term), 0 below -87.33.
@@ -136,51 +161,83 @@ SK_INLINE v16f SK_FN(log1p_rest)(v8d rest_lo, v8d rest_hi) {
   return SK_FN(select)(exact, rest, l);
 }
 
+// MARK: - Per-vector steps shared by rows and columns
+
+/// e^(v - m) for active lanes (0 elsewhere). Returns the term to add to
+/// the row's sum: with `exclude_max`, lanes where v == m contribute 0 and
+/// are counted in at_max instead (log-softmax needs log1p of the rest).
+SK_INLINE v16f SK_FN(exp_term)(v16f v, v16f m, v16i a, v16f *e_out, v16i *at_max,
+                               const int exclude_max) {
+  v16f d = v - m;
+  v16f bb = d - v;
+  v16f lo = (v - (d - bb)) + (-m - bb);  // 2Sum: d + lo == v - m exactly
+  v16f e = SK_FN(select)(a, SK_FN(exp)(d, lo), (v16f)0.0f);
+  *e_out = e;
+  if (!exclude_max) return e;
+  v16i eq = (v == m) & a;
+  *at_max -= eq;
+  return SK_FN(select)(eq, (v16f)0.0f, e);
+}
+
+SK_INLINE void SK_FN(add_to_sum)(v16f c, v8d *sum_lo, v8d *sum_hi) {
+  *sum_lo += __builtin_convertvector(c.lo, v8d);
+  *sum_hi += __builtin_convertvector(c.hi, v8d);
+}
+
+/// (v - m) - log Σ for active lanes, -inf elsewhere; a finite v whose
+/// difference overflowed saturates at -FLT_MAX.
+SK_INLINE v16f SK_FN(log_term)(v16f v, v16f m, v16f log_total, v16i a) {
+  const v16f ninf = -__builtin_inff();
+  v16f d = v - m;
+  v16f bb = d - v;
+  v16f lo = (v - (d - bb)) + (-m - bb);
+  v16f out = (d - log_total) + lo;
+  v16f floor = SK_FN(select)(v == ninf, ninf, (v16f)-3.40282347e38f);
+  out = SK_FN(select)(d == ninf, floor, out);
+  return SK_FN(select)(a, out, ninf);
+}
+
 // MARK: - One 16-lane block of lanes (columns of a matrix)
 
-/// op down 16 (or `lanes`) adjacent columns of x: `count` rows with leading
-/// dimension ld. y has leading dimension yld (softmax, log-softmax);
-/// logsumexp writes lse[0..<lanes]. Lanes with special values are finished
-/// by special_lane. If stats is given, stats[k] receives lane k's max m and
-/// stats[16 + k] its log Σ e^(x - m) (NaN for special lanes).
-static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *mask, float *y,
-                                long yld, float *lse, long count, long lanes, float *stats) {
+/// op down `lanes` (≤ 16) adjacent columns of x: `count` rows with leading
+/// dimension ld; y has leading dimension yld (softmax, log-softmax);
+/// logsumexp writes lse[0..<lanes]. If stats is given, stats[k] receives
+/// lane k's max m and stats[16 + k] its log Σ e^(x - m) (NaN for special
+/// lanes). Lanes with special values are finished by special_lane.
+/// `full` (lanes == 16) and `masked` are constants in each instantiation.
+SK_INLINE void SK_FN(column_block_impl)(int op, const float *x, long ld, const uint8_t *mask,
+                                        float *y, long yld, float *lse, long count, long lanes,
+                                        float *stats, const int full, const int masked) {
   const v16f ninf = -__builtin_inff();
+  const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const v16i in_range = full ? (v16i)-1 : lane < (v16i)(int)lanes;
+#define SK_LOAD(p) (full ? SK_FN(load)(p) : SK_FN(load_part)((p), lanes, 0.0f))
+#define SK_STORE(p, v) (full ? SK_FN(store)((p), (v)) : SK_FN(store_part)((p), (v), lanes))
+#define SK_ACTIVE(r) (masked ? SK_FN(active)(mask + (r) * ld, lanes) : in_range)
   v16f vmax = ninf;
-  v16i bad = 0, active_count = 0;
+  v16i bad = 0;
   for (long r = 0; r < count; r++) {
-    v16i a = SK_FN(active)(mask ? mask + r * ld : 0, lanes);
-    v16f v = lanes == 16 ? SK_FN(load)(x + r * ld) : SK_FN(load_part)(x + r * ld, lanes, 0.0f);
-    v = SK_FN(select)(a, v, ninf);
+    v16f v = SK_FN(select)(SK_ACTIVE(r), SK_LOAD(x + r * ld), ninf);
     bad |= (v != v) | (v == __builtin_inff());
-    active_count -= a;
     vmax = SK_FN(max)(vmax, v);
   }
-  const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  v16i special = (bad | (vmax == ninf)) & (lane < (v16i)(int)lanes);
-  v16i regular = ~special & (lane < (v16i)(int)lanes);
+  v16i special = (bad | (vmax == ninf)) & in_range;
+  v16i regular = ~special & in_range;
   v16f m = SK_FN(select)(regular, vmax, (v16f)0.0f);
 
   v8d sum_lo = 0, sum_hi = 0;
   v16i at_max = 0;
+  // Softmax needs only 1 + rest; log-softmax and logsumexp need the rest
+  // itself, without the maximal elements.
+  const int exclude_max = op != SK_OP_SOFTMAX || stats;
   for (long r = 0; r < count; r++) {
-    v16i a = SK_FN(active)(mask ? mask + r * ld : 0, lanes) & regular;
-    v16f v = lanes == 16 ? SK_FN(load)(x + r * ld) : SK_FN(load_part)(x + r * ld, lanes, 0.0f);
-    v16f d = v - m;
-    v16f bb = d - v;
-    v16f lo = (v - (d - bb)) + (-m - bb);
-    v16f e = SK_FN(select)(a, SK_FN(exp)(d, lo), (v16f)0.0f);
-    v16i eq = (v == m) & a;
-    at_max -= eq;
-    v16f c = SK_FN(select)(eq, (v16f)0.0f, e);
-    sum_lo += __builtin_convertvector(c.lo, v8d);
-    sum_hi += __builtin_convertvector(c.hi, v8d);
-    if (op == SK_OP_SOFTMAX) {
-      if (lanes == 16) SK_FN(store)(y + r * yld, e);
-      else SK_FN(store_part)(y + r * yld, e, lanes);
-    }
+    v16f e;
+    v16f c = SK_FN(exp_term)(SK_LOAD(x + r * ld), m, SK_ACTIVE(r) & regular, &e, &at_max,
+                             exclude_max);
+    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
+    if (op == SK_OP_SOFTMAX) SK_STORE(y + r * yld, e);
   }
-  v16i extra = at_max - 1;
+  v16i extra = exclude_max ? at_max - 1 : (v16i)-1;
   v8d rest_lo = sum_lo + __builtin_convertvector(extra.lo, v8d);
   v8d rest_hi = sum_hi + __builtin_convertvector(extra.hi, v8d);
 
@@ -194,15 +251,11 @@ static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *
     v16f inv = __builtin_shufflevector(__builtin_convertvector(inv_lo, v8f),
                                        __builtin_convertvector(inv_hi, v8f), 0, 1, 2, 3, 4, 5,
                                        6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (long r = 0; r < count; r++) {
-      float *row = y + r * yld;
-      if (lanes == 16) SK_FN(store)(row, SK_FN(load)(row) * inv);
-      else SK_FN(store_part)(row, SK_FN(load_part)(row, lanes, 0.0f) * inv, lanes);
-    }
+    for (long r = 0; r < count; r++) SK_STORE(y + r * yld, SK_LOAD(y + r * yld) * inv);
   } else {
     v16f log_total = SK_FN(log1p_rest)(rest_lo, rest_hi);
     if (op == SK_OP_LOG_SUM_EXP) {
-      // m + log Σ, summed in double: exact enough, and never overflows.
+      // m + log Σ, summed in double: never overflows.
       v16f total = __builtin_shufflevector(
           __builtin_convertvector(__builtin_convertvector(m.lo, v8d) +
                                       __builtin_convertvector(log_total.lo, v8d), v8f),
@@ -212,21 +265,13 @@ static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *
       SK_FN(store_part)(lse, total, lanes);
     } else {
       for (long r = 0; r < count; r++) {
-        v16i a = SK_FN(active)(mask ? mask + r * ld : 0, lanes);
-        v16f v = lanes == 16 ? SK_FN(load)(x + r * ld) : SK_FN(load_part)(x + r * ld, lanes, 0.0f);
-        v16f d = v - m;
-        v16f bb = d - v;
-        v16f lo = (v - (d - bb)) + (-m - bb);
-        v16f out = (d - log_total) + lo;
-        // d = -inf: x = -inf gives -inf; a finite x (overflowed d) saturates.
-        v16f floor = SK_FN(select)(v == ninf, ninf, (v16f)-3.40282347e38f);
-        out = SK_FN(select)(d == ninf, floor, out);
-        out = SK_FN(select)(a, out, ninf);
-        if (lanes == 16) SK_FN(store)(y + r * yld, out);
-        else SK_FN(store_part)(y + r * yld, out, lanes);
+        SK_STORE(y + r * yld, SK_FN(log_term)(SK_LOAD(x + r * ld), m, log_total, SK_ACTIVE(r)));
       }
     }
   }
+#undef SK_LOAD
+#undef SK_STORE
+#undef SK_ACTIVE
   if (__builtin_reduce_or(special)) {
     for (long k = 0; k < lanes; k++) {
       if (special[k]) special_lane(op, x + k, ld, mask ? mask + k : 0, y + k, yld, lse + k, count);
@@ -234,59 +279,157 @@ static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *
   }
 }
 
+static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *mask, float *y,
+                                long yld, float *lse, long count, long lanes, float *stats) {
+  if (lanes == 16) {
+    if (mask) SK_FN(column_block_impl)(op, x, ld, mask, y, yld, lse, count, 16, stats, 1, 1);
+    else SK_FN(column_block_impl)(op, x, ld, mask, y, yld, lse, count, 16, stats, 1, 0);
+  } else {
+    if (mask) SK_FN(column_block_impl)(op, x, ld, mask, y, yld, lse, count, lanes, stats, 0, 1);
+    else SK_FN(column_block_impl)(op, x, ld, mask, y, yld, lse, count, lanes, stats, 0, 0);
+  }
+}
+
 // MARK: - One long row
 
-/// op along one row of n elements. If stats is given, it receives the max m
-/// and log Σ e^(x - m) (NaN for a special row).
-static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, float *lse, long n,
-                       float *stats) {
+/// op along one row of n elements (`masked` is a constant per
+/// instantiation). If stats is given, it receives the max m and
+/// log Σ e^(x - m) (NaN for a special row).
+SK_INLINE void SK_FN(row_impl)(int op, const float *x, const uint8_t *mask, float *y, float *lse,
+                               long n, float *stats, const int masked) {
   const v16f ninf = -__builtin_inff();
-  v16f vmax = ninf;
-  v16i bad = 0;
-  for (long i = 0; i < n; i += 16) {
-    long lanes = n - i < 16 ? n - i : 16;
-    v16i a = SK_FN(active)(mask ? mask + i : 0, lanes);
-    v16f v = lanes == 16 ? SK_FN(load)(x + i) : SK_FN(load_part)(x + i, lanes, 0.0f);
-    v = SK_FN(select)(a, v, ninf);
-    bad |= (v != v) | (v == __builtin_inff());
+  const v16i all = -1;
+  const long full = n & ~15L, tail = n - full;
+  const int exclude_max = op != SK_OP_SOFTMAX || stats;
+#define SK_ACTIVE(i) (masked ? SK_FN(active)(mask + (i), 16) : all)
+#define SK_TAIL_ACTIVE() SK_FN(active)(masked ? mask + full : 0, tail)
+  // Pass 1: max, min, and whether anything is not finite (x·0 is NaN
+  // exactly for ±inf and NaN), at 3 operations a vector.
+  const v16f pinf = __builtin_inff();
+  v16f vmax = ninf, vmin = pinf, nonfinite = 0.0f;
+  for (long i = 0; i < full; i += 16) {
+    v16f v = SK_FN(load)(x + i);
+    if (masked) {
+      v16i a = SK_ACTIVE(i);
+      nonfinite += SK_FN(select)(a, v, (v16f)0.0f) * 0.0f;
+      vmin = SK_FN(select)(a, v < vmin ? v : vmin, vmin);
+      v = SK_FN(select)(a, v, ninf);
+    } else {
+      nonfinite += v * 0.0f;
+      vmin = v < vmin ? v : vmin;
+    }
     vmax = SK_FN(max)(vmax, v);
   }
-  float m = __builtin_reduce_max(vmax);
-  if (__builtin_reduce_or(bad) || m == -__builtin_inff()) {
-    special_lane(op, x, 1, mask, y, 1, lse, n);
-    if (stats) stats[0] = stats[1] = __builtin_nanf("");
-    return;
+  if (tail) {
+    v16i a = SK_TAIL_ACTIVE();
+    v16f v = SK_FN(load_part)(x + full, tail, 0.0f);
+    nonfinite += SK_FN(select)(a, v, (v16f)0.0f) * 0.0f;
+    vmin = SK_FN(select)(a, v < vmin ? v : vmin, vmin);
+    vmax = SK_FN(max)(vmax, SK_FN(select)(a, v, ninf));
   }
-  v8d sum_lo = 0, sum_hi = 0;
-  v16i at_max = 0;
-  for (long i = 0; i < n; i += 16) {
-    long lanes = n - i < 16 ? n - i : 16;
-    v16i a = SK_FN(active)(mask ? mask + i : 0, lanes);
-    v16f v = lanes == 16 ? SK_FN(load)(x + i) : SK_FN(load_part)(x + i, lanes, 0.0f);
-    v16f d = v - m;
-    v16f bb = d - v;
-    v16f lo = (v - (d - bb)) + (-m - bb);
-    v16f e = SK_FN(select)(a, SK_FN(exp)(d, lo), (v16f)0.0f);
-    v16i eq = (v == m) & a;
-    at_max -= eq;
-    v16f c = SK_FN(select)(eq, (v16f)0.0f, e);
-    sum_lo += __builtin_convertvector(c.lo, v8d);
-    sum_hi += __builtin_convertvector(c.hi, v8d);
-    if (op == SK_OP_SOFTMAX) {
-      if (lanes == 16) SK_FN(store)(y + i, e);
-      else SK_FN(store_part)(y + i, e, lanes);
+  float m = SK_FN(horizontal_max)(vmax);
+  float lowest = -SK_FN(horizontal_max)(-vmin);
+  int all_finite = !__builtin_reduce_or((v16i)(nonfinite != nonfinite));
+  if (!all_finite || m == -__builtin_inff()) {
+    // Rare: look closer. NaN, +inf, all -inf or nothing active: the
+    // special-value rules; some -inf among finite values: the general path.
+    v16i bad = 0;
+    for (long i = 0; i < n; i += 16) {
+      long lanes = n - i < 16 ? n - i : 16;
+      v16i a = SK_FN(active)(masked ? mask + i : 0, lanes);
+      v16f v = SK_FN(select)(a, SK_FN(load_part)(x + i, lanes, 0.0f), ninf);
+      bad |= (v != v) | (v == pinf);
+    }
+    if (__builtin_reduce_or(bad) || m == -__builtin_inff()) {
+      special_lane(op, x, 1, mask, y, 1, lse, n);
+      if (stats) stats[0] = stats[1] = __builtin_nanf("");
+      return;
     }
   }
-  double rest = (double)(__builtin_reduce_add(at_max) - 1) + SK_FN(sum_pair)(sum_lo, sum_hi);
+
+  // The fast softmax: shift by m' = max(m, -lowest) >= |x| for every x, so
+  // that Fast2Sum (2 operations) makes x - m' exact, as long as m' stays
+  // within 16 of m; and skip the underflow handling when no x can underflow
+  // (spread below 87). e^(x - m') / Σ e^(x - m') is the same softmax.
+  if (op == SK_OP_SOFTMAX && !stats && all_finite) {
+    float shift = m > -lowest ? m : -lowest;
+    if (shift - m <= 16.0f && shift - lowest <= 87.0f) {
+      const v16f vs = shift, neg = -shift;
+      v8d sum_lo = 0, sum_hi = 0;
+      long i = 0;
+      for (; i + 128 <= full; i += 128) {
+        v16f e[8];
+        for (int k = 0; k < 8; k++) {
+          v16f v = SK_FN(load)(x + i + 16 * k);
+          v16f d = v + neg;
+          v16f lo = v - (d + vs);
+          e[k] = SK_FN(exp_in_range)(d, lo);
+          if (masked) e[k] = SK_FN(select)(SK_ACTIVE(i + 16 * k), e[k], (v16f)0.0f);
+          SK_FN(store)(y + i + 16 * k, e[k]);
+        }
+        SK_FN(add_to_sum)(((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7])),
+                          &sum_lo, &sum_hi);
+      }
+      for (; i < n; i += 16) {
+        long lanes = n - i < 16 ? n - i : 16;
+        v16f v = lanes == 16 ? SK_FN(load)(x + i) : SK_FN(load_part)(x + i, lanes, shift);
+        v16f d = v + neg;
+        v16f lo = v - (d + vs);
+        v16f e = SK_FN(exp_in_range)(d, lo);
+        e = SK_FN(select)(SK_FN(active)(masked ? mask + i : 0, lanes), e, (v16f)0.0f);
+        if (lanes == 16) SK_FN(store)(y + i, e);
+        else SK_FN(store_part)(y + i, e, lanes);
+        SK_FN(add_to_sum)(e, &sum_lo, &sum_hi);
+      }
+      const v16f inv = (float)(1.0 / SK_FN(sum_pair)(sum_lo, sum_hi));
+      for (i = 0; i < full; i += 16) SK_FN(store)(y + i, SK_FN(load)(y + i) * inv);
+      for (; i < n; i++) y[i] *= inv[0];
+      return;
+    }
+  }
+
+  const v16f vm = m;
+  v8d sum_lo = 0, sum_hi = 0;
+  v16i at_max = 0;
+  long i = 0;
+  // Blocks of 8 vectors are summed as a float tree (depth 3: at most 3u
+  // relative), then widened to double; the rest go straight to double.
+  for (; i + 128 <= full; i += 128) {
+    v16f c[8], e[8];
+    for (int k = 0; k < 8; k++) {
+      c[k] = SK_FN(exp_term)(SK_FN(load)(x + i + 16 * k), vm, SK_ACTIVE(i + 16 * k), &e[k],
+                             &at_max, exclude_max);
+      if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i + 16 * k, e[k]);
+    }
+    v16f t = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+    SK_FN(add_to_sum)(t, &sum_lo, &sum_hi);
+  }
+  for (; i < full; i += 16) {
+    v16f e;
+    v16f c = SK_FN(exp_term)(SK_FN(load)(x + i), vm, SK_ACTIVE(i), &e, &at_max, exclude_max);
+    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
+    if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i, e);
+  }
+  if (tail) {
+    v16f e;
+    v16f c = SK_FN(exp_term)(SK_FN(load_part)(x + full, tail, 0.0f), vm, SK_TAIL_ACTIVE(), &e,
+                             &at_max, exclude_max);
+    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
+    if (op == SK_OP_SOFTMAX) SK_FN(store_part)(y + full, e, tail);
+  }
+  // Σ e^(x - m) = 1 + rest.
+  double rest = exclude_max
+                    ? (double)(__builtin_reduce_add(at_max) - 1) + SK_FN(sum_pair)(sum_lo, sum_hi)
+                    : SK_FN(sum_pair)(sum_lo, sum_hi) - 1.0;
   if (stats) {
     stats[0] = m;
     stats[1] = (float)log1p(rest);
   }
   if (op == SK_OP_SOFTMAX) {
-    v16f inv = (float)(1.0 / (1.0 + rest));
-    long i = 0;
-    for (; i + 16 <= n; i += 16) SK_FN(store)(y + i, SK_FN(load)(y + i) * inv);
-    for (; i < n; i++) y[i] *= inv[0];
+    float inverse = (float)(1.0 / (1.0 + rest));
+    const v16f inv = inverse;
+    for (long i = 0; i < full; i += 16) SK_FN(store)(y + i, SK_FN(load)(y + i) * inv);
+    for (long i = full; i < n; i++) y[i] *= inverse;
     return;
   }
   double log_total = log1p(rest);
@@ -294,21 +437,22 @@ static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, fl
     *lse = (float)((double)m + log_total);
     return;
   }
-  v16f l = (float)log_total;
-  for (long i = 0; i < n; i += 16) {
-    long lanes = n - i < 16 ? n - i : 16;
-    v16i a = SK_FN(active)(mask ? mask + i : 0, lanes);
-    v16f v = lanes == 16 ? SK_FN(load)(x + i) : SK_FN(load_part)(x + i, lanes, 0.0f);
-    v16f d = v - m;
-    v16f bb = d - v;
-    v16f lo = (v - (d - bb)) + (-m - bb);
-    v16f out = (d - l) + lo;
-    v16f floor = SK_FN(select)(v == ninf, ninf, (v16f)-3.40282347e38f);
-    out = SK_FN(select)(d == ninf, floor, out);
-    out = SK_FN(select)(a, out, ninf);
-    if (lanes == 16) SK_FN(store)(y + i, out);
-    else SK_FN(store_part)(y + i, out, lanes);
+  const v16f l = (float)log_total;
+  for (long i = 0; i < full; i += 16) {
+    SK_FN(store)(y + i, SK_FN(log_term)(SK_FN(load)(x + i), vm, l, SK_ACTIVE(i)));
   }
+  if (tail) {
+    v16f out = SK_FN(log_term)(SK_FN(load_part)(x + full, tail, 0.0f), vm, l, SK_TAIL_ACTIVE());
+    SK_FN(store_part)(y + full, out, tail);
+  }
+#undef SK_ACTIVE
+#undef SK_TAIL_ACTIVE
+}
+
+static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, float *lse, long n,
+                       float *stats) {
+  if (mask) SK_FN(row_impl)(op, x, mask, y, lse, n, stats, 1);
+  else SK_FN(row_impl)(op, x, mask, y, lse, n, stats, 0);
 }
 
 // MARK: - Entry points of this level

@@ -75,127 +75,131 @@ func asDouble(_ m: Matrix<Float>) -> Matrix<Double> {
   Matrix(rows: m.rows, columns: m.columns, elements: m.elements.map { Double($0) })
 }
 
-@Suite("Float kernels at every CPU level", .serialized)
-struct FloatKernelTests {
-  var levels: [CPULevel] {
-    CPULevel.allCases.filter { $0 <= SoftmaxConfiguration.supportedCPULevel }
-  }
-
-  func atEveryLevel(_ body: (CPULevel) throws -> Void) rethrows {
-    let saved = SoftmaxConfiguration.cpuLevel
-    defer { SoftmaxConfiguration.cpuLevel = saved }
-    for level in levels {
-      SoftmaxConfiguration.cpuLevel = level
-      #expect(SoftmaxConfiguration.cpuLevel == level)
-      try body(level)
+extension GlobalSettingsTests {
+  @Suite("Float kernels at every CPU level")
+  struct FloatKernelTests {
+    var levels: [CPULevel] {
+      CPULevel.allCases.filter { $0 <= SoftmaxConfiguration.supportedCPULevel }
     }
-  }
 
-  @Test("softmax, log-softmax, logsumexp along rows and columns, with and without masks")
-  func lanes() {
-    atEveryLevel { level in
-      for (index, shape) in kernelShapes.enumerated() {
-        for special in [false, true] {
-          let x = kernelInput(
-            rows: shape.rows, columns: shape.columns, special: special, seed: UInt64(index))
-          let xd = asDouble(x)
-          for masked in [false, true] {
-            let mask =
-              masked
-              ? randomMask(rows: shape.rows, columns: shape.columns, seed: UInt64(index + 100))
-              : nil
-            for axis in [-1, 0] {
-              let what = "\(level) \(shape) special=\(special) masked=\(masked) axis=\(axis)"
-              expectClose(
-                softmax(x, axis: axis, where: mask).elements,
-                softmax(xd, axis: axis, where: mask).elements, ulps: 4, "softmax \(what)")
-              expectClose(
-                logSoftmax(x, axis: axis, where: mask).elements,
-                logSoftmax(xd, axis: axis, where: mask).elements, ulps: 3, "logSoftmax \(what)")
-              // logsumexp = m + log Σ can cancel: its documented bound is
-              // absolute, 2u·(|m| + log n) plus an ulp of the result.
-              let lse = logSumExp(x, axis: axis, where: mask)
-              let lseRef = logSumExp(xd, axis: axis, where: mask)
-              let lanes = axis == -1 ? xd.rowArrays : xd.transposed().rowArrays
-              for (k, (o, r)) in zip(lse, lseRef).enumerated() {
-                if !r.isFinite {
-                  #expect(Double(o) == r || (o.isNaN && r.isNaN), "logSumExp \(what) lane \(k)")
-                  continue
+    func atEveryLevel(_ body: (CPULevel) throws -> Void) rethrows {
+      let saved = SoftmaxConfiguration.cpuLevel
+      defer { SoftmaxConfiguration.cpuLevel = saved }
+      for level in levels {
+        SoftmaxConfiguration.cpuLevel = level
+        #expect(SoftmaxConfiguration.cpuLevel == level)
+        try body(level)
+      }
+    }
+
+    @Test("softmax, log-softmax, logsumexp along rows and columns, with and without masks")
+    func lanes() {
+      atEveryLevel { level in
+        for (index, shape) in kernelShapes.enumerated() {
+          for special in [false, true] {
+            let x = kernelInput(
+              rows: shape.rows, columns: shape.columns, special: special, seed: UInt64(index))
+            let xd = asDouble(x)
+            for masked in [false, true] {
+              let mask =
+                masked
+                ? randomMask(rows: shape.rows, columns: shape.columns, seed: UInt64(index + 100))
+                : nil
+              for axis in [-1, 0] {
+                let what = "\(level) \(shape) special=\(special) masked=\(masked) axis=\(axis)"
+                expectClose(
+                  softmax(x, axis: axis, where: mask).elements,
+                  softmax(xd, axis: axis, where: mask).elements, ulps: 4, "softmax \(what)")
+                expectClose(
+                  logSoftmax(x, axis: axis, where: mask).elements,
+                  logSoftmax(xd, axis: axis, where: mask).elements, ulps: 3, "logSoftmax \(what)")
+                // logsumexp = m + log Σ can cancel: its documented bound is
+                // absolute, 2u·(|m| + log n) plus an ulp of the result.
+                let lse = logSumExp(x, axis: axis, where: mask)
+                let lseRef = logSumExp(xd, axis: axis, where: mask)
+                let lanes = axis == -1 ? xd.rowArrays : xd.transposed().rowArrays
+                for (k, (o, r)) in zip(lse, lseRef).enumerated() {
+                  if !r.isFinite {
+                    #expect(Double(o) == r || (o.isNaN && r.isNaN), "logSumExp \(what) lane \(k)")
+                    continue
+                  }
+                  let scale =
+                    (lanes[k].filter { $0.isFinite }.map { abs($0) }.max() ?? 0)
+                    + Double.log(Double(lanes[k].count))
+                  let bound = 2 * Double(Float.ulpOfOne) * scale + Double(Float(r).ulp)
+                  #expect(abs(Double(o) - r) <= bound, "logSumExp \(what) lane \(k): \(o) vs \(r)")
                 }
-                let scale =
-                  (lanes[k].filter { $0.isFinite }.map { abs($0) }.max() ?? 0)
-                  + Double.log(Double(lanes[k].count))
-                let bound = 2 * Double(Float.ulpOfOne) * scale + Double(Float(r).ulp)
-                #expect(abs(Double(o) - r) <= bound, "logSumExp \(what) lane \(k): \(o) vs \(r)")
               }
             }
           }
         }
       }
     }
-  }
 
-  @Test("VJPs along rows")
-  func vjps() {
-    atEveryLevel { level in
-      for (index, shape) in kernelShapes.enumerated() {
-        let x = kernelInput(
-          rows: shape.rows, columns: shape.columns, special: false, seed: UInt64(index))
-        var generator = SplitMix64(seed: 99)
-        let v = Matrix(
-          rows: shape.rows, columns: shape.columns,
-          elements: [Float].random(count: shape.rows * shape.columns, in: -1...1, using: &generator)
-        )
-        let a = softmax(x)
-        let logA = logSoftmax(x)
-        let g = softmaxVJP(output: a, cotangent: v).elements
-        let gl = logSoftmaxVJP(output: logA, cotangent: v).elements
-        let gRef = softmaxVJP(output: asDouble(a), cotangent: asDouble(v)).elements
-        let glRef = logSoftmaxVJP(output: asDouble(logA), cotangent: asDouble(v)).elements
-        // Absolute bounds: the products cancel (v - ⟨v, a⟩), so compare to the scale of v.
-        for (o, r) in zip(g, gRef) { #expect(abs(Double(o) - r) <= 4e-7, "\(level) \(shape)") }
-        for (o, r) in zip(gl, glRef) {
-          #expect(abs(Double(o) - r) <= 1e-6 * Double(shape.columns), "\(level) \(shape) log")
+    @Test("VJPs along rows")
+    func vjps() {
+      atEveryLevel { level in
+        for (index, shape) in kernelShapes.enumerated() {
+          let x = kernelInput(
+            rows: shape.rows, columns: shape.columns, special: false, seed: UInt64(index))
+          var generator = SplitMix64(seed: 99)
+          let v = Matrix(
+            rows: shape.rows, columns: shape.columns,
+            elements: [Float].random(
+              count: shape.rows * shape.columns, in: -1...1, using: &generator)
+          )
+          let a = softmax(x)
+          let logA = logSoftmax(x)
+          let g = softmaxVJP(output: a, cotangent: v).elements
+          let gl = logSoftmaxVJP(output: logA, cotangent: v).elements
+          let gRef = softmaxVJP(output: asDouble(a), cotangent: asDouble(v)).elements
+          let glRef = logSoftmaxVJP(output: asDouble(logA), cotangent: asDouble(v)).elements
+          // Absolute bounds: the products cancel (v - ⟨v, a⟩), so compare to the scale of v.
+          for (o, r) in zip(g, gRef) { #expect(abs(Double(o) - r) <= 4e-7, "\(level) \(shape)") }
+          for (o, r) in zip(gl, glRef) {
+            #expect(abs(Double(o) - r) <= 1e-6 * Double(shape.columns), "\(level) \(shape) log")
+          }
         }
       }
     }
-  }
 
-  @Test("Fused cross-entropy: loss and gradient against the Double path")
-  func crossEntropyKernel() throws {
-    try atEveryLevel { level in
-      for (index, shape) in kernelShapes.enumerated() {
-        for special in [false, true] {
-          let x = kernelInput(
-            rows: shape.rows, columns: shape.columns, special: special, seed: UInt64(index + 7))
-          var generator = SplitMix64(seed: UInt64(index))
-          let labels = (0..<shape.rows).map { _ in
-            Int.random(in: 0..<shape.columns, using: &generator)
-          }
-          for reduction in LossReduction.allCases {
-            let fast = try crossEntropyWithGradient(logits: x, labels: labels, reduction: reduction)
-            let reference = try crossEntropyWithGradient(
-              logits: asDouble(x), labels: labels, reduction: reduction)
-            let what = "\(level) \(shape) special=\(special) \(reduction)"
-            expectClose(fast.losses, reference.losses, ulps: 3, "losses \(what)")
-            expectClose([fast.loss], [reference.loss], ulps: 4, "loss \(what)")
-            for (o, r) in zip(fast.gradient.elements, reference.gradient.elements) {
-              let ok = (o.isNaN && r.isNaN) || abs(Double(o) - r) <= 3e-7 * max(1, abs(r))
-              #expect(ok, "gradient \(what): \(o) vs \(r)")
+    @Test("Fused cross-entropy: loss and gradient against the Double path")
+    func crossEntropyKernel() throws {
+      try atEveryLevel { level in
+        for (index, shape) in kernelShapes.enumerated() {
+          for special in [false, true] {
+            let x = kernelInput(
+              rows: shape.rows, columns: shape.columns, special: special, seed: UInt64(index + 7))
+            var generator = SplitMix64(seed: UInt64(index))
+            let labels = (0..<shape.rows).map { _ in
+              Int.random(in: 0..<shape.columns, using: &generator)
+            }
+            for reduction in LossReduction.allCases {
+              let fast = try crossEntropyWithGradient(
+                logits: x, labels: labels, reduction: reduction)
+              let reference = try crossEntropyWithGradient(
+                logits: asDouble(x), labels: labels, reduction: reduction)
+              let what = "\(level) \(shape) special=\(special) \(reduction)"
+              expectClose(fast.losses, reference.losses, ulps: 3, "losses \(what)")
+              expectClose([fast.loss], [reference.loss], ulps: 4, "loss \(what)")
+              for (o, r) in zip(fast.gradient.elements, reference.gradient.elements) {
+                let ok = (o.isNaN && r.isNaN) || abs(Double(o) - r) <= 3e-7 * max(1, abs(r))
+                #expect(ok, "gradient \(what): \(o) vs \(r)")
+              }
             }
           }
         }
       }
     }
-  }
 
-  @Test("A confident right answer keeps a tiny loss exact on the fast path")
-  func tinyLossFast() throws {
-    let x = Matrix<Float>(rows: 20, columns: 3, elements: (0..<20).flatMap { _ in [40, 0, 0] })
-    try atEveryLevel { level in
-      let r = try crossEntropyWithGradient(logits: x, labels: [Int](repeating: 0, count: 20))
-      let exact = ReferenceScalar.log(onePlus: 2 * ReferenceScalar.exp(-40))
-      for loss in r.losses { #expect(ulpError(loss, exact) <= 3, "\(level): \(loss)") }
+    @Test("A confident right answer keeps a tiny loss exact on the fast path")
+    func tinyLossFast() throws {
+      let x = Matrix<Float>(rows: 20, columns: 3, elements: (0..<20).flatMap { _ in [40, 0, 0] })
+      try atEveryLevel { level in
+        let r = try crossEntropyWithGradient(logits: x, labels: [Int](repeating: 0, count: 20))
+        let exact = ReferenceScalar.log(onePlus: 2 * ReferenceScalar.exp(-40))
+        for loss in r.losses { #expect(ulpError(loss, exact) <= 3, "\(level): \(loss)") }
+      }
     }
   }
 }

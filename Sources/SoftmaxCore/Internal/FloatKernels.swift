@@ -41,7 +41,8 @@ func floatLanes(
   let op = operation.rawValue
   switch MatrixAxis(axis) {
   case .alongRows:
-    parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+    // Short rows go 16 at a time through the kernels' transposed tiles.
+    parallelFor(count: rows, cost: columns, grain: columns <= 16 ? 16 : 1) { begin, end in
       sk_rows(op, x, maskBytes, output, begin, end, columns)
     }
   case .alongColumns:
@@ -57,7 +58,7 @@ func floatVJPRows(
   logarithmic: Bool, output: UnsafePointer<Float>, cotangent: UnsafePointer<Float>,
   _ gradient: UnsafeMutablePointer<Float>, rows: Int, columns: Int
 ) {
-  parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+  parallelFor(count: rows, cost: columns, grain: 1) { begin, end in
     sk_vjp_rows(logarithmic ? 1 : 0, output, cotangent, gradient, begin, end, columns)
   }
 }
@@ -73,7 +74,7 @@ func floatCrossEntropy(
   losses: UnsafeMutablePointer<Double>, scale: Double, rows: Int, columns: Int
 ) -> Double {
   let labels64 = UnsafeRawPointer(labels).assumingMemoryBound(to: Int64.self)
-  parallelFor(count: rows, cost: columns, grain: 16) { begin, end in
+  parallelFor(count: rows, cost: columns, grain: columns <= 16 ? 16 : 1) { begin, end in
     _ = sk_cross_entropy_rows(x, labels64, gradient, losses, scale, begin, end, columns)
   }
   // The total, in a fixed order (compensated), independent of the split.
