@@ -214,12 +214,47 @@ SK_INLINE void SK_FN(column_block_impl)(int op, const float *x, long ld, const u
 #define SK_LOAD(p) (full ? SK_FN(load)(p) : SK_FN(load_part)((p), lanes, 0.0f))
 #define SK_STORE(p, v) (full ? SK_FN(store)((p), (v)) : SK_FN(store_part)((p), (v), lanes))
 #define SK_ACTIVE(r) (masked ? SK_FN(active)(mask + (r) * ld, lanes) : in_range)
-  v16f vmax = ninf;
+  v16f vmax = ninf, vmin = __builtin_inff();
   v16i bad = 0;
+  for (long r = 0; r < count; r++) {
+    v16i a = SK_ACTIVE(r);
+    v16f raw = SK_LOAD(x + r * ld);
+    v16f v = SK_FN(select)(a, raw, ninf);
+    bad |= (v != v) | (v == __builtin_inff()) | ((raw == ninf) & a);
+    vmax = SK_FN(max)(vmax, v);
+    vmin = SK_FN(select)(a, raw < vmin ? raw : vmin, vmin);
+  }
+  // The fast softmax (see row_impl): every lane finite, shifted by
+  // m' = max(m, -min) >= |x| so Fast2Sum is exact, spread below 87.
+  if (op == SK_OP_SOFTMAX && !stats && !__builtin_reduce_or(bad & in_range)) {
+    v16f shift = SK_FN(max)(vmax, -vmin);
+    v16i fits = (shift - vmax <= 16.0f) & (shift - vmin <= 87.0f);
+    if (!__builtin_reduce_or(~fits & in_range)) {
+      shift = SK_FN(select)(in_range, shift, (v16f)0.0f);
+      v16f neg = -shift;
+      v8d sum_lo = 0, sum_hi = 0;
+      for (long r = 0; r < count; r++) {
+        v16f v = full ? SK_FN(load)(x + r * ld) : SK_FN(load_part)(x + r * ld, lanes, 0.0f);
+        v16f d = v + neg;
+        v16f e = SK_FN(exp_in_range)(d, v - (d + shift));
+        e = SK_FN(select)(SK_ACTIVE(r), e, (v16f)0.0f);
+        SK_FN(add_to_sum)(e, &sum_lo, &sum_hi);
+        SK_STORE(y + r * yld, e);
+      }
+      v8d inv_lo = 1.0 / sum_lo, inv_hi = 1.0 / sum_hi;
+      v16f inv = __builtin_shufflevector(__builtin_convertvector(inv_lo, v8f),
+                                         __builtin_convertvector(inv_hi, v8f), 0, 1, 2, 3, 4, 5,
+                                         6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      for (long r = 0; r < count; r++) SK_STORE(y + r * yld, SK_LOAD(y + r * yld) * inv);
+      return;
+    }
+  }
+  // A -inf among finite values is not special; only NaN, +inf, all -inf
+  // or nothing active are.
+  bad = 0;
   for (long r = 0; r < count; r++) {
     v16f v = SK_FN(select)(SK_ACTIVE(r), SK_LOAD(x + r * ld), ninf);
     bad |= (v != v) | (v == __builtin_inff());
-    vmax = SK_FN(max)(vmax, v);
   }
   v16i special = (bad | (vmax == ninf)) & in_range;
   v16i regular = ~special & in_range;
@@ -457,33 +492,100 @@ static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, fl
 
 // MARK: - Entry points of this level
 
-/// Rows shorter than this go 16 at a time through a transposed tile.
+/// Rows of at most this many columns go 16 at a time through a transposed
+/// tile: one vector lane per row.
 #define SK_TILE_COLUMNS 16
+
+/// Transposes a 16 × 16 block held in 16 vectors (unpack, unpack, two
+/// 128-bit-lane shuffles: 64 shuffles).
+SK_INLINE void SK_FN(transpose16)(v16f r[16]) {
+#define SK_UNPACKLO(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29)
+#define SK_UNPACKHI(a, b) __builtin_shufflevector(a, b, 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31)
+#define SK_UNPACKLO2(a, b) __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+#define SK_UNPACKHI2(a, b) __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31)
+#define SK_LANES02(a, b) __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)
+#define SK_LANES13(a, b) __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31)
+  v16f t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = SK_UNPACKLO(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = SK_UNPACKHI(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i + 0] = SK_UNPACKLO2(t[4 * i + 0], t[4 * i + 2]);
+    r[4 * i + 1] = SK_UNPACKHI2(t[4 * i + 0], t[4 * i + 2]);
+    r[4 * i + 2] = SK_UNPACKLO2(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = SK_UNPACKHI2(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int h = 0; h < 2; h++) {
+    for (int i = 0; i < 4; i++) {
+      t[8 * h + i] = SK_LANES02(r[8 * h + i], r[8 * h + 4 + i]);
+      t[8 * h + 4 + i] = SK_LANES13(r[8 * h + i], r[8 * h + 4 + i]);
+    }
+  }
+  for (int i = 0; i < 8; i++) {
+    r[i] = SK_LANES02(t[i], t[8 + i]);
+    r[8 + i] = SK_LANES13(t[i], t[8 + i]);
+  }
+#undef SK_UNPACKLO
+#undef SK_UNPACKHI
+#undef SK_UNPACKLO2
+#undef SK_UNPACKHI2
+#undef SK_LANES02
+#undef SK_LANES13
+}
+
+/// op on rows [r, r + 16) of rows of `cols` (a constant per instantiation)
+/// columns: the 16 rows are loaded as 16 vectors (lanes past `cols` read
+/// the next rows and are ignored), transposed in registers so that each
+/// vector holds one column, computed as a 16-lane column block, and
+/// transposed back; rows are stored in order, each 16-wide store's excess
+/// being overwritten by the next row's; a store that would pass the end
+/// of the tile is partial.
+SK_INLINE void SK_FN(tile)(int op, const float *x, const uint8_t *mask, float *y, long r,
+                           const long cols) {
+  float tile[SK_TILE_COLUMNS * 16], out[SK_TILE_COLUMNS * 16], lse[16];
+  uint8_t tile_mask[SK_TILE_COLUMNS * 16];
+  const float *xr = x + r * cols;
+  v16f v[16];
+  for (long k = 0; k < 16; k++) {
+    v[k] = k * cols + 16 <= 16 * cols ? SK_FN(load)(xr + k * cols)
+                                      : SK_FN(load_part)(xr + k * cols, cols, 0.0f);
+  }
+  SK_FN(transpose16)(v);
+  for (long c = 0; c < cols; c++) SK_FN(store)(tile + 16 * c, v[c]);
+  if (mask) {
+    const uint8_t *mr = mask + r * cols;
+    for (long k = 0; k < 16; k++)
+      for (long c = 0; c < cols; c++) tile_mask[c * 16 + k] = mr[k * cols + c];
+  }
+  SK_FN(column_block)(op, tile, 16, mask ? tile_mask : 0, out, 16, lse, cols, 16, 0);
+  if (op == SK_OP_LOG_SUM_EXP) {
+    for (long k = 0; k < 16; k++) y[r + k] = lse[k];
+    return;
+  }
+  for (long c = 0; c < 16; c++) v[c] = c < cols ? SK_FN(load)(out + 16 * c) : (v16f)0.0f;
+  SK_FN(transpose16)(v);
+  float *yr = y + r * cols;
+  for (long k = 0; k < 16; k++) {
+    if (k * cols + 16 <= 16 * cols) SK_FN(store)(yr + k * cols, v[k]);
+    else SK_FN(store_part)(yr + k * cols, v[k], cols);
+  }
+}
 
 static void SK_FN(rows)(int op, const float *x, const uint8_t *mask, float *y, long row_begin,
                         long row_end, long cols) {
   long r = row_begin;
-  if (cols <= SK_TILE_COLUMNS && cols > 0) {
-    float tile[SK_TILE_COLUMNS * 16], out[SK_TILE_COLUMNS * 16], lse[16];
-    uint8_t tile_mask[SK_TILE_COLUMNS * 16];
-    for (; r + 16 <= row_end; r += 16) {
-      const float *xr = x + r * cols;
-      for (long k = 0; k < 16; k++)
-        for (long c = 0; c < cols; c++) tile[c * 16 + k] = xr[k * cols + c];
-      if (mask) {
-        const uint8_t *mr = mask + r * cols;
-        for (long k = 0; k < 16; k++)
-          for (long c = 0; c < cols; c++) tile_mask[c * 16 + k] = mr[k * cols + c];
-      }
-      SK_FN(column_block)(op, tile, 16, mask ? tile_mask : 0, out, 16, lse, cols, 16, 0);
-      if (op == SK_OP_LOG_SUM_EXP) {
-        for (long k = 0; k < 16; k++) y[r + k] = lse[k];
-      } else {
-        float *yr = y + r * cols;
-        for (long k = 0; k < 16; k++)
-          for (long c = 0; c < cols; c++) yr[k * cols + c] = out[c * 16 + k];
-      }
-    }
+  switch (cols) {
+#define SK_TILE_CASE(C)                                                                         \
+  case C:                                                                                       \
+    for (; r + 16 <= row_end; r += 16) SK_FN(tile)(op, x, mask, y, r, C);                       \
+    break;
+    SK_TILE_CASE(1) SK_TILE_CASE(2) SK_TILE_CASE(3) SK_TILE_CASE(4) SK_TILE_CASE(5)
+    SK_TILE_CASE(6) SK_TILE_CASE(7) SK_TILE_CASE(8) SK_TILE_CASE(9) SK_TILE_CASE(10)
+    SK_TILE_CASE(11) SK_TILE_CASE(12) SK_TILE_CASE(13) SK_TILE_CASE(14) SK_TILE_CASE(15)
+    SK_TILE_CASE(16)
+#undef SK_TILE_CASE
+  default: break;
   }
   for (; r < row_end; r++) {
     float *out = op == SK_OP_LOG_SUM_EXP ? 0 : y + r * cols;
