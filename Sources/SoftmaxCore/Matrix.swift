@@ -58,6 +58,27 @@ public struct Matrix<Scalar> {
       elements: [Scalar](repeating: value, count: rows * columns))
   }
 
+  /// Creates a matrix whose elements `initializer` writes, all of them,
+  /// through a pointer to uninitialized memory: the allocation-only path
+  /// for kernels that overwrite every element.
+  ///
+  /// - Precondition: `initializer` initializes every one of the
+  ///   `rows × columns` elements (for trivial types such as `Float`, writes
+  ///   through the pointer suffice).
+  @inlinable
+  public init(
+    rows: Int, columns: Int,
+    uninitializedElementsBy initializer: (UnsafeMutableBufferPointer<Scalar>) -> Void
+  ) {
+    precondition(rows >= 0 && columns >= 0, "Matrix dimensions must not be negative")
+    let count = rows * columns
+    let elements = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+      initializer(buffer)
+      initialized = count
+    }
+    self.init(rows: rows, columns: columns, elements: elements)
+  }
+
   /// Creates a matrix from an array of rows.
   ///
   /// An empty array gives a 0 × 0 matrix.

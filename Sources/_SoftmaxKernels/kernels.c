@@ -98,6 +98,13 @@ static double special_cross_entropy(const float *x, float *g, long cols, int64_t
   return loss;
 }
 
+/// A loss rounded to float: finite beyond float's range saturates (the true
+/// loss of finite logits is finite), infinite stays infinite.
+static inline float narrow_loss(double loss) {
+  if (loss > 3.4028234663852886e38 && loss != INFINITY) return 3.40282347e38f;
+  return (float)loss;
+}
+
 // MARK: - The levels
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -204,10 +211,10 @@ void sk_vjp_rows(int log, const float *out, const float *v, float *g, long row_b
   pick_vjp()(log, out, v, g, row_begin, row_end, cols);
 }
 
-typedef double (*ce_fn)(const float *, const int64_t *, float *, double *, double, long, long,
+typedef double (*ce_fn)(const float *, const int64_t *, float *, float *, double, long, long,
                         long);
 static ce_fn pick_ce(void) { SK_DISPATCH(cross_entropy_rows) }
-double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, double *losses,
+double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, float *losses,
                              double scale, long row_begin, long row_end, long cols) {
   return pick_ce()(x, labels, g, losses, scale, row_begin, row_end, cols);
 }

@@ -645,24 +645,41 @@ SK_INLINE double SK_FN(finish_cross_entropy)(const float *xr, float *gr, long co
 }
 
 static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, float *g,
-                                        double *losses, double scale, long row_begin,
+                                        float *losses, double scale, long row_begin,
                                         long row_end, long cols) {
   double total = 0;
   long r = row_begin;
   if (cols <= SK_TILE_COLUMNS) {
     float tile[SK_TILE_COLUMNS * 16], out[SK_TILE_COLUMNS * 16], stats[32];
+    const v16f vscale = (float)scale;
     for (; r + 16 <= row_end; r += 16) {
       const float *xr = x + r * cols;
       float *gr = g + r * cols;
-      for (long k = 0; k < 16; k++)
-        for (long c = 0; c < cols; c++) tile[c * 16 + k] = xr[k * cols + c];
-      SK_FN(column_block)(SK_OP_SOFTMAX, tile, 16, 0, out, 16, 0, cols, 16, stats);
-      for (long k = 0; k < 16; k++)
-        for (long c = 0; c < cols; c++) gr[k * cols + c] = out[c * 16 + k];
+      v16f v[16];
       for (long k = 0; k < 16; k++) {
-        double loss = SK_FN(finish_cross_entropy)(xr + k * cols, gr + k * cols, cols,
-                                                  labels[r + k], stats[k], stats[16 + k], scale);
-        losses[r + k] = loss;
+        v[k] = k * cols + 16 <= 16 * cols ? SK_FN(load)(xr + k * cols)
+                                          : SK_FN(load_part)(xr + k * cols, cols, 0.0f);
+      }
+      SK_FN(transpose16)(v);
+      for (long c = 0; c < cols; c++) SK_FN(store)(tile + 16 * c, v[c]);
+      SK_FN(column_block)(SK_OP_SOFTMAX, tile, 16, 0, out, 16, 0, cols, 16, stats);
+      for (long c = 0; c < 16; c++) v[c] = c < cols ? SK_FN(load)(out + 16 * c) * vscale : 0.0f;
+      SK_FN(transpose16)(v);
+      for (long k = 0; k < 16; k++) {
+        if (k * cols + 16 <= 16 * cols) SK_FN(store)(gr + k * cols, v[k]);
+        else SK_FN(store_part)(gr + k * cols, v[k], cols);
+      }
+      for (long k = 0; k < 16; k++) {
+        const float *row = xr + k * cols;
+        int64_t label = labels[r + k];
+        double loss;
+        if (stats[k] != stats[k]) {
+          loss = special_cross_entropy(row, gr + k * cols, cols, label, scale);
+        } else {
+          gr[k * cols + label] = (float)(((double)out[label * 16 + k] - 1.0) * scale);
+          loss = (double)stats[16 + k] + ((double)stats[k] - (double)row[label]);
+        }
+        losses[r + k] = narrow_loss(loss);
         total += loss;
       }
     }
@@ -673,7 +690,7 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
     float stats[2];
     SK_FN(row)(SK_OP_SOFTMAX, xr, 0, gr, 0, cols, stats);
     double loss = SK_FN(finish_cross_entropy)(xr, gr, cols, labels[r], stats[0], stats[1], scale);
-    losses[r] = loss;
+    losses[r] = narrow_loss(loss);
     total += loss;
   }
   return total;

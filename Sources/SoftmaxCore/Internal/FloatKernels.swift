@@ -64,24 +64,36 @@ func floatVJPRows(
 }
 
 /// The fused cross-entropy of Float logits against class labels, without
-/// weights, smoothing or ignored labels: per-sample losses (in Double), the
-/// gradient scaled by `scale`, and the total loss. The total is summed over
-/// fixed blocks of rows in a fixed order, so it does not depend on the
+/// weights, smoothing or ignored labels: per-sample losses, the gradient
+/// scaled by `scale`, and the total loss. Rows go in fixed blocks of
+/// `crossEntropyBlock`; each block's total is summed in row order and the
+/// block totals in block order, so the total does not depend on the
 /// number of threads.
 @usableFromInline
 func floatCrossEntropy(
   _ x: UnsafePointer<Float>, labels: UnsafePointer<Int>, gradient: UnsafeMutablePointer<Float>,
-  losses: UnsafeMutablePointer<Double>, scale: Double, rows: Int, columns: Int
+  losses: UnsafeMutablePointer<Float>, scale: Double, rows: Int, columns: Int
 ) -> Double {
   let labels64 = UnsafeRawPointer(labels).assumingMemoryBound(to: Int64.self)
-  parallelFor(count: rows, cost: columns, grain: columns <= 16 ? 16 : 1) { begin, end in
-    _ = sk_cross_entropy_rows(x, labels64, gradient, losses, scale, begin, end, columns)
+  let blockCount = (rows + crossEntropyBlock - 1) / crossEntropyBlock
+  var totals = [Double](repeating: 0, count: blockCount)
+  totals.withUnsafeMutableBufferPointer { totals in
+    parallelFor(count: blockCount, cost: crossEntropyBlock * columns, grain: 1) { begin, end in
+      for block in begin..<end {
+        let first = block * crossEntropyBlock
+        let last = min(rows, first + crossEntropyBlock)
+        totals[block] = sk_cross_entropy_rows(
+          x, labels64, gradient, losses, scale, first, last, columns)
+      }
+    }
   }
-  // The total, in a fixed order (compensated), independent of the split.
-  var total = CompensatedSum<Double>()
-  for r in 0..<rows { total.add(losses[r]) }
-  return total.value
+  return totals.reduce(0, +)
 }
+
+/// Rows per block of the cross-entropy total (a multiple of the kernels'
+/// 16-row tiles).
+@usableFromInline
+let crossEntropyBlock = 256
 
 /// The Float fast path of softmax / log-softmax into a preallocated matrix:
 /// returns false (doing nothing) unless `T` is `Float` and τ = 1.
@@ -169,25 +181,27 @@ func crossEntropyFastPath<T: SoftmaxScalar>(
   if let ignoredLabel, labels.contains(ignoredLabel) { return nil }
   let n = logits.rows
   let scale = reduction == .mean ? 1 / Double(n) : 1
-  var gradient = Matrix(rows: n, columns: logits.columns, repeating: T.zero)
-  var losses = [Double](repeating: 0, count: n)
-  let total = logits.elements.withUnsafeBufferPointer { x in
-    labels.withUnsafeBufferPointer { y in
-      gradient.withUnsafeMutableBufferPointer { g in
-        losses.withUnsafeMutableBufferPointer { l in
+  // Every element of both outputs is written by the kernel.
+  var total = 0.0
+  var gradient = Matrix<T>(rows: n, columns: logits.columns, uninitializedElementsBy: { _ in })
+  let losses = [T](unsafeUninitializedCapacity: n) { lossBuffer, count in
+    logits.elements.withUnsafeBufferPointer { x in
+      labels.withUnsafeBufferPointer { y in
+        gradient.withUnsafeMutableBufferPointer { g in
           guard let xBase = x.baseAddress, let yBase = y.baseAddress, let gBase = g.baseAddress,
-            let lBase = l.baseAddress
-          else { return 0.0 }
-          return floatCrossEntropy(
-            floatPointer(xBase), labels: yBase, gradient: floatPointer(gBase), losses: lBase,
-            scale: scale, rows: n, columns: logits.columns)
+            let lBase = lossBuffer.baseAddress
+          else { return }
+          total = floatCrossEntropy(
+            floatPointer(xBase), labels: yBase, gradient: floatPointer(gBase),
+            losses: floatPointer(lBase), scale: scale, rows: n, columns: logits.columns)
         }
       }
     }
+    count = n
   }
   let loss = reduction == .mean ? total / Double(n) : total
   // A finite Double beyond Float's range (the true loss of finite logits)
   // saturates; an infinite one (a -inf target logit) stays infinite.
-  func narrowed(_ x: Double) -> T { x.isFinite ? saturated(T(x)) : T(x) }
-  return CrossEntropyResult(loss: narrowed(loss), losses: losses.map(narrowed), gradient: gradient)
+  let narrowedLoss = loss.isFinite ? saturated(T(loss)) : T(loss)
+  return CrossEntropyResult(loss: narrowedLoss, losses: losses, gradient: gradient)
 }

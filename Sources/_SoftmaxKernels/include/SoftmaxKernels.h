@@ -69,10 +69,12 @@ void sk_vjp_rows(int log, const float *out, const float *v, float *g, long row_b
                  long row_end, long cols);
 
 /// Fused cross-entropy with class indices, rows [row_begin, row_end):
-/// loss_r = log Σ e^(x_rc - m) + (m - x_r,label) written to losses[r] (in
-/// double), gradient row (softmax - onehot)·scale written to g. Labels
-/// must be in [0, cols) (checked by the caller). Returns Σ losses.
-double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, double *losses,
+/// loss_r = log Σ e^(x_rc - m) + (m - x_r,label) written to losses[r]
+/// (rounded to float; a finite loss beyond float's range saturates), the
+/// gradient row (softmax - onehot)·scale written to g. Labels must be in
+/// [0, cols) (checked by the caller). Returns Σ losses, summed in double in
+/// row order.
+double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, float *losses,
                              double scale, long row_begin, long row_end, long cols);
 
 #ifdef __cplusplus
