@@ -167,11 +167,12 @@ SK_INLINE v16f SK_FN(log1p_rest)(v8d rest_lo, v8d rest_hi) {
 /// the row's sum: with `exclude_max`, lanes where v == m contribute 0 and
 /// are counted in at_max instead (log-softmax needs log1p of the rest).
 SK_INLINE v16f SK_FN(exp_term)(v16f v, v16f m, v16i a, v16f *e_out, v16i *at_max,
-                               const int exclude_max) {
+                               const int exclude_max, const int in_range) {
   v16f d = v - m;
   v16f bb = d - v;
   v16f lo = (v - (d - bb)) + (-m - bb);  // 2Sum: d + lo == v - m exactly
-  v16f e = SK_FN(select)(a, SK_FN(exp)(d, lo), (v16f)0.0f);
+  v16f e = in_range ? SK_FN(exp_in_range)(d, lo) : SK_FN(exp)(d, lo);
+  e = SK_FN(select)(a, e, (v16f)0.0f);
   *e_out = e;
   if (!exclude_max) return e;
   v16i eq = (v == m) & a;
@@ -265,12 +266,25 @@ SK_INLINE void SK_FN(column_block_impl)(int op, const float *x, long ld, const u
   // Softmax needs only 1 + rest; log-softmax and logsumexp need the rest
   // itself, without the maximal elements.
   const int exclude_max = op != SK_OP_SOFTMAX || stats;
-  for (long r = 0; r < count; r++) {
-    v16f e;
-    v16f c = SK_FN(exp_term)(SK_LOAD(x + r * ld), m, SK_ACTIVE(r) & regular, &e, &at_max,
-                             exclude_max);
-    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
-    if (op == SK_OP_SOFTMAX) SK_STORE(y + r * yld, e);
+  // No element can underflow when every lane's spread is below 87 (and no
+  // lane holds a -inf): then exp needs no clamp and no select.
+  v16i narrow = (vmin - vmax >= -87.0f) | ~regular;
+  if (!__builtin_reduce_or(~narrow & in_range)) {
+    for (long r = 0; r < count; r++) {
+      v16f e;
+      v16f c = SK_FN(exp_term)(SK_LOAD(x + r * ld), m, SK_ACTIVE(r) & regular, &e, &at_max,
+                               exclude_max, 1);
+      SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
+      if (op == SK_OP_SOFTMAX) SK_STORE(y + r * yld, e);
+    }
+  } else {
+    for (long r = 0; r < count; r++) {
+      v16f e;
+      v16f c = SK_FN(exp_term)(SK_LOAD(x + r * ld), m, SK_ACTIVE(r) & regular, &e, &at_max,
+                               exclude_max, 0);
+      SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
+      if (op == SK_OP_SOFTMAX) SK_STORE(y + r * yld, e);
+    }
   }
   v16i extra = exclude_max ? at_max - 1 : (v16i)-1;
   v8d rest_lo = sum_lo + __builtin_convertvector(extra.lo, v8d);
@@ -326,6 +340,44 @@ static void SK_FN(column_block)(int op, const float *x, long ld, const uint8_t *
 }
 
 // MARK: - One long row
+
+/// Pass 2 of a row: e^(x - m) for every element (stored to y for softmax),
+/// summed in blocks of 8 vectors as a float tree (depth 3: at most 3u
+/// relative) widened to double; see exp_term for exclude_max.
+SK_INLINE void SK_FN(row_sums)(int op, const float *x, const uint8_t *mask, float *y, long n,
+                               v16f vm, const int exclude_max, const int masked,
+                               const int in_range, v16i *at_max, v8d *sum_lo, v8d *sum_hi) {
+  const v16i all = -1;
+  const long full = n & ~15L, tail = n - full;
+#define SK_ACTIVE(i) (masked ? SK_FN(active)(mask + (i), 16) : all)
+  long i = 0;
+  for (; i + 128 <= full; i += 128) {
+    v16f c[8], e[8];
+    for (int k = 0; k < 8; k++) {
+      c[k] = SK_FN(exp_term)(SK_FN(load)(x + i + 16 * k), vm, SK_ACTIVE(i + 16 * k), &e[k],
+                             at_max, exclude_max, in_range);
+      if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i + 16 * k, e[k]);
+    }
+    v16f t = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+    SK_FN(add_to_sum)(t, sum_lo, sum_hi);
+  }
+  for (; i < full; i += 16) {
+    v16f e;
+    v16f c = SK_FN(exp_term)(SK_FN(load)(x + i), vm, SK_ACTIVE(i), &e, at_max, exclude_max,
+                             in_range);
+    SK_FN(add_to_sum)(c, sum_lo, sum_hi);
+    if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i, e);
+  }
+  if (tail) {
+    v16f e;
+    v16f c = SK_FN(exp_term)(SK_FN(load_part)(x + full, tail, 0.0f), vm,
+                             SK_FN(active)(masked ? mask + full : 0, tail), &e, at_max,
+                             exclude_max, in_range);
+    SK_FN(add_to_sum)(c, sum_lo, sum_hi);
+    if (op == SK_OP_SOFTMAX) SK_FN(store_part)(y + full, e, tail);
+  }
+#undef SK_ACTIVE
+}
 
 /// op along one row of n elements (`masked` is a constant per
 /// instantiation). If stats is given, it receives the max m and
@@ -426,31 +478,10 @@ SK_INLINE void SK_FN(row_impl)(int op, const float *x, const uint8_t *mask, floa
   const v16f vm = m;
   v8d sum_lo = 0, sum_hi = 0;
   v16i at_max = 0;
-  long i = 0;
-  // Blocks of 8 vectors are summed as a float tree (depth 3: at most 3u
-  // relative), then widened to double; the rest go straight to double.
-  for (; i + 128 <= full; i += 128) {
-    v16f c[8], e[8];
-    for (int k = 0; k < 8; k++) {
-      c[k] = SK_FN(exp_term)(SK_FN(load)(x + i + 16 * k), vm, SK_ACTIVE(i + 16 * k), &e[k],
-                             &at_max, exclude_max);
-      if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i + 16 * k, e[k]);
-    }
-    v16f t = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
-    SK_FN(add_to_sum)(t, &sum_lo, &sum_hi);
-  }
-  for (; i < full; i += 16) {
-    v16f e;
-    v16f c = SK_FN(exp_term)(SK_FN(load)(x + i), vm, SK_ACTIVE(i), &e, &at_max, exclude_max);
-    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
-    if (op == SK_OP_SOFTMAX) SK_FN(store)(y + i, e);
-  }
-  if (tail) {
-    v16f e;
-    v16f c = SK_FN(exp_term)(SK_FN(load_part)(x + full, tail, 0.0f), vm, SK_TAIL_ACTIVE(), &e,
-                             &at_max, exclude_max);
-    SK_FN(add_to_sum)(c, &sum_lo, &sum_hi);
-    if (op == SK_OP_SOFTMAX) SK_FN(store_part)(y + full, e, tail);
+  if (lowest - m >= -87.0f) {
+    SK_FN(row_sums)(op, x, mask, y, n, vm, exclude_max, masked, 1, &at_max, &sum_lo, &sum_hi);
+  } else {
+    SK_FN(row_sums)(op, x, mask, y, n, vm, exclude_max, masked, 0, &at_max, &sum_lo, &sum_hi);
   }
   // Σ e^(x - m) = 1 + rest.
   double rest = exclude_max
