@@ -36,6 +36,7 @@ typedef double v2d __attribute__((ext_vector_type(2)));
 typedef float v4f __attribute__((ext_vector_type(4)));
 typedef float v2f __attribute__((ext_vector_type(2)));
 typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
+typedef long v8l __attribute__((ext_vector_type(8)));
 
 // MARK: - Special values (scalar, shared by every level)
 
@@ -109,17 +110,23 @@ static inline float narrow_loss(double loss) {
 
 #if defined(__x86_64__) || defined(__i386__)
 
+#include <immintrin.h>
+
 #define SK_FN(name) name##_avx512
+#define SK_AVX512 1
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"))), apply_to = function)
 #include "kernels_impl.h"
 #pragma clang attribute pop
 #undef SK_FN
+#undef SK_AVX512
 
 #define SK_FN(name) name##_avx2
+#define SK_AVX2 1
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "kernels_impl.h"
 #pragma clang attribute pop
 #undef SK_FN
+#undef SK_AVX2
 
 #endif
 

@@ -32,16 +32,40 @@ SK_INLINE v16f SK_FN(load)(const float *p) {
 
 SK_INLINE void SK_FN(store)(float *p, v16f v) { __builtin_memcpy(p, &v, sizeof v); }
 
+/// The first n (< 16) elements at p, the rest `fill`; reads nothing past
+/// p[n - 1] (masked loads on AVX-512 and AVX2).
 SK_INLINE v16f SK_FN(load_part)(const float *p, long n, float fill) {
+#if defined(SK_AVX512)
+  __mmask16 k = (__mmask16)((1u << n) - 1);
+  return (v16f)_mm512_mask_loadu_ps(_mm512_set1_ps(fill), k, p);
+#elif defined(SK_AVX2)
+  const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  v16i m = lane < (v16i)(int)n;
+  v8f lo = (v8f)_mm256_maskload_ps(p, (__m256i)m.lo);
+  v8f hi = (v8f)_mm256_maskload_ps(p + 8, (__m256i)m.hi);
+  v16f v = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return m ? v : (v16f)fill;
+#else
   float buffer[16];
   for (int k = 0; k < 16; k++) buffer[k] = k < n ? p[k] : fill;
   return SK_FN(load)(buffer);
+#endif
 }
 
+/// Stores the first n (< 16) lanes of v at p; writes nothing past p[n - 1].
 SK_INLINE void SK_FN(store_part)(float *p, v16f v, long n) {
+#if defined(SK_AVX512)
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#elif defined(SK_AVX2)
+  const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  v16i m = lane < (v16i)(int)n;
+  _mm256_maskstore_ps(p, (__m256i)m.lo, (__m256)v.lo);
+  _mm256_maskstore_ps(p + 8, (__m256i)m.hi, (__m256)v.hi);
+#else
   float buffer[16];
   SK_FN(store)(buffer, v);
   for (long k = 0; k < n; k++) p[k] = buffer[k];
+#endif
 }
 
 /// Lanes [0, n) that are active: all of them, or where the mask byte is set.
@@ -124,41 +148,37 @@ SK_INLINE v16f SK_FN(exp_in_range)(v16f d, v16f lo) {
 /// e^y for y <= 0 (no correction term), 0 below -87.33.
 SK_INLINE v16f SK_FN(exp_plain)(v16f y) { return SK_FN(exp)(y, (v16f)0.0f); }
 
-/// log(u) for finite u >= 1 (Cephes logf), about 1 ulp.
-SK_INLINE v16f SK_FN(log_ge1)(v16f u) {
-  v16i bits = (v16i)u;
-  v16f e = __builtin_convertvector(((bits >> 23) & 0xff) - 126, v16f);
-  v16f x = (v16f)((bits & 0x807fffff) | 0x3f000000);  // [0.5, 1)
-  v16i small = x < 0.707106781186547524f;
-  e = e - SK_FN(select)(small, (v16f)1.0f, (v16f)0.0f);
-  x = SK_FN(select)(small, x + x, x) - 1.0f;
-  v16f z = x * x;
-  v16f y = 7.0376836292e-2f;
-  y = y * x - 1.1514610310e-1f;
-  y = y * x + 1.1676998740e-1f;
-  y = y * x - 1.2420140846e-1f;
-  y = y * x + 1.4249322787e-1f;
-  y = y * x - 1.6668057665e-1f;
-  y = y * x + 2.0000714765e-1f;
-  y = y * x - 2.4999993993e-1f;
-  y = y * x + 3.3333331174e-1f;
-  y = y * x * z;
-  y = y + e * -2.12194440e-4f;
-  y = y - z * 0.5f;
-  return x + y + e * 0.693359375f;
+/// log(u) in double for finite u >= 1: u = 2^e·m with m in [√½, √2),
+/// log m = 2·atanh(s), s = (m - 1)/(m + 1), |s| <= 0.172, by its series to
+/// s^13 (truncation below 2e-12 relative).
+SK_INLINE v8d SK_FN(log_double)(v8d u) {
+  v8l bits = (v8l)u;
+  v8d e = __builtin_convertvector(((bits >> 52) & 0x7ff) - 1023, v8d);
+  v8d m = (v8d)((bits & 0x000fffffffffffffL) | 0x3ff0000000000000L);  // [1, 2)
+  v8l big = m > 1.4142135623730951;
+  m = big ? m * 0.5 : m;
+  e = e + (big ? (v8d)1.0 : (v8d)0.0);
+  v8d s = (m - 1.0) / (m + 1.0);
+  v8d s2 = s * s;
+  v8d p = 1.0 / 13;
+  p = p * s2 + 1.0 / 11;
+  p = p * s2 + 1.0 / 9;
+  p = p * s2 + 1.0 / 7;
+  p = p * s2 + 1.0 / 5;
+  p = p * s2 + 1.0 / 3;
+  p = p * s2 + 1.0;
+  return e * 0.6931471805599453 + 2.0 * s * p;
 }
 
-/// log1p(rest) for rest >= 0, from rest in double: log(u)·rest/(u - 1)
-/// with u = 1 + rest rounded (Goldberg), a few ulps even for tiny rest.
+/// log1p(rest) for rest >= 0 in double (a series below 1e-4, where
+/// 1 + rest would lose digits), rounded once to float.
 SK_INLINE v16f SK_FN(log1p_rest)(v8d rest_lo, v8d rest_hi) {
-  v16f rest = __builtin_shufflevector(__builtin_convertvector(rest_lo, v8f),
-                                      __builtin_convertvector(rest_hi, v8f), 0, 1, 2, 3, 4, 5,
-                                      6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  v16f u = 1.0f + rest;
-  v16i exact = u == 1.0f;
-  v16f denominator = SK_FN(select)(exact, (v16f)1.0f, u - 1.0f);
-  v16f l = SK_FN(log_ge1)(u) * rest / denominator;
-  return SK_FN(select)(exact, rest, l);
+  v8d series_lo = rest_lo * (1.0 - rest_lo * (0.5 - rest_lo * (1.0 / 3.0)));
+  v8d series_hi = rest_hi * (1.0 - rest_hi * (0.5 - rest_hi * (1.0 / 3.0)));
+  v8d lo = rest_lo < 1e-4 ? series_lo : SK_FN(log_double)(1.0 + rest_lo);
+  v8d hi = rest_hi < 1e-4 ? series_hi : SK_FN(log_double)(1.0 + rest_hi);
+  return __builtin_shufflevector(__builtin_convertvector(lo, v8f), __builtin_convertvector(hi, v8f),
+                                 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
 
 // MARK: - Per-vector steps shared by rows and columns
@@ -379,6 +399,110 @@ SK_INLINE void SK_FN(row_sums)(int op, const float *x, const uint8_t *mask, floa
 #undef SK_ACTIVE
 }
 
+/// Rows at least this long take the blocked single-read softmax.
+#define SK_BLOCKED_MIN 8192
+/// Elements per block of the blocked softmax: x and y of a block (16 KiB)
+/// stay in L1 between its max pass and its exp pass.
+#define SK_BLOCK 2048
+
+/// Softmax of a long, unmasked row reading x once: for each block, its own
+/// max and shift, e^(x - shift_b) to y and the block's sum; then one
+/// rescaling pass y *= e^(shift_b - M) / Σ_b S_b·e^(shift_b - M), the factor
+/// computed in double. Returns 0, having written nothing final, if the row
+/// holds a non-finite value (the caller then takes the general path).
+static int SK_FN(row_softmax_blocked)(const float *x, float *y, long n) {
+  long blocks = (n + SK_BLOCK - 1) / SK_BLOCK;
+  float shifts_small[512];
+  double sums_small[512];
+  float *shifts = blocks <= 512 ? shifts_small : malloc(blocks * sizeof(float));
+  double *sums = blocks <= 512 ? sums_small : malloc(blocks * sizeof(double));
+  if (!shifts || !sums) {
+    if (shifts != shifts_small) free(shifts);
+    if (sums != sums_small) free(sums);
+    return 0;
+  }
+  int ok = 1;
+  for (long b = 0; b < blocks && ok; b++) {
+    const float *xb = x + b * SK_BLOCK;
+    float *yb = y + b * SK_BLOCK;
+    long len = n - b * SK_BLOCK < SK_BLOCK ? n - b * SK_BLOCK : SK_BLOCK;
+    long full = len & ~15L;
+    v16f vmax = -__builtin_inff(), vmin = __builtin_inff(), nonfinite = 0.0f;
+    for (long i = 0; i < full; i += 16) {
+      v16f v = SK_FN(load)(xb + i);
+      nonfinite += v * 0.0f;
+      vmin = v < vmin ? v : vmin;
+      vmax = SK_FN(max)(vmax, v);
+    }
+    if (full < len) {
+      v16f v = SK_FN(load_part)(xb + full, len - full, xb[0]);
+      nonfinite += v * 0.0f;
+      vmin = v < vmin ? v : vmin;
+      vmax = SK_FN(max)(vmax, v);
+    }
+    if (__builtin_reduce_or((v16i)(nonfinite != nonfinite))) {
+      ok = 0;
+      break;
+    }
+    float m = SK_FN(horizontal_max)(vmax), lowest = -SK_FN(horizontal_max)(-vmin);
+    float shift = m > -lowest ? m : -lowest;
+    v8d sum_lo = 0, sum_hi = 0;
+    if (shift - m <= 16.0f && shift - lowest <= 87.0f) {
+      // |shift| >= |x|: Fast2Sum is exact; no x can underflow.
+      const v16f vs = shift, neg = -shift;
+      long i = 0;
+      for (; i + 128 <= full; i += 128) {
+        v16f e[8];
+        for (int k = 0; k < 8; k++) {
+          v16f v = SK_FN(load)(xb + i + 16 * k);
+          v16f d = v + neg;
+          e[k] = SK_FN(exp_in_range)(d, v - (d + vs));
+          SK_FN(store)(yb + i + 16 * k, e[k]);
+        }
+        SK_FN(add_to_sum)(((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7])),
+                          &sum_lo, &sum_hi);
+      }
+      for (; i < len; i += 16) {
+        long lanes = len - i < 16 ? len - i : 16;
+        v16f v = lanes == 16 ? SK_FN(load)(xb + i) : SK_FN(load_part)(xb + i, lanes, shift);
+        v16f d = v + neg;
+        v16f e = SK_FN(exp_in_range)(d, v - (d + vs));
+        e = lanes == 16 ? e : SK_FN(select)(SK_FN(active)(0, lanes), e, (v16f)0.0f);
+        if (lanes == 16) SK_FN(store)(yb + i, e);
+        else SK_FN(store_part)(yb + i, e, lanes);
+        SK_FN(add_to_sum)(e, &sum_lo, &sum_hi);
+      }
+    } else {
+      // A wide block: shift by its max, exact difference by 2Sum, exp
+      // with underflow handling.
+      shift = m;
+      v16i unused = 0;
+      SK_FN(row_sums)(SK_OP_SOFTMAX, xb, 0, yb, len, (v16f)m, 0, 0, 0, &unused, &sum_lo,
+                      &sum_hi);
+    }
+    shifts[b] = shift;
+    sums[b] = SK_FN(sum_pair)(sum_lo, sum_hi);
+  }
+  if (ok) {
+    float top = shifts[0];
+    for (long b = 1; b < blocks; b++) top = shifts[b] > top ? shifts[b] : top;
+    double total = 0;
+    for (long b = 0; b < blocks; b++) total += sums[b] * exp((double)shifts[b] - (double)top);
+    for (long b = 0; b < blocks; b++) {
+      float *yb = y + b * SK_BLOCK;
+      long len = n - b * SK_BLOCK < SK_BLOCK ? n - b * SK_BLOCK : SK_BLOCK;
+      float factor = (float)(exp((double)shifts[b] - (double)top) / total);
+      const v16f f = factor;
+      long i = 0;
+      for (; i + 16 <= len; i += 16) SK_FN(store)(yb + i, SK_FN(load)(yb + i) * f);
+      for (; i < len; i++) yb[i] *= factor;
+    }
+  }
+  if (shifts != shifts_small) free(shifts);
+  if (sums != sums_small) free(sums);
+  return ok;
+}
+
 /// op along one row of n elements (`masked` is a constant per
 /// instantiation). If stats is given, it receives the max m and
 /// log Σ e^(x - m) (NaN for a special row).
@@ -390,6 +514,9 @@ SK_INLINE void SK_FN(row_impl)(int op, const float *x, const uint8_t *mask, floa
   const int exclude_max = op != SK_OP_SOFTMAX || stats;
 #define SK_ACTIVE(i) (masked ? SK_FN(active)(mask + (i), 16) : all)
 #define SK_TAIL_ACTIVE() SK_FN(active)(masked ? mask + full : 0, tail)
+  if (op == SK_OP_SOFTMAX && !stats && !masked && n >= SK_BLOCKED_MIN &&
+      SK_FN(row_softmax_blocked)(x, y, n))
+    return;
   // Pass 1: max, min, and whether anything is not finite (x·0 is NaN
   // exactly for ±inf and NaN), at 3 operations a vector.
   const v16f pinf = __builtin_inff();

@@ -19,7 +19,7 @@ import _SoftmaxTestSupport
 
 let kernelShapes: [(rows: Int, columns: Int)] = [
   (1, 1), (1, 7), (3, 5), (16, 10), (17, 10), (35, 16), (40, 17), (19, 3), (5, 100),
-  (2, 1000), (64, 1), (33, 31), (4, 4097),
+  (2, 1000), (64, 1), (33, 31), (4, 4097), (6, 9000),
 ]
 
 /// Logits with a sprinkling of special values in some rows.
