@@ -28,6 +28,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -133,21 +134,28 @@ def main():
             if gbps > best.get(key, (0, 0))[0]:
                 best[key] = (gbps, seconds)
 
+    # One job per tool; the order rotates from round to round so that no
+    # tool always runs right after another (STREAM in particular leaves the
+    # kernel busy returning 768 MiB for a moment: it runs last, then a pause).
+    jobs = []
+    for threads in (1, 2):
+        jobs.append(lambda threads=threads: (
+            list(swift_records(timing, "softmax", threads, softmax_shapes))
+            + list(swift_records(timing, "cross-entropy", threads, ce_shapes))))
+    if c_ref:
+        for threads in (1, 2):
+            jobs.append(lambda threads=threads: list(c_records(c_ref, threads)))
+    if peers:
+        jobs.append(lambda: list(peer_records(python, "softmax", peers)))
+        jobs.append(lambda: list(peer_records(python, "cross-entropy", [p for p in peers if p != "scipy"])))
     for round_ in range(args.rounds):
         print(f"round {round_ + 1} of {args.rounds}...", file=sys.stderr)
+        start = round_ % len(jobs)
+        for job in jobs[start:] + jobs[:start]:
+            keep(job())
         if stream:
             keep(stream_records(stream))
-        for threads in (1, 2):
-            keep(swift_records(timing, "softmax", threads, softmax_shapes))
-            keep(swift_records(timing, "cross-entropy", threads, ce_shapes))
-        if c_ref:
-            for threads in (1, 2):
-                keep(c_records(c_ref, threads))
-        if peers:
-            keep(peer_records(python, "softmax", peers))
-            keep(peer_records(python, "cross-entropy", [p for p in peers if p != "scipy"]))
-        if stream:
-            keep(stream_records(stream))
+            time.sleep(3)
 
     stream_bw = best.get(("STREAM copy t2", "stream", ()), (None,))[0]
     print(f"\nSoftmax, float32, last axis: GB/s (best of {args.rounds} interleaved rounds); "

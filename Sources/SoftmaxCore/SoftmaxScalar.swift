@@ -18,7 +18,7 @@ public import RealModule
 ///
 /// | type | ``Accumulator`` | elementwise math |
 /// |---|---|---|
-/// | `Float` | `Double` | `Float` (glibc `expf`, `logf`) |
+/// | `Float` | `Double` | SIMD kernels (polynomial `exp`) at τ = 1, else `expf` |
 /// | `Double` | `Double` | `Double` (glibc `exp`, `log`) |
 /// | `Float16` | `Float` | computed in `Float` and rounded (RealModule) |
 public protocol SoftmaxScalar: Real, BinaryFloatingPoint, Sendable {
