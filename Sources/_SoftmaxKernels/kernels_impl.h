@@ -399,6 +399,37 @@ SK_INLINE void SK_FN(row_sums)(int op, const float *x, const uint8_t *mask, floa
 #undef SK_ACTIVE
 }
 
+/// Pass 2 of the fast softmax: y = e^(x - shift) (Fast2Sum-exact argument,
+/// no underflow possible), summed in blocks of 8 vectors as a float tree
+/// widened to double, then one vector at a time.
+SK_INLINE void SK_FN(fast_exp_pass)(const float *x, float *y, long n, float shift, v8d *sum_lo,
+                                    v8d *sum_hi) {
+  const long full = n & ~15L;
+  const v16f vs = shift, neg = -shift;
+  long i = 0;
+  for (; i + 128 <= full; i += 128) {
+    v16f e[8];
+    for (int k = 0; k < 8; k++) {
+      v16f v = SK_FN(load)(x + i + 16 * k);
+      v16f d = v + neg;
+      e[k] = SK_FN(exp_in_range)(d, v - (d + vs));
+      SK_FN(store)(y + i + 16 * k, e[k]);
+    }
+    SK_FN(add_to_sum)(((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7])), sum_lo,
+                      sum_hi);
+  }
+  for (; i < n; i += 16) {
+    long lanes = n - i < 16 ? n - i : 16;
+    v16f v = lanes == 16 ? SK_FN(load)(x + i) : SK_FN(load_part)(x + i, lanes, shift);
+    v16f d = v + neg;
+    v16f e = SK_FN(exp_in_range)(d, v - (d + vs));
+    e = SK_FN(select)(SK_FN(active)(0, lanes), e, (v16f)0.0f);
+    if (lanes == 16) SK_FN(store)(y + i, e);
+    else SK_FN(store_part)(y + i, e, lanes);
+    SK_FN(add_to_sum)(e, sum_lo, sum_hi);
+  }
+}
+
 /// Rows at least this long take the blocked single-read softmax.
 #define SK_BLOCKED_MIN 8192
 /// Elements per block of the blocked softmax: x and y of a block (16 KiB)
@@ -648,6 +679,62 @@ static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, fl
   else SK_FN(row_impl)(op, x, mask, y, lse, n, stats, 0);
 }
 
+/// Plain softmax of two unmasked rows of n (< SK_BLOCKED_MIN) elements in
+/// lockstep, so that the latency of one row's reductions (max, then sum
+/// and division) overlaps the other's work. Each row's arithmetic is
+/// exactly that of row_impl's fast path, so a row gives the same bits
+/// whether it is paired or not. Returns 0, writing nothing, unless both
+/// rows qualify for the fast path (finite, shift within 16, spread < 87).
+static int SK_FN(row_pair_softmax)(const float *xa, const float *xb, float *ya, float *yb,
+                                   long n) {
+  const v16f ninf = -__builtin_inff(), pinf = __builtin_inff();
+  const long full = n & ~15L, tail = n - full;
+  v16f max_a = ninf, min_a = pinf, nf_a = 0.0f, max_b = ninf, min_b = pinf, nf_b = 0.0f;
+  for (long i = 0; i < full; i += 16) {
+    v16f va = SK_FN(load)(xa + i), vb = SK_FN(load)(xb + i);
+    nf_a += va * 0.0f;
+    nf_b += vb * 0.0f;
+    min_a = va < min_a ? va : min_a;
+    min_b = vb < min_b ? vb : min_b;
+    max_a = SK_FN(max)(max_a, va);
+    max_b = SK_FN(max)(max_b, vb);
+  }
+  if (tail) {
+    v16i t = SK_FN(active)(0, tail);
+    v16f va = SK_FN(load_part)(xa + full, tail, 0.0f), vb = SK_FN(load_part)(xb + full, tail, 0.0f);
+    nf_a += SK_FN(select)(t, va, (v16f)0.0f) * 0.0f;
+    nf_b += SK_FN(select)(t, vb, (v16f)0.0f) * 0.0f;
+    min_a = SK_FN(select)(t, va < min_a ? va : min_a, min_a);
+    min_b = SK_FN(select)(t, vb < min_b ? vb : min_b, min_b);
+    max_a = SK_FN(max)(max_a, SK_FN(select)(t, va, ninf));
+    max_b = SK_FN(max)(max_b, SK_FN(select)(t, vb, ninf));
+  }
+  if (__builtin_reduce_or((v16i)(nf_a != nf_a) | (v16i)(nf_b != nf_b))) return 0;
+  float m_a = SK_FN(horizontal_max)(max_a), low_a = -SK_FN(horizontal_max)(-min_a);
+  float m_b = SK_FN(horizontal_max)(max_b), low_b = -SK_FN(horizontal_max)(-min_b);
+  float s_a = m_a > -low_a ? m_a : -low_a, s_b = m_b > -low_b ? m_b : -low_b;
+  if (!(s_a - m_a <= 16.0f && s_a - low_a <= 87.0f && s_b - m_b <= 16.0f && s_b - low_b <= 87.0f))
+    return 0;
+  // Pass 2 row after row (interleaving vectors would spill registers); the
+  // reductions of one row overlap the other's loop all the same.
+  v8d sum_a_lo = 0, sum_a_hi = 0, sum_b_lo = 0, sum_b_hi = 0;
+  SK_FN(fast_exp_pass)(xa, ya, n, s_a, &sum_a_lo, &sum_a_hi);
+  SK_FN(fast_exp_pass)(xb, yb, n, s_b, &sum_b_lo, &sum_b_hi);
+  float inverse_a = (float)(1.0 / SK_FN(sum_pair)(sum_a_lo, sum_a_hi));
+  float inverse_b = (float)(1.0 / SK_FN(sum_pair)(sum_b_lo, sum_b_hi));
+  const v16f inv_a = inverse_a, inv_b = inverse_b;
+  long i = 0;
+  for (; i < full; i += 16) {
+    SK_FN(store)(ya + i, SK_FN(load)(ya + i) * inv_a);
+    SK_FN(store)(yb + i, SK_FN(load)(yb + i) * inv_b);
+  }
+  for (; i < n; i++) {
+    ya[i] *= inverse_a;
+    yb[i] *= inverse_b;
+  }
+  return 1;
+}
+
 // MARK: - Entry points of this level
 
 /// Rows of at most this many columns go 16 at a time through a transposed
@@ -743,7 +830,19 @@ static void SK_FN(rows)(int op, const float *x, const uint8_t *mask, float *y, l
     SK_TILE_CASE(11) SK_TILE_CASE(12) SK_TILE_CASE(13) SK_TILE_CASE(14) SK_TILE_CASE(15)
     SK_TILE_CASE(16)
 #undef SK_TILE_CASE
-  default: break;
+  default:
+    // Plain softmax of medium rows: two rows in lockstep.
+    if (op == SK_OP_SOFTMAX && !mask && cols < SK_BLOCKED_MIN) {
+      for (; r + 2 <= row_end; r += 2) {
+        const float *xa = x + r * cols;
+        float *ya = y + r * cols;
+        if (!SK_FN(row_pair_softmax)(xa, xa + cols, ya, ya + cols, cols)) {
+          SK_FN(row)(op, xa, 0, ya, 0, cols, 0);
+          SK_FN(row)(op, xa + cols, 0, ya + cols, 0, cols, 0);
+        }
+      }
+    }
+    break;
   }
   for (; r < row_end; r++) {
     float *out = op == SK_OP_LOG_SUM_EXP ? 0 : y + r * cols;
