@@ -480,29 +480,7 @@ static int SK_FN(row_softmax_blocked)(const float *x, float *y, long n) {
     v8d sum_lo = 0, sum_hi = 0;
     if (shift - m <= 16.0f && shift - lowest <= 87.0f) {
       // |shift| >= |x|: Fast2Sum is exact; no x can underflow.
-      const v16f vs = shift, neg = -shift;
-      long i = 0;
-      for (; i + 128 <= full; i += 128) {
-        v16f e[8];
-        for (int k = 0; k < 8; k++) {
-          v16f v = SK_FN(load)(xb + i + 16 * k);
-          v16f d = v + neg;
-          e[k] = SK_FN(exp_in_range)(d, v - (d + vs));
-          SK_FN(store)(yb + i + 16 * k, e[k]);
-        }
-        SK_FN(add_to_sum)(((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7])),
-                          &sum_lo, &sum_hi);
-      }
-      for (; i < len; i += 16) {
-        long lanes = len - i < 16 ? len - i : 16;
-        v16f v = lanes == 16 ? SK_FN(load)(xb + i) : SK_FN(load_part)(xb + i, lanes, shift);
-        v16f d = v + neg;
-        v16f e = SK_FN(exp_in_range)(d, v - (d + vs));
-        e = lanes == 16 ? e : SK_FN(select)(SK_FN(active)(0, lanes), e, (v16f)0.0f);
-        if (lanes == 16) SK_FN(store)(yb + i, e);
-        else SK_FN(store_part)(yb + i, e, lanes);
-        SK_FN(add_to_sum)(e, &sum_lo, &sum_hi);
-      }
+      SK_FN(fast_exp_pass)(xb, yb, len, shift, &sum_lo, &sum_hi);
     } else {
       // A wide block: shift by its max, exact difference by 2Sum, exp
       // with underflow handling.
@@ -599,9 +577,13 @@ SK_INLINE void SK_FN(row_impl)(int op, const float *x, const uint8_t *mask, floa
   if (op == SK_OP_SOFTMAX && !stats && all_finite) {
     float shift = m > -lowest ? m : -lowest;
     if (shift - m <= 16.0f && shift - lowest <= 87.0f) {
-      const v16f vs = shift, neg = -shift;
       v8d sum_lo = 0, sum_hi = 0;
       long i = 0;
+      if (!masked) {
+        SK_FN(fast_exp_pass)(x, y, n, shift, &sum_lo, &sum_hi);
+        i = n;
+      }
+      const v16f vs = shift, neg = -shift;
       for (; i + 128 <= full; i += 128) {
         v16f e[8];
         for (int k = 0; k < 8; k++) {
