@@ -103,32 +103,11 @@ SK_INLINE double SK_FN(sum_pair)(v8d a, v8d b) {
   return h.x + h.y;
 }
 
-/// e^(d + lo) for d <= 0 with |lo| <= ulp(d); 0 where d < -87.33 (the
-/// result would be subnormal or 0) and where d is -inf. Error about 1.5 ulp.
-SK_INLINE v16f SK_FN(exp)(v16f d, v16f lo) {
-  const v16f magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  v16i underflow = d < -87.33f;
-  v16f dc = SK_FN(max)(d, (v16f)-87.33f);
-  v16f t = dc * 1.44269504088896341f + magic;
-  v16f n = t - magic;
-  v16f r = dc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  r = r + lo;  // NaN only where d = -inf, which the final select zeroes
-  v16f p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  v16i scale_bits = (((v16i)t - 0x4B400000) + 127) << 23;
-  v16f e = p * (v16f)scale_bits;
-  return SK_FN(select)(underflow, (v16f)0.0f, e);
-}
-
-/// e^(d + lo) for -87.33 <= d <= 0: no clamp, no underflow select.
+/// e^(d + lo) for -87.33 <= d <= 0 with |lo| <= ulp(d): Cody-Waite
+/// reduction d = n·ln2 + r, a degree-6 polynomial (Cephes expf), 2^n by
+/// exponent bits. About 1.5 ulp; no clamp, no underflow select.
 SK_INLINE v16f SK_FN(exp_in_range)(v16f d, v16f lo) {
-  const v16f magic = 12582912.0f;
+  const v16f magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
   v16f t = d * 1.44269504088896341f + magic;
   v16f n = t - magic;
   v16f r = d - n * 0.693359375f;
@@ -143,6 +122,15 @@ SK_INLINE v16f SK_FN(exp_in_range)(v16f d, v16f lo) {
   p = p * (r * r) + r + 1.0f;
   v16i scale_bits = (((v16i)t - 0x4B400000) + 127) << 23;
   return p * (v16f)scale_bits;
+}
+
+/// e^(d + lo) for d <= 0: 0 where d < -87.33 (the result would be
+/// subnormal or 0) and where d is -inf (lo is then NaN, and so is the
+/// clamped computation, which the select discards).
+SK_INLINE v16f SK_FN(exp)(v16f d, v16f lo) {
+  v16i underflow = d < -87.33f;
+  v16f e = SK_FN(exp_in_range)(SK_FN(max)(d, (v16f)-87.33f), lo);
+  return SK_FN(select)(underflow, (v16f)0.0f, e);
 }
 
 /// e^y for y <= 0 (no correction term), 0 below -87.33.
