@@ -387,6 +387,43 @@ SK_INLINE void SK_FN(row_sums)(int op, const float *x, const uint8_t *mask, floa
 #undef SK_ACTIVE
 }
 
+/// Pass 1 over n unmasked elements: max, min, and whether any element is
+/// not finite (v - v is NaN exactly for ±inf and NaN; its bits are ORed,
+/// a 1-cycle chain). Two accumulators each, so the max/min chains do not
+/// bound the loop. The tail (n % 16) is included.
+SK_INLINE void SK_FN(scan)(const float *x, long n, float *max_out, float *min_out,
+                           int *all_finite) {
+  const long full = n & ~15L, tail = n - full;
+  v16f max0 = -__builtin_inff(), max1 = max0, min0 = __builtin_inff(), min1 = min0;
+  v16i bits0 = 0, bits1 = 0;
+  long i = 0;
+  for (; i + 32 <= full; i += 32) {
+    v16f a = SK_FN(load)(x + i), b = SK_FN(load)(x + i + 16);
+    bits0 |= (v16i)(a - a);
+    bits1 |= (v16i)(b - b);
+    max0 = SK_FN(max)(max0, a);
+    max1 = SK_FN(max)(max1, b);
+    min0 = a < min0 ? a : min0;
+    min1 = b < min1 ? b : min1;
+  }
+  for (; i < full; i += 16) {
+    v16f a = SK_FN(load)(x + i);
+    bits0 |= (v16i)(a - a);
+    max0 = SK_FN(max)(max0, a);
+    min0 = a < min0 ? a : min0;
+  }
+  if (tail) {
+    v16f a = SK_FN(load_part)(x + full, tail, x[0]);  // x[0] is neutral for all three
+    bits0 |= (v16i)(a - a);
+    max0 = SK_FN(max)(max0, a);
+    min0 = a < min0 ? a : min0;
+  }
+  *max_out = SK_FN(horizontal_max)(SK_FN(max)(max0, max1));
+  v16f lowest = min0 < min1 ? min0 : min1;
+  *min_out = -SK_FN(horizontal_max)(-lowest);
+  *all_finite = !__builtin_reduce_or(bits0 | bits1);
+}
+
 /// Pass 2 of the fast softmax: y = e^(x - shift) (Fast2Sum-exact argument,
 /// no underflow possible), summed in blocks of 8 vectors as a float tree
 /// widened to double, then one vector at a time.
@@ -445,25 +482,13 @@ static int SK_FN(row_softmax_blocked)(const float *x, float *y, long n) {
     const float *xb = x + b * SK_BLOCK;
     float *yb = y + b * SK_BLOCK;
     long len = n - b * SK_BLOCK < SK_BLOCK ? n - b * SK_BLOCK : SK_BLOCK;
-    long full = len & ~15L;
-    v16f vmax = -__builtin_inff(), vmin = __builtin_inff(), nonfinite = 0.0f;
-    for (long i = 0; i < full; i += 16) {
-      v16f v = SK_FN(load)(xb + i);
-      nonfinite += v * 0.0f;
-      vmin = v < vmin ? v : vmin;
-      vmax = SK_FN(max)(vmax, v);
-    }
-    if (full < len) {
-      v16f v = SK_FN(load_part)(xb + full, len - full, xb[0]);
-      nonfinite += v * 0.0f;
-      vmin = v < vmin ? v : vmin;
-      vmax = SK_FN(max)(vmax, v);
-    }
-    if (__builtin_reduce_or((v16i)(nonfinite != nonfinite))) {
+    float m, lowest;
+    int finite;
+    SK_FN(scan)(xb, len, &m, &lowest, &finite);
+    if (!finite) {
       ok = 0;
       break;
     }
-    float m = SK_FN(horizontal_max)(vmax), lowest = -SK_FN(horizontal_max)(-vmin);
     float shift = m > -lowest ? m : -lowest;
     v8d sum_lo = 0, sum_hi = 0;
     if (shift - m <= 16.0f && shift - lowest <= 87.0f) {
@@ -517,30 +542,30 @@ SK_INLINE void SK_FN(row_impl)(int op, const float *x, const uint8_t *mask, floa
   // Pass 1: max, min, and whether anything is not finite (x·0 is NaN
   // exactly for ±inf and NaN), at 3 operations a vector.
   const v16f pinf = __builtin_inff();
-  v16f vmax = ninf, vmin = pinf, nonfinite = 0.0f;
-  for (long i = 0; i < full; i += 16) {
-    v16f v = SK_FN(load)(x + i);
-    if (masked) {
+  float m, lowest;
+  int all_finite;
+  if (!masked) {
+    SK_FN(scan)(x, n, &m, &lowest, &all_finite);
+  } else {
+    v16f vmax = ninf, vmin = pinf, nonfinite = 0.0f;
+    for (long i = 0; i < full; i += 16) {
+      v16f v = SK_FN(load)(x + i);
       v16i a = SK_ACTIVE(i);
       nonfinite += SK_FN(select)(a, v, (v16f)0.0f) * 0.0f;
       vmin = SK_FN(select)(a, v < vmin ? v : vmin, vmin);
-      v = SK_FN(select)(a, v, ninf);
-    } else {
-      nonfinite += v * 0.0f;
-      vmin = v < vmin ? v : vmin;
+      vmax = SK_FN(max)(vmax, SK_FN(select)(a, v, ninf));
     }
-    vmax = SK_FN(max)(vmax, v);
+    if (tail) {
+      v16i a = SK_TAIL_ACTIVE();
+      v16f v = SK_FN(load_part)(x + full, tail, 0.0f);
+      nonfinite += SK_FN(select)(a, v, (v16f)0.0f) * 0.0f;
+      vmin = SK_FN(select)(a, v < vmin ? v : vmin, vmin);
+      vmax = SK_FN(max)(vmax, SK_FN(select)(a, v, ninf));
+    }
+    m = SK_FN(horizontal_max)(vmax);
+    lowest = -SK_FN(horizontal_max)(-vmin);
+    all_finite = !__builtin_reduce_or((v16i)(nonfinite != nonfinite));
   }
-  if (tail) {
-    v16i a = SK_TAIL_ACTIVE();
-    v16f v = SK_FN(load_part)(x + full, tail, 0.0f);
-    nonfinite += SK_FN(select)(a, v, (v16f)0.0f) * 0.0f;
-    vmin = SK_FN(select)(a, v < vmin ? v : vmin, vmin);
-    vmax = SK_FN(max)(vmax, SK_FN(select)(a, v, ninf));
-  }
-  float m = SK_FN(horizontal_max)(vmax);
-  float lowest = -SK_FN(horizontal_max)(-vmin);
-  int all_finite = !__builtin_reduce_or((v16i)(nonfinite != nonfinite));
   if (!all_finite || m == -__builtin_inff()) {
     // Rare: look closer. NaN, +inf, all -inf or nothing active: the
     // special-value rules; some -inf among finite values: the general path.
@@ -657,31 +682,12 @@ static void SK_FN(row)(int op, const float *x, const uint8_t *mask, float *y, fl
 /// rows qualify for the fast path (finite, shift within 16, spread < 87).
 static int SK_FN(row_pair_softmax)(const float *xa, const float *xb, float *ya, float *yb,
                                    long n) {
-  const v16f ninf = -__builtin_inff(), pinf = __builtin_inff();
-  const long full = n & ~15L, tail = n - full;
-  v16f max_a = ninf, min_a = pinf, nf_a = 0.0f, max_b = ninf, min_b = pinf, nf_b = 0.0f;
-  for (long i = 0; i < full; i += 16) {
-    v16f va = SK_FN(load)(xa + i), vb = SK_FN(load)(xb + i);
-    nf_a += va * 0.0f;
-    nf_b += vb * 0.0f;
-    min_a = va < min_a ? va : min_a;
-    min_b = vb < min_b ? vb : min_b;
-    max_a = SK_FN(max)(max_a, va);
-    max_b = SK_FN(max)(max_b, vb);
-  }
-  if (tail) {
-    v16i t = SK_FN(active)(0, tail);
-    v16f va = SK_FN(load_part)(xa + full, tail, 0.0f), vb = SK_FN(load_part)(xb + full, tail, 0.0f);
-    nf_a += SK_FN(select)(t, va, (v16f)0.0f) * 0.0f;
-    nf_b += SK_FN(select)(t, vb, (v16f)0.0f) * 0.0f;
-    min_a = SK_FN(select)(t, va < min_a ? va : min_a, min_a);
-    min_b = SK_FN(select)(t, vb < min_b ? vb : min_b, min_b);
-    max_a = SK_FN(max)(max_a, SK_FN(select)(t, va, ninf));
-    max_b = SK_FN(max)(max_b, SK_FN(select)(t, vb, ninf));
-  }
-  if (__builtin_reduce_or((v16i)(nf_a != nf_a) | (v16i)(nf_b != nf_b))) return 0;
-  float m_a = SK_FN(horizontal_max)(max_a), low_a = -SK_FN(horizontal_max)(-min_a);
-  float m_b = SK_FN(horizontal_max)(max_b), low_b = -SK_FN(horizontal_max)(-min_b);
+  const long full = n & ~15L;
+  float m_a, low_a, m_b, low_b;
+  int finite_a, finite_b;
+  SK_FN(scan)(xa, n, &m_a, &low_a, &finite_a);
+  SK_FN(scan)(xb, n, &m_b, &low_b, &finite_b);
+  if (!finite_a || !finite_b) return 0;
   float s_a = m_a > -low_a ? m_a : -low_a, s_b = m_b > -low_b ? m_b : -low_b;
   if (!(s_a - m_a <= 16.0f && s_a - low_a <= 87.0f && s_b - m_b <= 16.0f && s_b - low_b <= 87.0f))
     return 0;
