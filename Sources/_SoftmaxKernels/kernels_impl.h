@@ -755,18 +755,11 @@ SK_INLINE void SK_FN(transpose16)(v16f r[16]) {
 #undef SK_LANES13
 }
 
-/// op on rows [r, r + 16) of rows of `cols` (a constant per instantiation)
-/// columns: the 16 rows are loaded as 16 vectors (lanes past `cols` read
-/// the next rows and are ignored), transposed in registers so that each
-/// vector holds one column, computed as a 16-lane column block, and
-/// transposed back; rows are stored in order, each 16-wide store's excess
-/// being overwritten by the next row's; a store that would pass the end
-/// of the tile is partial.
-SK_INLINE void SK_FN(tile)(int op, const float *x, const uint8_t *mask, float *y, long r,
-                           const long cols) {
-  float tile[SK_TILE_COLUMNS * 16], out[SK_TILE_COLUMNS * 16], lse[16];
-  uint8_t tile_mask[SK_TILE_COLUMNS * 16];
-  const float *xr = x + r * cols;
+/// Loads rows xr[0..<16] of `cols` (≤ 16) elements and writes them
+/// transposed: tile[16·c + k] = xr[k·cols + c]. Each row is one 16-wide
+/// load (lanes past `cols` read the next rows and are ignored) unless it
+/// would pass the end of the 16 rows, then it is partial.
+SK_INLINE void SK_FN(tile_in)(const float *xr, const long cols, float *tile) {
   v16f v[16];
   for (long k = 0; k < 16; k++) {
     v[k] = k * cols + 16 <= 16 * cols ? SK_FN(load)(xr + k * cols)
@@ -774,6 +767,31 @@ SK_INLINE void SK_FN(tile)(int op, const float *x, const uint8_t *mask, float *y
   }
   SK_FN(transpose16)(v);
   for (long c = 0; c < cols; c++) SK_FN(store)(tile + 16 * c, v[c]);
+}
+
+/// The inverse of tile_in, times `scale`: yr[k·cols + c] = out[16·c + k]·scale.
+/// Rows are stored in order, each 16-wide store's excess being overwritten
+/// by the next row's; a store that would pass the end of the 16 rows is
+/// partial.
+SK_INLINE void SK_FN(tile_out)(const float *out, const long cols, v16f scale, float *yr) {
+  v16f v[16];
+  for (long c = 0; c < 16; c++) v[c] = c < cols ? SK_FN(load)(out + 16 * c) * scale : 0.0f;
+  SK_FN(transpose16)(v);
+  for (long k = 0; k < 16; k++) {
+    if (k * cols + 16 <= 16 * cols) SK_FN(store)(yr + k * cols, v[k]);
+    else SK_FN(store_part)(yr + k * cols, v[k], cols);
+  }
+}
+
+/// op on rows [r, r + 16) of rows of `cols` (a constant per instantiation)
+/// columns: transposed in registers (tile_in) so that each vector holds one
+/// column, computed as a 16-lane column block, and transposed back
+/// (tile_out).
+SK_INLINE void SK_FN(tile)(int op, const float *x, const uint8_t *mask, float *y, long r,
+                           const long cols) {
+  float tile[SK_TILE_COLUMNS * 16], out[SK_TILE_COLUMNS * 16], lse[16];
+  uint8_t tile_mask[SK_TILE_COLUMNS * 16];
+  SK_FN(tile_in)(x + r * cols, cols, tile);
   if (mask) {
     const uint8_t *mr = mask + r * cols;
     for (long k = 0; k < 16; k++)
@@ -784,13 +802,7 @@ SK_INLINE void SK_FN(tile)(int op, const float *x, const uint8_t *mask, float *y
     for (long k = 0; k < 16; k++) y[r + k] = lse[k];
     return;
   }
-  for (long c = 0; c < 16; c++) v[c] = c < cols ? SK_FN(load)(out + 16 * c) : (v16f)0.0f;
-  SK_FN(transpose16)(v);
-  float *yr = y + r * cols;
-  for (long k = 0; k < 16; k++) {
-    if (k * cols + 16 <= 16 * cols) SK_FN(store)(yr + k * cols, v[k]);
-    else SK_FN(store_part)(yr + k * cols, v[k], cols);
-  }
+  SK_FN(tile_out)(out, cols, (v16f)1.0f, y + r * cols);  // × 1 is exact
 }
 
 static void SK_FN(rows)(int op, const float *x, const uint8_t *mask, float *y, long row_begin,
@@ -890,20 +902,9 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
     for (; r + 16 <= row_end; r += 16) {
       const float *xr = x + r * cols;
       float *gr = g + r * cols;
-      v16f v[16];
-      for (long k = 0; k < 16; k++) {
-        v[k] = k * cols + 16 <= 16 * cols ? SK_FN(load)(xr + k * cols)
-                                          : SK_FN(load_part)(xr + k * cols, cols, 0.0f);
-      }
-      SK_FN(transpose16)(v);
-      for (long c = 0; c < cols; c++) SK_FN(store)(tile + 16 * c, v[c]);
+      SK_FN(tile_in)(xr, cols, tile);
       SK_FN(column_block)(SK_OP_SOFTMAX, tile, 16, 0, out, 16, 0, cols, 16, stats);
-      for (long c = 0; c < 16; c++) v[c] = c < cols ? SK_FN(load)(out + 16 * c) * vscale : 0.0f;
-      SK_FN(transpose16)(v);
-      for (long k = 0; k < 16; k++) {
-        if (k * cols + 16 <= 16 * cols) SK_FN(store)(gr + k * cols, v[k]);
-        else SK_FN(store_part)(gr + k * cols, v[k], cols);
-      }
+      SK_FN(tile_out)(out, cols, vscale, gr);
       for (long k = 0; k < 16; k++) {
         const float *row = xr + k * cols;
         int64_t label = labels[r + k];
