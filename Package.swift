@@ -12,6 +12,7 @@ let package = Package(
   name: "swift-softmax",
   products: [
     .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
+    .library(name: "SoftmaxRegression", targets: ["SoftmaxRegression"]),
     .executable(name: "worked-example", targets: ["WorkedExample"]),
   ],
   dependencies: [
@@ -26,6 +27,11 @@ let package = Package(
         "_SoftmaxKernels",
         .product(name: "RealModule", package: "swift-numerics"),
       ]
+    ),
+
+    .target(
+      name: "SoftmaxRegression",
+      dependencies: ["SoftmaxCore", "_SoftmaxKernels"]
     ),
 
     // MARK: - Examples
@@ -58,6 +64,15 @@ let package = Package(
         "_SoftmaxTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
         .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "SoftmaxRegressionTests",
+      dependencies: [
+        "SoftmaxRegression",
+        "SoftmaxCore",
+        "_SoftmaxTestSupport",
       ],
       exclude: ["Fixtures"]
     ),

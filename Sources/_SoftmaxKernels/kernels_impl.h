@@ -944,3 +944,173 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
   }
   return total;
 }
+
+// MARK: - Softmax regression: one block of the fused objective sweep
+
+#if defined(SK_AVX512)
+#define SK_GROUP_MAX 10
+#elif defined(SK_AVX2)
+#define SK_GROUP_MAX 4
+#else
+#define SK_GROUP_MAX 2
+#endif
+
+/// The sum of the 16 lanes, in a fixed tree order.
+SK_INLINE float SK_FN(lane_sum)(v16f v) {
+  v8f h = v.lo + v.hi;
+  v4f q = h.lo + h.hi;
+  v2f t = q.lo + q.hi;
+  return t.x + t.y;
+}
+
+/// Features [c, c + lanes) of a row, standardized if mu is given; lanes
+/// past the row are 0.
+SK_INLINE v16f SK_FN(feature_chunk)(const float *xr, long c, long lanes, const float *mu,
+                                    const float *inv) {
+  v16f v = lanes == 16 ? SK_FN(load)(xr + c) : SK_FN(load_part)(xr + c, lanes, 0.0f);
+  if (mu) {
+    v16f m = lanes == 16 ? SK_FN(load)(mu + c) : SK_FN(load_part)(mu + c, lanes, 0.0f);
+    v16f s = lanes == 16 ? SK_FN(load)(inv + c) : SK_FN(load_part)(inv + c, lanes, 0.0f);
+    v = (v - m) * s;
+  }
+  return v;
+}
+
+/// Logits of classes [j0, j0 + G) for rows x0 and x1 (x1 may equal x0).
+SK_INLINE void SK_FN(regression_forward)(const float *x0, const float *x1, long d, const float *w,
+                                         const float *b, long j0, const int G, const float *mu,
+                                         const float *inv, float *z0, float *z1) {
+  v16f a0[SK_GROUP_MAX], a1[SK_GROUP_MAX];
+  for (int g = 0; g < G; g++) a0[g] = a1[g] = 0.0f;
+  for (long c = 0; c < d; c += 16) {
+    long lanes = d - c < 16 ? d - c : 16;
+    v16f xa = SK_FN(feature_chunk)(x0, c, lanes, mu, inv);
+    v16f xb = SK_FN(feature_chunk)(x1, c, lanes, mu, inv);
+    for (int g = 0; g < G; g++) {
+      const float *wr = w + (j0 + g) * d + c;
+      v16f wv = lanes == 16 ? SK_FN(load)(wr) : SK_FN(load_part)(wr, lanes, 0.0f);
+      a0[g] = a0[g] + xa * wv;
+      a1[g] = a1[g] + xb * wv;
+    }
+  }
+  for (int g = 0; g < G; g++) {
+    z0[j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a0[g]);
+    z1[j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a1[g]);
+  }
+}
+
+/// out_w[j][c] += Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each
+/// 16-column chunk summed over the block's rows in float, then added to
+/// the double partial.
+SK_INLINE void SK_FN(regression_backward)(const float *x, long rows, long d, const float *gz,
+                                          long k, long j0, const int G, const float *mu,
+                                          const float *inv, double *out_w) {
+  for (long c = 0; c < d; c += 16) {
+    long lanes = d - c < 16 ? d - c : 16;
+    v16f acc[SK_GROUP_MAX];
+    for (int g = 0; g < G; g++) acc[g] = 0.0f;
+    for (long r = 0; r < rows; r++) {
+      v16f xv = SK_FN(feature_chunk)(x + r * d, c, lanes, mu, inv);
+      const float *gr = gz + r * k + j0;
+      for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+    }
+    for (int g = 0; g < G; g++) {
+      double *o = out_w + (j0 + g) * d + c;
+      float lanes_out[16];
+      SK_FN(store)(lanes_out, acc[g]);
+      for (long l = 0; l < lanes; l++) o[l] += (double)lanes_out[l];
+    }
+  }
+}
+
+static void SK_FN(regression_block)(const float *x, long rows, long d, const float *w,
+                                    const float *b, long k, const float *mu, const float *inv,
+                                    const int64_t *labels, const double *row_weights,
+                                    int want_gradient, float *z, double *out) {
+  const long groups = (k + SK_GROUP_MAX - 1) / SK_GROUP_MAX;
+  const long group = (k + groups - 1) / groups;
+  // Logits, two rows at a time.
+  for (long r = 0; r < rows; r += 2) {
+    const float *x0 = x + r * d;
+    const float *x1 = r + 1 < rows ? x0 + d : x0;
+    float *z0 = z + r * k;
+    float *z1 = r + 1 < rows ? z0 + k : z0;
+    for (long j0 = 0; j0 < k; j0 += group) {
+      long size = k - j0 < group ? k - j0 : group;
+      switch (size) {
+#define SK_FORWARD_CASE(G)                                                           \
+  case G: SK_FN(regression_forward)(x0, x1, d, w, b, j0, G, mu, inv, z0, z1); break;
+        SK_FORWARD_CASE(1)
+        SK_FORWARD_CASE(2)
+#if SK_GROUP_MAX >= 4
+        SK_FORWARD_CASE(3)
+        SK_FORWARD_CASE(4)
+#endif
+#if SK_GROUP_MAX >= 10
+        SK_FORWARD_CASE(5)
+        SK_FORWARD_CASE(6)
+        SK_FORWARD_CASE(7)
+        SK_FORWARD_CASE(8)
+        SK_FORWARD_CASE(9)
+        SK_FORWARD_CASE(10)
+#endif
+#undef SK_FORWARD_CASE
+      default: break;
+      }
+    }
+  }
+  // Softmax cross-entropy per row: loss in double, z replaced by the
+  // weighted gradient w_r·(softmax - onehot).
+  double *out_b = out + k * d;
+  double loss = 0;
+  for (long r = 0; r < rows; r++) {
+    float *zr = z + r * k;
+    float m = -__builtin_inff();
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
+    }
+    const long label = (long)labels[r];
+    const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
+    double sum = 0;
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
+      sum += (double)SK_FN(lane_sum)(e);
+      if (want_gradient) SK_FN(store_part)(zr + j, e, lanes);
+    }
+    const double weight = row_weights[r];
+    loss += weight * (log(sum) - (double)top_gap);
+    if (!want_gradient) continue;
+    const float scale = (float)(weight / sum);
+    for (long j = 0; j < k; j++) zr[j] *= scale;
+    zr[label] -= (float)weight;
+    for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
+  }
+  out[k * d + k] += loss;
+  if (!want_gradient) return;
+  for (long j0 = 0; j0 < k; j0 += group) {
+    long size = k - j0 < group ? k - j0 : group;
+    switch (size) {
+#define SK_BACKWARD_CASE(G)                                                                   \
+  case G: SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out); break;
+      SK_BACKWARD_CASE(1)
+      SK_BACKWARD_CASE(2)
+#if SK_GROUP_MAX >= 4
+      SK_BACKWARD_CASE(3)
+      SK_BACKWARD_CASE(4)
+#endif
+#if SK_GROUP_MAX >= 10
+      SK_BACKWARD_CASE(5)
+      SK_BACKWARD_CASE(6)
+      SK_BACKWARD_CASE(7)
+      SK_BACKWARD_CASE(8)
+      SK_BACKWARD_CASE(9)
+      SK_BACKWARD_CASE(10)
+#endif
+#undef SK_BACKWARD_CASE
+    default: break;
+    }
+  }
+}
+#undef SK_GROUP_MAX

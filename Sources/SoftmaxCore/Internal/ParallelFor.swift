@@ -35,7 +35,7 @@ let minimumParallelWork = 48 * 1024
 /// `SoftmaxConfiguration.threadCount` ranges whose boundaries are multiples
 /// of `grain`. `cost` is the work per item, in elements.
 @usableFromInline
-func parallelFor(count: Int, cost: Int, grain: Int, _ body: (Int, Int) -> Void) {
+package func parallelFor(count: Int, cost: Int, grain: Int, _ body: (Int, Int) -> Void) {
   guard count > 0 else { return }
   let threads = min(WorkerPool.shared.threadCount, (count + grain - 1) / grain)
   if threads <= 1 || count * max(cost, 1) < minimumParallelWork {

@@ -1,0 +1,66 @@
+//===--- FloatSweep.swift -------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import _SoftmaxKernels
+
+/// The `Float` parameters of one objective evaluation, for the vectorized
+/// block kernel `sk_regression_block` (see `SoftmaxKernels.h`).
+struct FloatSweep {
+  let weights: [Float]
+  let bias: [Float]
+  let mean: [Float]?
+  let inverseScale: [Float]?
+  let classCount: Int
+  let featureCount: Int
+
+  init(
+    weights: [Double], bias: [Double], classCount: Int, featureCount: Int,
+    standardization: Standardization?
+  ) {
+    self.weights = weights.map { Float($0) }
+    self.bias = bias.map { Float($0) }
+    self.mean = standardization.map { $0.mean.map { Float($0) } }
+    self.inverseScale = standardization.map { $0.scale.map { Float(1 / $0) } }
+    self.classCount = classCount
+    self.featureCount = featureCount
+  }
+
+  /// Adds the block's `[Gᵀ·X̃ (k·d), Gᵀ·1 (k), loss]` into `out`.
+  func sweep(
+    x: UnsafePointer<Float>, rows: Int, labels: [Int], rowWeights: [Double], firstRow: Int,
+    wantGradient: Bool, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    let k = classCount
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows * k)) { scratch in
+      labels.withUnsafeBufferPointer { labelBuffer in
+        rowWeights.withUnsafeBufferPointer { weightBuffer in
+          weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+              withOptionalPointer(mean) { meanPointer in
+                withOptionalPointer(inverseScale) { scalePointer in
+                  let labelPointer = UnsafeRawPointer(labelBuffer.baseAddress! + firstRow)
+                    .assumingMemoryBound(to: Int64.self)
+                  sk_regression_block(
+                    x, rows, featureCount, w.baseAddress, b.baseAddress, k, meanPointer,
+                    scalePointer, labelPointer, weightBuffer.baseAddress! + firstRow,
+                    wantGradient ? 1 : 0, scratch.baseAddress, out.baseAddress)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+private func withOptionalPointer<R>(
+  _ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R
+) -> R {
+  guard let array else { return body(nil) }
+  return array.withUnsafeBufferPointer { body($0.baseAddress) }
+}

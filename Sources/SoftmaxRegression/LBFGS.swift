@@ -1,0 +1,371 @@
+//===--- LBFGS.swift ------------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Why an optimizer stopped.
+public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
+  /// The largest gradient component (the pseudo-gradient with L1) fell
+  /// below the gradient tolerance: converged.
+  case gradientTolerance
+  /// The objective changed by less than the relative tolerance in one
+  /// iteration: converged.
+  case objectiveTolerance
+  /// The iteration or epoch limit was reached first: not converged.
+  case iterationLimit
+  /// No step along the search direction lowered the objective (rounding
+  /// noise near an optimum, or a badly scaled problem): not converged.
+  case lineSearchFailed
+  /// The validation loss stopped improving for `patience` epochs; the best
+  /// model was restored.
+  case earlyStopping
+  /// The progress callback asked to stop.
+  case cancelled
+
+  /// Whether this reason means the optimum was reached.
+  public var isConverged: Bool {
+    self == .gradientTolerance || self == .objectiveTolerance || self == .earlyStopping
+  }
+}
+
+/// What one iteration of an optimizer reached, for progress reports.
+public struct IterationReport: Sendable, Hashable {
+  /// 1 for the first iteration (or epoch).
+  public var iteration: Int
+  /// The objective after it.
+  public var objective: Double
+  /// The largest component of the (pseudo-)gradient after it.
+  public var gradientNorm: Double
+  /// Objective and gradient evaluations (full passes over the data) so far.
+  public var evaluations: Int
+}
+
+/// The settings of the L-BFGS minimizer.
+public struct LBFGSOptions: Sendable, Hashable, Codable {
+  /// Correction pairs kept (scipy's `maxcor`, 10 by default).
+  public var memory: Int = 10
+  /// Iterations at most.
+  public var maxIterations: Int = 1000
+  /// Stop when the largest component of the gradient (the projected or
+  /// pseudo-gradient with L1) is at most this (scipy's `pgtol`, the `tol`
+  /// of scikit-learn's lbfgs solver).
+  public var gradientTolerance: Double = 1e-6
+  /// Stop when `(f_k − f_{k+1}) ≤ tolerance · max(|f_k|, |f_{k+1}|, 1)`
+  /// (scipy's `factr · eps`). 0 disables the test.
+  public var relativeObjectiveTolerance: Double = 1e-12
+  /// Evaluations per line search at most.
+  public var maxLineSearchSteps: Int = 40
+
+  /// The defaults.
+  public init() {}
+}
+
+/// The outcome of a minimization.
+public struct OptimizationResult: Sendable, Hashable {
+  /// The last accepted point.
+  public var parameters: [Double]
+  /// The objective there.
+  public var objective: Double
+  /// The largest component of its (pseudo-)gradient.
+  public var gradientNorm: Double
+  /// Iterations done.
+  public var iterations: Int
+  /// Objective and gradient evaluations.
+  public var evaluations: Int
+  /// Why it stopped.
+  public var stopReason: StopReason
+}
+
+/// Limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright,
+/// algorithms 7.4, 3.5 and 3.6, cubic interpolation), and OWL-QN (Andrew &
+/// Gao, 2007) when an L1 term λ₁·Σ|xᵢ| over the first `l1Count`
+/// coordinates is added to the smooth objective.
+///
+/// Deterministic: the same start and objective give the same iterates.
+/// Cost per iteration: one or a few evaluations plus O(memory · n).
+public struct LBFGS: Sendable {
+  /// The settings.
+  public var options: LBFGSOptions
+
+  /// Creates a minimizer.
+  public init(options: LBFGSOptions = LBFGSOptions()) {
+    self.options = options
+  }
+
+  /// Minimizes `smooth(x) + l1 · Σ_{i < l1Count} |xᵢ|`.
+  ///
+  /// - Parameters:
+  ///   - start: the first point.
+  ///   - l1: λ₁ ≥ 0 (0: plain L-BFGS).
+  ///   - l1Count: how many leading coordinates the L1 term covers.
+  ///   - smooth: the smooth part's value at x, its gradient into the
+  ///     `inout` array (of x's count).
+  ///   - progress: called after every iteration; return `false` to stop.
+  public func minimize(
+    from start: [Double], l1: Double = 0, l1Count: Int = 0,
+    smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) -> OptimizationResult {
+    let n = start.count
+    var x = start
+    var g = [Double](repeating: 0, count: n)
+    var evaluations = 1
+    var smoothValue = smooth(x, &g)
+    let l1Count = l1 > 0 ? min(l1Count, n) : 0
+    func l1Term(_ x: [Double]) -> Double {
+      guard l1Count > 0 else { return 0 }
+      var s = 0.0
+      for i in 0..<l1Count { s += abs(x[i]) }
+      return l1 * s
+    }
+    var f = smoothValue + l1Term(x)
+    var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
+    var s: [[Double]] = []
+    var y: [[Double]] = []
+    var rho: [Double] = []
+    var iteration = 0
+    var reason = StopReason.iterationLimit
+    func result(_ reason: StopReason) -> OptimizationResult {
+      OptimizationResult(
+        parameters: x, objective: f, gradientNorm: maxAbs(pg), iterations: iteration,
+        evaluations: evaluations, stopReason: reason)
+    }
+    if !f.isFinite { return result(.lineSearchFailed) }
+    if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
+
+    while iteration < options.maxIterations {
+      // Direction: -H·pg by the two-loop recursion.
+      var d = pg.map { -$0 }
+      var alpha = [Double](repeating: 0, count: s.count)
+      for m in stride(from: s.count - 1, through: 0, by: -1) {
+        alpha[m] = rho[m] * dot(s[m], d)
+        axpy(-alpha[m], y[m], &d)
+      }
+      if let last = s.indices.last {
+        let gamma = dot(s[last], y[last]) / dot(y[last], y[last])
+        for i in 0..<n { d[i] *= gamma }
+      }
+      for m in 0..<s.count {
+        let beta = rho[m] * dot(y[m], d)
+        axpy(alpha[m] - beta, s[m], &d)
+      }
+      if l1Count > 0 {
+        // OWL-QN: keep only the components that descend along -pg.
+        for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
+      }
+      var slope = dot(d, pg)
+      if !(slope < 0) {
+        // Not a descent direction (lost curvature): restart from -pg.
+        s.removeAll()
+        y.removeAll()
+        rho.removeAll()
+        d = pg.map { -$0 }
+        slope = dot(d, pg)
+      }
+      let firstStep = s.isEmpty ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1
+
+      let accepted: (x: [Double], g: [Double], smooth: Double, f: Double)?
+      if l1Count > 0 {
+        accepted = owlqnSearch(
+          x: x, f: f, d: d, pg: pg, firstStep: firstStep, l1: l1, l1Count: l1Count,
+          l1Term: l1Term, smooth: smooth, evaluations: &evaluations)
+      } else {
+        accepted = wolfeSearch(
+          x: x, f: f, slope: slope, d: d, firstStep: firstStep, smooth: smooth,
+          evaluations: &evaluations)
+      }
+      guard let next = accepted else {
+        reason = .lineSearchFailed
+        break
+      }
+      iteration += 1
+      let step = zip(next.x, x).map { $0 - $1 }
+      let change = zip(next.g, g).map { $0 - $1 }
+      let previous = f
+      x = next.x
+      g = next.g
+      smoothValue = next.smooth
+      f = next.f
+      pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
+      let curvature = dot(step, change)
+      if curvature > 1e-10 * dot(change, change) {
+        if s.count == options.memory {
+          s.removeFirst()
+          y.removeFirst()
+          rho.removeFirst()
+        }
+        s.append(step)
+        y.append(change)
+        rho.append(1 / curvature)
+      }
+      let gradientNorm = maxAbs(pg)
+      let keepGoing = progress(
+        IterationReport(
+          iteration: iteration, objective: f, gradientNorm: gradientNorm,
+          evaluations: evaluations))
+      if gradientNorm <= options.gradientTolerance {
+        reason = .gradientTolerance
+        break
+      }
+      if options.relativeObjectiveTolerance > 0,
+        previous - f <= options.relativeObjectiveTolerance * max(abs(previous), abs(f), 1)
+      {
+        reason = .objectiveTolerance
+        break
+      }
+      if !keepGoing {
+        reason = .cancelled
+        break
+      }
+      reason = .iterationLimit
+    }
+    return result(reason)
+  }
+
+  // MARK: - Line searches
+
+  private typealias Point = (step: Double, value: Double, slope: Double, x: [Double], g: [Double])
+
+  /// Strong Wolfe conditions, c₁ = 1e-4, c₂ = 0.9.
+  private func wolfeSearch(
+    x: [Double], f: Double, slope: Double, d: [Double], firstStep: Double,
+    smooth: ([Double], inout [Double]) -> Double, evaluations: inout Int
+  ) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+    let c1 = 1e-4
+    let c2 = 0.9
+    var budget = options.maxLineSearchSteps
+    func evaluate(_ step: Double) -> Point {
+      var xs = x
+      axpy(step, d, &xs)
+      var gs = [Double](repeating: 0, count: x.count)
+      let value = smooth(xs, &gs)
+      evaluations += 1
+      budget -= 1
+      return (step, value.isNaN ? .infinity : value, dot(gs, d), xs, gs)
+    }
+    func done(_ p: Point) -> (x: [Double], g: [Double], smooth: Double, f: Double) {
+      (p.x, p.g, p.value, p.value)
+    }
+    func zoom(_ lo: Point, _ hi: Point) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+      var lo = lo
+      var hi = hi
+      while budget > 0 {
+        let step = interpolate(lo, hi)
+        let p = evaluate(step)
+        if p.value > f + c1 * p.step * slope || p.value >= lo.value {
+          hi = p
+        } else {
+          if abs(p.slope) <= -c2 * slope { return done(p) }
+          if p.slope * (hi.step - lo.step) >= 0 { hi = lo }
+          lo = p
+        }
+        if abs(hi.step - lo.step) <= 1e-14 * max(lo.step, hi.step) { break }
+      }
+      // Out of budget or interval: take the best point with a sufficient
+      // decrease, if any.
+      return lo.step > 0 && lo.value < f ? done(lo) : nil
+    }
+    var previous: Point = (0, f, slope, x, [])
+    var step = firstStep
+    var first = true
+    while budget > 0 {
+      let p = evaluate(step)
+      if p.value > f + c1 * step * slope || (!first && p.value >= previous.value) {
+        return zoom(previous, p)
+      }
+      if abs(p.slope) <= -c2 * slope { return done(p) }
+      if p.slope >= 0 { return zoom(p, previous) }
+      previous = p
+      first = false
+      step *= 4
+    }
+    return previous.step > 0 ? done(previous) : nil
+  }
+
+  /// The minimizer of the cubic through two points with their slopes,
+  /// kept at least a tenth of the interval from either end (bisection if
+  /// the cubic has no minimum there).
+  private func interpolate(_ a: Point, _ b: Point) -> Double {
+    let lower = min(a.step, b.step)
+    let upper = max(a.step, b.step)
+    let width = upper - lower
+    let d1 = a.slope + b.slope - 3 * (a.value - b.value) / (a.step - b.step)
+    let radicand = d1 * d1 - a.slope * b.slope
+    var t = (lower + upper) / 2
+    if radicand >= 0, a.value.isFinite, b.value.isFinite {
+      let d2 = (b.step > a.step ? 1.0 : -1.0) * radicand.squareRoot()
+      let candidate =
+        b.step - (b.step - a.step) * (b.slope + d2 - d1) / (b.slope - a.slope + 2 * d2)
+      if candidate.isFinite { t = candidate }
+    }
+    return min(max(t, lower + 0.1 * width), upper - 0.1 * width)
+  }
+
+  /// OWL-QN's projected backtracking: steps halve until
+  /// f(π(x + αd)) ≤ f(x) + c₁·pg·(π(x + αd) − x).
+  private func owlqnSearch(
+    x: [Double], f: Double, d: [Double], pg: [Double], firstStep: Double, l1: Double,
+    l1Count: Int, l1Term: ([Double]) -> Double, smooth: ([Double], inout [Double]) -> Double,
+    evaluations: inout Int
+  ) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+    let orthant = (0..<l1Count).map { i -> Double in
+      x[i] != 0 ? (x[i] > 0 ? 1 : -1) : (pg[i] < 0 ? 1 : -1)
+    }
+    var step = firstStep
+    for _ in 0..<options.maxLineSearchSteps {
+      var xs = x
+      axpy(step, d, &xs)
+      for i in 0..<l1Count where xs[i] * orthant[i] <= 0 { xs[i] = 0 }
+      var gs = [Double](repeating: 0, count: x.count)
+      let value = smooth(xs, &gs)
+      evaluations += 1
+      let total = value + l1Term(xs)
+      var decrease = 0.0
+      for i in 0..<x.count { decrease += pg[i] * (xs[i] - x[i]) }
+      if total.isFinite, total <= f + 1e-4 * decrease { return (xs, gs, value, total) }
+      step *= 0.5
+    }
+    return nil
+  }
+}
+
+// MARK: - Vector helpers
+
+/// The pseudo-gradient of smooth + λ₁·Σ_{i < count}|xᵢ|: the gradient where
+/// it exists, the component of least magnitude of the subdifferential at 0.
+func pseudoGradient(_ x: [Double], _ g: [Double], l1: Double, l1Count: Int) -> [Double] {
+  guard l1Count > 0 else { return g }
+  var pg = g
+  for i in 0..<l1Count {
+    if x[i] > 0 {
+      pg[i] = g[i] + l1
+    } else if x[i] < 0 {
+      pg[i] = g[i] - l1
+    } else if g[i] + l1 < 0 {
+      pg[i] = g[i] + l1
+    } else if g[i] - l1 > 0 {
+      pg[i] = g[i] - l1
+    } else {
+      pg[i] = 0
+    }
+  }
+  return pg
+}
+
+func dot(_ a: [Double], _ b: [Double]) -> Double {
+  var sum = 0.0
+  for i in a.indices { sum += a[i] * b[i] }
+  return sum
+}
+
+func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+  for i in y.indices { y[i] += alpha * x[i] }
+}
+
+func maxAbs(_ a: [Double]) -> Double {
+  var m = 0.0
+  for v in a { m = max(m, abs(v)) }
+  return m
+}

@@ -1,0 +1,178 @@
+//===--- ModelFile.swift --------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The model file: a JSON document holding everything prediction needs.
+///
+/// ```json
+/// {
+///   "format": "swift-softmax-model",
+///   "version": 1,
+///   "classes": ["setosa", "versicolor", "virginica"],
+///   "feature_names": ["sepal_length_cm", ...],      // or null
+///   "weights": [[...d numbers...], ... k rows],      // standardized space if "standardization"
+///   "bias": [...k numbers...],
+///   "standardization": {"mean": [...d], "scale": [...d]},   // or null
+///   "training": { "options": ..., "stop_reason": "gradientTolerance", "converged": true,
+///                 "iterations": 97, "objective": 0.0638, ... }   // or null
+/// }
+/// ```
+///
+/// Numbers are written in the shortest form that reads back to the same
+/// `Double`, so a model survives a round trip bit for bit. Reading checks
+/// the format name, the version (a newer one is refused, naming both), the
+/// shapes and that every parameter is finite, and says which field is
+/// wrong. The bytes are the library's business; writing them whole or not
+/// at all is the caller's (SoftmaxData's `AtomicFile`).
+public enum ModelFile {
+  /// The format name in every file.
+  public static let formatName = "swift-softmax-model"
+  /// The version this build writes and the newest it reads.
+  public static let currentVersion = 1
+
+  /// The JSON text of a model, pretty-printed with sorted keys, ending in
+  /// a newline.
+  public static func encode(_ model: SoftmaxClassifier) -> [UInt8] {
+    let document = Document(
+      format: formatName, version: currentVersion, classes: model.classes,
+      featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
+      standardization: model.standardization, training: model.training)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    // Every value is finite (the model's invariants), so this cannot throw.
+    let data = try! encoder.encode(document)
+    return Array(data) + [0x0A]
+  }
+
+  /// Reads a model from the bytes of a model file.
+  ///
+  /// - Throws: ``TrainingError/Code/invalidModel`` naming what is wrong.
+  public static func decode(_ bytes: [UInt8]) throws(TrainingError) -> SoftmaxClassifier {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    // The header first, so that a newer version is named as such even if
+    // its fields changed.
+    let header: Header
+    do {
+      header = try decoder.decode(Header.self, from: Data(bytes))
+    } catch {
+      throw TrainingError(.invalidModel, "not a model file: \(describe(error))")
+    }
+    guard header.format == formatName else {
+      throw TrainingError(
+        .invalidModel, "format is \"\(header.format)\"; a model file says \"\(formatName)\"")
+    }
+    guard header.version <= currentVersion else {
+      throw TrainingError(
+        .invalidModel,
+        "the file has format version \(header.version), newer than this build reads "
+          + "(\(currentVersion)): upgrade swift-softmax")
+    }
+    guard header.version >= 1 else {
+      throw TrainingError(.invalidModel, "format version \(header.version) does not exist")
+    }
+    let document: Document
+    do {
+      document = try decoder.decode(Document.self, from: Data(bytes))
+    } catch {
+      throw TrainingError(.invalidModel, "bad model file: \(describe(error))")
+    }
+    return try document.validated()
+  }
+
+  private static func describe(_ error: any Error) -> String {
+    if let error = error as? DecodingError {
+      switch error {
+      case .dataCorrupted(let context):
+        return context.debugDescription + path(context.codingPath)
+      case .keyNotFound(let key, let context):
+        return "missing field \"\(key.stringValue)\"" + path(context.codingPath)
+      case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        return context.debugDescription + path(context.codingPath)
+      @unknown default:
+        return "\(error)"
+      }
+    }
+    return "\(error)"
+  }
+
+  private static func path(_ codingPath: [any CodingKey]) -> String {
+    guard !codingPath.isEmpty else { return "" }
+    return " at "
+      + codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+  }
+
+  private struct Header: Decodable {
+    var format: String
+    var version: Int
+  }
+
+  private struct Document: Codable {
+    var format: String
+    var version: Int
+    var classes: [String]
+    var featureNames: [String]?
+    var weights: [[Double]]
+    var bias: [Double]
+    var standardization: Standardization?
+    var training: TrainingRecord?
+
+    func validated() throws(TrainingError) -> SoftmaxClassifier {
+      func fail(_ message: String) -> TrainingError { TrainingError(.invalidModel, message) }
+      let k = classes.count
+      guard k >= 1 else { throw fail("\"classes\" is empty") }
+      guard Set(classes).count == k else { throw fail("\"classes\" has duplicate names") }
+      guard weights.count == k else {
+        throw fail("\"weights\" has \(weights.count) rows; there are \(k) classes")
+      }
+      let d = weights[0].count
+      if let row = weights.firstIndex(where: { $0.count != d }) {
+        throw fail("\"weights\" row \(row) has \(weights[row].count) values; row 0 has \(d)")
+      }
+      guard bias.count == k else {
+        throw fail("\"bias\" has \(bias.count) values; there are \(k) classes")
+      }
+      for (row, values) in weights.enumerated() {
+        if let column = values.firstIndex(where: { !$0.isFinite }) {
+          throw fail("\"weights\"[\(row)][\(column)] is not finite")
+        }
+      }
+      if let j = bias.firstIndex(where: { !$0.isFinite }) {
+        throw fail("\"bias\"[\(j)] is not finite")
+      }
+      if let featureNames, featureNames.count != d {
+        throw fail(
+          "\"feature_names\" has \(featureNames.count) names; the weights have \(d) columns")
+      }
+      if let standardization {
+        guard standardization.mean.count == d, standardization.scale.count == d else {
+          throw fail(
+            "\"standardization\" has \(standardization.mean.count) means and "
+              + "\(standardization.scale.count) scales; the weights have \(d) columns")
+        }
+        if let c = standardization.mean.firstIndex(where: { !$0.isFinite }) {
+          throw fail("\"standardization\".mean[\(c)] is not finite")
+        }
+        if let c = standardization.scale.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
+          throw fail(
+            "\"standardization\".scale[\(c)] = \(standardization.scale[c]) is not positive")
+        }
+      }
+      return SoftmaxClassifier(
+        classes: classes, weight: Matrix(weights), bias: bias, standardization: standardization,
+        featureNames: featureNames, training: training)
+    }
+  }
+}

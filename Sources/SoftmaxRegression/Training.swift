@@ -1,0 +1,297 @@
+//===--- Training.swift ---------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+/// How classes are weighted in the loss.
+public enum ClassWeighting: Sendable, Hashable, Codable {
+  /// Every class weighs 1.
+  case uniform
+  /// Class c weighs `n / (k · count_c)` (scikit-learn's `"balanced"`):
+  /// with sample weights, n and count_c are sums of sample weights, as
+  /// scikit-learn ≥ 1.8 counts them. A class with no rows weighs 0.
+  case balanced
+  /// One weight per class, in class order.
+  case custom([Double])
+}
+
+/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:progress:)``.
+public struct TrainingOptions: Sendable, Hashable, Codable {
+  /// The optimizer.
+  public enum Solver: String, Sendable, Hashable, Codable, CaseIterable {
+    /// L-BFGS with a strong-Wolfe line search (OWL-QN with an L1 term):
+    /// the default, for data that fits in memory.
+    case lbfgs
+    /// Full-batch gradient descent, the textbook algorithm, with a
+    /// backtracking (Armijo) step so that it never diverges.
+    case gradientDescent
+  }
+
+  /// The optimizer.
+  public var solver: Solver = .lbfgs
+  /// λ₂ of the objective (see ``SoftmaxRegressionObjective``).
+  public var l2: Double = 0
+  /// λ₁ of the objective.
+  public var l1: Double = 0
+  /// Learn a ``Standardization`` and train in the standardized space.
+  public var standardize: Bool = false
+  /// Class weights.
+  public var classWeighting: ClassWeighting = .uniform
+  /// The stopping rules and memory of L-BFGS; `maxIterations` and the two
+  /// tolerances also bound gradient descent.
+  public var lbfgs = LBFGSOptions()
+  /// The first step of gradient descent (it halves until the objective
+  /// decreases enough, and grows by 1.5 after a success).
+  public var learningRate: Double = 1
+
+  /// The defaults: L-BFGS, no regularization, no standardization.
+  public init() {}
+
+  /// λ₂ with the same minimiser as scikit-learn's `LogisticRegression(C:)`:
+  /// `1 / (C · Σ sample weights)` (`1 / (C·n)` without weights).
+  public static func l2(forC c: Double, sampleWeightTotal: Double) -> Double {
+    1 / (c * sampleWeightTotal)
+  }
+}
+
+/// What training did, stored with the model.
+public struct TrainingRecord: Sendable, Hashable, Codable {
+  /// The options used.
+  public var options: TrainingOptions
+  /// Why it stopped, and whether that is convergence.
+  public var stopReason: StopReason
+  /// ``StopReason/isConverged`` of ``stopReason``.
+  public var converged: Bool
+  /// Iterations (or epochs) done.
+  public var iterations: Int
+  /// Full objective and gradient evaluations.
+  public var evaluations: Int
+  /// The final objective (mean weighted cross-entropy + penalties).
+  public var objective: Double
+  /// The largest component of the final (pseudo-)gradient.
+  public var gradientNorm: Double
+  /// The objective after each iteration.
+  public var objectiveHistory: [Double]
+  /// Training rows.
+  public var sampleCount: Int
+}
+
+extension SoftmaxClassifier {
+  /// Trains a model by minimizing ``SoftmaxRegressionObjective``.
+  ///
+  /// - Parameters:
+  ///   - features: `n × d`, finite.
+  ///   - labels: `n` class indices into `classes`.
+  ///   - classes: the class names (`k ≥ 1`).
+  ///   - sampleWeights: `n` weights ≥ 0, or `nil`.
+  ///   - featureNames: `d` names, or `nil`.
+  ///   - options: solver, regularization, standardization, stopping rules.
+  ///   - warmStart: a model to start from (same classes and features;
+  ///     its standardization is kept); zeros otherwise.
+  ///   - progress: called after every iteration; return `false` to stop
+  ///     (the model so far is returned, marked ``StopReason/cancelled``).
+  /// - Returns: the model; its ``training`` record says whether it
+  ///   converged (training never fails silently: check `converged`).
+  /// - Throws: ``TrainingError`` for bad data, weights or options.
+  public static func fit<T: SoftmaxScalar>(
+    features: Matrix<T>, labels: [Int], classes: [String], sampleWeights: [Double]? = nil,
+    featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
+    warmStart: SoftmaxClassifier? = nil,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) throws(TrainingError) -> SoftmaxClassifier {
+    let k = classes.count
+    let d = features.columns
+    guard k >= 1 else { throw TrainingError(.shapeMismatch, "no classes") }
+    if let featureNames, featureNames.count != d {
+      throw TrainingError(.shapeMismatch, "\(featureNames.count) feature names for \(d) columns")
+    }
+    try validate(options)
+    var standardization: Standardization? = nil
+    if let warmStart {
+      guard warmStart.classCount == k, warmStart.featureCount == d else {
+        throw TrainingError(
+          .shapeMismatch,
+          "the warm-start model has \(warmStart.classCount) classes and "
+            + "\(warmStart.featureCount) features; the data has \(k) and \(d)")
+      }
+      standardization = warmStart.standardization
+    } else if options.standardize {
+      standardization = Standardization(fitting: features, sampleWeights: sampleWeights)
+    }
+    let classWeights = try resolveClassWeights(
+      options.classWeighting, labels: labels, classCount: k, sampleWeights: sampleWeights)
+    let objective = try SoftmaxRegressionObjective(
+      features: features, labels: labels, classCount: k, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: options.l2, l1: options.l1,
+      standardization: standardization)
+    let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
+    var history: [Double] = []
+    let recordingProgress = { (report: IterationReport) -> Bool in
+      history.append(report.objective)
+      return progress(report)
+    }
+    let result: OptimizationResult
+    switch options.solver {
+    case .lbfgs:
+      result = LBFGS(options: options.lbfgs).minimize(
+        from: start, l1: options.l1, l1Count: k * d,
+        smooth: { objective.smoothValueAndGradient(at: $0, gradient: &$1) },
+        progress: recordingProgress)
+    case .gradientDescent:
+      result = gradientDescent(
+        objective: objective, start: start, options: options, progress: recordingProgress)
+    }
+    let record = TrainingRecord(
+      options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
+      iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
+      gradientNorm: result.gradientNorm, objectiveHistory: history, sampleCount: features.rows)
+    let parameters = result.parameters
+    return SoftmaxClassifier(
+      classes: classes,
+      weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
+      bias: Array(parameters[(k * d)...]), standardization: standardization,
+      featureNames: featureNames, training: record)
+  }
+
+  private static func validate(_ options: TrainingOptions) throws(TrainingError) {
+    func check(_ ok: Bool, _ message: String) throws(TrainingError) {
+      if !ok { throw TrainingError(.invalidOption, message) }
+    }
+    try check(options.l2 >= 0 && options.l2.isFinite, "l2 = \(options.l2) must be finite and ≥ 0")
+    try check(options.l1 >= 0 && options.l1.isFinite, "l1 = \(options.l1) must be finite and ≥ 0")
+    try check(options.lbfgs.memory >= 1, "memory = \(options.lbfgs.memory) must be at least 1")
+    try check(
+      options.lbfgs.maxIterations >= 0,
+      "maximum iterations = \(options.lbfgs.maxIterations) must be ≥ 0")
+    try check(
+      options.lbfgs.gradientTolerance >= 0,
+      "tolerance = \(options.lbfgs.gradientTolerance) must be ≥ 0")
+    try check(
+      options.learningRate > 0 && options.learningRate.isFinite,
+      "learning rate = \(options.learningRate) must be finite and > 0")
+    if options.solver == .gradientDescent {
+      try check(options.l1 == 0, "gradient descent does not take an L1 term; use L-BFGS (OWL-QN)")
+    }
+  }
+
+  private static func resolveClassWeights(
+    _ weighting: ClassWeighting, labels: [Int], classCount k: Int, sampleWeights: [Double]?
+  ) throws(TrainingError) -> [Double]? {
+    switch weighting {
+    case .uniform:
+      return nil
+    case .custom(let weights):
+      guard weights.count == k else {
+        throw TrainingError(.shapeMismatch, "\(weights.count) class weights for \(k) classes")
+      }
+      return weights
+    case .balanced:
+      var counts = [Double](repeating: 0, count: k)
+      for (i, label) in labels.enumerated() where label >= 0 && label < k {
+        counts[label] += sampleWeights?[i] ?? 1
+      }
+      let total = counts.reduce(0, +)
+      return counts.map { $0 > 0 ? total / (Double(k) * $0) : 0 }
+    }
+  }
+
+  /// Full-batch gradient descent with backtracking: step η halves until
+  /// `f(w − η·g) ≤ f(w) − ½·η·‖g‖²`, then grows by 1.5 for the next one.
+  private static func gradientDescent<T>(
+    objective: SoftmaxRegressionObjective<T>, start: [Double], options: TrainingOptions,
+    progress: (IterationReport) -> Bool
+  ) -> OptimizationResult {
+    var x = start
+    var g: [Double] = []
+    var f = objective.smoothValueAndGradient(at: x, gradient: &g)
+    var evaluations = 1
+    var step = options.learningRate
+    var iteration = 0
+    var reason = StopReason.iterationLimit
+    let limits = options.lbfgs
+    if maxAbs(g) <= limits.gradientTolerance { reason = .gradientTolerance }
+    while reason == .iterationLimit && iteration < limits.maxIterations {
+      let squaredNorm = dot(g, g)
+      var accepted = false
+      for _ in 0..<60 {
+        var trial = x
+        axpy(-step, g, &trial)
+        var trialGradient: [Double] = []
+        let value = objective.smoothValueAndGradient(at: trial, gradient: &trialGradient)
+        evaluations += 1
+        if value.isFinite, value <= f - 0.5 * step * squaredNorm {
+          let previous = f
+          x = trial
+          f = value
+          g = trialGradient
+          accepted = true
+          iteration += 1
+          step *= 1.5
+          let norm = maxAbs(g)
+          let keepGoing = progress(
+            IterationReport(
+              iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations))
+          if norm <= limits.gradientTolerance {
+            reason = .gradientTolerance
+          } else if limits.relativeObjectiveTolerance > 0,
+            previous - f <= limits.relativeObjectiveTolerance * max(abs(previous), abs(f), 1)
+          {
+            reason = .objectiveTolerance
+          } else if !keepGoing {
+            reason = .cancelled
+          }
+          break
+        }
+        step *= 0.5
+      }
+      if !accepted {
+        reason = .lineSearchFailed
+      }
+    }
+    return OptimizationResult(
+      parameters: x, objective: f, gradientNorm: maxAbs(g), iterations: iteration,
+      evaluations: evaluations, stopReason: reason)
+  }
+}
+
+/// Maps labels as they appear in data (strings, or integers written as
+/// strings) to class indices, as scikit-learn's `LabelEncoder`: the
+/// classes sorted (numerically when every label is an integer, by Unicode
+/// scalars otherwise), each label replaced by its class's index.
+public struct ClassEncoding: Sendable, Hashable {
+  /// The distinct labels, sorted.
+  public var classes: [String]
+  /// The class index of each label given.
+  public var indices: [Int]
+
+  /// Encodes `labels`.
+  public init(labels: [String]) {
+    let distinct = Set(labels)
+    // Integer order only when every label is an integer written canonically
+    // ("7", "-2"; not "07"), so that distinct labels stay distinct.
+    let integers = distinct.compactMap { label in
+      Int(label).flatMap { String($0) == label ? $0 : nil }
+    }
+    if integers.count == distinct.count {
+      classes = integers.sorted().map(String.init)
+    } else {
+      classes = distinct.sorted {
+        $0.unicodeScalars.map(\.value).lexicographicallyPrecedes($1.unicodeScalars.map(\.value))
+      }
+    }
+    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+    indices = labels.map { index[$0]! }
+  }
+
+  /// Encodes integer labels.
+  public init(labels: [Int]) {
+    let classes = Array(Set(labels)).sorted()
+    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+    self.classes = classes.map(String.init)
+    self.indices = labels.map { index[$0]! }
+  }
+}

@@ -1,0 +1,46 @@
+//===--- TrainingError.swift ----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A problem with the data, the options or a model that training,
+/// prediction or loading cannot proceed with. The message names the row,
+/// column, class or field and the value.
+public struct TrainingError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// What kind of problem it is.
+  public enum Code: String, Sendable, Hashable, CaseIterable {
+    /// The data set has no rows.
+    case emptyData
+    /// Counts that must agree do not (labels and rows, weights and rows or
+    /// classes, features and the model).
+    case shapeMismatch
+    /// A label is not one of the classes.
+    case labelOutOfRange
+    /// A feature value is NaN or infinite.
+    case nonFiniteValue
+    /// A sample or class weight is negative, not finite, or all are 0.
+    case invalidWeight
+    /// An option is out of its range (a negative learning rate, a batch
+    /// size of 0, ...).
+    case invalidOption
+    /// A model file cannot be read: not JSON, a missing field, a newer
+    /// format version, wrong shapes or a non-finite parameter.
+    case invalidModel
+  }
+
+  /// What kind of problem it is.
+  public var code: Code
+  /// What is wrong, naming the value.
+  public var message: String
+
+  /// Creates an error.
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  /// The message.
+  public var description: String { message }
+}
