@@ -42,11 +42,14 @@ struct FloatSweep {
             bias.withUnsafeBufferPointer { b in
               withOptionalPointer(mean) { meanPointer in
                 withOptionalPointer(inverseScale) { scalePointer in
-                  let labelPointer = UnsafeRawPointer(labelBuffer.baseAddress! + firstRow)
+                  guard let labelBase = labelBuffer.baseAddress,
+                    let weightBase = weightBuffer.baseAddress
+                  else { return }
+                  let labelPointer = UnsafeRawPointer(labelBase + firstRow)
                     .assumingMemoryBound(to: Int64.self)
                   sk_regression_block(
                     x, rows, featureCount, w.baseAddress, b.baseAddress, k, meanPointer,
-                    scalePointer, labelPointer, weightBuffer.baseAddress! + firstRow,
+                    scalePointer, labelPointer, weightBase + firstRow,
                     wantGradient ? 1 : 0, scratch.baseAddress, out.baseAddress)
                 }
               }

@@ -51,9 +51,13 @@ public enum ModelFile {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.keyEncodingStrategy = .convertToSnakeCase
-    // Every value is finite (the model's invariants), so this cannot throw.
-    let data = try! encoder.encode(document)
-    return Array(data) + [0x0A]
+    // Every value is finite (the model's invariants), so this does not
+    // throw; if it ever did, that would be a programmer error.
+    do {
+      return Array(try encoder.encode(document)) + [0x0A]
+    } catch {
+      preconditionFailure("a model with a non-finite value cannot be written: \(error)")
+    }
   }
 
   /// Reads a model from the bytes of a model file.

@@ -219,7 +219,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       parameters: parameters, classCount: k, featureCount: d, standardization: standardization,
       floatFeatures: T.self == Float.self)
     partials.withUnsafeMutableBufferPointer { partialBuffer in
-      let partialBase = partialBuffer.baseAddress!
+      guard let partialBase = partialBuffer.baseAddress else { return }
       parallelFor(count: blockCount, cost: blockRows * d * k * 2, grain: 1) { begin, end in
         for block in begin..<end {
           let rowBegin = block * blockRows
@@ -271,7 +271,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     let labels = self.labels
     if T.self == Float.self, let kernel = plan.floatKernel {
       features.elements.withUnsafeBufferPointer { elements in
-        let x = UnsafeRawPointer(elements.baseAddress!).assumingMemoryBound(to: Float.self)
+        guard let base = elements.baseAddress else { return }
+        let x = UnsafeRawPointer(base).assumingMemoryBound(to: Float.self)
         kernel.sweep(
           x: x + rows.lowerBound * d, rows: rows.count, labels: labels, rowWeights: rowWeights,
           firstRow: rows.lowerBound, wantGradient: wantGradient, into: out)
@@ -284,14 +285,15 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
           plan.mean.withUnsafeBufferPointer { mean in
             plan.inverseScale.withUnsafeBufferPointer { inverseScale in
               withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
+                guard let x = x.baseAddress, let w = w.baseAddress, let bias = bias.baseAddress,
+                  let scratch = scratch.baseAddress, let out = out.baseAddress
+                else { return }
                 sweepDoubleBlock(
-                  x: x.baseAddress!, rows: rows, d: d, k: k, w: w.baseAddress!,
-                  bias: bias.baseAddress!,
-                  mean: mean.isEmpty ? nil : mean.baseAddress!,
+                  x: x, rows: rows, d: d, k: k, w: w, bias: bias,
+                  mean: mean.isEmpty ? nil : mean.baseAddress,
                   inverseScale: inverseScale.baseAddress, labels: labels,
                   rowWeights: rowWeights, wantGradient: wantGradient,
-                  standardized: scratch.baseAddress!, logits: scratch.baseAddress! + d,
-                  out: out.baseAddress!)
+                  standardized: scratch, logits: scratch + d, out: out)
               }
             }
           }

@@ -80,16 +80,13 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     let k = classCount
     let n = features.rows
     let w = weight.elements
-    let mean = standardization?.mean
-    let inverseScale = standardization?.scale.map { 1 / $0 }
+    let mean = standardization?.mean ?? [Double](repeating: 0, count: d)
+    let inverseScale = standardization?.scale.map { 1 / $0 } ?? [Double](repeating: 1, count: d)
     var output = [Double](repeating: 0, count: n * k)
     var row = [Double](repeating: 0, count: d)
     features.elements.withUnsafeBufferPointer { x in
       for i in 0..<n {
-        for c in 0..<d {
-          let v = Double(x[i * d + c])
-          row[c] = mean.map { (v - $0[c]) * inverseScale![c] } ?? v
-        }
+        for c in 0..<d { row[c] = (Double(x[i * d + c]) - mean[c]) * inverseScale[c] }
         for j in 0..<k {
           var z = bias[j]
           for c in 0..<d { z += w[j * d + c] * row[c] }

@@ -284,7 +284,7 @@ public struct ClassEncoding: Sendable, Hashable {
       }
     }
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-    indices = labels.map { index[$0]! }
+    indices = labels.map { index[$0] ?? -1 }  // every label is a class
   }
 
   /// Encodes integer labels.
@@ -292,6 +292,6 @@ public struct ClassEncoding: Sendable, Hashable {
     let classes = Array(Set(labels)).sorted()
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     self.classes = classes.map(String.init)
-    self.indices = labels.map { index[$0]! }
+    self.indices = labels.map { index[$0] ?? -1 }  // every label is a class
   }
 }

@@ -24,15 +24,13 @@ import _SoftmaxTestSupport
 /// search gives up first).
 @Suite("L-BFGS reaches scikit-learn's optimum")
 struct OptimumTests {
-  static let fixture = try! OptimumFixture.load()
-
   @Test("iris and digits, with L2, standardization, class and sample weights", arguments: 0..<5)
   func reachesOptimum(caseIndex: Int) throws {
-    let reference = Self.fixture.cases[caseIndex]
+    let reference = try OptimumFixture.load().cases[caseIndex]
     var data = try LabelledData(named: reference.dataset)
     if let rows = reference.rows { data = data.subset(rows) }
     let classes = ClassEncoding(labels: data.labels)
-    let weights = reference.sample_weights ? fixtureSampleWeights(data.labels.count) : nil
+    let weights = reference.sampleWeights ? fixtureSampleWeights(data.labels.count) : nil
     var options = TrainingOptions()
     options.l2 = reference.l2
     options.standardize = reference.standardize

@@ -23,9 +23,13 @@ struct LabelledData {
     var rows: [[Double]] = []
     var labels: [Int] = []
     for line in text.split(separator: "\n").dropFirst() where !line.isEmpty {
-      let fields = line.split(separator: ",").map { Double($0)! }
+      let fields = try line.split(separator: ",").map { field in
+        guard let value = Double(field) else { throw DataError(text: String(line)) }
+        return value
+      }
+      guard let label = fields.last else { throw DataError(text: String(line)) }
       rows.append(Array(fields.dropLast()))
-      labels.append(Int(fields.last!))
+      labels.append(Int(label))
     }
     features = Matrix(rows)
     self.labels = labels
@@ -43,24 +47,39 @@ struct LabelledData {
   }
 }
 
+struct DataError: Error {
+  var text: String
+}
+
 /// The reference optima written by Scripts/make_regression_fixtures.py.
 struct OptimumFixture: Decodable {
   struct Case: Decodable {
     var name: String
     var dataset: String
-    var C: Double
+    var inverseStrength: Double
     var l2: Double
     var standardize: Bool
     var balanced: Bool
-    var sample_weights: Bool
+    var sampleWeights: Bool
     var rows: [Int]?
     var iterations: Int
     var objective: Double
     var weights: [[Double]]
     var bias: [Double]
+
+    enum CodingKeys: String, CodingKey {
+      case name, dataset, l2, standardize, balanced, rows, iterations, objective, weights, bias
+      case inverseStrength = "C"
+      case sampleWeights = "sample_weights"
+    }
   }
-  var sklearn_version: String
+  var sklearnVersion: String
   var cases: [Case]
+
+  enum CodingKeys: String, CodingKey {
+    case cases
+    case sklearnVersion = "sklearn_version"
+  }
 
   static func load() throws -> OptimumFixture {
     let url = repositoryRoot.appendingPathComponent(
