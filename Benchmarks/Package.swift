@@ -43,5 +43,13 @@ let package = Package(
       dependencies: [.product(name: "SoftmaxCore", package: root)],
       path: "Sources/softmax-timing"
     ),
+    .executableTarget(
+      name: "regression-timing",
+      dependencies: [
+        .product(name: "SoftmaxCore", package: root),
+        .product(name: "SoftmaxRegression", package: root),
+      ],
+      path: "Sources/regression-timing"
+    ),
   ]
 )

@@ -947,12 +947,18 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
 
 // MARK: - Softmax regression: one block of the fused objective sweep
 
+// Classes per group: the forward pass keeps 4 rows × SK_FORWARD_GROUP
+// accumulators in registers, the backward pass SK_GROUP_MAX (32 zmm
+// registers on AVX-512, 16 ymm on AVX2, 16 xmm on the baseline).
 #if defined(SK_AVX512)
 #define SK_GROUP_MAX 10
+#define SK_FORWARD_GROUP 5
 #elif defined(SK_AVX2)
 #define SK_GROUP_MAX 4
+#define SK_FORWARD_GROUP 1
 #else
 #define SK_GROUP_MAX 2
+#define SK_FORWARD_GROUP 1
 #endif
 
 /// The sum of the 16 lanes, in a fixed tree order.
@@ -963,40 +969,61 @@ SK_INLINE float SK_FN(lane_sum)(v16f v) {
   return t.x + t.y;
 }
 
-/// Features [c, c + lanes) of a row, standardized if mu is given; lanes
-/// past the row are 0.
-SK_INLINE v16f SK_FN(feature_chunk)(const float *xr, long c, long lanes, const float *mu,
-                                    const float *inv) {
-  v16f v = lanes == 16 ? SK_FN(load)(xr + c) : SK_FN(load_part)(xr + c, lanes, 0.0f);
-  if (mu) {
-    v16f m = lanes == 16 ? SK_FN(load)(mu + c) : SK_FN(load_part)(mu + c, lanes, 0.0f);
-    v16f s = lanes == 16 ? SK_FN(load)(inv + c) : SK_FN(load_part)(inv + c, lanes, 0.0f);
-    v = (v - m) * s;
-  }
-  return v;
+/// Features [c, c + 16) of a row, standardized if `standardized` (a
+/// constant after inlining).
+SK_INLINE v16f SK_FN(feature_chunk)(const float *xr, long c, const float *mu, const float *inv,
+                                    const int standardized) {
+  v16f v = SK_FN(load)(xr + c);
+  return standardized ? (v - SK_FN(load)(mu + c)) * SK_FN(load)(inv + c) : v;
 }
 
-/// Logits of classes [j0, j0 + G) for rows x0 and x1 (x1 may equal x0).
-SK_INLINE void SK_FN(regression_forward)(const float *x0, const float *x1, long d, const float *w,
+/// The last, partial chunk [c, d): lanes past d are 0.
+SK_INLINE v16f SK_FN(feature_tail)(const float *xr, long c, long lanes, const float *mu,
+                                   const float *inv, const int standardized) {
+  v16f v = SK_FN(load_part)(xr + c, lanes, 0.0f);
+  if (!standardized) return v;
+  return (v - SK_FN(load_part)(mu + c, lanes, 0.0f)) * SK_FN(load_part)(inv + c, lanes, 0.0f);
+}
+
+/// Logits of classes [j0, j0 + G) for four rows (repeated pointers allowed):
+/// 4·G accumulators, and per 16 columns 4 + G loads for 4·G FMAs.
+SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], long d, const float *w,
                                          const float *b, long j0, const int G, const float *mu,
-                                         const float *inv, float *z0, float *z1) {
-  v16f a0[SK_GROUP_MAX], a1[SK_GROUP_MAX];
-  for (int g = 0; g < G; g++) a0[g] = a1[g] = 0.0f;
-  for (long c = 0; c < d; c += 16) {
-    long lanes = d - c < 16 ? d - c : 16;
-    v16f xa = SK_FN(feature_chunk)(x0, c, lanes, mu, inv);
-    v16f xb = SK_FN(feature_chunk)(x1, c, lanes, mu, inv);
+                                         const float *inv, float *const zs[4],
+                                         const int standardized) {
+  v16f a[4][SK_FORWARD_GROUP];
+  for (int g = 0; g < G; g++) a[0][g] = a[1][g] = a[2][g] = a[3][g] = 0.0f;
+  const float *x0 = xs[0], *x1 = xs[1], *x2 = xs[2], *x3 = xs[3];
+  long c = 0;
+  for (; c + 16 <= d; c += 16) {
+    v16f v0 = SK_FN(feature_chunk)(x0, c, mu, inv, standardized);
+    v16f v1 = SK_FN(feature_chunk)(x1, c, mu, inv, standardized);
+    v16f v2 = SK_FN(feature_chunk)(x2, c, mu, inv, standardized);
+    v16f v3 = SK_FN(feature_chunk)(x3, c, mu, inv, standardized);
     for (int g = 0; g < G; g++) {
-      const float *wr = w + (j0 + g) * d + c;
-      v16f wv = lanes == 16 ? SK_FN(load)(wr) : SK_FN(load_part)(wr, lanes, 0.0f);
-      a0[g] = a0[g] + xa * wv;
-      a1[g] = a1[g] + xb * wv;
+      v16f wv = SK_FN(load)(w + (j0 + g) * d + c);
+      a[0][g] = a[0][g] + v0 * wv;
+      a[1][g] = a[1][g] + v1 * wv;
+      a[2][g] = a[2][g] + v2 * wv;
+      a[3][g] = a[3][g] + v3 * wv;
     }
   }
-  for (int g = 0; g < G; g++) {
-    z0[j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a0[g]);
-    z1[j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a1[g]);
+  if (c < d) {
+    long lanes = d - c;
+    v16f v0 = SK_FN(feature_tail)(x0, c, lanes, mu, inv, standardized);
+    v16f v1 = SK_FN(feature_tail)(x1, c, lanes, mu, inv, standardized);
+    v16f v2 = SK_FN(feature_tail)(x2, c, lanes, mu, inv, standardized);
+    v16f v3 = SK_FN(feature_tail)(x3, c, lanes, mu, inv, standardized);
+    for (int g = 0; g < G; g++) {
+      v16f wv = SK_FN(load_part)(w + (j0 + g) * d + c, lanes, 0.0f);
+      a[0][g] = a[0][g] + v0 * wv;
+      a[1][g] = a[1][g] + v1 * wv;
+      a[2][g] = a[2][g] + v2 * wv;
+      a[3][g] = a[3][g] + v3 * wv;
+    }
   }
+  for (int r = 0; r < 4; r++)
+    for (int g = 0; g < G; g++) zs[r][j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a[r][g]);
 }
 
 /// out_w[j][c] += Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each
@@ -1004,15 +1031,24 @@ SK_INLINE void SK_FN(regression_forward)(const float *x0, const float *x1, long 
 /// the double partial.
 SK_INLINE void SK_FN(regression_backward)(const float *x, long rows, long d, const float *gz,
                                           long k, long j0, const int G, const float *mu,
-                                          const float *inv, double *out_w) {
+                                          const float *inv, double *out_w,
+                                          const int standardized) {
   for (long c = 0; c < d; c += 16) {
     long lanes = d - c < 16 ? d - c : 16;
     v16f acc[SK_GROUP_MAX];
     for (int g = 0; g < G; g++) acc[g] = 0.0f;
-    for (long r = 0; r < rows; r++) {
-      v16f xv = SK_FN(feature_chunk)(x + r * d, c, lanes, mu, inv);
-      const float *gr = gz + r * k + j0;
-      for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+    if (lanes == 16) {
+      for (long r = 0; r < rows; r++) {
+        v16f xv = SK_FN(feature_chunk)(x + r * d, c, mu, inv, standardized);
+        const float *gr = gz + r * k + j0;
+        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+      }
+    } else {
+      for (long r = 0; r < rows; r++) {
+        v16f xv = SK_FN(feature_tail)(x + r * d, c, lanes, mu, inv, standardized);
+        const float *gr = gz + r * k + j0;
+        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+      }
     }
     for (int g = 0; g < G; g++) {
       double *o = out_w + (j0 + g) * d + c;
@@ -1029,30 +1065,33 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
                                     int want_gradient, float *z, double *out) {
   const long groups = (k + SK_GROUP_MAX - 1) / SK_GROUP_MAX;
   const long group = (k + groups - 1) / groups;
-  // Logits, two rows at a time.
-  for (long r = 0; r < rows; r += 2) {
-    const float *x0 = x + r * d;
-    const float *x1 = r + 1 < rows ? x0 + d : x0;
-    float *z0 = z + r * k;
-    float *z1 = r + 1 < rows ? z0 + k : z0;
-    for (long j0 = 0; j0 < k; j0 += group) {
-      long size = k - j0 < group ? k - j0 : group;
+  // Logits, four rows at a time (the last group repeats its last row).
+  const long fgroups = (k + SK_FORWARD_GROUP - 1) / SK_FORWARD_GROUP;
+  const long fgroup = (k + fgroups - 1) / fgroups;
+  for (long r = 0; r < rows; r += 4) {
+    const float *xs[4];
+    float *zs[4];
+    for (int q = 0; q < 4; q++) {
+      long row = r + q < rows ? r + q : rows - 1;
+      xs[q] = x + row * d;
+      zs[q] = z + row * k;
+    }
+    for (long j0 = 0; j0 < k; j0 += fgroup) {
+      long size = k - j0 < fgroup ? k - j0 : fgroup;
       switch (size) {
 #define SK_FORWARD_CASE(G)                                                           \
-  case G: SK_FN(regression_forward)(x0, x1, d, w, b, j0, G, mu, inv, z0, z1); break;
+  case G:                                                                            \
+    if (mu) SK_FN(regression_forward)(xs, d, w, b, j0, G, mu, inv, zs, 1);          \
+    else SK_FN(regression_forward)(xs, d, w, b, j0, G, mu, inv, zs, 0);             \
+    break;
         SK_FORWARD_CASE(1)
+#if SK_FORWARD_GROUP >= 2
         SK_FORWARD_CASE(2)
-#if SK_GROUP_MAX >= 4
+#endif
+#if SK_FORWARD_GROUP >= 5
         SK_FORWARD_CASE(3)
         SK_FORWARD_CASE(4)
-#endif
-#if SK_GROUP_MAX >= 10
         SK_FORWARD_CASE(5)
-        SK_FORWARD_CASE(6)
-        SK_FORWARD_CASE(7)
-        SK_FORWARD_CASE(8)
-        SK_FORWARD_CASE(9)
-        SK_FORWARD_CASE(10)
 #endif
 #undef SK_FORWARD_CASE
       default: break;
@@ -1093,7 +1132,10 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
     long size = k - j0 < group ? k - j0 : group;
     switch (size) {
 #define SK_BACKWARD_CASE(G)                                                                   \
-  case G: SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out); break;
+  case G:                                                                                 \
+    if (mu) SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out, 1);          \
+    else SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out, 0);             \
+    break;
       SK_BACKWARD_CASE(1)
       SK_BACKWARD_CASE(2)
 #if SK_GROUP_MAX >= 4
@@ -1114,3 +1156,4 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
   }
 }
 #undef SK_GROUP_MAX
+#undef SK_FORWARD_GROUP

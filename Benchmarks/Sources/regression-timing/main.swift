@@ -1,0 +1,129 @@
+//===--- main.swift (regression-timing) -----------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+//
+// Times softmax regression on MNIST (60000 × 784, pixels/255, 10 classes,
+// C = 1, i.e. λ = 1/60000), printing JSON lines:
+//   {"what": "read-pass", ...}   one plain read of X (sum of all floats): the memory floor
+//   {"what": "gradient", ...}    one objective + gradient evaluation (the fused sweep)
+//   {"what": "fit", ...}         L-BFGS to the tight optimum, with the objective reached
+// Timing: median of repeats (the read pass and the gradient are interleaved
+// so both see the same machine).
+//
+//   regression-timing [--mnist DIR] [--threads N] [--repeats R] [--no-fit]
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SoftmaxCore
+import SoftmaxRegression
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+nonisolated func option(_ name: String) -> String? {
+  guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+  return arguments[index + 1]
+}
+let directory = option("--mnist") ?? "../shared/data/mnist"
+let repeats = Int(option("--repeats") ?? "15") ?? 15
+if let threads = option("--threads").flatMap(Int.init) {
+  SoftmaxConfiguration.threadCount = threads
+}
+let fit = !arguments.contains("--no-fit")
+
+func readIDX(_ path: String) throws -> (dimensions: [Int], bytes: [UInt8]) {
+  let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+  let rank = Int(data[3])
+  var dimensions: [Int] = []
+  for axis in 0..<rank {
+    let offset = 4 + 4 * axis
+    dimensions.append(data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) })
+  }
+  return (dimensions, Array(data[(4 + 4 * rank)...]))
+}
+
+guard FileManager.default.fileExists(atPath: "\(directory)/train-images.idx3-ubyte") else {
+  FileHandle.standardError.write(Data("no MNIST at \(directory); pass --mnist DIR\n".utf8))
+  exit(2)
+}
+let images = try readIDX("\(directory)/train-images.idx3-ubyte")
+let labels = try readIDX("\(directory)/train-labels.idx1-ubyte").bytes.map { Int($0) }
+let n = images.dimensions[0]
+let d = images.dimensions[1] * images.dimensions[2]
+let features = Matrix(rows: n, columns: d, elements: images.bytes.map { Float($0) / 255 })
+let l2 = TrainingOptions.l2(forC: 1, sampleWeightTotal: Double(n))
+let objective = try SoftmaxRegressionObjective(
+  features: features, labels: labels, classCount: 10, l2: l2)
+
+func now() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+// A point away from zero, so that the softmax is not uniform.
+let parameters = (0..<objective.parameterCount).map { Double(($0 * 7919) % 201 - 100) * 1e-4 }
+var gradient: [Double] = []
+var readTimes: [Double] = []
+var gradientTimes: [Double] = []
+var valueTimes: [Double] = []
+var sink: Float = 0
+for _ in 0..<repeats {
+  let t0 = now()
+  sink += features.elements.withUnsafeBufferPointer { buffer -> Float in
+    // 16 independent sums so the read is not latency-bound.
+    var sums = SIMD16<Float>()
+    let base = UnsafeRawPointer(buffer.baseAddress!)
+    let vectors = buffer.count / 16
+    for v in 0..<vectors {
+      sums += base.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self)
+    }
+    return sums.sum()
+  }
+  let t1 = now()
+  _ = objective.valueAndGradient(at: parameters, gradient: &gradient)
+  let t2 = now()
+  _ = objective.value(at: parameters)
+  valueTimes.append(now() - t2)
+  readTimes.append(t1 - t0)
+  gradientTimes.append(t2 - t1)
+}
+let bytes = Double(n * d * 4)
+print(
+  "{\"what\": \"read-pass\", \"seconds\": \(median(readTimes)), \"gbps\": \(bytes / median(readTimes) / 1e9), \"threads\": 1, \"sink\": \(sink.isFinite)}"
+)
+print(
+  "{\"what\": \"gradient\", \"seconds\": \(median(gradientTimes)), \"threads\": \(SoftmaxConfiguration.threadCount), \"level\": \"\(SoftmaxConfiguration.cpuLevel)\"}"
+)
+
+print(
+  "{\"what\": \"value\", \"seconds\": \(median(valueTimes)), \"threads\": \(SoftmaxConfiguration.threadCount)}"
+)
+
+if fit {
+  var options = TrainingOptions()
+  options.l2 = l2
+  options.lbfgs.maxIterations = 5000
+  options.lbfgs.gradientTolerance = 1e-7
+  options.lbfgs.relativeObjectiveTolerance = 0
+  let target = 0.2321177  // scikit-learn's tight optimum in this form (../shared/BASELINES.md)
+  var reachedAt: (iteration: Int, seconds: Double)? = nil
+  let start = now()
+  let model = try SoftmaxClassifier.fit(
+    features: features, labels: labels, classes: (0..<10).map(String.init), options: options
+  ) { report in
+    if reachedAt == nil, (report.objective - target) / target <= 1e-6 {
+      reachedAt = (report.iteration, now() - start)
+    }
+    return true
+  }
+  let seconds = now() - start
+  let record = model.training!
+  let accuracy = try model.evaluate(features: features, labels: labels).accuracy
+  print(
+    "{\"what\": \"fit\", \"seconds\": \(seconds), \"iterations\": \(record.iterations), \"evaluations\": \(record.evaluations), \"objective\": \(record.objective), \"stop\": \"\(record.stopReason)\", \"target\": \(target), \"reached_1e-6_at_iteration\": \(reachedAt.map { String($0.iteration) } ?? "null"), \"reached_1e-6_seconds\": \(reachedAt.map { String($0.seconds) } ?? "null"), \"train_accuracy\": \(accuracy)}"
+  )
+}
