@@ -76,7 +76,8 @@ for _ in 0..<repeats {
   sink += features.elements.withUnsafeBufferPointer { buffer -> Float in
     // 16 independent sums so the read is not latency-bound.
     var sums = SIMD16<Float>()
-    let base = UnsafeRawPointer(buffer.baseAddress!)
+    guard let address = buffer.baseAddress else { return 0 }
+    let base = UnsafeRawPointer(address)
     let vectors = buffer.count / 16
     for v in 0..<vectors {
       sums += base.loadUnaligned(fromByteOffset: v * 64, as: SIMD16<Float>.self)
@@ -121,7 +122,7 @@ if fit {
     return true
   }
   let seconds = now() - start
-  let record = model.training!
+  guard let record = model.training else { fatalError("fit returns a training record") }
   let accuracy = try model.evaluate(features: features, labels: labels).accuracy
   print(
     "{\"what\": \"fit\", \"seconds\": \(seconds), \"iterations\": \(record.iterations), \"evaluations\": \(record.evaluations), \"objective\": \(record.objective), \"stop\": \"\(record.stopReason)\", \"target\": \(target), \"reached_1e-6_at_iteration\": \(reachedAt.map { String($0.iteration) } ?? "null"), \"reached_1e-6_seconds\": \(reachedAt.map { String($0.seconds) } ?? "null"), \"train_accuracy\": \(accuracy)}"
