@@ -24,7 +24,7 @@ struct FloatSweep {
     self.weights = weights.map { Float($0) }
     self.bias = bias.map { Float($0) }
     self.mean = standardization.map { $0.mean.map { Float($0) } }
-    self.inverseScale = standardization.map { $0.scale.map { Float(1 / $0) } }
+    self.inverseScale = standardization.map { $0.inverseScale.map { Float($0) } }
     self.classCount = classCount
     self.featureCount = featureCount
   }

@@ -112,15 +112,9 @@ public struct LBFGS: Sendable {
     var x = start
     var g = [Double](repeating: 0, count: n)
     var evaluations = 1
-    var smoothValue = smooth(x, &g)
     let l1Count = l1 > 0 ? min(l1Count, n) : 0
-    func l1Term(_ x: [Double]) -> Double {
-      guard l1Count > 0 else { return 0 }
-      var s = 0.0
-      for i in 0..<l1Count { s += abs(x[i]) }
-      return l1 * s
-    }
-    var f = smoothValue + l1Term(x)
+    func l1Term(_ x: [Double]) -> Double { l1Penalty(x, strength: l1, count: l1Count) }
+    var f = smooth(x, &g) + l1Term(x)
     var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
     var s: [[Double]] = []
     var y: [[Double]] = []
@@ -166,7 +160,7 @@ public struct LBFGS: Sendable {
       }
       let firstStep = s.isEmpty ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1
 
-      let accepted: (x: [Double], g: [Double], smooth: Double, f: Double)?
+      let accepted: (x: [Double], g: [Double], f: Double)?
       if l1Count > 0 {
         accepted = owlqnSearch(
           x: x, f: f, d: d, pg: pg, firstStep: firstStep, l1: l1, l1Count: l1Count,
@@ -186,7 +180,6 @@ public struct LBFGS: Sendable {
       let previous = f
       x = next.x
       g = next.g
-      smoothValue = next.smooth
       f = next.f
       pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
       let curvature = dot(step, change)
@@ -205,21 +198,14 @@ public struct LBFGS: Sendable {
         IterationReport(
           iteration: iteration, objective: f, gradientNorm: gradientNorm,
           evaluations: evaluations))
-      if gradientNorm <= options.gradientTolerance {
-        reason = .gradientTolerance
-        break
-      }
-      if options.relativeObjectiveTolerance > 0,
-        previous - f <= options.relativeObjectiveTolerance * max(abs(previous), abs(f), 1)
-      {
-        reason = .objectiveTolerance
+      if let stop = options.stopReason(previous: previous, current: f, gradientNorm: gradientNorm) {
+        reason = stop
         break
       }
       if !keepGoing {
         reason = .cancelled
         break
       }
-      reason = .iterationLimit
     }
     return result(reason)
   }
@@ -232,7 +218,7 @@ public struct LBFGS: Sendable {
   private func wolfeSearch(
     x: [Double], f: Double, slope: Double, d: [Double], firstStep: Double,
     smooth: ([Double], inout [Double]) -> Double, evaluations: inout Int
-  ) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+  ) -> (x: [Double], g: [Double], f: Double)? {
     let c1 = 1e-4
     let c2 = 0.9
     var budget = options.maxLineSearchSteps
@@ -245,10 +231,8 @@ public struct LBFGS: Sendable {
       budget -= 1
       return (step, value.isNaN ? .infinity : value, dot(gs, d), xs, gs)
     }
-    func done(_ p: Point) -> (x: [Double], g: [Double], smooth: Double, f: Double) {
-      (p.x, p.g, p.value, p.value)
-    }
-    func zoom(_ lo: Point, _ hi: Point) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+    func done(_ p: Point) -> (x: [Double], g: [Double], f: Double) { (p.x, p.g, p.value) }
+    func zoom(_ lo: Point, _ hi: Point) -> (x: [Double], g: [Double], f: Double)? {
       var lo = lo
       var hi = hi
       while budget > 0 {
@@ -309,7 +293,7 @@ public struct LBFGS: Sendable {
     x: [Double], f: Double, d: [Double], pg: [Double], firstStep: Double, l1: Double,
     l1Count: Int, l1Term: ([Double]) -> Double, smooth: ([Double], inout [Double]) -> Double,
     evaluations: inout Int
-  ) -> (x: [Double], g: [Double], smooth: Double, f: Double)? {
+  ) -> (x: [Double], g: [Double], f: Double)? {
     let orthant = (0..<l1Count).map { i -> Double in
       x[i] != 0 ? (x[i] > 0 ? 1 : -1) : (pg[i] < 0 ? 1 : -1)
     }
@@ -324,14 +308,38 @@ public struct LBFGS: Sendable {
       let total = value + l1Term(xs)
       var decrease = 0.0
       for i in 0..<x.count { decrease += pg[i] * (xs[i] - x[i]) }
-      if total.isFinite, total <= f + 1e-4 * decrease { return (xs, gs, value, total) }
+      if total.isFinite, total <= f + 1e-4 * decrease { return (xs, gs, total) }
       step *= 0.5
     }
     return nil
   }
 }
 
+extension LBFGSOptions {
+  /// The convergence test after an iteration that took the objective from
+  /// `previous` to `current`: gradient tolerance first, then relative
+  /// objective change; nil to go on. Shared by every full-batch optimizer.
+  func stopReason(previous: Double, current: Double, gradientNorm: Double) -> StopReason? {
+    if gradientNorm <= gradientTolerance { return .gradientTolerance }
+    if relativeObjectiveTolerance > 0,
+      previous - current <= relativeObjectiveTolerance * max(abs(previous), abs(current), 1)
+    {
+      return .objectiveTolerance
+    }
+    return nil
+  }
+}
+
 // MARK: - Vector helpers
+
+/// `strength · Σ_{i < count} |xᵢ|`: the L1 term over the leading `count`
+/// coordinates (0 when `count` is 0).
+func l1Penalty(_ x: [Double], strength: Double, count: Int) -> Double {
+  guard count > 0 else { return 0 }
+  var sum = 0.0
+  for i in 0..<count { sum += abs(x[i]) }
+  return strength * sum
+}
 
 /// The pseudo-gradient of smooth + λ₁·Σ_{i < count}|xᵢ|: the gradient where
 /// it exists, the component of least magnitude of the subdifferential at 0.

@@ -192,10 +192,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
 
   /// λ₁·‖W‖₁.
   public func l1Term(_ parameters: [Double]) -> Double {
-    guard l1 > 0 else { return 0 }
-    var sum = 0.0
-    for index in 0..<(classCount * featureCount) { sum += abs(parameters[index]) }
-    return l1 * sum
+    l1Penalty(parameters, strength: l1, count: l1 > 0 ? classCount * featureCount : 0)
   }
 
   // MARK: - The sweep
@@ -366,7 +363,7 @@ struct BlockPlan {
     weights = Array(parameters[0..<(k * d)])
     bias = Array(parameters[(k * d)...])
     mean = standardization?.mean ?? []
-    inverseScale = standardization.map { $0.scale.map { 1 / $0 } } ?? []
+    inverseScale = standardization?.inverseScale ?? []
     // The kernel reads labels as Int64.
     floatKernel =
       floatFeatures && MemoryLayout<Int>.size == 8

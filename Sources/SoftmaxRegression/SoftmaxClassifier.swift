@@ -81,7 +81,7 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     let n = features.rows
     let w = weight.elements
     let mean = standardization?.mean ?? [Double](repeating: 0, count: d)
-    let inverseScale = standardization?.scale.map { 1 / $0 } ?? [Double](repeating: 1, count: d)
+    let inverseScale = standardization?.inverseScale ?? [Double](repeating: 1, count: d)
     var output = [Double](repeating: 0, count: n * k)
     var row = [Double](repeating: 0, count: d)
     features.elements.withUnsafeBufferPointer { x in

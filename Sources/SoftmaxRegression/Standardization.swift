@@ -62,6 +62,10 @@ public struct Standardization: Sendable, Hashable, Codable {
     self.init(mean: mean, scale: scale)
   }
 
+  /// `1 / scale` per feature: training and prediction compute
+  /// `x̃ = (x − mean) · (1/scale)` with it.
+  public var inverseScale: [Double] { scale.map { 1 / $0 } }
+
   /// `(x − mean) / scale` for every row.
   ///
   /// - Precondition: `features.columns == mean.count`.

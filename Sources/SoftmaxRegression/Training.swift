@@ -235,12 +235,8 @@ extension SoftmaxClassifier {
           let keepGoing = progress(
             IterationReport(
               iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations))
-          if norm <= limits.gradientTolerance {
-            reason = .gradientTolerance
-          } else if limits.relativeObjectiveTolerance > 0,
-            previous - f <= limits.relativeObjectiveTolerance * max(abs(previous), abs(f), 1)
-          {
-            reason = .objectiveTolerance
+          if let stop = limits.stopReason(previous: previous, current: f, gradientNorm: norm) {
+            reason = stop
           } else if !keepGoing {
             reason = .cancelled
           }

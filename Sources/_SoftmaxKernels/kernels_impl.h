@@ -985,6 +985,22 @@ SK_INLINE v16f SK_FN(feature_tail)(const float *xr, long c, long lanes, const fl
   return (v - SK_FN(load_part)(mu + c, lanes, 0.0f)) * SK_FN(load_part)(inv + c, lanes, 0.0f);
 }
 
+/// a[r][g] += x̃_r[c, c + lanes) · w[g·d + (0, lanes)] for four rows and G
+/// classes; `lanes` is 16 (plain loads, the hot loop) or the tail's count
+/// (masked loads), a constant after inlining either way.
+SK_INLINE void SK_FN(forward_chunk)(v16f a[4][SK_FORWARD_GROUP], const float *const xs[4],
+                                    const float *w, long d, const int G, long c, long lanes,
+                                    const float *mu, const float *inv, const int standardized) {
+  v16f v[4];
+  for (int r = 0; r < 4; r++)
+    v[r] = lanes == 16 ? SK_FN(feature_chunk)(xs[r], c, mu, inv, standardized)
+                       : SK_FN(feature_tail)(xs[r], c, lanes, mu, inv, standardized);
+  for (int g = 0; g < G; g++) {
+    v16f wv = lanes == 16 ? SK_FN(load)(w + g * d) : SK_FN(load_part)(w + g * d, lanes, 0.0f);
+    for (int r = 0; r < 4; r++) a[r][g] = a[r][g] + v[r] * wv;
+  }
+}
+
 /// Logits of classes [j0, j0 + G) for four rows (repeated pointers allowed):
 /// 4·G accumulators, and per 16 columns 4 + G loads for 4·G FMAs.
 SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], long d, const float *w,
@@ -993,35 +1009,10 @@ SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], long d, const
                                          const int standardized) {
   v16f a[4][SK_FORWARD_GROUP];
   for (int g = 0; g < G; g++) a[0][g] = a[1][g] = a[2][g] = a[3][g] = 0.0f;
-  const float *x0 = xs[0], *x1 = xs[1], *x2 = xs[2], *x3 = xs[3];
   long c = 0;
-  for (; c + 16 <= d; c += 16) {
-    v16f v0 = SK_FN(feature_chunk)(x0, c, mu, inv, standardized);
-    v16f v1 = SK_FN(feature_chunk)(x1, c, mu, inv, standardized);
-    v16f v2 = SK_FN(feature_chunk)(x2, c, mu, inv, standardized);
-    v16f v3 = SK_FN(feature_chunk)(x3, c, mu, inv, standardized);
-    for (int g = 0; g < G; g++) {
-      v16f wv = SK_FN(load)(w + (j0 + g) * d + c);
-      a[0][g] = a[0][g] + v0 * wv;
-      a[1][g] = a[1][g] + v1 * wv;
-      a[2][g] = a[2][g] + v2 * wv;
-      a[3][g] = a[3][g] + v3 * wv;
-    }
-  }
-  if (c < d) {
-    long lanes = d - c;
-    v16f v0 = SK_FN(feature_tail)(x0, c, lanes, mu, inv, standardized);
-    v16f v1 = SK_FN(feature_tail)(x1, c, lanes, mu, inv, standardized);
-    v16f v2 = SK_FN(feature_tail)(x2, c, lanes, mu, inv, standardized);
-    v16f v3 = SK_FN(feature_tail)(x3, c, lanes, mu, inv, standardized);
-    for (int g = 0; g < G; g++) {
-      v16f wv = SK_FN(load_part)(w + (j0 + g) * d + c, lanes, 0.0f);
-      a[0][g] = a[0][g] + v0 * wv;
-      a[1][g] = a[1][g] + v1 * wv;
-      a[2][g] = a[2][g] + v2 * wv;
-      a[3][g] = a[3][g] + v3 * wv;
-    }
-  }
+  for (; c + 16 <= d; c += 16)
+    SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
+  if (c < d) SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, d - c, mu, inv, standardized);
   for (int r = 0; r < 4; r++)
     for (int g = 0; g < G; g++) zs[r][j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a[r][g]);
 }
@@ -1059,15 +1050,20 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, long rows, long d, con
   }
 }
 
+/// The size of each of the fewest equal groups of at most `most` classes
+/// that cover k (the last may be smaller).
+SK_INLINE long SK_FN(group_size)(long k, long most) {
+  const long groups = (k + most - 1) / most;
+  return (k + groups - 1) / groups;
+}
+
 static void SK_FN(regression_block)(const float *x, long rows, long d, const float *w,
                                     const float *b, long k, const float *mu, const float *inv,
                                     const int64_t *labels, const double *row_weights,
                                     int want_gradient, float *z, double *out) {
-  const long groups = (k + SK_GROUP_MAX - 1) / SK_GROUP_MAX;
-  const long group = (k + groups - 1) / groups;
+  const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
   // Logits, four rows at a time (the last group repeats its last row).
-  const long fgroups = (k + SK_FORWARD_GROUP - 1) / SK_FORWARD_GROUP;
-  const long fgroup = (k + fgroups - 1) / fgroups;
+  const long fgroup = SK_FN(group_size)(k, SK_FORWARD_GROUP);
   for (long r = 0; r < rows; r += 4) {
     const float *xs[4];
     float *zs[4];
