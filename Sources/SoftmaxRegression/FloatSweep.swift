@@ -29,12 +29,15 @@ struct FloatSweep {
     self.featureCount = featureCount
   }
 
-  /// Adds the block's `[Gᵀ·X̃ (k·d), Gᵀ·1 (k), loss]` into `out`.
+  /// Adds the block's `[Gᵀ·X̃ (k·d), Gᵀ·1 (k), loss]` into `out`: the rows
+  /// of `block` of the matrix at `x` (all of it, row stride d).
   func sweep(
-    x: UnsafePointer<Float>, rows: Int, labels: [Int], rowWeights: [Double], firstRow: Int,
+    x: UnsafePointer<Float>, block: BlockRows, labels: [Int], rowWeights: [Double],
     wantGradient: Bool, into out: UnsafeMutableBufferPointer<Double>
   ) {
     let k = classCount
+    let d = featureCount
+    let rows = block.count
     withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows * k)) { scratch in
       labels.withUnsafeBufferPointer { labelBuffer in
         rowWeights.withUnsafeBufferPointer { weightBuffer in
@@ -45,18 +48,44 @@ struct FloatSweep {
                   guard let labelBase = labelBuffer.baseAddress,
                     let weightBase = weightBuffer.baseAddress
                   else { return }
-                  let labelPointer = UnsafeRawPointer(labelBase + firstRow)
-                    .assumingMemoryBound(to: Int64.self)
-                  sk_regression_block(
-                    x, rows, featureCount, w.baseAddress, b.baseAddress, k, meanPointer,
-                    scalePointer, labelPointer, weightBase + firstRow,
-                    wantGradient ? 1 : 0, scratch.baseAddress, out.baseAddress)
+                  // The kernel reads Int as Int64 (checked by BlockPlan).
+                  let allLabels = UnsafeRawPointer(labelBase).assumingMemoryBound(to: Int64.self)
+                  switch block {
+                  case .range(let range):
+                    let first = range.lowerBound
+                    sk_regression_block(
+                      x + first * d, nil, rows, d, w.baseAddress, b.baseAddress, k, meanPointer,
+                      scalePointer, allLabels + first, weightBase + first, wantGradient ? 1 : 0,
+                      scratch.baseAddress, out.baseAddress)
+                  case .indices(let indices):
+                    let index = indices.baseAddress.map {
+                      UnsafeRawPointer($0).assumingMemoryBound(to: Int64.self)
+                    }
+                    sk_regression_block(
+                      x, index, rows, d, w.baseAddress, b.baseAddress, k, meanPointer,
+                      scalePointer, allLabels, weightBase, wantGradient ? 1 : 0,
+                      scratch.baseAddress, out.baseAddress)
+                  }
                 }
               }
             }
           }
         }
       }
+    }
+  }
+}
+
+/// The rows of one block of a sweep: a contiguous range (a pass over the
+/// data) or the row indices of a minibatch.
+enum BlockRows {
+  case range(Range<Int>)
+  case indices(UnsafeBufferPointer<Int>)
+
+  var count: Int {
+    switch self {
+    case .range(let range): range.count
+    case .indices(let indices): indices.count
     }
   }
 }

@@ -23,6 +23,10 @@ public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
   case earlyStopping
   /// The progress callback asked to stop.
   case cancelled
+  /// A minibatch loss became infinite or NaN (the learning rate is too
+  /// large for the data's scale): the parameters from before the failing
+  /// epoch (or the best validated ones) are kept. Not converged.
+  case diverged
 
   /// Whether this reason means the optimum was reached.
   public var isConverged: Bool {
@@ -34,12 +38,29 @@ public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
 public struct IterationReport: Sendable, Hashable {
   /// 1 for the first iteration (or epoch).
   public var iteration: Int
-  /// The objective after it.
+  /// The objective after it; for the minibatch solvers, the mean of the
+  /// epoch's minibatch objectives (as PyTorch loops report a running loss).
   public var objective: Double
-  /// The largest component of the (pseudo-)gradient after it.
+  /// The largest component of the (pseudo-)gradient after it; NaN for the
+  /// minibatch solvers, which compute no full gradient during training.
   public var gradientNorm: Double
-  /// Objective and gradient evaluations (full passes over the data) so far.
+  /// Objective and gradient evaluations so far: full passes over the data,
+  /// or minibatch steps for the minibatch solvers.
   public var evaluations: Int
+  /// The held-out loss after the epoch, with early stopping.
+  public var validationLoss: Double?
+
+  /// Creates a report.
+  public init(
+    iteration: Int, objective: Double, gradientNorm: Double, evaluations: Int,
+    validationLoss: Double? = nil
+  ) {
+    self.iteration = iteration
+    self.objective = objective
+    self.gradientNorm = gradientNorm
+    self.evaluations = evaluations
+    self.validationLoss = validationLoss
+  }
 }
 
 /// The settings of the L-BFGS minimizer.

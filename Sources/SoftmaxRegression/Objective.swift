@@ -51,6 +51,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   public let rowWeights: [Double]
   /// `Σᵢ sᵢ`: the denominator of the mean.
   public let weightTotal: Double
+  /// `sᵢ` of each row, or `nil` when every row weighs 1.
+  public let sampleWeights: [Double]?
   /// λ₂ ≥ 0.
   public let l2: Double
   /// λ₁ ≥ 0.
@@ -69,6 +71,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   private let blockCount: Int
   /// Per-block partial sums: `k·d + k` gradient values and the loss.
   private var partials: [Double]
+  /// The same for minibatches.
+  private var minibatchPartials: [Double] = []
 
   /// Creates the objective over a data set.
   ///
@@ -152,6 +156,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     self.classCount = classCount
     self.rowWeights = sample
     self.weightTotal = total
+    self.sampleWeights = sampleWeights
     self.l2 = l2
     self.l1 = l1
     self.standardization = standardization
@@ -195,11 +200,105 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     l1Penalty(parameters, strength: l1, count: l1 > 0 ? classCount * featureCount : 0)
   }
 
+  /// The smooth objective on a minibatch, and its gradient: the weighted
+  /// cross-entropy of the rows listed, divided by their sample-weight sum
+  /// (their count without sample weights, as PyTorch's mean
+  /// `cross_entropy`), plus (λ₂/2)·‖W‖². The L1 term is left out, as in
+  /// ``smoothValueAndGradient(at:gradient:)``.
+  ///
+  /// With every row listed in order it is the full smooth objective (up to
+  /// the order of summation). The rows are cut into fixed blocks of
+  /// ``minibatchBlockRows`` summed in order: bitwise the same result for
+  /// every thread count.
+  ///
+  /// Cost: `2·b·d·k` multiply-adds for `b` rows, read in place (no copy).
+  ///
+  /// - Precondition: `rows` is not empty, every index is in `0..<n`, and
+  ///   `parameters.count == parameterCount`.
+  public func minibatchValueAndGradient(
+    rows: [Int], at parameters: [Double], gradient: inout [Double]
+  ) -> Double {
+    let n = features.rows
+    precondition(!rows.isEmpty, "an empty minibatch")
+    precondition(rows.allSatisfy { $0 >= 0 && $0 < n }, "a minibatch row is out of 0..<\(n)")
+    var denominator = Double(rows.count)
+    if let sampleWeights {
+      denominator = 0
+      for row in rows { denominator += sampleWeights[row] }
+    }
+    let (data, penalty) = sweep(
+      rows: rows, parameters, gradient: &gradient, wantGradient: true, denominator: denominator)
+    return data + penalty
+  }
+
+  /// The weighted mean cross-entropy of the rows listed, without penalties:
+  /// `Σ sᵢ·c_yᵢ·nllᵢ / Σ sᵢ` over them (a validation loss).
+  ///
+  /// Cost: the forward half of ``minibatchValueAndGradient(rows:at:gradient:)``.
+  ///
+  /// - Precondition: as for ``minibatchValueAndGradient(rows:at:gradient:)``.
+  public func crossEntropy(rows: [Int], at parameters: [Double]) -> Double {
+    let n = features.rows
+    precondition(!rows.isEmpty, "no rows")
+    precondition(rows.allSatisfy { $0 >= 0 && $0 < n }, "a row is out of 0..<\(n)")
+    var denominator = Double(rows.count)
+    if let sampleWeights {
+      denominator = 0
+      for row in rows { denominator += sampleWeights[row] }
+    }
+    var unused: [Double] = []
+    return sweep(
+      rows: rows, parameters, gradient: &unused, wantGradient: false, denominator: denominator
+    ).data
+  }
+
+  /// ``sweep(_:blockCount:partials:gradient:wantGradient:denominator:rows:)``
+  /// over listed rows, in blocks of ``minibatchBlockRows``.
+  private func sweep(
+    rows: [Int], _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
+    denominator: Double
+  ) -> (data: Double, penalty: Double) {
+    let blockRows = Self.minibatchBlockRows
+    let blocks = (rows.count + blockRows - 1) / blockRows
+    return rows.withUnsafeBufferPointer { indices in
+      sweep(
+        parameters, blockCount: blocks, partials: &minibatchPartials, gradient: &gradient,
+        wantGradient: wantGradient, denominator: denominator
+      ) { block in
+        let begin = block * blockRows
+        let end = min(indices.count, begin + blockRows)
+        return .indices(UnsafeBufferPointer(rebasing: indices[begin..<end]))
+      }
+    }
+  }
+
+  /// The rows of a minibatch block (a 256-row batch is 4 blocks, shared by
+  /// the threads).
+  public static var minibatchBlockRows: Int { 64 }
+
   // MARK: - The sweep
 
   private func evaluate(_ parameters: [Double], gradient: inout [Double], wantGradient: Bool)
     -> Double
   {
+    let n = features.rows
+    let blockRows = Self.blockRows
+    let (data, penalty) = sweep(
+      parameters, blockCount: blockCount, partials: &partials, gradient: &gradient,
+      wantGradient: wantGradient, denominator: weightTotal
+    ) { block in
+      .range((block * blockRows)..<min(n, (block + 1) * blockRows))
+    }
+    return data + penalty
+  }
+
+  /// Sums the blocks `rows(0)…rows(blockCount − 1)` in parallel, each into
+  /// its own slice of `partials`, then in block order; returns
+  /// `loss / denominator` and `(λ₂/2)·‖W‖²`, and the gradient of their sum.
+  private func sweep(
+    _ parameters: [Double], blockCount: Int, partials: inout [Double], gradient: inout [Double],
+    wantGradient: Bool, denominator: Double, rows: (Int) -> BlockRows
+  ) -> (data: Double, penalty: Double) {
     let k = classCount
     let d = featureCount
     let weightCount = k * d
@@ -210,21 +309,16 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     if partials.count != blockCount * stride {
       partials = [Double](repeating: 0, count: blockCount * stride)
     }
-    let n = features.rows
-    let blockRows = Self.blockRows
     let plan = BlockPlan(
       parameters: parameters, classCount: k, featureCount: d, standardization: standardization,
       floatFeatures: T.self == Float.self)
     partials.withUnsafeMutableBufferPointer { partialBuffer in
       guard let partialBase = partialBuffer.baseAddress else { return }
-      parallelFor(count: blockCount, cost: blockRows * d * k * 2, grain: 1) { begin, end in
+      parallelFor(count: blockCount, cost: Self.blockRows * d * k * 2, grain: 1) { begin, end in
         for block in begin..<end {
-          let rowBegin = block * blockRows
-          let rowEnd = min(n, rowBegin + blockRows)
           let out = UnsafeMutableBufferPointer(start: partialBase + block * stride, count: stride)
           out.initialize(repeating: 0)
-          self.sweepBlock(
-            rows: rowBegin..<rowEnd, plan: plan, wantGradient: wantGradient, into: out)
+          self.sweepBlock(rows(block), plan: plan, wantGradient: wantGradient, into: out)
         }
       }
     }
@@ -244,7 +338,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
         for index in 0..<(weightCount + k) { gradient[index] += partials[base + index] }
       }
     }
-    let scale = 1 / weightTotal
+    let scale = denominator > 0 ? 1 / denominator : 0
     var penalty = 0.0
     for index in 0..<weightCount { penalty += parameters[index] * parameters[index] }
     if wantGradient {
@@ -253,13 +347,13 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
         for index in 0..<weightCount { gradient[index] += l2 * parameters[index] }
       }
     }
-    return loss * scale + 0.5 * l2 * penalty
+    return (loss * scale, 0.5 * l2 * penalty)
   }
 
-  /// Sums the weighted losses of `rows` and, if wanted, `Gᵀ·X̃` and `Gᵀ·1`
-  /// into `out` (`[gW (k·d), gb (k), loss]`), in `Double`.
+  /// Sums the weighted losses of the block's rows and, if wanted, `Gᵀ·X̃`
+  /// and `Gᵀ·1` into `out` (`[gW (k·d), gb (k), loss]`), in `Double`.
   private func sweepBlock(
-    rows: Range<Int>, plan: BlockPlan, wantGradient: Bool,
+    _ block: BlockRows, plan: BlockPlan, wantGradient: Bool,
     into out: UnsafeMutableBufferPointer<Double>
   ) {
     let k = classCount
@@ -271,8 +365,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
         guard let base = elements.baseAddress else { return }
         let x = UnsafeRawPointer(base).assumingMemoryBound(to: Float.self)
         kernel.sweep(
-          x: x + rows.lowerBound * d, rows: rows.count, labels: labels, rowWeights: rowWeights,
-          firstRow: rows.lowerBound, wantGradient: wantGradient, into: out)
+          x: x, block: block, labels: labels, rowWeights: rowWeights,
+          wantGradient: wantGradient, into: out)
       }
       return
     }
@@ -285,9 +379,15 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
                 guard let x = x.baseAddress, let w = w.baseAddress, let bias = bias.baseAddress,
                   let scratch = scratch.baseAddress, let out = out.baseAddress
                 else { return }
+                let index: UnsafePointer<Int>?
+                let first: Int
+                switch block {
+                case .range(let range): (index, first) = (nil, range.lowerBound)
+                case .indices(let indices): (index, first) = (indices.baseAddress, 0)
+                }
                 sweepDoubleBlock(
-                  x: x, rows: rows, d: d, k: k, w: w, bias: bias,
-                  mean: mean.isEmpty ? nil : mean.baseAddress,
+                  x: x, index: index, first: first, count: block.count, d: d, k: k, w: w,
+                  bias: bias, mean: mean.isEmpty ? nil : mean.baseAddress,
                   inverseScale: inverseScale.baseAddress, labels: labels,
                   rowWeights: rowWeights, wantGradient: wantGradient,
                   standardized: scratch, logits: scratch + d, out: out)
@@ -300,18 +400,20 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   }
 }
 
-/// The Double sweep of one block: the reference path, and the one every
-/// type but `Float` takes. Non-generic, on raw pointers, so that it is fast
-/// in debug builds too.
+/// The Double sweep of one block (rows `index[r]`, or `first + r` without
+/// an index, for r < count): the reference path, and the one every type
+/// but `Float` takes. Non-generic, on raw pointers, so that it is fast in
+/// debug builds too.
 private func sweepDoubleBlock(
-  x: UnsafePointer<Double>, rows: Range<Int>, d: Int, k: Int, w: UnsafePointer<Double>,
-  bias: UnsafePointer<Double>, mean: UnsafePointer<Double>?,
+  x: UnsafePointer<Double>, index: UnsafePointer<Int>?, first: Int, count: Int, d: Int, k: Int,
+  w: UnsafePointer<Double>, bias: UnsafePointer<Double>, mean: UnsafePointer<Double>?,
   inverseScale: UnsafePointer<Double>?, labels: [Int], rowWeights: [Double], wantGradient: Bool,
   standardized: UnsafeMutablePointer<Double>, logits: UnsafeMutablePointer<Double>,
   out: UnsafeMutablePointer<Double>
 ) {
   var loss = 0.0
-  for i in rows {
+  for r in 0..<count {
+    let i = index?[r] ?? first + r
     let weight = rowWeights[i]
     let row = x + i * d
     if let mean, let inverseScale {

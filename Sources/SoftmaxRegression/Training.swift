@@ -29,6 +29,14 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
     /// Full-batch gradient descent, the textbook algorithm, with a
     /// backtracking (Armijo) step so that it never diverges.
     case gradientDescent
+    /// Minibatch stochastic gradient descent, with momentum or Nesterov
+    /// momentum (``StochasticOptions``); L1 by a proximal step.
+    case sgd
+    /// Adam on minibatches (``StochasticOptions``).
+    case adam
+
+    /// Whether the solver works on minibatches (``StochasticOptions``).
+    public var isStochastic: Bool { self == .sgd || self == .adam }
   }
 
   /// The optimizer.
@@ -47,6 +55,9 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// The first step of gradient descent (it halves until the objective
   /// decreases enough, and grows by 1.5 after a success).
   public var learningRate: Double = 1
+  /// Batch size, epochs, step sizes, momentum, seed and early stopping of
+  /// the minibatch solvers.
+  public var stochastic = StochasticOptions()
 
   /// The defaults: L-BFGS, no regularization, no standardization.
   public init() {}
@@ -68,14 +79,19 @@ public struct TrainingRecord: Sendable, Hashable, Codable {
   public var converged: Bool
   /// Iterations (or epochs) done.
   public var iterations: Int
-  /// Full objective and gradient evaluations.
+  /// Objective and gradient evaluations: full passes, or minibatch steps
+  /// for the minibatch solvers.
   public var evaluations: Int
-  /// The final objective (mean weighted cross-entropy + penalties).
+  /// The final objective (mean weighted cross-entropy + penalties) over
+  /// all the training rows, computed exactly at the returned parameters.
   public var objective: Double
-  /// The largest component of the final (pseudo-)gradient.
+  /// The largest component of the final (pseudo-)gradient, exact.
   public var gradientNorm: Double
-  /// The objective after each iteration.
+  /// The objective after each iteration (the running minibatch mean of
+  /// each epoch for the minibatch solvers).
   public var objectiveHistory: [Double]
+  /// The held-out loss after each epoch, with early stopping.
+  public var validationHistory: [Double]? = nil
   /// Training rows.
   public var sampleCount: Int
 }
@@ -130,6 +146,7 @@ extension SoftmaxClassifier {
       standardization: standardization)
     let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
     var history: [Double] = []
+    var validationHistory: [Double]? = nil
     let recordingProgress = { (report: IterationReport) -> Bool in
       history.append(report.objective)
       return progress(report)
@@ -144,11 +161,20 @@ extension SoftmaxClassifier {
     case .gradientDescent:
       result = gradientDescent(
         objective: objective, start: start, options: options, progress: recordingProgress)
+    case .sgd, .adam:
+      let outcome = try StochasticTrainer(
+        objective: objective, options: options.stochastic, adam: options.solver == .adam,
+        l1: options.l1, gradientTolerance: options.lbfgs.gradientTolerance
+      ).run(from: start, progress: recordingProgress)
+      result = outcome.result
+      validationHistory = outcome.validationHistory
     }
     let record = TrainingRecord(
       options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
       iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
-      gradientNorm: result.gradientNorm, objectiveHistory: history, sampleCount: features.rows)
+      gradientNorm: result.gradientNorm, objectiveHistory: history,
+      validationHistory: options.stochastic.earlyStopping == nil ? nil : validationHistory,
+      sampleCount: features.rows)
     let parameters = result.parameters
     return SoftmaxClassifier(
       classes: classes,
@@ -173,8 +199,52 @@ extension SoftmaxClassifier {
     try check(
       options.learningRate > 0 && options.learningRate.isFinite,
       "learning rate = \(options.learningRate) must be finite and > 0")
-    if options.solver == .gradientDescent {
-      try check(options.l1 == 0, "gradient descent does not take an L1 term; use L-BFGS (OWL-QN)")
+    if options.solver == .gradientDescent || options.solver == .adam {
+      try check(
+        options.l1 == 0,
+        "\(options.solver) does not take an L1 term; use L-BFGS (OWL-QN) or SGD (proximal)")
+    }
+    if options.solver.isStochastic { try validate(options.stochastic) }
+  }
+
+  private static func validate(_ options: StochasticOptions) throws(TrainingError) {
+    func check(_ ok: Bool, _ message: String) throws(TrainingError) {
+      if !ok { throw TrainingError(.invalidOption, message) }
+    }
+    try check(options.batchSize >= 1, "batch size = \(options.batchSize) must be at least 1")
+    try check(options.epochs >= 0, "epochs = \(options.epochs) must be ≥ 0")
+    if let rate = options.learningRate {
+      try check(rate > 0 && rate.isFinite, "learning rate = \(rate) must be finite and > 0")
+    }
+    try check(
+      options.momentum >= 0 && options.momentum < 1,
+      "momentum = \(options.momentum) must be in [0, 1)")
+    try check(
+      !options.nesterov || options.momentum > 0, "Nesterov momentum needs a momentum above 0")
+    try check(options.beta1 >= 0 && options.beta1 < 1, "beta1 = \(options.beta1) must be in [0, 1)")
+    try check(options.beta2 >= 0 && options.beta2 < 1, "beta2 = \(options.beta2) must be in [0, 1)")
+    try check(
+      options.epsilon > 0 && options.epsilon.isFinite,
+      "epsilon = \(options.epsilon) must be finite and > 0")
+    switch options.schedule {
+    case .constant, .cosine:
+      break
+    case .step(let every, let factor):
+      try check(every >= 1, "the step schedule's period \(every) must be at least 1 epoch")
+      try check(factor > 0 && factor.isFinite, "the step schedule's factor \(factor) must be > 0")
+    case .exponential(let factor):
+      try check(factor > 0 && factor.isFinite, "the exponential factor \(factor) must be > 0")
+    case .inverseTime(let decay):
+      try check(decay >= 0 && decay.isFinite, "the inverse-time decay \(decay) must be ≥ 0")
+    }
+    if let early = options.earlyStopping {
+      try check(
+        early.validationFraction > 0 && early.validationFraction < 1,
+        "validation fraction = \(early.validationFraction) must be in (0, 1)")
+      try check(early.patience >= 1, "patience = \(early.patience) must be at least 1")
+      try check(
+        early.minImprovement >= 0 && early.minImprovement.isFinite,
+        "minimum improvement = \(early.minImprovement) must be finite and ≥ 0")
     }
   }
 

@@ -226,14 +226,15 @@ double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, fl
   return pick_ce()(x, labels, g, losses, scale, row_begin, row_end, cols);
 }
 
-typedef void (*regression_fn)(const float *, long, long, const float *, const float *, long,
-                              const float *, const float *, const int64_t *, const double *, int,
-                              float *, double *);
+typedef void (*regression_fn)(const float *, const int64_t *, long, long, const float *,
+                              const float *, long, const float *, const float *, const int64_t *,
+                              const double *, int, float *, double *);
 static regression_fn pick_regression(void) { SK_DISPATCH(regression_block) }
-void sk_regression_block(const float *x, long rows, long d, const float *w, const float *b, long k,
-                         const float *mean, const float *inverse_scale, const int64_t *labels,
+void sk_regression_block(const float *x, const int64_t *row_index, long rows, long d,
+                         const float *w, const float *b, long k, const float *mean,
+                         const float *inverse_scale, const int64_t *labels,
                          const double *row_weights, int want_gradient, float *scratch,
                          double *out) {
-  pick_regression()(x, rows, d, w, b, k, mean, inverse_scale, labels, row_weights, want_gradient,
-                    scratch, out);
+  pick_regression()(x, row_index, rows, d, w, b, k, mean, inverse_scale, labels, row_weights,
+                    want_gradient, scratch, out);
 }

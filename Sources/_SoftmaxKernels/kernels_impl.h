@@ -961,6 +961,11 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
 #define SK_FORWARD_GROUP 1
 #endif
 
+#ifndef SK_ROW
+/// Row r of a block: index[r] of the whole array, or r of a contiguous block.
+#define SK_ROW(index, r) ((index) ? (long)(index)[r] : (r))
+#endif
+
 /// The sum of the 16 lanes, in a fixed tree order.
 SK_INLINE float SK_FN(lane_sum)(v16f v) {
   v8f h = v.lo + v.hi;
@@ -1020,9 +1025,9 @@ SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], long d, const
 /// out_w[j][c] += Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each
 /// 16-column chunk summed over the block's rows in float, then added to
 /// the double partial.
-SK_INLINE void SK_FN(regression_backward)(const float *x, long rows, long d, const float *gz,
-                                          long k, long j0, const int G, const float *mu,
-                                          const float *inv, double *out_w,
+SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, long rows,
+                                          long d, const float *gz, long k, long j0, const int G,
+                                          const float *mu, const float *inv, double *out_w,
                                           const int standardized) {
   for (long c = 0; c < d; c += 16) {
     long lanes = d - c < 16 ? d - c : 16;
@@ -1030,13 +1035,14 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, long rows, long d, con
     for (int g = 0; g < G; g++) acc[g] = 0.0f;
     if (lanes == 16) {
       for (long r = 0; r < rows; r++) {
-        v16f xv = SK_FN(feature_chunk)(x + r * d, c, mu, inv, standardized);
+        v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
         for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
       }
     } else {
       for (long r = 0; r < rows; r++) {
-        v16f xv = SK_FN(feature_tail)(x + r * d, c, lanes, mu, inv, standardized);
+        v16f xv =
+            SK_FN(feature_tail)(x + SK_ROW(index, r) * d, c, lanes, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
         for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
       }
@@ -1057,10 +1063,11 @@ SK_INLINE long SK_FN(group_size)(long k, long most) {
   return (k + groups - 1) / groups;
 }
 
-static void SK_FN(regression_block)(const float *x, long rows, long d, const float *w,
-                                    const float *b, long k, const float *mu, const float *inv,
-                                    const int64_t *labels, const double *row_weights,
-                                    int want_gradient, float *z, double *out) {
+static void SK_FN(regression_block)(const float *x, const int64_t *index, long rows, long d,
+                                    const float *w, const float *b, long k, const float *mu,
+                                    const float *inv, const int64_t *labels,
+                                    const double *row_weights, int want_gradient, float *z,
+                                    double *out) {
   const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
   // Logits, four rows at a time (the last group repeats its last row).
   const long fgroup = SK_FN(group_size)(k, SK_FORWARD_GROUP);
@@ -1069,7 +1076,7 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
     float *zs[4];
     for (int q = 0; q < 4; q++) {
       long row = r + q < rows ? r + q : rows - 1;
-      xs[q] = x + row * d;
+      xs[q] = x + SK_ROW(index, row) * d;
       zs[q] = z + row * k;
     }
     for (long j0 = 0; j0 < k; j0 += fgroup) {
@@ -1105,7 +1112,7 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
       long lanes = k - j < 16 ? k - j : 16;
       m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
     }
-    const long label = (long)labels[r];
+    const long label = (long)labels[SK_ROW(index, r)];
     const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
     double sum = 0;
     for (long j = 0; j < k; j += 16) {
@@ -1114,7 +1121,7 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
       sum += (double)SK_FN(lane_sum)(e);
       if (want_gradient) SK_FN(store_part)(zr + j, e, lanes);
     }
-    const double weight = row_weights[r];
+    const double weight = row_weights[SK_ROW(index, r)];
     loss += weight * (log(sum) - (double)top_gap);
     if (!want_gradient) continue;
     const float scale = (float)(weight / sum);
@@ -1129,8 +1136,8 @@ static void SK_FN(regression_block)(const float *x, long rows, long d, const flo
     switch (size) {
 #define SK_BACKWARD_CASE(G)                                                                   \
   case G:                                                                                 \
-    if (mu) SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out, 1);          \
-    else SK_FN(regression_backward)(x, rows, d, z, k, j0, G, mu, inv, out, 0);             \
+    if (mu) SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 1);   \
+    else SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 0);      \
     break;
       SK_BACKWARD_CASE(1)
       SK_BACKWARD_CASE(2)

@@ -78,15 +78,17 @@ double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, fl
                              double scale, long row_begin, long row_end, long cols);
 
 /// One block of the softmax-regression objective: for rows r < rows of x
-/// (row stride d), x̃ = (x - mean)·inverse_scale (or x if mean is NULL),
+/// (row stride d; row_index[r] of x, labels and row_weights when row_index
+/// is not NULL, a minibatch gathered in place), x̃ = (x - mean)·inverse_scale (or x if mean is NULL),
 /// z = w·x̃ + b (w is k × d; logits accumulated in float), and, in double,
 /// out[k·d + k] += Σ_r row_weights[r]·(logsumexp(z_r) - z_r[label_r]);
 /// with want_gradient, g_r = row_weights[r]·(softmax(z_r) - onehot),
 /// out[k·d + j] += Σ_r g_rj and out[j·d + c] += Σ_r g_rj·x̃_rc (each
 /// 16-column chunk summed over the block in float). scratch holds rows·k
 /// floats. Labels must be in [0, k); x finite.
-void sk_regression_block(const float *x, long rows, long d, const float *w, const float *b, long k,
-                         const float *mean, const float *inverse_scale, const int64_t *labels,
+void sk_regression_block(const float *x, const int64_t *row_index, long rows, long d,
+                         const float *w, const float *b, long k, const float *mean,
+                         const float *inverse_scale, const int64_t *labels,
                          const double *row_weights, int want_gradient, float *scratch,
                          double *out);
 

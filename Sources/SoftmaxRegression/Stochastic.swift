@@ -1,0 +1,275 @@
+//===--- Stochastic.swift -------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+/// The learning rate of each epoch, as a multiple of the base rate.
+///
+/// The rate is set at the start of every epoch (0-based `e`, of `E`
+/// epochs) and held through it, as PyTorch's schedulers stepped once an
+/// epoch.
+public enum LearningRateSchedule: Sendable, Hashable, Codable {
+  /// 1 (no decay).
+  case constant
+  /// `factor^⌊e / every⌋` (PyTorch's `StepLR`).
+  case step(every: Int, factor: Double)
+  /// `factor^e` (PyTorch's `ExponentialLR`).
+  case exponential(factor: Double)
+  /// `½·(1 + cos(π·e/E))`, from 1 down towards 0 (PyTorch's
+  /// `CosineAnnealingLR` with `T_max = E`, `eta_min = 0`).
+  case cosine
+  /// `1 / (1 + decay·e)`.
+  case inverseTime(decay: Double)
+
+  /// The multiplier of epoch `epoch` (0-based) of `epochs`.
+  public func multiplier(epoch: Int, epochs: Int) -> Double {
+    switch self {
+    case .constant:
+      return 1
+    case .step(let every, let factor):
+      return Double.pow(factor, Double(epoch / max(every, 1)))
+    case .exponential(let factor):
+      return Double.pow(factor, Double(epoch))
+    case .cosine:
+      return 0.5 * (1 + Double.cos(Double.pi * Double(epoch) / Double(max(epochs, 1))))
+    case .inverseTime(let decay):
+      return 1 / (1 + decay * Double(epoch))
+    }
+  }
+}
+
+/// Stop when the loss on a held-out part of the training data stops
+/// improving, and go back to the best model.
+public struct EarlyStopping: Sendable, Hashable, Codable {
+  /// The fraction of rows held out, stratified by class (each class
+  /// gives `round(fraction · its count)` rows, at least one row in all),
+  /// chosen by the training seed.
+  public var validationFraction: Double = 0.1
+  /// Stop after this many epochs in a row without improvement.
+  public var patience: Int = 5
+  /// An epoch improves when its validation loss is below the best so far
+  /// by more than this (in nats).
+  public var minImprovement: Double = 1e-4
+  /// Return the parameters of the best epoch rather than the last.
+  public var restoreBest: Bool = true
+
+  /// 10 % held out, patience 5, improvement 1e-4, restore the best.
+  public init() {}
+}
+
+/// The settings of the minibatch solvers, ``TrainingOptions/Solver/sgd``
+/// and ``TrainingOptions/Solver/adam``.
+public struct StochasticOptions: Sendable, Hashable, Codable {
+  /// Rows per step; the last batch of an epoch may be smaller.
+  public var batchSize: Int = 256
+  /// Passes over the (training part of the) data.
+  public var epochs: Int = 10
+  /// The base step size; `nil` takes 0.1 for SGD and 0.001 for Adam.
+  public var learningRate: Double? = nil
+  /// How the step size changes from epoch to epoch.
+  public var schedule: LearningRateSchedule = .constant
+  /// SGD's momentum μ in [0, 1): `v ← μ·v + g`, `w ← w − η·v` (PyTorch's
+  /// form, dampening 0).
+  public var momentum: Double = 0
+  /// SGD: use Nesterov's momentum, `w ← w − η·(g + μ·v)` (needs μ > 0).
+  public var nesterov: Bool = false
+  /// Adam's β₁ (the gradient's moving average).
+  public var beta1: Double = 0.9
+  /// Adam's β₂ (the squared gradient's moving average).
+  public var beta2: Double = 0.999
+  /// Adam's ε.
+  public var epsilon: Double = 1e-8
+  /// Reorder the rows at every epoch.
+  public var shuffle: Bool = true
+  /// The seed of the shuffles and of the validation split: the same seed
+  /// and data give the same model, for every thread count.
+  public var seed: UInt64 = 0
+  /// Hold out part of the data and stop when its loss stops improving.
+  public var earlyStopping: EarlyStopping? = nil
+
+  /// Batch 256, 10 epochs, the optimizer's default rate, no momentum.
+  public init() {}
+}
+
+/// The minibatch optimizers: SGD (with momentum or Nesterov momentum, a
+/// proximal step for L1) and Adam (Kingma & Ba, with bias correction; L2
+/// added to the gradient, as PyTorch's `weight_decay`).
+struct StochasticTrainer<T: SoftmaxScalar> {
+  let objective: SoftmaxRegressionObjective<T>
+  let options: StochasticOptions
+  let adam: Bool
+  let l1: Double
+  let gradientTolerance: Double
+
+  struct Outcome {
+    var result: OptimizationResult
+    var validationHistory: [Double]
+  }
+
+  func run(from start: [Double], progress: (IterationReport) -> Bool) throws(TrainingError)
+    -> Outcome
+  {
+    var generator = SplitMix64(seed: options.seed)
+    let (trainingRows, validationRows) = try split(using: &generator)
+    let rate = options.learningRate ?? (adam ? 0.001 : 0.1)
+    let weightCount = objective.classCount * objective.featureCount
+    let count = start.count
+    var x = start
+    var gradient = [Double](repeating: 0, count: count)
+    var velocity = [Double](repeating: 0, count: count)  // SGD's v, Adam's m
+    var second = [Double](repeating: 0, count: adam ? count : 0)  // Adam's v
+    var step = 0
+    var order = trainingRows
+    var batch: [Int] = []
+    batch.reserveCapacity(options.batchSize)
+    var reason = StopReason.iterationLimit
+    var validationHistory: [Double] = []
+    var best = (loss: Double.infinity, parameters: x)
+    var epochsWithoutImprovement = 0
+    var epoch = 0
+    epochs: while epoch < options.epochs {
+      let epochStart = x
+      let eta = rate * options.schedule.multiplier(epoch: epoch, epochs: options.epochs)
+      if options.shuffle { generator.shuffle(&order) }
+      var lossSum = 0.0
+      var begin = 0
+      while begin < order.count {
+        let end = min(order.count, begin + options.batchSize)
+        batch.removeAll(keepingCapacity: true)
+        batch.append(contentsOf: order[begin..<end])
+        let loss = objective.minibatchValueAndGradient(rows: batch, at: x, gradient: &gradient)
+        guard loss.isFinite else {
+          x = epochStart
+          reason = .diverged
+          break epochs
+        }
+        lossSum += loss * Double(end - begin)
+        step += 1
+        if adam {
+          adamStep(&x, gradient, &velocity, &second, eta: eta, step: step)
+        } else {
+          sgdStep(&x, gradient, &velocity, eta: eta, weightCount: weightCount)
+        }
+        begin = end
+      }
+      epoch += 1
+      var validationLoss: Double? = nil
+      if let early = options.earlyStopping {
+        let loss = objective.crossEntropy(rows: validationRows, at: x)
+        validationLoss = loss
+        validationHistory.append(loss)
+        if loss < best.loss - early.minImprovement {
+          best = (loss, x)
+          epochsWithoutImprovement = 0
+        } else {
+          epochsWithoutImprovement += 1
+        }
+        if !loss.isFinite {
+          reason = .diverged
+        } else if epochsWithoutImprovement >= early.patience {
+          reason = .earlyStopping
+        }
+      }
+      let report = IterationReport(
+        iteration: epoch, objective: lossSum / Double(order.count), gradientNorm: .nan,
+        evaluations: step, validationLoss: validationLoss)
+      let keepGoing = progress(report)
+      if reason != .iterationLimit { break }
+      if !keepGoing {
+        reason = .cancelled
+        break
+      }
+    }
+    if let early = options.earlyStopping, early.restoreBest, best.loss.isFinite,
+      reason == .earlyStopping || reason == .iterationLimit || reason == .diverged
+    {
+      x = best.parameters
+    }
+    // The exact objective over all rows at the returned point.
+    let smooth = objective.smoothValueAndGradient(at: x, gradient: &gradient)
+    let pseudo = pseudoGradient(x, gradient, l1: l1, l1Count: l1 > 0 ? weightCount : 0)
+    let norm = maxAbs(pseudo)
+    if reason == .iterationLimit && norm <= gradientTolerance {
+      reason = .gradientTolerance
+    }
+    return Outcome(
+      result: OptimizationResult(
+        parameters: x, objective: smooth + objective.l1Term(x), gradientNorm: norm,
+        iterations: epoch, evaluations: step, stopReason: reason),
+      validationHistory: validationHistory)
+  }
+
+  /// `v ← μ·v + g`; `w ← w − η·v` (or `w − η·(g + μ·v)` with Nesterov);
+  /// then, with L1, the proximal step `w ← sign(w)·max(|w| − η·λ₁, 0)` on
+  /// the weights.
+  private func sgdStep(
+    _ x: inout [Double], _ g: [Double], _ v: inout [Double], eta: Double, weightCount: Int
+  ) {
+    let mu = options.momentum
+    if mu == 0 {
+      axpy(-eta, g, &x)
+    } else {
+      for i in x.indices {
+        v[i] = mu * v[i] + g[i]
+        x[i] -= eta * (options.nesterov ? g[i] + mu * v[i] : v[i])
+      }
+    }
+    if l1 > 0 {
+      let threshold = eta * l1
+      for i in 0..<weightCount {
+        let w = x[i]
+        x[i] = w > threshold ? w - threshold : (w < -threshold ? w + threshold : 0)
+      }
+    }
+  }
+
+  /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
+  /// `w ← w − η·m̂/(√v̂ + ε)` with `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)`.
+  private func adamStep(
+    _ x: inout [Double], _ g: [Double], _ m: inout [Double], _ v: inout [Double], eta: Double,
+    step: Int
+  ) {
+    let beta1 = options.beta1
+    let beta2 = options.beta2
+    let correction1 = 1 - Double.pow(beta1, Double(step))
+    let correction2 = 1 - Double.pow(beta2, Double(step))
+    for i in x.indices {
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+      x[i] -= eta * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + options.epsilon)
+    }
+  }
+
+  /// The training and validation rows (all rows and none without early
+  /// stopping), stratified by class, in ascending order.
+  private func split(using generator: inout SplitMix64) throws(TrainingError) -> ([Int], [Int]) {
+    let n = objective.features.rows
+    guard let early = options.earlyStopping else { return (Array(0..<n), []) }
+    var shuffled = Array(0..<n)
+    generator.shuffle(&shuffled)
+    var classCounts = [Int](repeating: 0, count: objective.classCount)
+    for label in objective.labels { classCounts[label] += 1 }
+    var quota = classCounts.map {
+      Int((early.validationFraction * Double($0)).rounded(.toNearestOrEven))
+    }
+    if quota.allSatisfy({ $0 == 0 }), let first = shuffled.first {
+      quota[objective.labels[first]] = 1
+    }
+    var isValidation = [Bool](repeating: false, count: n)
+    for row in shuffled where quota[objective.labels[row]] > 0 {
+      quota[objective.labels[row]] -= 1
+      isValidation[row] = true
+    }
+    let validation = (0..<n).filter { isValidation[$0] }
+    guard validation.count < n else {
+      throw TrainingError(
+        .invalidOption,
+        "a validation fraction of \(early.validationFraction) leaves no training rows of \(n)")
+    }
+    return ((0..<n).filter { !isValidation[$0] }, validation)
+  }
+}
