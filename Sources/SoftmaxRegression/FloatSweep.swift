@@ -10,23 +10,34 @@ import _SoftmaxKernels
 /// The `Float` parameters of one objective evaluation, for the vectorized
 /// block kernel `sk_regression_block` (see `SoftmaxKernels.h`).
 struct FloatSweep {
-  let weights: [Float]
-  let bias: [Float]
+  private(set) var weights: [Float]
+  private(set) var bias: [Float]
   let mean: [Float]?
   let inverseScale: [Float]?
   let classCount: Int
   let featureCount: Int
 
-  init(
-    weights: [Double], bias: [Double], classCount: Int, featureCount: Int,
-    standardization: Standardization?
-  ) {
-    self.weights = weights.map { Float($0) }
-    self.bias = bias.map { Float($0) }
+  init(classCount: Int, featureCount: Int, standardization: Standardization?) {
+    self.weights = [Float](repeating: 0, count: classCount * featureCount)
+    self.bias = [Float](repeating: 0, count: classCount)
     self.mean = standardization.map { $0.mean.map { Float($0) } }
     self.inverseScale = standardization.map { $0.inverseScale.map { Float($0) } }
     self.classCount = classCount
     self.featureCount = featureCount
+  }
+
+  /// Rounds `[W, b]` (flattened as the objective's parameters) into the
+  /// Float weights and biases, in place.
+  mutating func load(_ parameters: [Double]) {
+    let weightCount = classCount * featureCount
+    parameters.withUnsafeBufferPointer { p in
+      weights.withUnsafeMutableBufferPointer { w in
+        for i in 0..<weightCount { w[i] = Float(p[i]) }
+      }
+      bias.withUnsafeMutableBufferPointer { b in
+        for j in 0..<classCount { b[j] = Float(p[weightCount + j]) }
+      }
+    }
   }
 
   /// Adds the block's `[Gᵀ·X̃ (k·d), Gᵀ·1 (k), loss]` into `out`: the rows
@@ -48,7 +59,7 @@ struct FloatSweep {
                   guard let labelBase = labelBuffer.baseAddress,
                     let weightBase = weightBuffer.baseAddress
                   else { return }
-                  // The kernel reads Int as Int64 (checked by BlockPlan).
+                  // The kernel reads Int as Int64 (checked by the objective).
                   let allLabels = UnsafeRawPointer(labelBase).assumingMemoryBound(to: Int64.self)
                   switch block {
                   case .range(let range):

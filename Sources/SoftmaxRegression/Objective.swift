@@ -73,6 +73,9 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   private var partials: [Double]
   /// The same for minibatches.
   private var minibatchPartials: [Double] = []
+  /// The Float kernel's rounded parameters (Float features on 64-bit
+  /// platforms, where the kernel can read the labels as Int64).
+  private var floatSweep: FloatSweep?
 
   /// Creates the objective over a data set.
   ///
@@ -100,7 +103,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       throw TrainingError(
         .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)")
     }
-    if let bad = features.elements.firstIndex(where: { !$0.isFinite }) {
+    if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
         .nonFiniteValue,
         "row \(bad / features.columns), column \(bad % features.columns): "
@@ -162,6 +165,10 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     self.standardization = standardization
     self.blockCount = (n + Self.blockRows - 1) / Self.blockRows
     self.partials = []
+    if T.self == Float.self && MemoryLayout<Int>.size == 8 {
+      self.floatSweep = FloatSweep(
+        classCount: classCount, featureCount: features.columns, standardization: standardization)
+    }
   }
 
   /// The objective at `parameters` (L1 term included).
@@ -272,9 +279,9 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     }
   }
 
-  /// The rows of a minibatch block (a 256-row batch is 4 blocks, shared by
-  /// the threads).
-  public static var minibatchBlockRows: Int { 64 }
+  /// The rows of a minibatch block (a 256-row batch is 2 blocks, one for
+  /// each thread of two).
+  public static var minibatchBlockRows: Int { 128 }
 
   // MARK: - The sweep
 
@@ -309,42 +316,48 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     if partials.count != blockCount * stride {
       partials = [Double](repeating: 0, count: blockCount * stride)
     }
-    let plan = BlockPlan(
-      parameters: parameters, classCount: k, featureCount: d, standardization: standardization,
-      floatFeatures: T.self == Float.self)
+    // Float features: the parameters rounded into buffers kept from call to
+    // call (no allocation per minibatch step).
+    var plan = BlockPlan?.none
+    if floatSweep != nil {
+      floatSweep?.load(parameters)
+    } else {
+      plan = BlockPlan(
+        parameters: parameters, classCount: k, featureCount: d, standardization: standardization)
+    }
+    let floatKernel = floatSweep
     partials.withUnsafeMutableBufferPointer { partialBuffer in
       guard let partialBase = partialBuffer.baseAddress else { return }
       parallelFor(count: blockCount, cost: Self.blockRows * d * k * 2, grain: 1) { begin, end in
         for block in begin..<end {
           let out = UnsafeMutableBufferPointer(start: partialBase + block * stride, count: stride)
           out.initialize(repeating: 0)
-          self.sweepBlock(rows(block), plan: plan, wantGradient: wantGradient, into: out)
+          self.sweepBlock(
+            rows(block), plan: plan, floatKernel: floatKernel, wantGradient: wantGradient,
+            into: out)
         }
       }
     }
     // Blocks in order: the same sums for every thread count.
-    var loss = 0.0
-    if wantGradient {
-      if gradient.count != parameterCount {
-        gradient = [Double](repeating: 0, count: parameterCount)
-      } else {
-        for index in gradient.indices { gradient[index] = 0 }
-      }
-    }
-    for block in 0..<blockCount {
-      let base = block * stride
-      loss += partials[base + weightCount + k]
-      if wantGradient {
-        for index in 0..<(weightCount + k) { gradient[index] += partials[base + index] }
-      }
+    if wantGradient && gradient.count != parameterCount {
+      gradient = [Double](repeating: 0, count: parameterCount)
     }
     let scale = denominator > 0 ? 1 / denominator : 0
+    let l2 = self.l2
+    var loss = 0.0
     var penalty = 0.0
-    for index in 0..<weightCount { penalty += parameters[index] * parameters[index] }
-    if wantGradient {
-      for index in 0..<(weightCount + k) { gradient[index] *= scale }
-      if l2 > 0 {
-        for index in 0..<weightCount { gradient[index] += l2 * parameters[index] }
+    partials.withUnsafeBufferPointer { partial in
+      gradient.withUnsafeMutableBufferPointer { g in
+        parameters.withUnsafeBufferPointer { w in
+          for block in 0..<blockCount { loss += partial[block * stride + weightCount + k] }
+          for index in 0..<weightCount { penalty += w[index] * w[index] }
+          guard wantGradient else { return }
+          for index in 0..<(weightCount + k) {
+            var sum = partial[index]
+            for block in 1..<max(blockCount, 1) { sum += partial[block * stride + index] }
+            g[index] = sum * scale + (index < weightCount ? l2 * w[index] : 0)
+          }
+        }
       }
     }
     return (loss * scale, 0.5 * l2 * penalty)
@@ -353,14 +366,14 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   /// Sums the weighted losses of the block's rows and, if wanted, `Gᵀ·X̃`
   /// and `Gᵀ·1` into `out` (`[gW (k·d), gb (k), loss]`), in `Double`.
   private func sweepBlock(
-    _ block: BlockRows, plan: BlockPlan, wantGradient: Bool,
+    _ block: BlockRows, plan: BlockPlan?, floatKernel: FloatSweep?, wantGradient: Bool,
     into out: UnsafeMutableBufferPointer<Double>
   ) {
     let k = classCount
     let d = featureCount
     let rowWeights = self.rowWeights
     let labels = self.labels
-    if T.self == Float.self, let kernel = plan.floatKernel {
+    if let kernel = floatKernel {
       features.elements.withUnsafeBufferPointer { elements in
         guard let base = elements.baseAddress else { return }
         let x = UnsafeRawPointer(base).assumingMemoryBound(to: Float.self)
@@ -370,6 +383,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       }
       return
     }
+    guard let plan else { return }
     doubleFeatures.withUnsafeBufferPointer { x in
       plan.weights.withUnsafeBufferPointer { w in
         plan.bias.withUnsafeBufferPointer { bias in
@@ -449,29 +463,21 @@ private func sweepDoubleBlock(
   out[k * d + k] += loss
 }
 
-/// The per-evaluation constants of a sweep: weights, biases and the
-/// standardization folded in.
+/// The per-evaluation constants of the Double sweep: weights, biases and
+/// the standardization.
 struct BlockPlan {
   var weights: [Double]
   var bias: [Double]
   var mean: [Double]
   var inverseScale: [Double]
-  var floatKernel: FloatSweep?
 
   init(
     parameters: [Double], classCount k: Int, featureCount d: Int,
-    standardization: Standardization?, floatFeatures: Bool
+    standardization: Standardization?
   ) {
     weights = Array(parameters[0..<(k * d)])
     bias = Array(parameters[(k * d)...])
     mean = standardization?.mean ?? []
     inverseScale = standardization?.inverseScale ?? []
-    // The kernel reads labels as Int64.
-    floatKernel =
-      floatFeatures && MemoryLayout<Int>.size == 8
-      ? FloatSweep(
-        weights: weights, bias: bias, classCount: k, featureCount: d,
-        standardization: standardization)
-      : nil
   }
 }

@@ -210,19 +210,31 @@ struct StochasticTrainer<T: SoftmaxScalar> {
     _ x: inout [Double], _ g: [Double], _ v: inout [Double], eta: Double, weightCount: Int
   ) {
     let mu = options.momentum
-    if mu == 0 {
-      axpy(-eta, g, &x)
-    } else {
-      for i in x.indices {
-        v[i] = mu * v[i] + g[i]
-        x[i] -= eta * (options.nesterov ? g[i] + mu * v[i] : v[i])
-      }
-    }
-    if l1 > 0 {
-      let threshold = eta * l1
-      for i in 0..<weightCount {
-        let w = x[i]
-        x[i] = w > threshold ? w - threshold : (w < -threshold ? w + threshold : 0)
+    let nesterov = options.nesterov
+    let l1 = self.l1
+    x.withUnsafeMutableBufferPointer { x in
+      g.withUnsafeBufferPointer { g in
+        v.withUnsafeMutableBufferPointer { v in
+          if mu == 0 {
+            for i in 0..<x.count { x[i] -= eta * g[i] }
+          } else if nesterov {
+            for i in 0..<x.count {
+              v[i] = mu * v[i] + g[i]
+              x[i] -= eta * (g[i] + mu * v[i])
+            }
+          } else {
+            for i in 0..<x.count {
+              v[i] = mu * v[i] + g[i]
+              x[i] -= eta * v[i]
+            }
+          }
+          guard l1 > 0 else { return }
+          let threshold = eta * l1
+          for i in 0..<weightCount {
+            let w = x[i]
+            x[i] = w > threshold ? w - threshold : (w < -threshold ? w + threshold : 0)
+          }
+        }
       }
     }
   }
@@ -237,10 +249,19 @@ struct StochasticTrainer<T: SoftmaxScalar> {
     let beta2 = options.beta2
     let correction1 = 1 - Double.pow(beta1, Double(step))
     let correction2 = 1 - Double.pow(beta2, Double(step))
-    for i in x.indices {
-      m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-      x[i] -= eta * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + options.epsilon)
+    let epsilon = options.epsilon
+    x.withUnsafeMutableBufferPointer { x in
+      g.withUnsafeBufferPointer { g in
+        m.withUnsafeMutableBufferPointer { m in
+          v.withUnsafeMutableBufferPointer { v in
+            for i in 0..<x.count {
+              m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+              v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+              x[i] -= eta * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+            }
+          }
+        }
+      }
     }
   }
 

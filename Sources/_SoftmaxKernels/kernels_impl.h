@@ -961,6 +961,9 @@ static double SK_FN(cross_entropy_rows)(const float *x, const int64_t *labels, f
 #define SK_FORWARD_GROUP 1
 #endif
 
+#ifndef SK_PREFETCH_ROWS
+#define SK_PREFETCH_ROWS 4
+#endif
 #ifndef SK_ROW
 /// Row r of a block: index[r] of the whole array, or r of a contiguous block.
 #define SK_ROW(index, r) ((index) ? (long)(index)[r] : (r))
@@ -1008,13 +1011,23 @@ SK_INLINE void SK_FN(forward_chunk)(v16f a[4][SK_FORWARD_GROUP], const float *co
 
 /// Logits of classes [j0, j0 + G) for four rows (repeated pointers allowed):
 /// 4·G accumulators, and per 16 columns 4 + G loads for 4·G FMAs.
-SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], long d, const float *w,
-                                         const float *b, long j0, const int G, const float *mu,
-                                         const float *inv, float *const zs[4],
-                                         const int standardized) {
+///
+/// With `ahead` (the next four rows of a gathered minibatch, whose
+/// addresses the hardware prefetcher cannot guess), each 16-column step
+/// also prefetches the same line of those rows.
+SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], const float *const *ahead,
+                                         long d, const float *w, const float *b, long j0,
+                                         const int G, const float *mu, const float *inv,
+                                         float *const zs[4], const int standardized) {
   v16f a[4][SK_FORWARD_GROUP];
   for (int g = 0; g < G; g++) a[0][g] = a[1][g] = a[2][g] = a[3][g] = 0.0f;
   long c = 0;
+  if (ahead) {
+    for (; c + 16 <= d; c += 16) {
+      for (int q = 0; q < 4; q++) __builtin_prefetch(ahead[q] + c, 0, 3);
+      SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
+    }
+  }
   for (; c + 16 <= d; c += 16)
     SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
   if (c < d) SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, d - c, mu, inv, standardized);
@@ -1033,7 +1046,15 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, 
     long lanes = d - c < 16 ? d - c : 16;
     v16f acc[SK_GROUP_MAX];
     for (int g = 0; g < G; g++) acc[g] = 0.0f;
-    if (lanes == 16) {
+    if (lanes == 16 && index) {
+      // Gathered rows: no stride for the hardware to follow; fetch ahead.
+      for (long r = 0; r < rows; r++) {
+        if (r + 8 < rows) __builtin_prefetch(x + SK_ROW(index, r + 8) * d + c, 0, 3);
+        v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
+        const float *gr = gz + r * k + j0;
+        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+      }
+    } else if (lanes == 16) {
       for (long r = 0; r < rows; r++) {
         v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
@@ -1073,19 +1094,24 @@ static void SK_FN(regression_block)(const float *x, const int64_t *index, long r
   const long fgroup = SK_FN(group_size)(k, SK_FORWARD_GROUP);
   for (long r = 0; r < rows; r += 4) {
     const float *xs[4];
+    const float *next[4];
     float *zs[4];
     for (int q = 0; q < 4; q++) {
       long row = r + q < rows ? r + q : rows - 1;
+      long following = r + SK_PREFETCH_ROWS + q < rows ? r + SK_PREFETCH_ROWS + q : rows - 1;
       xs[q] = x + SK_ROW(index, row) * d;
+      next[q] = x + SK_ROW(index, following) * d;
       zs[q] = z + row * k;
     }
     for (long j0 = 0; j0 < k; j0 += fgroup) {
       long size = k - j0 < fgroup ? k - j0 : fgroup;
+      // Gathered rows: prefetch the next four during the first class group.
+      const float *const *ahead = j0 == 0 ? next : 0;
       switch (size) {
-#define SK_FORWARD_CASE(G)                                                           \
-  case G:                                                                            \
-    if (mu) SK_FN(regression_forward)(xs, d, w, b, j0, G, mu, inv, zs, 1);          \
-    else SK_FN(regression_forward)(xs, d, w, b, j0, G, mu, inv, zs, 0);             \
+#define SK_FORWARD_CASE(G)                                                              \
+  case G:                                                                               \
+    if (mu) SK_FN(regression_forward)(xs, ahead, d, w, b, j0, G, mu, inv, zs, 1);       \
+    else SK_FN(regression_forward)(xs, ahead, d, w, b, j0, G, mu, inv, zs, 0);          \
     break;
         SK_FORWARD_CASE(1)
 #if SK_FORWARD_GROUP >= 2

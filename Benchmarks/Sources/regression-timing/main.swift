@@ -10,10 +10,18 @@
 //   {"what": "read-pass", ...}   one plain read of X (sum of all floats): the memory floor
 //   {"what": "gradient", ...}    one objective + gradient evaluation (the fused sweep)
 //   {"what": "fit", ...}         L-BFGS to the tight optimum, with the objective reached
+//   {"what": "minibatch-pass", ...}  with --step-profile: one epoch of minibatch gradients
+//                                (no updates), shuffled batches of 256 and 60000, and
+//                                in-order batches of 256
+//   {"what": "sgd", ...}         with --sgd: minibatch SGD (batch 256, momentum 0.9,
+//                                lr 0.1, 5 epochs, no penalty) as the NumPy loop of
+//                                ../shared/baselines/bench_train.py: epoch times,
+//                                accuracies, and the peak memory while training
 // Timing: median of repeats (the read pass and the gradient are interleaved
 // so both see the same machine).
 //
-//   regression-timing [--mnist DIR] [--threads N] [--repeats R] [--no-fit]
+//   regression-timing [--mnist DIR] [--threads N] [--repeats R] [--no-fit] [--sgd [--no-shuffle] [--batch B]]
+//                     [--step-profile]
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,11 +56,18 @@ guard FileManager.default.fileExists(atPath: "\(directory)/train-images.idx3-uby
   FileHandle.standardError.write(Data("no MNIST at \(directory); pass --mnist DIR\n".utf8))
   exit(2)
 }
-let images = try readIDX("\(directory)/train-images.idx3-ubyte")
+/// An IDX image file as an `n × (rows·columns)` matrix of pixels/255; the
+/// bytes are freed before it returns.
+func readImages(_ path: String) throws -> Matrix<Float> {
+  let images = try readIDX(path)
+  return Matrix(
+    rows: images.dimensions[0], columns: images.dimensions[1] * images.dimensions[2],
+    elements: images.bytes.map { Float($0) / 255 })
+}
+let features = try readImages("\(directory)/train-images.idx3-ubyte")
 let labels = try readIDX("\(directory)/train-labels.idx1-ubyte").bytes.map { Int($0) }
-let n = images.dimensions[0]
-let d = images.dimensions[1] * images.dimensions[2]
-let features = Matrix(rows: n, columns: d, elements: images.bytes.map { Float($0) / 255 })
+let n = features.rows
+let d = features.columns
 let l2 = TrainingOptions.l2(forC: 1, sampleWeightTotal: Double(n))
 let objective = try SoftmaxRegressionObjective(
   features: features, labels: labels, classCount: 10, l2: l2)
@@ -103,6 +118,75 @@ print(
 print(
   "{\"what\": \"value\", \"seconds\": \(median(valueTimes)), \"threads\": \(SoftmaxConfiguration.threadCount)}"
 )
+
+/// The resident-set high-water mark (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+    let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+  else { return -1 }
+  return kilobytes * 1024
+}
+
+if arguments.contains("--step-profile") {
+  var generator = SplitMix64(seed: 1)
+  var order = Array(0..<n)
+  generator.shuffle(&order)
+  var g: [Double] = []
+  for batch in [256, 60000] {
+    let t0 = now()
+    var begin = 0
+    while begin < n {
+      let rows = Array(order[begin..<min(n, begin + batch)])
+      _ = objective.minibatchValueAndGradient(rows: rows, at: parameters, gradient: &g)
+      begin += batch
+    }
+    print("{\"what\": \"minibatch-pass\", \"batch\": \(batch), \"seconds\": \(now() - t0)}")
+  }
+  let t0 = now()
+  var begin = 0
+  while begin < n {
+    let rows = Array(begin..<min(n, begin + 256))
+    _ = objective.minibatchValueAndGradient(rows: rows, at: parameters, gradient: &g)
+    begin += 256
+  }
+  print("{\"what\": \"minibatch-pass-in-order\", \"batch\": 256, \"seconds\": \(now() - t0)}")
+}
+
+if arguments.contains("--sgd") {
+  let testFeatures = try readImages("\(directory)/t10k-images.idx3-ubyte")
+  let testLabels = try readIDX("\(directory)/t10k-labels.idx1-ubyte").bytes.map { Int($0) }
+  var options = TrainingOptions()
+  options.solver = .sgd
+  options.stochastic.batchSize = 256
+  options.stochastic.momentum = 0.9
+  options.stochastic.learningRate = 0.1
+  options.stochastic.epochs = 5
+  options.stochastic.shuffle = !arguments.contains("--no-shuffle")
+  if let batch = option("--batch").flatMap(Int.init) { options.stochastic.batchSize = batch }
+  let residentBefore = peakResidentBytes()
+  // Reset the high-water mark (Linux: clear_refs 5) so it covers training only.
+  FileManager.default.createFile(atPath: "/proc/self/clear_refs", contents: Data("5".utf8))
+  var epochTimes: [Double] = []
+  var running: [Double] = []
+  var last = now()
+  let model = try SoftmaxClassifier.fit(
+    features: features, labels: labels, classes: (0..<10).map(String.init), options: options
+  ) { report in
+    let t = now()
+    epochTimes.append(t - last)
+    running.append(report.objective)
+    last = t
+    return true
+  }
+  let peak = peakResidentBytes()
+  guard let record = model.training else { fatalError("fit returns a training record") }
+  let train = try model.evaluate(features: features, labels: labels)
+  let test = try model.evaluate(features: testFeatures, labels: testLabels)
+  print(
+    "{\"what\": \"sgd\", \"threads\": \(SoftmaxConfiguration.threadCount), \"epoch_times_s\": \(epochTimes), \"epoch_median_s\": \(median(epochTimes)), \"epoch_min_s\": \(epochTimes.min() ?? 0), \"running_epoch_loss\": \(running), \"final_train_loss\": \(train.logLoss), \"final_train_acc\": \(train.accuracy), \"test_acc\": \(test.accuracy), \"objective\": \(record.objective), \"peak_resident_bytes_before\": \(residentBefore), \"peak_resident_bytes_training\": \(peak), \"x_float32_bytes\": \(n * d * 4)}"
+  )
+}
 
 if fit {
   var options = TrainingOptions()
