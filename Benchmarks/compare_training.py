@@ -10,8 +10,13 @@ Runs, interleaved for --rounds rounds:
 then prints the ratios of issue 5 (gradient <= 1/4 of scikit-learn's iteration;
 gradient within 2x of the read pass). With --fit, also times swift's L-BFGS fit to
 scikit-learn's tight optimum (1e-6 relative) against scikit-learn's default fit.
+With --sgd, also runs minibatch SGD (batch 256, momentum 0.9, lr 0.1, 5 epochs) in
+swift (`regression-timing --sgd`, 2 threads) and the NumPy loop of
+../shared/baselines/bench_train.py (`mnist --only numpy`), interleaved, and prints
+the epoch-time ratio (gate: <= 1/3), the accuracies (gate: within 0.3 %) and the
+peak resident memory while training against the float32 size of X (gate: <= 1.5x).
 
-    python3 Benchmarks/compare_training.py [--rounds 2] [--fit]
+    python3 Benchmarks/compare_training.py [--rounds 2] [--fit] [--sgd]
 
 scikit-learn is taken from Benchmarks/.venv-peers (pip-installed there if missing).
 """
@@ -25,6 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv-peers")
 MNIST = os.path.join(HERE, os.pardir, os.pardir, "shared", "data", "mnist")
+BENCH_TRAIN = os.path.join(HERE, os.pardir, os.pardir, "shared", "baselines", "bench_train.py")
 
 SKLEARN = r'''
 import json, sys, time, warnings
@@ -59,6 +65,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--sgd", action="store_true")
     args = parser.parse_args()
     if not os.path.exists(os.path.join(MNIST, "train-images.idx3-ubyte")):
         sys.exit(f"no MNIST at {MNIST}")
@@ -68,6 +75,7 @@ def main():
     exe = python()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     best = {}
+    sgd_runs = {}
     for round_index in range(args.rounds):
         print(f"round {round_index + 1} of {args.rounds}...", file=sys.stderr)
         for threads in (1, 2):
@@ -81,6 +89,16 @@ def main():
         per_iteration = record["seconds"] / record["n_iter"]
         best["sklearn iteration"] = min(best.get("sklearn iteration", 1e9), per_iteration)
         best["sklearn fit"] = min(best.get("sklearn fit", 1e9), record["seconds"])
+        if args.sgd:
+            out = subprocess.check_output([tool, "--mnist", MNIST, "--no-fit", "--repeats", "1",
+                                           "--threads", "2", "--sgd"])
+            swift = [json.loads(l) for l in out.decode().splitlines() if '"sgd"' in l][0]
+            sgd_runs.setdefault("swift", []).append(swift)
+            out = subprocess.check_output(
+                [exe, BENCH_TRAIN, "mnist", "--only", "numpy", "--no-ref"],
+                env=dict(os.environ, RESULTS_OUT=os.devnull))
+            numpy = [json.loads(l) for l in out.decode().splitlines() if l.startswith("{")][-1]
+            sgd_runs.setdefault("numpy", []).append(numpy)
     if args.fit:
         out = subprocess.check_output([tool, "--mnist", MNIST, "--repeats", "1", "--threads", "2"])
         fit = [json.loads(l) for l in out.decode().splitlines() if '"fit"' in l][0]
@@ -104,6 +122,37 @@ def main():
               f"{fit['reached_1e-6_at_iteration']} | {fit['seconds'] * 1e3:.0f} | "
               f"{(fit['reached_1e-6_seconds'] or float('nan')) / best['sklearn fit']:.2f} of "
               "scikit-learn's default fit, to 1e-6 |")
+
+    if args.sgd:
+        print_sgd(sgd_runs)
+
+
+def print_sgd(runs):
+    """Epoch times (median and min over every round's epochs 2-5), accuracies, memory."""
+    def epochs(name):
+        return sorted(t for run in runs[name] for t in run["epoch_times_s"][1:])
+    swift, numpy = epochs("swift"), epochs("numpy")
+    median = lambda values: values[len(values) // 2]
+    s, n = runs["swift"][-1], runs["numpy"][-1]
+    print()
+    print("Minibatch SGD, batch 256, momentum 0.9, lr 0.1, 5 epochs (epochs 2-5 of every round)")
+    print("| | swift (2 threads) | NumPy loop | ratio |")
+    print("|---|---|---|---|")
+    print(f"| epoch, median ms | {median(swift) * 1e3:.1f} | {median(numpy) * 1e3:.1f} | "
+          f"{median(swift) / median(numpy):.3f} (gate <= 0.333) |")
+    print(f"| epoch, min ms | {swift[0] * 1e3:.1f} | {numpy[0] * 1e3:.1f} | {swift[0] / numpy[0]:.3f} |")
+    print(f"| final train accuracy | {s['final_train_acc']:.4f} | {n['final_train_acc']:.4f} | "
+          f"{(s['final_train_acc'] - n['final_train_acc']) * 100:+.2f} points |")
+    print(f"| test accuracy | {s['test_acc']:.4f} | {n['test_acc']:.4f} | "
+          f"{(s['test_acc'] - n['test_acc']) * 100:+.2f} points |")
+    print(f"| final train loss | {s['final_train_loss']:.4f} | {n['final_train_loss']:.4f} | |")
+    x = s["x_float32_bytes"]
+    print(f"| swift peak resident memory while training (whole process) / float32 X | "
+          f"{s['peak_resident_bytes_training'] / 2**20:.0f} MiB / {x / 2**20:.0f} MiB | | "
+          f"{s['peak_resident_bytes_training'] / x:.2f}x (gate <= 1.5) |")
+    print(f"| swift peak resident memory while loading / float32 X | "
+          f"{s['peak_resident_bytes_before'] / 2**20:.0f} MiB | | "
+          f"{s['peak_resident_bytes_before'] / x:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -154,8 +154,6 @@ if arguments.contains("--step-profile") {
 }
 
 if arguments.contains("--sgd") {
-  let testFeatures = try readImages("\(directory)/t10k-images.idx3-ubyte")
-  let testLabels = try readIDX("\(directory)/t10k-labels.idx1-ubyte").bytes.map { Int($0) }
   var options = TrainingOptions()
   options.solver = .sgd
   options.stochastic.batchSize = 256
@@ -166,7 +164,11 @@ if arguments.contains("--sgd") {
   if let batch = option("--batch").flatMap(Int.init) { options.stochastic.batchSize = batch }
   let residentBefore = peakResidentBytes()
   // Reset the high-water mark (Linux: clear_refs 5) so it covers training only.
-  FileManager.default.createFile(atPath: "/proc/self/clear_refs", contents: Data("5".utf8))
+  if let file = fopen("/proc/self/clear_refs", "w") {
+    fputs("5", file)
+    fclose(file)
+  }
+  let residentAtStart = peakResidentBytes()
   var epochTimes: [Double] = []
   var running: [Double] = []
   var last = now()
@@ -181,10 +183,12 @@ if arguments.contains("--sgd") {
   }
   let peak = peakResidentBytes()
   guard let record = model.training else { fatalError("fit returns a training record") }
+  let testFeatures = try readImages("\(directory)/t10k-images.idx3-ubyte")
+  let testLabels = try readIDX("\(directory)/t10k-labels.idx1-ubyte").bytes.map { Int($0) }
   let train = try model.evaluate(features: features, labels: labels)
   let test = try model.evaluate(features: testFeatures, labels: testLabels)
   print(
-    "{\"what\": \"sgd\", \"threads\": \(SoftmaxConfiguration.threadCount), \"epoch_times_s\": \(epochTimes), \"epoch_median_s\": \(median(epochTimes)), \"epoch_min_s\": \(epochTimes.min() ?? 0), \"running_epoch_loss\": \(running), \"final_train_loss\": \(train.logLoss), \"final_train_acc\": \(train.accuracy), \"test_acc\": \(test.accuracy), \"objective\": \(record.objective), \"peak_resident_bytes_before\": \(residentBefore), \"peak_resident_bytes_training\": \(peak), \"x_float32_bytes\": \(n * d * 4)}"
+    "{\"what\": \"sgd\", \"threads\": \(SoftmaxConfiguration.threadCount), \"epoch_times_s\": \(epochTimes), \"epoch_median_s\": \(median(epochTimes)), \"epoch_min_s\": \(epochTimes.min() ?? 0), \"running_epoch_loss\": \(running), \"final_train_loss\": \(train.logLoss), \"final_train_acc\": \(train.accuracy), \"test_acc\": \(test.accuracy), \"objective\": \(record.objective), \"peak_resident_bytes_before\": \(residentBefore), \"resident_bytes_at_start\": \(residentAtStart), \"peak_resident_bytes_training\": \(peak), \"x_float32_bytes\": \(n * d * 4)}"
   )
 }
 
