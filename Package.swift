@@ -13,6 +13,7 @@ let package = Package(
   products: [
     .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
     .library(name: "SoftmaxRegression", targets: ["SoftmaxRegression"]),
+    .library(name: "SoftmaxData", targets: ["SoftmaxData"]),
     .executable(name: "worked-example", targets: ["WorkedExample"]),
   ],
   dependencies: [
@@ -32,6 +33,12 @@ let package = Package(
     .target(
       name: "SoftmaxRegression",
       dependencies: ["SoftmaxCore", "_SoftmaxKernels"]
+    ),
+
+    // Files: readers, writers, and writing whole or not at all.
+    .target(
+      name: "SoftmaxData",
+      dependencies: ["SoftmaxCore"]
     ),
 
     // MARK: - Examples
@@ -75,6 +82,10 @@ let package = Package(
         "_SoftmaxTestSupport",
       ],
       exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "SoftmaxDataTests",
+      dependencies: ["SoftmaxData", "SoftmaxRegression", "SoftmaxCore"]
     ),
   ]
 )
