@@ -85,7 +85,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   ///   - classCount: `k ≥ 1`.
   ///   - sampleWeights: `n` values ≥ 0 with a positive sum, or `nil` for 1.
   ///   - classWeights: `k` values ≥ 0, or `nil` for 1.
-  ///   - l2: λ₂ ≥ 0. - l1: λ₁ ≥ 0.
+  ///   - l2: λ₂ ≥ 0.
+  ///   - l1: λ₁ ≥ 0.
   ///   - standardization: `d` means and scales, or `nil`.
   /// - Throws: ``TrainingError`` naming the first bad value.
   public init(
