@@ -78,6 +78,11 @@ public struct LBFGSOptions: Sendable, Hashable, Codable {
   public var relativeObjectiveTolerance: Double = 1e-12
   /// Evaluations per line search at most.
   public var maxLineSearchSteps: Int = 40
+  /// Start each iteration's inverse-Hessian estimate from the diagonal of
+  /// the objective's Hessian at uniform probabilities (per feature, its
+  /// weighted mean square plus λ₂) rather than from the identity: the same
+  /// optimum, fewer iterations when features are on different scales.
+  public var diagonalPreconditioning: Bool = true
 
   /// The defaults.
   public init() {}
@@ -123,13 +128,21 @@ public struct LBFGS: Sendable {
   ///   - l1Count: how many leading coordinates the L1 term covers.
   ///   - smooth: the smooth part's value at x, its gradient into the
   ///     `inout` array (of x's count).
+  ///   - preconditioner: positive values `M` (an estimate of the inverse
+  ///     Hessian's diagonal, up to a common factor), or `nil` for the
+  ///     identity: the initial inverse Hessian becomes `γ·diag(M)` with
+  ///     `γ = sᵀy / yᵀMy` (Nocedal & Wright §7.2). The minimiser is the
+  ///     same; badly scaled coordinates need fewer iterations.
   ///   - progress: called after every iteration; return `false` to stop.
   public func minimize(
-    from start: [Double], l1: Double = 0, l1Count: Int = 0,
+    from start: [Double], l1: Double = 0, l1Count: Int = 0, preconditioner: [Double]? = nil,
     smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
     progress: (IterationReport) -> Bool = { _ in true }
   ) -> OptimizationResult {
     let n = start.count
+    precondition(
+      preconditioner.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
+      "the preconditioner must hold \(n) finite positive values")
     var x = start
     var g = [Double](repeating: 0, count: n)
     var evaluations = 1
@@ -151,15 +164,22 @@ public struct LBFGS: Sendable {
     if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
 
     while iteration < options.maxIterations {
-      // Direction: -H·pg by the two-loop recursion.
+      // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
       var d = pg.map { -$0 }
       var alpha = [Double](repeating: 0, count: s.count)
       for m in stride(from: s.count - 1, through: 0, by: -1) {
         alpha[m] = rho[m] * dot(s[m], d)
         axpy(-alpha[m], y[m], &d)
       }
+      if let preconditioner {
+        for i in 0..<n { d[i] *= preconditioner[i] }
+      }
       if let last = s.indices.last {
-        let gamma = dot(s[last], y[last]) / dot(y[last], y[last])
+        var scaled = y[last]
+        if let preconditioner {
+          for i in 0..<n { scaled[i] *= preconditioner[i] }
+        }
+        let gamma = dot(s[last], y[last]) / dot(y[last], scaled)
         for i in 0..<n { d[i] *= gamma }
       }
       for m in 0..<s.count {
@@ -177,6 +197,12 @@ public struct LBFGS: Sendable {
         y.removeAll()
         rho.removeAll()
         d = pg.map { -$0 }
+        if let preconditioner {
+          for i in 0..<n { d[i] *= preconditioner[i] }
+        }
+        if l1Count > 0 {
+          for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
+        }
         slope = dot(d, pg)
       }
       let firstStep = s.isEmpty ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1

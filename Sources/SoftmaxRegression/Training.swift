@@ -156,6 +156,8 @@ extension SoftmaxClassifier {
     case .lbfgs:
       result = LBFGS(options: options.lbfgs).minimize(
         from: start, l1: options.l1, l1Count: k * d,
+        preconditioner: options.lbfgs.diagonalPreconditioning
+          ? objective.diagonalPreconditioner() : nil,
         smooth: { objective.smoothValueAndGradient(at: $0, gradient: &$1) },
         progress: recordingProgress)
     case .gradientDescent:
