@@ -92,6 +92,11 @@ public struct TrainingRecord: Sendable, Hashable, Codable {
   public var objectiveHistory: [Double]
   /// The held-out loss after each epoch, with early stopping.
   public var validationHistory: [Double]? = nil
+  /// Metrics measured after training, for the model file to carry: set by
+  /// the caller, on whichever data it holds out or trains on
+  /// (`let m = try model.evaluate(features:labels:)`, then
+  /// `model.training?.metrics = m`).
+  public var metrics: ClassificationMetrics? = nil
   /// Training rows.
   public var sampleCount: Int
 }

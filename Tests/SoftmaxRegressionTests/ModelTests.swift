@@ -91,10 +91,14 @@ struct ModelTests {
 
   @Test("the model file round-trips bit for bit")
   func roundTrip() throws {
-    let (model, _) = try Self.irisModel()
+    var (model, data) = try Self.irisModel()
+    let metrics = try model.evaluate(features: data.features, labels: data.labels)
+    model.training?.metrics = metrics
     let bytes = ModelFile.encode(model)
     let decoded = try ModelFile.decode(bytes)
     #expect(decoded == model)
+    #expect(decoded.training?.metrics?.accuracy == model.training?.metrics?.accuracy)
+    #expect(decoded.training?.metrics != nil)
     let text = String(decoding: bytes, as: UTF8.self)
     #expect(text.contains("\"format\" : \"swift-softmax-model\""))
     #expect(text.contains("\"feature_names\""))
