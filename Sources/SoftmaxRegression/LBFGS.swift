@@ -163,6 +163,16 @@ public struct LBFGS: Sendable {
     if !f.isFinite { return result(.lineSearchFailed) }
     if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
 
+    /// d ← diag(M)·d.
+    func scale(_ d: inout [Double]) {
+      guard let preconditioner else { return }
+      for i in 0..<n { d[i] *= preconditioner[i] }
+    }
+    /// OWL-QN: keep only the components that descend along -pg.
+    func project(_ d: inout [Double]) {
+      for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
+    }
+
     while iteration < options.maxIterations {
       // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
       var d = pg.map { -$0 }
@@ -171,14 +181,10 @@ public struct LBFGS: Sendable {
         alpha[m] = rho[m] * dot(s[m], d)
         axpy(-alpha[m], y[m], &d)
       }
-      if let preconditioner {
-        for i in 0..<n { d[i] *= preconditioner[i] }
-      }
+      scale(&d)
       if let last = s.indices.last {
         var scaled = y[last]
-        if let preconditioner {
-          for i in 0..<n { scaled[i] *= preconditioner[i] }
-        }
+        scale(&scaled)
         let gamma = dot(s[last], y[last]) / dot(y[last], scaled)
         for i in 0..<n { d[i] *= gamma }
       }
@@ -186,10 +192,7 @@ public struct LBFGS: Sendable {
         let beta = rho[m] * dot(y[m], d)
         axpy(alpha[m] - beta, s[m], &d)
       }
-      if l1Count > 0 {
-        // OWL-QN: keep only the components that descend along -pg.
-        for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
-      }
+      project(&d)
       var slope = dot(d, pg)
       if !(slope < 0) {
         // Not a descent direction (lost curvature): restart from -pg.
@@ -197,12 +200,8 @@ public struct LBFGS: Sendable {
         y.removeAll()
         rho.removeAll()
         d = pg.map { -$0 }
-        if let preconditioner {
-          for i in 0..<n { d[i] *= preconditioner[i] }
-        }
-        if l1Count > 0 {
-          for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
-        }
+        scale(&d)
+        project(&d)
         slope = dot(d, pg)
       }
       let firstStep = s.isEmpty ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1

@@ -149,10 +149,13 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       )
     }
     self.features = features
+    // The Float kernel reads the features as they are, and the labels as
+    // Int64: Float features on 64-bit platforms.
+    let floatKernel = T.self == Float.self && MemoryLayout<Int>.size == 8
     if T.self == Double.self {
       self.doubleFeatures = unsafeBitCast(features.elements, to: [Double].self)
-    } else if T.self == Float.self && MemoryLayout<Int>.size == 8 {
-      self.doubleFeatures = []  // the Float kernel reads the features as they are
+    } else if floatKernel {
+      self.doubleFeatures = []
     } else {
       self.doubleFeatures = features.elements.map { Double($0) }
     }
@@ -166,7 +169,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     self.standardization = standardization
     self.blockCount = (n + Self.blockRows - 1) / Self.blockRows
     self.partials = []
-    if T.self == Float.self && MemoryLayout<Int>.size == 8 {
+    if floatKernel {
       self.floatSweep = FloatSweep(
         classCount: classCount, featureCount: features.columns, standardization: standardization)
     }
@@ -226,16 +229,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   public func minibatchValueAndGradient(
     rows: [Int], at parameters: [Double], gradient: inout [Double]
   ) -> Double {
-    let n = features.rows
-    precondition(!rows.isEmpty, "an empty minibatch")
-    precondition(rows.allSatisfy { $0 >= 0 && $0 < n }, "a minibatch row is out of 0..<\(n)")
-    var denominator = Double(rows.count)
-    if let sampleWeights {
-      denominator = 0
-      for row in rows { denominator += sampleWeights[row] }
-    }
     let (data, penalty) = sweep(
-      rows: rows, parameters, gradient: &gradient, wantGradient: true, denominator: denominator)
+      rows: rows, parameters, gradient: &gradient, wantGradient: true)
     return data + penalty
   }
 
@@ -246,6 +241,16 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   ///
   /// - Precondition: as for ``minibatchValueAndGradient(rows:at:gradient:)``.
   public func crossEntropy(rows: [Int], at parameters: [Double]) -> Double {
+    var unused: [Double] = []
+    return sweep(rows: rows, parameters, gradient: &unused, wantGradient: false).data
+  }
+
+  /// ``sweep(_:blockCount:partials:gradient:wantGradient:denominator:rows:)``
+  /// over listed rows, in blocks of ``minibatchBlockRows``, divided by their
+  /// sample-weight sum (their count without sample weights).
+  private func sweep(
+    rows: [Int], _ parameters: [Double], gradient: inout [Double], wantGradient: Bool
+  ) -> (data: Double, penalty: Double) {
     let n = features.rows
     precondition(!rows.isEmpty, "no rows")
     precondition(rows.allSatisfy { $0 >= 0 && $0 < n }, "a row is out of 0..<\(n)")
@@ -254,18 +259,6 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       denominator = 0
       for row in rows { denominator += sampleWeights[row] }
     }
-    var unused: [Double] = []
-    return sweep(
-      rows: rows, parameters, gradient: &unused, wantGradient: false, denominator: denominator
-    ).data
-  }
-
-  /// ``sweep(_:blockCount:partials:gradient:wantGradient:denominator:rows:)``
-  /// over listed rows, in blocks of ``minibatchBlockRows``.
-  private func sweep(
-    rows: [Int], _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
-    denominator: Double
-  ) -> (data: Double, penalty: Double) {
     let blockRows = Self.minibatchBlockRows
     let blocks = (rows.count + blockRows - 1) / blockRows
     return rows.withUnsafeBufferPointer { indices in
@@ -299,31 +292,24 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     var moments = [Double](repeating: 0, count: d)
     let mean = standardization?.mean
     let inverseScale = standardization?.inverseScale
-    moments.withUnsafeMutableBufferPointer { m in
-      rowWeights.withUnsafeBufferPointer { w in
-        if T.self == Float.self {
-          features.elements.withUnsafeBytes { raw in
-            let x = raw.bindMemory(to: Float.self)
-            for i in 0..<n where w[i] != 0 {
-              for c in 0..<d {
-                var v = Double(x[i * d + c])
-                if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
-                m[c] += w[i] * v * v
-              }
-            }
-          }
-        } else {
-          doubleFeatures.withUnsafeBufferPointer { x in
-            for i in 0..<n where w[i] != 0 {
-              for c in 0..<d {
-                var v = x[i * d + c]
-                if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
-                m[c] += w[i] * v * v
-              }
+    // Float features are read as they are, other types from their Double copy.
+    func accumulate<F: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<F>) {
+      moments.withUnsafeMutableBufferPointer { m in
+        rowWeights.withUnsafeBufferPointer { w in
+          for i in 0..<n where w[i] != 0 {
+            for c in 0..<d {
+              var v = Double(x[i * d + c])
+              if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
+              m[c] += w[i] * v * v
             }
           }
         }
       }
+    }
+    if T.self == Float.self {
+      features.elements.withUnsafeBytes { accumulate($0.bindMemory(to: Float.self)) }
+    } else {
+      doubleFeatures.withUnsafeBufferPointer { accumulate($0) }
     }
     let curvature = Double(k - 1) / Double(k * k) / weightTotal
     let biasCurvature = rowWeights.reduce(0, +) * curvature

@@ -1022,14 +1022,11 @@ SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], const float *
   v16f a[4][SK_FORWARD_GROUP];
   for (int g = 0; g < G; g++) a[0][g] = a[1][g] = a[2][g] = a[3][g] = 0.0f;
   long c = 0;
-  if (ahead) {
-    for (; c + 16 <= d; c += 16) {
+  for (; c + 16 <= d; c += 16) {
+    if (ahead)
       for (int q = 0; q < 4; q++) __builtin_prefetch(ahead[q] + c, 0, 3);
-      SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
-    }
-  }
-  for (; c + 16 <= d; c += 16)
     SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
+  }
   if (c < d) SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, d - c, mu, inv, standardized);
   for (int r = 0; r < 4; r++)
     for (int g = 0; g < G; g++) zs[r][j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a[r][g]);
@@ -1046,16 +1043,10 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, 
     long lanes = d - c < 16 ? d - c : 16;
     v16f acc[SK_GROUP_MAX];
     for (int g = 0; g < G; g++) acc[g] = 0.0f;
-    if (lanes == 16 && index) {
-      // Gathered rows: no stride for the hardware to follow; fetch ahead.
+    if (lanes == 16) {
       for (long r = 0; r < rows; r++) {
-        if (r + 8 < rows) __builtin_prefetch(x + SK_ROW(index, r + 8) * d + c, 0, 3);
-        v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
-        const float *gr = gz + r * k + j0;
-        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
-      }
-    } else if (lanes == 16) {
-      for (long r = 0; r < rows; r++) {
+        // Gathered rows: no stride for the hardware to follow; fetch ahead.
+        if (index && r + 8 < rows) __builtin_prefetch(x + index[r + 8] * d + c, 0, 3);
         v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
         for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
