@@ -83,6 +83,12 @@ public enum AtomicFile {
     }
   }
 
+  /// Whether something exists at `path`.
+  public static func exists(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0
+  }
+
   /// The directory (`.` for a bare name) and the last component.
   private static func split(_ path: String) -> (directory: String, name: String) {
     guard let slash = path.lastIndex(of: "/") else { return (".", path) }

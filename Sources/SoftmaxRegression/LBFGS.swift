@@ -49,17 +49,23 @@ public struct IterationReport: Sendable, Hashable {
   public var evaluations: Int
   /// The held-out loss after the epoch, with early stopping.
   public var validationLoss: Double?
+  /// The parameters after it (the weights row-major, then the biases; in
+  /// the standardized space when the model standardizes), for callers
+  /// that measure the model as it trains. Shared, not copied, until the
+  /// optimizer's next step.
+  public var parameters: [Double]
 
   /// Creates a report.
   public init(
     iteration: Int, objective: Double, gradientNorm: Double, evaluations: Int,
-    validationLoss: Double? = nil
+    validationLoss: Double? = nil, parameters: [Double] = []
   ) {
     self.iteration = iteration
     self.objective = objective
     self.gradientNorm = gradientNorm
     self.evaluations = evaluations
     self.validationLoss = validationLoss
+    self.parameters = parameters
   }
 }
 
@@ -243,7 +249,7 @@ public struct LBFGS: Sendable {
       let keepGoing = progress(
         IterationReport(
           iteration: iteration, objective: f, gradientNorm: gradientNorm,
-          evaluations: evaluations))
+          evaluations: evaluations, parameters: x))
       if let stop = options.stopReason(previous: previous, current: f, gradientNorm: gradientNorm) {
         reason = stop
         break

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SoftmaxCore
+import SoftmaxCore
 
 /// The learning rate of each epoch, as a multiple of the base rate.
 ///
@@ -176,7 +176,7 @@ struct StochasticTrainer<T: SoftmaxScalar> {
       }
       let report = IterationReport(
         iteration: epoch, objective: lossSum / Double(order.count), gradientNorm: .nan,
-        evaluations: step, validationLoss: validationLoss)
+        evaluations: step, validationLoss: validationLoss, parameters: x)
       let keepGoing = progress(report)
       if reason != .iterationLimit { break }
       if !keepGoing {
@@ -270,27 +270,14 @@ struct StochasticTrainer<T: SoftmaxScalar> {
   private func split(using generator: inout SplitMix64) throws(TrainingError) -> ([Int], [Int]) {
     let n = objective.features.rows
     guard let early = options.earlyStopping else { return (Array(0..<n), []) }
-    var shuffled = Array(0..<n)
-    generator.shuffle(&shuffled)
-    var classCounts = [Int](repeating: 0, count: objective.classCount)
-    for label in objective.labels { classCounts[label] += 1 }
-    var quota = classCounts.map {
-      Int((early.validationFraction * Double($0)).rounded(.toNearestOrEven))
-    }
-    if quota.allSatisfy({ $0 == 0 }), let first = shuffled.first {
-      quota[objective.labels[first]] = 1
-    }
-    var isValidation = [Bool](repeating: false, count: n)
-    for row in shuffled where quota[objective.labels[row]] > 0 {
-      quota[objective.labels[row]] -= 1
-      isValidation[row] = true
-    }
-    let validation = (0..<n).filter { isValidation[$0] }
+    let (training, validation) = StratifiedSplit.split(
+      labels: objective.labels, classCount: objective.classCount,
+      fraction: early.validationFraction, using: &generator)
     guard validation.count < n else {
       throw TrainingError(
         .invalidOption,
         "a validation fraction of \(early.validationFraction) leaves no training rows of \(n)")
     }
-    return ((0..<n).filter { !isValidation[$0] }, validation)
+    return (training, validation)
   }
 }

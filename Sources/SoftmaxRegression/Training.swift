@@ -311,7 +311,8 @@ extension SoftmaxClassifier {
           let norm = maxAbs(g)
           let keepGoing = progress(
             IterationReport(
-              iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations))
+              iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations,
+              parameters: x))
           if let stop = limits.stopReason(previous: previous, current: f, gradientNorm: norm) {
             reason = stop
           } else if !keepGoing {

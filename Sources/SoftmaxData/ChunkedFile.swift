@@ -1,0 +1,88 @@
+//===--- ChunkedFile.swift ------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file read front to back through a window of bytes: the text readers
+/// parse what the window holds, keep the unfinished record, and ask for
+/// more. Memory is the window (1 MiB, or the longest record), not the
+/// file.
+final class ChunkedFile {
+  let path: String
+  private let descriptor: Int32
+  /// The window: `bytes[0..<count]` hold data, followed by a 0 byte.
+  private(set) var bytes: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
+  /// Valid bytes in the window.
+  private(set) var count = 0
+  /// The file's end is in the window.
+  private(set) var atEnd = false
+
+  init(path: String, windowSize: Int = 1 << 20) throws(DataError) {
+    self.path = path
+    descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else {
+      throw DataError(.io, path: path, "cannot open: \(String(cString: strerror(errno)))")
+    }
+    var status = stat()
+    if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+      _ = close(descriptor)
+      throw DataError(.io, path: path, "is a directory")
+    }
+    capacity = windowSize
+    bytes = .allocate(capacity: capacity + 1)
+    bytes[0] = 0
+  }
+
+  deinit {
+    bytes.deallocate()
+    _ = close(descriptor)
+  }
+
+  /// Drops the first `consumed` bytes of the window, then reads until the
+  /// window is full or the file ends. When nothing was consumed and the
+  /// window is full, the window doubles (one record longer than it).
+  ///
+  /// - Returns: whether new bytes arrived.
+  @discardableResult
+  func refill(consumed: Int) throws(DataError) -> Bool {
+    if consumed > 0 {
+      let remaining = count - consumed
+      if remaining > 0 { (bytes).update(from: bytes + consumed, count: remaining) }
+      count = remaining
+    }
+    if count == capacity {
+      let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2 + 1)
+      larger.update(from: bytes, count: count)
+      bytes.deallocate()
+      bytes = larger
+      capacity *= 2
+    }
+    var arrived = false
+    while !atEnd && count < capacity {
+      let got = read(descriptor, bytes + count, capacity - count)
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw DataError(.io, path: path, "cannot read: \(String(cString: strerror(errno)))")
+      }
+      if got == 0 {
+        atEnd = true
+      } else {
+        count += got
+        arrived = true
+      }
+    }
+    bytes[count] = 0
+    return arrived
+  }
+}
