@@ -14,11 +14,12 @@ let package = Package(
     .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
     .library(name: "SoftmaxRegression", targets: ["SoftmaxRegression"]),
     .library(name: "SoftmaxData", targets: ["SoftmaxData"]),
-    .executable(name: "worked-example", targets: ["WorkedExample"]),
+    .executable(name: "softmax", targets: ["SoftmaxCLI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -41,11 +42,14 @@ let package = Package(
       dependencies: ["SoftmaxCore"]
     ),
 
-    // MARK: - Examples
+    // The `softmax` command: parsing and printing; the work is in the
+    // libraries.
     .executableTarget(
-      name: "WorkedExample",
-      dependencies: ["SoftmaxCore"],
-      path: "Examples/worked-example"
+      name: "SoftmaxCLI",
+      dependencies: [
+        "SoftmaxCore", "SoftmaxRegression", "SoftmaxData",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
 
     // MARK: - Implementation details (not products)
@@ -85,7 +89,15 @@ let package = Package(
     ),
     .testTarget(
       name: "SoftmaxDataTests",
-      dependencies: ["SoftmaxData", "SoftmaxRegression", "SoftmaxCore"]
+      dependencies: ["SoftmaxData", "SoftmaxRegression", "SoftmaxCore"],
+      exclude: ["Fixtures"]
+    ),
+    // Runs the built `softmax` binary (the dependency makes `swift test`
+    // build it first).
+    .testTarget(
+      name: "SoftmaxCLITests",
+      dependencies: ["SoftmaxCLI"],
+      exclude: ["Snapshots"]
     ),
   ]
 )

@@ -1,0 +1,208 @@
+//===--- DataOptions.swift ------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import ArgumentParser
+import SoftmaxCore
+public import SoftmaxData
+import SoftmaxRegression
+
+extension DataFormat: ExpressibleByArgument {}
+extension MissingValuePolicy: ExpressibleByArgument {}
+
+/// The precision features are read and trained in.
+enum Precision: String, ExpressibleByArgument, CaseIterable {
+  /// `float` for binary files of bytes or floats (IDX, NPY), `double`
+  /// for text.
+  case auto
+  case float
+  case double
+}
+
+/// How every command reads data files.
+struct DataOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "The file format (default: from the extension).", valueName: "csv|libsvm|idx|npy"))
+  var format: DataFormat?
+
+  @Option(
+    help: ArgumentHelp(
+      "The label column: a header name or a 0-based index, negative from the end (default: the last column; for predict, the last when the file has one more column than the model's features)."
+    ))
+  var label: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "A labels file (IDX: default is MNIST's name beside the images; NPY: .npy or one label per line).",
+      valueName: "path"))
+  var labels: String?
+
+  @Option(help: ArgumentHelp("The CSV field separator (default: detected among , ; tab).", valueName: "char"))
+  var delimiter: String?
+
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Whether the CSV's first row names the columns (default: detected).")
+  var header: Bool?
+
+  @Option(
+    help: ArgumentHelp(
+      "What to do with a missing or non-numeric feature value.", valueName: "error|skip|zero|mean"))
+  var missing: MissingValuePolicy = .error
+
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Whether LIBSVM indices start at 0 (default: detected, as scikit-learn's zero_based='auto').")
+  var zeroBased: Bool?
+
+  @Option(
+    help: ArgumentHelp(
+      "Read features as float or double (auto: float for IDX and NPY, double for text).",
+      valueName: "auto|float|double"))
+  var precision: Precision = .auto
+
+  /// The label column as the readers take it.
+  var labelColumn: LabelColumn? {
+    guard let label else { return nil }
+    if let index = Int(label) { return .index(index) }
+    return .name(label)
+  }
+
+  func loadOptions(featureCountForPrediction: Int? = nil) throws -> LoadOptions {
+    var options = LoadOptions()
+    options.format = format
+    options.label = labelColumn ?? featureCountForPrediction.map { .lastUnlessCount($0) }
+    options.labelsPath = labels
+    if let delimiter {
+      let scalar: Unicode.Scalar? =
+        delimiter == "tab" || delimiter == "\\t" ? "\t" : delimiter.unicodeScalars.first
+      guard let scalar, delimiter.unicodeScalars.count == 1 || scalar == "\t" else {
+        throw CommandFailure("--delimiter takes one character (or 'tab'), not \"\(delimiter)\"", exitCode: 2)
+      }
+      options.csv.delimiter = scalar
+    }
+    options.csv.hasHeader = header
+    options.csv.missingValues = missing
+    options.libsvm.zeroBased = zeroBased
+    options.libsvm.featureCount = featureCountForPrediction
+    return options
+  }
+
+  /// Whether to read `path` as `Float`.
+  func readsFloat(_ path: String) throws -> Bool {
+    switch precision {
+    case .float: return true
+    case .double: return false
+    case .auto:
+      let format = try DataLoader.format(of: path, given: format)
+      return format == .idx || format == .npy
+    }
+  }
+}
+
+/// A data set in the precision the options chose.
+enum LoadedData {
+  case float(DataSet<Float>)
+  case double(DataSet<Double>)
+
+  static func load(_ path: String, options: DataOptions, featureCountForPrediction: Int? = nil)
+    throws -> LoadedData
+  {
+    let load = try options.loadOptions(featureCountForPrediction: featureCountForPrediction)
+    if try options.readsFloat(path) {
+      return .float(try DataLoader.load(path, options: load, as: Float.self))
+    }
+    return .double(try DataLoader.load(path, options: load, as: Double.self))
+  }
+
+  var labels: [String]? {
+    switch self {
+    case .float(let data): return data.labels
+    case .double(let data): return data.labels
+    }
+  }
+
+  var featureNames: [String]? {
+    switch self {
+    case .float(let data): return data.featureNames
+    case .double(let data): return data.featureNames
+    }
+  }
+
+  var count: Int {
+    switch self {
+    case .float(let data): return data.count
+    case .double(let data): return data.count
+    }
+  }
+
+  var featureCount: Int {
+    switch self {
+    case .float(let data): return data.featureCount
+    case .double(let data): return data.featureCount
+    }
+  }
+
+  var report: LoadReport {
+    switch self {
+    case .float(let data): return data.report
+    case .double(let data): return data.report
+    }
+  }
+
+  func rows(_ indices: [Int]) -> LoadedData {
+    switch self {
+    case .float(let data): return .float(data.rows(indices))
+    case .double(let data): return .double(data.rows(indices))
+    }
+  }
+
+  /// The columns in the model's order (by name when both have names).
+  func matching(_ model: SoftmaxClassifier, path: String) throws -> LoadedData {
+    let names = model.featureNames ?? featureNames ?? []
+    if model.featureNames == nil || featureNames == nil {
+      guard featureCount == model.featureCount else {
+        throw CommandFailure(
+          "\(path): \(featureCount) feature columns; the model expects \(model.featureCount)")
+      }
+      return self
+    }
+    switch self {
+    case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
+    case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
+    }
+  }
+
+  /// Says on stderr what the reader filled in or skipped.
+  func noteReport(_ path: String) {
+    if report.filledValues > 0 {
+      StandardError.write("softmax: \(path): filled \(report.filledValues) missing values\n")
+    }
+    if report.skippedRows > 0 {
+      StandardError.write(
+        "softmax: \(path): skipped \(report.skippedRows) rows with missing values\n")
+    }
+  }
+}
+
+/// The class index of each label, by the model's (or the training set's)
+/// classes; a label not among them is an error naming it and its row.
+func classIndices(_ labels: [String], classes: [String], path: String) throws -> [Int] {
+  var index: [String: Int] = [:]
+  for (k, name) in classes.enumerated() { index[name] = k }
+  var result: [Int] = []
+  result.reserveCapacity(labels.count)
+  for (row, label) in labels.enumerated() {
+    guard let k = index[label] else {
+      let shown = classes.prefix(10).joined(separator: ", ") + (classes.count > 10 ? ", ..." : "")
+      throw CommandFailure(
+        "\(path): row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))")
+    }
+    result.append(k)
+  }
+  return result
+}

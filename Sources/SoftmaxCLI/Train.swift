@@ -1,0 +1,325 @@
+//===--- Train.swift ------------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import SoftmaxCore
+import SoftmaxData
+import SoftmaxRegression
+
+enum Optimizer: String, ExpressibleByArgument, CaseIterable {
+  case lbfgs, sgd, adam, gd
+
+  var solver: TrainingOptions.Solver {
+    switch self {
+    case .lbfgs: return .lbfgs
+    case .sgd: return .sgd
+    case .adam: return .adam
+    case .gd: return .gradientDescent
+    }
+  }
+
+  var displayName: String {
+    switch self {
+    case .lbfgs: return "L-BFGS"
+    case .sgd: return "SGD"
+    case .adam: return "Adam"
+    case .gd: return "gradient descent"
+    }
+  }
+}
+
+enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable {
+  case none, balanced
+}
+
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a softmax classifier on a data file and save the model.",
+    discussion: """
+      Fits softmax regression (a dense layer and softmax, scored by cross-entropy) to the \
+      labelled rows of DATA and writes the model as JSON (atomically: the old file or the \
+      new one, never half of one). Without --l2 or --C the regularization is scikit-learn's \
+      default, C = 1 (λ = 1/n). Ctrl-C stops after the current iteration and saves the model \
+      so far (exit code 130).
+
+      Examples:
+        softmax train Data/iris.csv
+        softmax train Data/digits.csv --test-split 0.2 --standardize --plot curve.svg
+        softmax train Data/iris.csv --label species --optimizer sgd --epochs 50 --learning-rate 0.05
+        softmax train train-images.idx3-ubyte --test t10k-images.idx3-ubyte --standardize --C 0.1
+        softmax train data.svm --optimizer adam --batch-size 64 --json
+      """)
+
+  @Argument(help: "The training data: CSV/TSV, LIBSVM, IDX images or NPY.")
+  var data: String
+
+  @OptionGroup(title: "Reading data")
+  var dataOptions: DataOptions
+
+  @Option(help: ArgumentHelp("A labelled file to test the model on.", valueName: "path"))
+  var test: String?
+
+  @Option(
+    name: .customLong("test-split"),
+    help: ArgumentHelp("Hold out this fraction of DATA (stratified) to test on.", valueName: "fraction"))
+  var testSplit: Double?
+
+  @Option(
+    name: .customLong("validation-split"),
+    help: ArgumentHelp(
+      "Hold out this fraction of the training rows (stratified) and report its loss; sgd and adam also stop early on it.",
+      valueName: "fraction"))
+  var validationSplit: Double?
+
+  @Option(help: "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent.")
+  var optimizer: Optimizer = .lbfgs
+
+  @Option(help: "Passes over the data (sgd, adam; default 10).")
+  var epochs: Int?
+
+  @Option(help: "Rows per minibatch (sgd, adam; default 256).")
+  var batchSize: Int?
+
+  @Option(help: "The step size (sgd 0.1, adam 0.001, gd: the first step, 1).")
+  var learningRate: Double?
+
+  @Option(help: "SGD momentum in [0, 1) (default 0).")
+  var momentum: Double?
+
+  @Option(name: .customLong("l2"), help: ArgumentHelp("The L2 strength λ of λ/2·‖W‖².", valueName: "λ"))
+  var l2: Double?
+
+  @Option(
+    name: .customLong("C"),
+    help: ArgumentHelp("scikit-learn's inverse strength: λ = 1/(C·n).", valueName: "C"))
+  var inverseStrength: Double?
+
+  @Option(name: .customLong("l1"), help: ArgumentHelp("The L1 strength of λ₁·‖W‖₁ (lbfgs, sgd).", valueName: "λ₁"))
+  var l1: Double = 0
+
+  @Option(help: "Class weights: none, or balanced (n / (k · count of the class)).")
+  var classWeight: ClassWeightChoice = .none
+
+  @Flag(help: "Scale every feature to mean 0 and variance 1 (the model keeps the scaling).")
+  var standardize = false
+
+  @Option(help: "The iteration limit (lbfgs, gd; default 1000).")
+  var maxIter: Int?
+
+  @Option(help: "Stop when the largest gradient component is below this (default 1e-6).")
+  var tol: Double?
+
+  @Option(help: "The seed of every random choice (splits, shuffles).")
+  var seed: UInt64 = 0
+
+  @Option(help: "Worker threads (default: every core).")
+  var threads: Int?
+
+  @Option(help: ArgumentHelp("Where to write the model.", valueName: "path"))
+  var model: String = "model.json"
+
+  @Option(help: ArgumentHelp("Draw loss and accuracy per iteration as SVG.", valueName: "path.svg"))
+  var plot: String?
+
+  @Option(name: .customLong("top-k"), help: "k of the top-k accuracy reported.")
+  var topK: Int = 5
+
+  @Flag(help: "No progress, no summary (errors still go to stderr).")
+  var quiet = false
+
+  @Flag(help: "Print one JSON object with the results on stdout.")
+  var json = false
+
+  func validate() throws {
+    func check(_ ok: Bool, _ message: String) throws {
+      if !ok { throw ValidationError(message) }
+    }
+    if let testSplit {
+      try check(testSplit > 0 && testSplit < 1, "--test-split must be in (0, 1), not \(testSplit)")
+      try check(test == nil, "give --test or --test-split, not both")
+    }
+    if let validationSplit {
+      try check(
+        validationSplit > 0 && validationSplit < 1,
+        "--validation-split must be in (0, 1), not \(validationSplit)")
+    }
+    try check(l2 == nil || inverseStrength == nil, "give --l2 or --C, not both")
+    if let l2 { try check(l2 >= 0 && l2.isFinite, "--l2 must be finite and ≥ 0, not \(l2)") }
+    if let c = inverseStrength { try check(c > 0 && c.isFinite, "--C must be finite and > 0, not \(c)") }
+    try check(l1 >= 0 && l1.isFinite, "--l1 must be finite and ≥ 0, not \(l1)")
+    if let epochs { try check(epochs >= 1, "--epochs must be at least 1, not \(epochs)") }
+    if let batchSize { try check(batchSize >= 1, "--batch-size must be at least 1, not \(batchSize)") }
+    if let learningRate {
+      try check(
+        learningRate > 0 && learningRate.isFinite, "--learning-rate must be finite and > 0, not \(learningRate)")
+    }
+    if let momentum { try check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), not \(momentum)") }
+    if let maxIter { try check(maxIter >= 0, "--max-iter must be ≥ 0, not \(maxIter)") }
+    if let tol { try check(tol >= 0 && tol.isFinite, "--tol must be finite and ≥ 0, not \(tol)") }
+    if let threads { try check(threads >= 1, "--threads must be at least 1, not \(threads)") }
+    try check(topK >= 1, "--top-k must be at least 1, not \(topK)")
+    if momentum != nil { try check(optimizer == .sgd, "--momentum is for --optimizer sgd") }
+    if epochs != nil || batchSize != nil {
+      try check(optimizer == .sgd || optimizer == .adam, "--epochs and --batch-size are for sgd and adam")
+    }
+    if l1 > 0 { try check(optimizer == .lbfgs || optimizer == .sgd, "--l1 needs --optimizer lbfgs or sgd") }
+  }
+
+  func run() throws {
+    try reportingFailures {
+      if let threads { SoftmaxConfiguration.threadCount = threads }
+      let started = monotonicSeconds()
+      let all = try LoadedData.load(data, options: dataOptions)
+      all.noteReport(data)
+      guard let labels = all.labels else {
+        throw CommandFailure("\(data): no labels (give --label, or --labels for IDX and NPY)")
+      }
+      let encoding = ClassEncoding(labels: labels)
+      guard encoding.classes.count >= 2 else {
+        throw CommandFailure(
+          "\(data): every row has the label \"\(encoding.classes.first ?? "")\"; a classifier needs at least 2 classes")
+      }
+      var generator = SplitMix64(seed: seed)
+      var training = (data: all, labels: encoding.indices)
+      var testing: (data: LoadedData, labels: [Int], name: String)? = nil
+      if let testSplit {
+        let (kept, heldOut) = StratifiedSplit.split(
+          labels: encoding.indices, classCount: encoding.classes.count, fraction: testSplit,
+          using: &generator)
+        guard !kept.isEmpty else { throw CommandFailure("--test-split \(testSplit) leaves no training rows") }
+        training = (all.rows(kept), kept.map { encoding.indices[$0] })
+        testing = (all.rows(heldOut), heldOut.map { encoding.indices[$0] }, "test split")
+      } else if let test {
+        var options = dataOptions
+        options.precision = all.isFloat ? .float : .double
+        let loaded = try LoadedData.load(test, options: options).matchingNames(all, path: test)
+        loaded.noteReport(test)
+        guard let testLabels = loaded.labels else { throw CommandFailure("\(test): no labels") }
+        testing = (loaded, try classIndices(testLabels, classes: encoding.classes, path: test), test)
+      }
+      var validation: (data: LoadedData, labels: [Int])? = nil
+      if let validationSplit, !optimizer.solver.isStochastic {
+        let (kept, heldOut) = StratifiedSplit.split(
+          labels: training.labels, classCount: encoding.classes.count, fraction: validationSplit,
+          using: &generator)
+        guard !kept.isEmpty else { throw CommandFailure("--validation-split leaves no training rows") }
+        validation = (training.data.rows(heldOut), heldOut.map { training.labels[$0] })
+        training = (training.data.rows(kept), kept.map { training.labels[$0] })
+      }
+      let options = trainingOptions(rows: training.data.count)
+      let session = TrainingRun(
+        classes: encoding.classes, featureNames: training.data.featureNames, options: options,
+        topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
+        total: optimizer.solver.isStochastic ? options.stochastic.epochs : options.lbfgs.maxIterations,
+        unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
+      Interrupt.install()
+      let outcome = try session.fit(training.data, labels: training.labels, validation: validation)
+      var model = outcome.model
+      let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)
+      let testMetrics = try testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
+      model.training?.metrics = testMetrics ?? trainMetrics
+      try AtomicFile.write(ModelFile.encode(model), to: self.model)
+      if let plot {
+        try AtomicFile.write(Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)
+      }
+      let seconds = monotonicSeconds() - started
+      let record = model.training
+      if json {
+        var fields: [(String, JSON)] = [
+          ("objective", .optional(record?.objective)),
+          ("train_loss", .number(trainMetrics.logLoss)),
+          ("train_accuracy", .number(trainMetrics.accuracy)),
+          ("test_loss", .optional(testMetrics?.logLoss)),
+          ("test_accuracy", .optional(testMetrics?.accuracy)),
+          ("validation_loss", .optional(outcome.validationLoss)),
+          ("iterations", .int(record?.iterations ?? 0)),
+          ("converged", .bool(record?.converged ?? false)),
+          ("stop_reason", .string(record.map { "\($0.stopReason)" } ?? "")),
+          ("interrupted", .bool(Interrupt.wasRequested)),
+          ("seconds", .number(seconds)),
+          ("optimizer", .string(optimizer.rawValue)),
+          ("l2", .number(options.l2)),
+          ("l1", .number(options.l1)),
+          ("rows", .int(training.data.count)),
+          ("test_rows", testing.map { .int($0.data.count) } ?? .null),
+          ("features", .int(training.data.featureCount)),
+          ("classes", .array(encoding.classes.map { .string($0) })),
+          ("model", .string(self.model)),
+        ]
+        fields.append(("plot", plot.map { .string($0) } ?? .null))
+        printOut(JSON.object(fields).rendered)
+      } else if !quiet {
+        printSummary(
+          model: model, rows: training.data.count, features: training.data.featureCount,
+          train: trainMetrics, test: testMetrics, testName: testing?.name,
+          validationLoss: outcome.validationLoss, seconds: seconds, l2: options.l2)
+      }
+      if let record, !record.converged, !Interrupt.wasRequested, !quiet {
+        StandardError.write(
+          "softmax: warning: not converged (\(record.stopReason)); raise --max-iter or --epochs, or try --standardize\n"
+        )
+      }
+      if Interrupt.wasRequested {
+        StandardError.write("softmax: interrupted; saved the model after \(record?.iterations ?? 0) iterations to \(self.model)\n")
+        throw ExitCode(130)
+      }
+    }
+  }
+
+  func trainingOptions(rows: Int) -> TrainingOptions {
+    var options = TrainingOptions()
+    options.solver = optimizer.solver
+    if let l2 {
+      options.l2 = l2
+    } else {
+      options.l2 = TrainingOptions.l2(forC: inverseStrength ?? 1, sampleWeightTotal: Double(rows))
+    }
+    options.l1 = l1
+    options.standardize = standardize
+    options.classWeighting = classWeight == .balanced ? .balanced : .uniform
+    if let maxIter { options.lbfgs.maxIterations = maxIter }
+    if let tol { options.lbfgs.gradientTolerance = tol }
+    if optimizer == .gd, let learningRate { options.learningRate = learningRate }
+    if let epochs { options.stochastic.epochs = epochs }
+    if let batchSize { options.stochastic.batchSize = batchSize }
+    if optimizer.solver.isStochastic { options.stochastic.learningRate = learningRate }
+    if let momentum { options.stochastic.momentum = momentum }
+    options.stochastic.seed = seed
+    if let validationSplit, optimizer.solver.isStochastic {
+      var early = EarlyStopping()
+      early.validationFraction = validationSplit
+      options.stochastic.earlyStopping = early
+    }
+    return options
+  }
+
+  func printSummary(
+    model: SoftmaxClassifier, rows: Int, features: Int, train: ClassificationMetrics,
+    test: ClassificationMetrics?, testName: String?, validationLoss: Double?, seconds: Double,
+    l2: Double
+  ) {
+    guard let record = model.training else { return }
+    let unit = optimizer.solver.isStochastic ? "epochs" : "iterations"
+    printOut(
+      "trained on \(rows) rows × \(features) features, \(model.classCount) classes: \(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
+    )
+    printOut("  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(l2))")
+    printOut(
+      "  train          loss \(String(fixed: train.logLoss, digits: 6))   accuracy \(String(fixed: train.accuracy * 100, digits: 2))%"
+    )
+    if let validationLoss {
+      printOut("  validation     loss \(String(fixed: validationLoss, digits: 6))")
+    }
+    if let test, let testName {
+      printOut(
+        "  test           loss \(String(fixed: test.logLoss, digits: 6))   accuracy \(String(fixed: test.accuracy * 100, digits: 2))%   top-\(test.topK) \(String(fixed: test.topKAccuracy * 100, digits: 2))%   (\(testName), \(test.count) rows)"
+      )
+    }
+    printOut("model written to \(self.model)")
+    if let plot { printOut("plot written to \(plot)") }
+  }
+}

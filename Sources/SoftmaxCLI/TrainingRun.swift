@@ -1,0 +1,181 @@
+//===--- TrainingRun.swift ------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+import SoftmaxData
+import SoftmaxRegression
+
+/// The loss and accuracy of the model as it trained, for `--plot`.
+struct TrainingHistory {
+  var steps: [Double] = []
+  var objective: [Double] = []
+  var trainAccuracy: [Double] = []
+  var validationLoss: [Double] = []
+  var validationAccuracy: [Double] = []
+  var unit = "iteration"
+
+  func svg(optimizer: String) -> String {
+    func series(_ name: String, _ values: [Double]) -> SVGChart.Series? {
+      values.isEmpty ? nil : SVGChart.Series(name: name, points: zip(steps, values).map { ($0, $1) })
+    }
+    let loss = SVGChart.Panel(
+      title: "Loss (\(optimizer))", xLabel: unit, yLabel: "loss (nats)",
+      series: [series("objective", objective), series("validation", validationLoss)].compactMap { $0 })
+    let accuracy = SVGChart.Panel(
+      title: "Accuracy", xLabel: unit, yLabel: "accuracy",
+      series: [series("train", trainAccuracy), series("validation", validationAccuracy)].compactMap { $0 })
+    return SVGChart.lineCharts([loss, accuracy])
+  }
+}
+
+/// One training run as the `train` command drives it: the fit with a
+/// progress display, Ctrl-C, and the history for the plot.
+struct TrainingRun {
+  var classes: [String]
+  var featureNames: [String]?
+  var options: TrainingOptions
+  var topK: Int
+  var quiet: Bool
+  var wantsHistory: Bool
+  var total: Int
+  var unit: String
+
+  struct Outcome {
+    var model: SoftmaxClassifier
+    var history: TrainingHistory
+    var validationLoss: Double?
+  }
+
+  func fit(_ data: LoadedData, labels: [Int], validation: (data: LoadedData, labels: [Int])?)
+    throws -> Outcome
+  {
+    switch data {
+    case .float(let set):
+      return try fit(set, labels: labels, validation: validation.flatMap { v in v.data.float.map { ($0, v.labels) } })
+    case .double(let set):
+      return try fit(set, labels: labels, validation: validation.flatMap { v in v.data.double.map { ($0, v.labels) } })
+    }
+  }
+
+  /// Training accuracy is measured on at most this many evenly spaced
+  /// rows while training (the final metrics use every row).
+  static let sampleSize = 1000
+
+  func fit<T: SoftmaxScalar>(
+    _ data: DataSet<T>, labels: [Int], validation: (DataSet<T>, [Int])?
+  ) throws -> Outcome {
+    let standardization = options.standardize ? Standardization(fitting: data.features) : nil
+    let n = data.count
+    let sampleRows = n <= Self.sampleSize ? Array(0..<n) : (0..<Self.sampleSize).map { $0 * n / Self.sampleSize }
+    let sample = data.rows(sampleRows)
+    let sampleLabels = sampleRows.map { labels[$0] }
+    let k = classes.count
+    let d = data.featureCount
+    var display = ProgressDisplay(quiet: quiet, total: total, unit: unit)
+    var history = TrainingHistory()
+    history.unit = unit
+    let stride = max(1, total / 400)
+    func model(_ parameters: [Double]) -> SoftmaxClassifier {
+      SoftmaxClassifier(
+        classes: classes, weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
+        bias: Array(parameters[(k * d)...]), standardization: standardization)
+    }
+    func accuracy(_ model: SoftmaxClassifier, _ features: Matrix<T>, _ labels: [Int]) -> Double? {
+      guard let predicted = try? model.predictedClassIndices(features), !labels.isEmpty else { return nil }
+      return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+    var last: IterationReport? = nil
+    let fitted = try SoftmaxClassifier.fit(
+      features: data.features, labels: labels, classes: classes, featureNames: featureNames,
+      options: options
+    ) { report in
+      last = report
+      let show = display.wantsUpdate(step: report.iteration)
+      let record = wantsHistory && (report.iteration % stride == 0 || report.iteration <= 1)
+      if (show || record), report.parameters.count == k * (d + 1) {
+        let current = model(report.parameters)
+        let trainAccuracy = accuracy(current, sample.features, sampleLabels)
+        var validationLoss = report.validationLoss
+        var validationAccuracy: Double? = nil
+        if let (set, setLabels) = validation {
+          let metrics = try? current.evaluate(features: set.features, labels: setLabels, topK: 1)
+          validationLoss = metrics?.logLoss
+          validationAccuracy = metrics?.accuracy
+        }
+        if record {
+          history.steps.append(Double(report.iteration))
+          history.objective.append(report.objective)
+          if let trainAccuracy { history.trainAccuracy.append(trainAccuracy) }
+          if let validationLoss { history.validationLoss.append(validationLoss) }
+          if let validationAccuracy { history.validationAccuracy.append(validationAccuracy) }
+        }
+        if show {
+          display.update(
+            step: report.iteration, loss: report.objective, accuracy: trainAccuracy,
+            validationLoss: validationLoss)
+        }
+      }
+      return !Interrupt.wasRequested
+    }
+    // The last step, if the display skipped it (time-limited updates).
+    if let last, display.lastShown != last.iteration, display.style != .silent {
+      let current = model(last.parameters)
+      display.update(
+        step: last.iteration, loss: last.objective,
+        accuracy: accuracy(current, sample.features, sampleLabels), validationLoss: last.validationLoss)
+    }
+    display.finish()
+    var validationLoss: Double? = nil
+    if let (set, setLabels) = validation {
+      validationLoss = try fitted.evaluate(features: set.features, labels: setLabels, topK: 1).logLoss
+    } else if let losses = fitted.training?.validationHistory, !losses.isEmpty {
+      validationLoss = options.stochastic.earlyStopping?.restoreBest == true ? losses.min() : losses.last
+    }
+    return Outcome(model: fitted, history: history, validationLoss: validationLoss)
+  }
+}
+
+extension LoadedData {
+  var isFloat: Bool {
+    if case .float = self { return true }
+    return false
+  }
+
+  var float: DataSet<Float>? {
+    if case .float(let set) = self { return set }
+    return nil
+  }
+
+  var double: DataSet<Double>? {
+    if case .double(let set) = self { return set }
+    return nil
+  }
+
+  func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws -> ClassificationMetrics {
+    let k = min(topK, model.classCount)
+    switch self {
+    case .float(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
+    case .double(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
+    }
+  }
+
+  /// A second file's columns in the first file's order (by name when both
+  /// have names).
+  func matchingNames(_ reference: LoadedData, path: String) throws -> LoadedData {
+    guard let names = reference.featureNames, featureNames != nil else {
+      guard featureCount == reference.featureCount else {
+        throw CommandFailure(
+          "\(path): \(featureCount) feature columns; the training data has \(reference.featureCount)")
+      }
+      return self
+    }
+    switch self {
+    case .float(let set): return .float(try set.selectingFeatures(named: names, path: path))
+    case .double(let set): return .double(try set.selectingFeatures(named: names, path: path))
+    }
+  }
+}
