@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
       Examples:
         softmax train Data/iris.csv
         softmax train Data/digits.csv --test-split 0.2 --standardize --plot curve.svg
-        softmax train Data/iris.csv --label species --optimizer sgd --epochs 50 --learning-rate 0.05
+        softmax train flowers.csv --label species --optimizer sgd --epochs 50 --learning-rate 0.05
         softmax train train-images.idx3-ubyte --test t10k-images.idx3-ubyte --standardize --C 0.1
         softmax train data.svm --optimizer adam --batch-size 64 --json
       """)
@@ -171,6 +171,7 @@ struct Train: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      Interrupt.install()
       if let threads { SoftmaxConfiguration.threadCount = threads }
       let started = monotonicSeconds()
       let all = try LoadedData.load(data, options: dataOptions)
@@ -216,7 +217,6 @@ struct Train: ParsableCommand {
         topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
         total: optimizer.solver.isStochastic ? options.stochastic.epochs : options.lbfgs.maxIterations,
         unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
-      Interrupt.install()
       let outcome = try session.fit(training.data, labels: training.labels, validation: validation)
       var model = outcome.model
       let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)
