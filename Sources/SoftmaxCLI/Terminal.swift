@@ -97,6 +97,12 @@ enum Interrupt {
   nonisolated(unsafe) static var requested: sig_atomic_t = 0
 
   static func install() {
+    // A parent may have left SIGINT blocked (a test runner, a job
+    // control wrapper): unblock it, or Ctrl-C would stay pending forever.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     signal(SIGINT) { _ in
       Interrupt.requested = 1
       signal(SIGINT, SIG_DFL)

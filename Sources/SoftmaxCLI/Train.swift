@@ -259,9 +259,18 @@ struct Train: ParsableCommand {
           validationLoss: outcome.validationLoss, seconds: seconds, l2: options.l2)
       }
       if let record, !record.converged, !Interrupt.wasRequested, !quiet {
-        StandardError.write(
-          "softmax: warning: not converged (\(record.stopReason)); raise --max-iter or --epochs, or try --standardize\n"
-        )
+        let advice: String
+        switch record.stopReason {
+        case .lineSearchFailed:
+          advice =
+            "no step lowered the objective: rounding noise near the optimum"
+            + (all.isFloat ? " (--precision double goes further)" : "") + ", or badly scaled features (--standardize)"
+        case .diverged:
+          advice = "the loss overflowed: lower --learning-rate, or --standardize"
+        default:
+          advice = "raise --max-iter or --epochs, or try --standardize"
+        }
+        StandardError.write("softmax: warning: not converged (\(record.stopReason)): \(advice)\n")
       }
       if Interrupt.wasRequested {
         StandardError.write("softmax: interrupted; saved the model after \(record?.iterations ?? 0) iterations to \(self.model)\n")

@@ -61,8 +61,8 @@ struct TrainingRun {
     }
   }
 
-  /// Training accuracy is measured on at most this many evenly spaced
-  /// rows while training (the final metrics use every row).
+  /// Training accuracy is measured on at most this many rows while
+  /// training (the final metrics use every row).
   static let sampleSize = 1000
 
   func fit<T: SoftmaxScalar>(
@@ -70,7 +70,14 @@ struct TrainingRun {
   ) throws -> Outcome {
     let standardization = options.standardize ? Standardization(fitting: data.features) : nil
     let n = data.count
-    let sampleRows = n <= Self.sampleSize ? Array(0..<n) : (0..<Self.sampleSize).map { $0 * n / Self.sampleSize }
+    // A fixed pseudo-random sample (its own generator: training's stream
+    // is untouched), as evenly spaced rows can follow the file's order.
+    var sampleRows = Array(0..<n)
+    if n > Self.sampleSize {
+      var generator = SplitMix64(seed: 0x5A3D_1E5A)
+      generator.shuffle(&sampleRows)
+      sampleRows = Array(sampleRows.prefix(Self.sampleSize)).sorted()
+    }
     let sample = data.rows(sampleRows)
     let sampleLabels = sampleRows.map { labels[$0] }
     let k = classes.count

@@ -292,24 +292,15 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     var moments = [Double](repeating: 0, count: d)
     let mean = standardization?.mean
     let inverseScale = standardization?.inverseScale
-    // Float features are read as they are, other types from their Double copy.
-    func accumulate<F: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<F>) {
-      moments.withUnsafeMutableBufferPointer { m in
-        rowWeights.withUnsafeBufferPointer { w in
-          for i in 0..<n where w[i] != 0 {
-            for c in 0..<d {
-              var v = Double(x[i * d + c])
-              if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
-              m[c] += w[i] * v * v
-            }
-          }
+    rowWeights.withUnsafeBufferPointer { w in
+      features.forEachRowInDouble { i, x in
+        guard w[i] != 0 else { return }
+        for c in 0..<d {
+          var v = x[c]
+          if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
+          moments[c] += w[i] * v * v
         }
       }
-    }
-    if T.self == Float.self {
-      features.elements.withUnsafeBytes { accumulate($0.bindMemory(to: Float.self)) }
-    } else {
-      doubleFeatures.withUnsafeBufferPointer { accumulate($0) }
     }
     let curvature = Double(k - 1) / Double(k * k) / weightTotal
     let biasCurvature = rowWeights.reduce(0, +) * curvature

@@ -84,14 +84,12 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     let inverseScale = standardization?.inverseScale ?? [Double](repeating: 1, count: d)
     var output = [Double](repeating: 0, count: n * k)
     var row = [Double](repeating: 0, count: d)
-    features.elements.withUnsafeBufferPointer { x in
-      for i in 0..<n {
-        for c in 0..<d { row[c] = (Double(x[i * d + c]) - mean[c]) * inverseScale[c] }
-        for j in 0..<k {
-          var z = bias[j]
-          for c in 0..<d { z += w[j * d + c] * row[c] }
-          output[i * k + j] = z
-        }
+    features.forEachRowInDouble { i, x in
+      for c in 0..<d { row[c] = (x[c] - mean[c]) * inverseScale[c] }
+      for j in 0..<k {
+        var z = bias[j]
+        for c in 0..<d { z += w[j * d + c] * row[c] }
+        output[i * k + j] = z
       }
     }
     return Matrix(rows: n, columns: k, elements: output)

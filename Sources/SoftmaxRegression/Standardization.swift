@@ -36,23 +36,20 @@ public struct Standardization: Sendable, Hashable, Codable {
   ///
   /// - Complexity: O(n·d), two reads of the data.
   public init<T: SoftmaxScalar>(fitting features: Matrix<T>, sampleWeights: [Double]? = nil) {
-    let n = features.rows
     let d = features.columns
     var mean = [Double](repeating: 0, count: d)
     var variance = [Double](repeating: 0, count: d)
-    let total = sampleWeights?.reduce(0, +) ?? Double(n)
-    features.elements.withUnsafeBufferPointer { x in
-      for i in 0..<n {
-        let w = sampleWeights?[i] ?? 1
-        for c in 0..<d { mean[c] += w * Double(x[i * d + c]) }
-      }
-      for c in 0..<d { mean[c] /= total }
-      for i in 0..<n {
-        let w = sampleWeights?[i] ?? 1
-        for c in 0..<d {
-          let deviation = Double(x[i * d + c]) - mean[c]
-          variance[c] += w * deviation * deviation
-        }
+    let total = sampleWeights?.reduce(0, +) ?? Double(features.rows)
+    features.forEachRowInDouble { i, x in
+      let w = sampleWeights?[i] ?? 1
+      for c in 0..<d { mean[c] += w * x[c] }
+    }
+    for c in 0..<d { mean[c] /= total }
+    features.forEachRowInDouble { i, x in
+      let w = sampleWeights?[i] ?? 1
+      for c in 0..<d {
+        let deviation = x[c] - mean[c]
+        variance[c] += w * deviation * deviation
       }
     }
     let scale = variance.map { v -> Double in
