@@ -51,5 +51,10 @@ let package = Package(
       ],
       path: "Sources/regression-timing"
     ),
+    .executableTarget(
+      name: "load-timing",
+      dependencies: [.product(name: "SoftmaxData", package: root)],
+      path: "Sources/load-timing"
+    ),
   ]
 )

@@ -78,7 +78,9 @@ struct Apply: ParsableCommand {
   ) throws {
     var rows: [[T]?] = []
     var separators: [String] = []
-    for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false)
+      .enumerated()
+    {
       let content = line.hasSuffix("\r") ? line.dropLast() : line[...]
       if content.allSatisfy({ $0 == " " || $0 == "\t" }) {
         rows.append(nil)

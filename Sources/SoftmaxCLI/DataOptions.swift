@@ -41,7 +41,9 @@ struct DataOptions: ParsableArguments {
       valueName: "path"))
   var labels: String?
 
-  @Option(help: ArgumentHelp("The CSV field separator (default: detected among , ; tab).", valueName: "char"))
+  @Option(
+    help: ArgumentHelp(
+      "The CSV field separator (default: detected among , ; tab).", valueName: "char"))
   var delimiter: String?
 
   @Flag(
@@ -56,7 +58,8 @@ struct DataOptions: ParsableArguments {
 
   @Flag(
     inversion: .prefixedNo,
-    help: "Whether LIBSVM indices start at 0 (default: detected, as scikit-learn's zero_based='auto').")
+    help:
+      "Whether LIBSVM indices start at 0 (default: detected, as scikit-learn's zero_based='auto').")
   var zeroBased: Bool?
 
   @Option(
@@ -81,7 +84,8 @@ struct DataOptions: ParsableArguments {
       let scalar: Unicode.Scalar? =
         delimiter == "tab" || delimiter == "\\t" ? "\t" : delimiter.unicodeScalars.first
       guard let scalar, delimiter.unicodeScalars.count == 1 || scalar == "\t" else {
-        throw CommandFailure("--delimiter takes one character (or 'tab'), not \"\(delimiter)\"", exitCode: 2)
+        throw CommandFailure(
+          "--delimiter takes one character (or 'tab'), not \"\(delimiter)\"", exitCode: 2)
       }
       options.csv.delimiter = scalar
     }

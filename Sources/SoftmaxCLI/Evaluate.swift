@@ -37,7 +37,8 @@ struct Evaluate: ParsableCommand {
   @Option(name: .customLong("top-k"), help: "k of the top-k accuracy.")
   var topK: Int = 5
 
-  @Option(help: ArgumentHelp("Draw the confusion matrix as an SVG heat map.", valueName: "path.svg"))
+  @Option(
+    help: ArgumentHelp("Draw the confusion matrix as an SVG heat map.", valueName: "path.svg"))
   var plot: String?
 
   @Flag(help: "Print one JSON object on stdout.")
@@ -53,14 +54,17 @@ struct Evaluate: ParsableCommand {
       let loaded = try LoadedData.load(data, options: dataOptions).matching(classifier, path: data)
       loaded.noteReport(data)
       guard let labels = loaded.labels else {
-        throw CommandFailure("\(data): no labels to evaluate against (give --label, or --labels for IDX and NPY)")
+        throw CommandFailure(
+          "\(data): no labels to evaluate against (give --label, or --labels for IDX and NPY)")
       }
       let indices = try classIndices(labels, classes: classifier.classes, path: data)
       let metrics = try loaded.evaluate(classifier, labels: indices, topK: topK)
       if let plot {
         let svg = SVGChart.confusionMatrix(
           metrics.confusionMatrix, classes: classifier.classes,
-          title: "Confusion matrix: \(data) (accuracy \(String(fixed: metrics.accuracy * 100, digits: 2))%)")
+          title:
+            "Confusion matrix: \(data) (accuracy \(String(fixed: metrics.accuracy * 100, digits: 2))%)"
+        )
         try AtomicFile.write(Array(svg.utf8), to: plot)
       }
       if json {
@@ -113,14 +117,20 @@ struct Evaluate: ParsableCommand {
           + String(fixed: scores.f1, digits: 4).padded(6) + "  " + String(scores.support).padded(7))
     }
     lines.append(
-      "macro F1 \(String(fixed: metrics.macroF1, digits: 4))   weighted F1 \(String(fixed: metrics.weightedF1, digits: 4))")
+      "macro F1 \(String(fixed: metrics.macroF1, digits: 4))   weighted F1 \(String(fixed: metrics.weightedF1, digits: 4))"
+    )
     lines.append("")
     lines.append("confusion matrix (rows: true class, columns: predicted)")
     let cellWidth = max(
-      classes.map(\.count).max() ?? 1, String(metrics.confusionMatrix.flatMap { $0 }.max() ?? 0).count)
-    lines.append(String(repeating: " ", count: width) + "  " + classes.map { $0.padded(cellWidth) }.joined(separator: " "))
+      classes.map(\.count).max() ?? 1,
+      String(metrics.confusionMatrix.flatMap { $0 }.max() ?? 0).count)
+    lines.append(
+      String(repeating: " ", count: width) + "  "
+        + classes.map { $0.padded(cellWidth) }.joined(separator: " "))
     for (name, row) in zip(classes, metrics.confusionMatrix) {
-      lines.append(name.rightPadded(width) + "  " + row.map { String($0).padded(cellWidth) }.joined(separator: " "))
+      lines.append(
+        name.rightPadded(width) + "  "
+          + row.map { String($0).padded(cellWidth) }.joined(separator: " "))
     }
     return lines.joined(separator: "\n")
   }
@@ -156,10 +166,12 @@ struct Predict: ParsableCommand {
   @Flag(help: "Add every class's probability.")
   var proba = false
 
-  @Option(name: .customLong("top-k"), help: "Write the k most likely classes with their probabilities.")
+  @Option(
+    name: .customLong("top-k"), help: "Write the k most likely classes with their probabilities.")
   var topK: Int?
 
-  @Option(help: ArgumentHelp("Write the CSV here (atomically) instead of stdout.", valueName: "path"))
+  @Option(
+    help: ArgumentHelp("Write the CSV here (atomically) instead of stdout.", valueName: "path"))
   var output: String?
 
   func validate() throws {
@@ -185,10 +197,14 @@ struct Predict: ParsableCommand {
         out += (1...k).map { "label_\($0),p_\($0)" }.joined(separator: ",") + "\n"
         for row in probabilities {
           let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-          out += order.prefix(k).map { "\(csvField(classes[$0])),\(row[$0])" }.joined(separator: ",") + "\n"
+          out +=
+            order.prefix(k).map { "\(csvField(classes[$0])),\(row[$0])" }.joined(separator: ",")
+            + "\n"
         }
       } else {
-        out += "predicted" + (proba ? "," + classes.map { csvField("p_" + $0) }.joined(separator: ",") : "") + "\n"
+        out +=
+          "predicted"
+          + (proba ? "," + classes.map { csvField("p_" + $0) }.joined(separator: ",") : "") + "\n"
         for row in probabilities {
           var best = 0
           for j in row.indices where row[j] > row[best] { best = j }
@@ -208,7 +224,9 @@ struct Predict: ParsableCommand {
 
 /// A CSV field, quoted when it holds a comma, quote or line break.
 func csvField(_ text: String) -> String {
-  guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+  guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+    return text
+  }
   var quoted = "\""
   for character in text {
     if character == "\"" { quoted += "\"" }

@@ -66,15 +66,19 @@ struct Explain: ParsableCommand {
     let n = o.count
     guard w.count % n == 0, w.count >= 2 * n else {
       throw ValidationError(
-        "--weights has \(w.count) values; with \(n) inputs it needs k·\(n) values for k ≥ 2 outputs")
+        "--weights has \(w.count) values; with \(n) inputs it needs k·\(n) values for k ≥ 2 outputs"
+      )
     }
     let k = w.count / n
     let b = try bias.map { try parseList($0, "--bias") } ?? [Double](repeating: 1, count: k)
-    guard b.count == k else { throw ValidationError("--bias has \(b.count) values for \(k) outputs") }
+    guard b.count == k else {
+      throw ValidationError("--bias has \(b.count) values for \(k) outputs")
+    }
     let first = n + 1
     let targetNumber = target ?? first
     guard targetNumber >= first, targetNumber < first + k else {
-      throw ValidationError("--target must be an output number, \(first) to \(first + k - 1), not \(targetNumber)")
+      throw ValidationError(
+        "--target must be an output number, \(first) to \(first + k - 1), not \(targetNumber)")
     }
     guard learningRate.isFinite, learningRate > 0 else {
       throw ValidationError("--learning-rate must be finite and > 0")
@@ -184,16 +188,22 @@ struct Explanation {
     }
     let target = example.target
     section("1. The network: \(n) inputs, \(k) outputs, z_j = Σ_i w_ji·o_i + b_j")
-    lines.append("  " + (0..<n).map { "\(input($0)) = \(number(example.inputs[$0]))" }.joined(separator: "   "))
+    lines.append(
+      "  " + (0..<n).map { "\(input($0)) = \(number(example.inputs[$0]))" }.joined(separator: "   ")
+    )
     for j in 0..<k {
       let ws = (0..<n).map { "\(weightName(j, $0)) = \(number(example.layer.weight[j, $0]))" }
-      lines.append("  " + ws.joined(separator: "   ") + "   b\(output(j)) = \(number(example.layer.bias[j]))")
+      lines.append(
+        "  " + ws.joined(separator: "   ") + "   b\(output(j)) = \(number(example.layer.bias[j]))")
     }
     section("2. Forward: logits, softmax a_j = e^z_j / Σ_k e^z_k")
     for j in 0..<k {
-      let terms = (0..<n).map { "\(plain(example.layer.weight[j, $0]))·\(plain(example.inputs[$0]))" }
+      let terms = (0..<n).map {
+        "\(plain(example.layer.weight[j, $0]))·\(plain(example.inputs[$0]))"
+      }
       lines.append(
-        "  z\(output(j)) = \(terms.joined(separator: " + ")) + \(plain(example.layer.bias[j])) = \(number(z[j]))")
+        "  z\(output(j)) = \(terms.joined(separator: " + ")) + \(plain(example.layer.bias[j])) = \(number(z[j]))"
+      )
     }
     let sum = z.map { Double.exp($0) }.reduce(0, +)
     lines.append("  Σ e^z = \(number(sum))")
@@ -202,7 +212,9 @@ struct Explanation {
     }
     lines.append("  Σ a = \(number(a.reduce(0, +)))")
     section("3. Cross-entropy for the target z\(output(target)) (y = \(y.map { Int($0) }))")
-    lines.append("  L = -Σ y_i log a_i = -log a\(output(target)) = -log \(plain(a[target])) = \(number(example.loss))")
+    lines.append(
+      "  L = -Σ y_i log a_i = -log a\(output(target)) = -log \(plain(a[target])) = \(number(example.loss))"
+    )
     section("4. The Jacobian ∂a_i/∂z_j: a_i(1 - a_i) if i = j, -a_i·a_j if i ≠ j")
     for i in 0..<k {
       for j in 0..<k {
@@ -215,22 +227,29 @@ struct Explanation {
         )
       }
     }
-    section("5. Chain rule: ∂L/∂z_j = Σ_i ∂L/∂a_i · ∂a_i/∂z_j, with ∂L/∂a_i = -y_i/a_i, collapses to a_j - y_j")
+    section(
+      "5. Chain rule: ∂L/∂z_j = Σ_i ∂L/∂a_i · ∂a_i/∂z_j, with ∂L/∂a_i = -y_i/a_i, collapses to a_j - y_j"
+    )
     for j in 0..<k {
       lines.append(
         "  ∂L/∂z\(output(j)): Σ_i (-y_i/a_i)·∂a_i/∂z\(output(j)) = \(number(throughJacobian[j]))   a\(output(j)) - y\(output(j)) = \(plain(a[j])) - \(Int(y[j])) = \(number(collapsed[j]))   finite difference \(number(differences.logits[j]))   |diff| \(difference(collapsed[j] - differences.logits[j]))"
       )
     }
-    section("6. Down to one weight: ∂L/∂\(weightName(0, 0)) = Σ_i ∂L/∂a_i · ∂a_i/∂z\(output(0)) · ∂z\(output(0))/∂\(weightName(0, 0))")
+    section(
+      "6. Down to one weight: ∂L/∂\(weightName(0, 0)) = Σ_i ∂L/∂a_i · ∂a_i/∂z\(output(0)) · ∂z\(output(0))/∂\(weightName(0, 0))"
+    )
     let terms = example.chainRuleTerms(output: 0, input: 0)
     for (i, term) in terms.enumerated() {
       lines.append(
-        "  i = \(output(i)): (\(plain(-y[i] / a[i])))·(\(plain(jacobian[i, 0])))·(\(plain(example.inputs[0]))) = \(number(term))")
+        "  i = \(output(i)): (\(plain(-y[i] / a[i])))·(\(plain(jacobian[i, 0])))·(\(plain(example.inputs[0]))) = \(number(term))"
+      )
     }
     lines.append(
       "  sum = \(number(terms.reduce(0, +)))   = (a\(output(0)) - y\(output(0)))·o1 = \(plain(collapsed[0]))·\(plain(example.inputs[0])) = \(number(collapsed[0] * example.inputs[0]))"
     )
-    section("7. The whole gradient ∂L/∂w_ji = (a_j - y_j)·o_i, ∂L/∂b_j = a_j - y_j, checked by central differences (h = \(step))")
+    section(
+      "7. The whole gradient ∂L/∂w_ji = (a_j - y_j)·o_i, ∂L/∂b_j = a_j - y_j, checked by central differences (h = \(step))"
+    )
     var largest = 0.0
     for j in 0..<k {
       for i in 0..<n {
@@ -246,16 +265,21 @@ struct Explanation {
         "  ∂L/∂b\(output(j))\(String(repeating: " ", count: weightName(0, 0).count - 1 - output(j).count)) = \(number(gradients.bias[j]))   finite difference \(number(differences.bias[j]))   |diff| \(difference(diff))"
       )
     }
-    lines.append("  largest |diff| \(difference(largest)) (O(h²) truncation plus rounding of order ε·L/h)")
+    lines.append(
+      "  largest |diff| \(difference(largest)) (O(h²) truncation plus rounding of order ε·L/h)")
     section("8. One step of gradient descent, η = \(example.learningRate): w ← w - η·∂L/∂w")
     let next = example.updatedLayer
     for j in 0..<k {
       let ws = (0..<n).map { "\(weightName(j, $0)) = \(number(next.weight[j, $0]))" }
-      lines.append("  " + ws.joined(separator: "   ") + "   b\(output(j)) = \(number(next.bias[j]))")
+      lines.append(
+        "  " + ws.joined(separator: "   ") + "   b\(output(j)) = \(number(next.bias[j]))")
     }
     let after = next(example.inputs)
-    lines.append("  z after = [\(after.map { number($0) }.joined(separator: ", "))]   a after = [\(softmax(after).map { number($0) }.joined(separator: ", "))]")
-    lines.append("  L before = \(number(example.loss))   L after = \(number(example.lossAfterStep))")
+    lines.append(
+      "  z after = [\(after.map { number($0) }.joined(separator: ", "))]   a after = [\(softmax(after).map { number($0) }.joined(separator: ", "))]"
+    )
+    lines.append(
+      "  L before = \(number(example.loss))   L after = \(number(example.lossAfterStep))")
     return lines.dropFirst().joined(separator: "\n")
   }
 

@@ -31,7 +31,9 @@ enum JSON {
     case .bool(let value): out += value ? "true" : "false"
     case .int(let value): out += String(value)
     case .number(let value):
-      out += value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)") : "null"
+      out +=
+        value.isFinite
+        ? (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)") : "null"
     case .string(let value): JSON.escape(value, into: &out)
     case .array(let values):
       out += "["

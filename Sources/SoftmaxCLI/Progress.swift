@@ -55,7 +55,8 @@ struct ProgressDisplay {
     case .bar:
       let width = 24
       let filled = Int((fraction * Double(width)).rounded(.down))
-      let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+      let bar =
+        String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
       StandardError.write(
         "\r\u{1B}[2K\(unit) \(step)/\(total) \(bar) \(metrics)  \(formatDuration(elapsed)) (≤\(formatDuration(eta)) left)"
       )

@@ -65,7 +65,8 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("test-split"),
-    help: ArgumentHelp("Hold out this fraction of DATA (stratified) to test on.", valueName: "fraction"))
+    help: ArgumentHelp(
+      "Hold out this fraction of DATA (stratified) to test on.", valueName: "fraction"))
   var testSplit: Double?
 
   @Option(
@@ -75,7 +76,10 @@ struct Train: ParsableCommand {
       valueName: "fraction"))
   var validationSplit: Double?
 
-  @Option(help: "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent.")
+  @Option(
+    help:
+      "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent."
+  )
   var optimizer: Optimizer = .lbfgs
 
   @Option(help: "Passes over the data (sgd, adam; default 10).")
@@ -90,7 +94,8 @@ struct Train: ParsableCommand {
   @Option(help: "SGD momentum in [0, 1) (default 0).")
   var momentum: Double?
 
-  @Option(name: .customLong("l2"), help: ArgumentHelp("The L2 strength λ of λ/2·‖W‖².", valueName: "λ"))
+  @Option(
+    name: .customLong("l2"), help: ArgumentHelp("The L2 strength λ of λ/2·‖W‖².", valueName: "λ"))
   var l2: Double?
 
   @Option(
@@ -98,7 +103,9 @@ struct Train: ParsableCommand {
     help: ArgumentHelp("scikit-learn's inverse strength: λ = 1/(C·n).", valueName: "C"))
   var inverseStrength: Double?
 
-  @Option(name: .customLong("l1"), help: ArgumentHelp("The L1 strength of λ₁·‖W‖₁ (lbfgs, sgd).", valueName: "λ₁"))
+  @Option(
+    name: .customLong("l1"),
+    help: ArgumentHelp("The L1 strength of λ₁·‖W‖₁ (lbfgs, sgd).", valueName: "λ₁"))
   var l1: Double = 0
 
   @Option(help: "Class weights: none, or balanced (n / (k · count of the class)).")
@@ -149,24 +156,34 @@ struct Train: ParsableCommand {
     }
     try check(l2 == nil || inverseStrength == nil, "give --l2 or --C, not both")
     if let l2 { try check(l2 >= 0 && l2.isFinite, "--l2 must be finite and ≥ 0, not \(l2)") }
-    if let c = inverseStrength { try check(c > 0 && c.isFinite, "--C must be finite and > 0, not \(c)") }
+    if let c = inverseStrength {
+      try check(c > 0 && c.isFinite, "--C must be finite and > 0, not \(c)")
+    }
     try check(l1 >= 0 && l1.isFinite, "--l1 must be finite and ≥ 0, not \(l1)")
     if let epochs { try check(epochs >= 1, "--epochs must be at least 1, not \(epochs)") }
-    if let batchSize { try check(batchSize >= 1, "--batch-size must be at least 1, not \(batchSize)") }
+    if let batchSize {
+      try check(batchSize >= 1, "--batch-size must be at least 1, not \(batchSize)")
+    }
     if let learningRate {
       try check(
-        learningRate > 0 && learningRate.isFinite, "--learning-rate must be finite and > 0, not \(learningRate)")
+        learningRate > 0 && learningRate.isFinite,
+        "--learning-rate must be finite and > 0, not \(learningRate)")
     }
-    if let momentum { try check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), not \(momentum)") }
+    if let momentum {
+      try check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), not \(momentum)")
+    }
     if let maxIter { try check(maxIter >= 0, "--max-iter must be ≥ 0, not \(maxIter)") }
     if let tol { try check(tol >= 0 && tol.isFinite, "--tol must be finite and ≥ 0, not \(tol)") }
     if let threads { try check(threads >= 1, "--threads must be at least 1, not \(threads)") }
     try check(topK >= 1, "--top-k must be at least 1, not \(topK)")
     if momentum != nil { try check(optimizer == .sgd, "--momentum is for --optimizer sgd") }
     if epochs != nil || batchSize != nil {
-      try check(optimizer == .sgd || optimizer == .adam, "--epochs and --batch-size are for sgd and adam")
+      try check(
+        optimizer == .sgd || optimizer == .adam, "--epochs and --batch-size are for sgd and adam")
     }
-    if l1 > 0 { try check(optimizer == .lbfgs || optimizer == .sgd, "--l1 needs --optimizer lbfgs or sgd") }
+    if l1 > 0 {
+      try check(optimizer == .lbfgs || optimizer == .sgd, "--l1 needs --optimizer lbfgs or sgd")
+    }
   }
 
   func run() throws {
@@ -182,7 +199,8 @@ struct Train: ParsableCommand {
       let encoding = ClassEncoding(labels: labels)
       guard encoding.classes.count >= 2 else {
         throw CommandFailure(
-          "\(data): every row has the label \"\(encoding.classes.first ?? "")\"; a classifier needs at least 2 classes")
+          "\(data): every row has the label \"\(encoding.classes.first ?? "")\"; a classifier needs at least 2 classes"
+        )
       }
       var generator = SplitMix64(seed: seed)
       var training = (data: all, labels: encoding.indices)
@@ -191,7 +209,9 @@ struct Train: ParsableCommand {
         let (kept, heldOut) = StratifiedSplit.split(
           labels: encoding.indices, classCount: encoding.classes.count, fraction: testSplit,
           using: &generator)
-        guard !kept.isEmpty else { throw CommandFailure("--test-split \(testSplit) leaves no training rows") }
+        guard !kept.isEmpty else {
+          throw CommandFailure("--test-split \(testSplit) leaves no training rows")
+        }
         training = (all.rows(kept), kept.map { encoding.indices[$0] })
         testing = (all.rows(heldOut), heldOut.map { encoding.indices[$0] }, "test split")
       } else if let test {
@@ -200,14 +220,18 @@ struct Train: ParsableCommand {
         let loaded = try LoadedData.load(test, options: options).matchingNames(all, path: test)
         loaded.noteReport(test)
         guard let testLabels = loaded.labels else { throw CommandFailure("\(test): no labels") }
-        testing = (loaded, try classIndices(testLabels, classes: encoding.classes, path: test), test)
+        testing = (
+          loaded, try classIndices(testLabels, classes: encoding.classes, path: test), test
+        )
       }
       var validation: (data: LoadedData, labels: [Int])? = nil
       if let validationSplit, !optimizer.solver.isStochastic {
         let (kept, heldOut) = StratifiedSplit.split(
           labels: training.labels, classCount: encoding.classes.count, fraction: validationSplit,
           using: &generator)
-        guard !kept.isEmpty else { throw CommandFailure("--validation-split leaves no training rows") }
+        guard !kept.isEmpty else {
+          throw CommandFailure("--validation-split leaves no training rows")
+        }
         validation = (training.data.rows(heldOut), heldOut.map { training.labels[$0] })
         training = (training.data.rows(kept), kept.map { training.labels[$0] })
       }
@@ -215,16 +239,20 @@ struct Train: ParsableCommand {
       let session = TrainingRun(
         classes: encoding.classes, featureNames: training.data.featureNames, options: options,
         topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
-        total: optimizer.solver.isStochastic ? options.stochastic.epochs : options.lbfgs.maxIterations,
+        total: optimizer.solver.isStochastic
+          ? options.stochastic.epochs : options.lbfgs.maxIterations,
         unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
       let outcome = try session.fit(training.data, labels: training.labels, validation: validation)
       var model = outcome.model
       let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)
-      let testMetrics = try testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
+      let testMetrics = try testing.map {
+        try $0.data.evaluate(model, labels: $0.labels, topK: topK)
+      }
       model.training?.metrics = testMetrics ?? trainMetrics
       try AtomicFile.write(ModelFile.encode(model), to: self.model)
       if let plot {
-        try AtomicFile.write(Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)
+        try AtomicFile.write(
+          Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)
       }
       let seconds = monotonicSeconds() - started
       let record = model.training
@@ -264,7 +292,8 @@ struct Train: ParsableCommand {
         case .lineSearchFailed:
           advice =
             "no step lowered the objective: rounding noise near the optimum"
-            + (all.isFloat ? " (--precision double goes further)" : "") + ", or badly scaled features (--standardize)"
+            + (all.isFloat ? " (--precision double goes further)" : "")
+            + ", or badly scaled features (--standardize)"
         case .diverged:
           advice = "the loss overflowed: lower --learning-rate, or --standardize"
         default:
@@ -273,7 +302,9 @@ struct Train: ParsableCommand {
         StandardError.write("softmax: warning: not converged (\(record.stopReason)): \(advice)\n")
       }
       if Interrupt.wasRequested {
-        StandardError.write("softmax: interrupted; saved the model after \(record?.iterations ?? 0) iterations to \(self.model)\n")
+        StandardError.write(
+          "softmax: interrupted; saved the model after \(record?.iterations ?? 0) iterations to \(self.model)\n"
+        )
         throw ExitCode(130)
       }
     }
@@ -316,7 +347,9 @@ struct Train: ParsableCommand {
     printOut(
       "trained on \(rows) rows × \(features) features, \(model.classCount) classes: \(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
     )
-    printOut("  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(l2))")
+    printOut(
+      "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(l2))"
+    )
     printOut(
       "  train          loss \(String(fixed: train.logLoss, digits: 6))   accuracy \(String(fixed: train.accuracy * 100, digits: 2))%"
     )

@@ -20,14 +20,18 @@ struct TrainingHistory {
 
   func svg(optimizer: String) -> String {
     func series(_ name: String, _ values: [Double]) -> SVGChart.Series? {
-      values.isEmpty ? nil : SVGChart.Series(name: name, points: zip(steps, values).map { ($0, $1) })
+      values.isEmpty
+        ? nil : SVGChart.Series(name: name, points: zip(steps, values).map { ($0, $1) })
     }
     let loss = SVGChart.Panel(
       title: "Loss (\(optimizer))", xLabel: unit, yLabel: "loss (nats)",
-      series: [series("objective", objective), series("validation", validationLoss)].compactMap { $0 })
+      series: [series("objective", objective), series("validation", validationLoss)].compactMap {
+        $0
+      })
     let accuracy = SVGChart.Panel(
       title: "Accuracy", xLabel: unit, yLabel: "accuracy",
-      series: [series("train", trainAccuracy), series("validation", validationAccuracy)].compactMap { $0 })
+      series: [series("train", trainAccuracy), series("validation", validationAccuracy)].compactMap
+      { $0 })
     return SVGChart.lineCharts([loss, accuracy])
   }
 }
@@ -55,9 +59,13 @@ struct TrainingRun {
   {
     switch data {
     case .float(let set):
-      return try fit(set, labels: labels, validation: validation.flatMap { v in v.data.float.map { ($0, v.labels) } })
+      return try fit(
+        set, labels: labels,
+        validation: validation.flatMap { v in v.data.float.map { ($0, v.labels) } })
     case .double(let set):
-      return try fit(set, labels: labels, validation: validation.flatMap { v in v.data.double.map { ($0, v.labels) } })
+      return try fit(
+        set, labels: labels,
+        validation: validation.flatMap { v in v.data.double.map { ($0, v.labels) } })
     }
   }
 
@@ -88,11 +96,14 @@ struct TrainingRun {
     let stride = max(1, total / 400)
     func model(_ parameters: [Double]) -> SoftmaxClassifier {
       SoftmaxClassifier(
-        classes: classes, weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
+        classes: classes,
+        weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
         bias: Array(parameters[(k * d)...]), standardization: standardization)
     }
     func accuracy(_ model: SoftmaxClassifier, _ features: Matrix<T>, _ labels: [Int]) -> Double? {
-      guard let predicted = try? model.predictedClassIndices(features), !labels.isEmpty else { return nil }
+      guard let predicted = try? model.predictedClassIndices(features), !labels.isEmpty else {
+        return nil
+      }
       return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }
     var last: IterationReport? = nil
@@ -103,7 +114,7 @@ struct TrainingRun {
       last = report
       let show = display.wantsUpdate(step: report.iteration)
       let record = wantsHistory && (report.iteration % stride == 0 || report.iteration <= 1)
-      if (show || record), report.parameters.count == k * (d + 1) {
+      if show || record, report.parameters.count == k * (d + 1) {
         let current = model(report.parameters)
         let trainAccuracy = accuracy(current, sample.features, sampleLabels)
         var validationLoss = report.validationLoss
@@ -133,14 +144,17 @@ struct TrainingRun {
       let current = model(last.parameters)
       display.update(
         step: last.iteration, loss: last.objective,
-        accuracy: accuracy(current, sample.features, sampleLabels), validationLoss: last.validationLoss)
+        accuracy: accuracy(current, sample.features, sampleLabels),
+        validationLoss: last.validationLoss)
     }
     display.finish()
     var validationLoss: Double? = nil
     if let (set, setLabels) = validation {
-      validationLoss = try fitted.evaluate(features: set.features, labels: setLabels, topK: 1).logLoss
+      validationLoss = try fitted.evaluate(features: set.features, labels: setLabels, topK: 1)
+        .logLoss
     } else if let losses = fitted.training?.validationHistory, !losses.isEmpty {
-      validationLoss = options.stochastic.earlyStopping?.restoreBest == true ? losses.min() : losses.last
+      validationLoss =
+        options.stochastic.earlyStopping?.restoreBest == true ? losses.min() : losses.last
     }
     return Outcome(model: fitted, history: history, validationLoss: validationLoss)
   }
@@ -162,11 +176,14 @@ extension LoadedData {
     return nil
   }
 
-  func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws -> ClassificationMetrics {
+  func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws
+    -> ClassificationMetrics
+  {
     let k = min(topK, model.classCount)
     switch self {
     case .float(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
-    case .double(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
+    case .double(let set):
+      return try model.evaluate(features: set.features, labels: labels, topK: k)
     }
   }
 
@@ -176,7 +193,8 @@ extension LoadedData {
     guard let names = reference.featureNames, featureNames != nil else {
       guard featureCount == reference.featureCount else {
         throw CommandFailure(
-          "\(path): \(featureCount) feature columns; the training data has \(reference.featureCount)")
+          "\(path): \(featureCount) feature columns; the training data has \(reference.featureCount)"
+        )
       }
       return self
     }

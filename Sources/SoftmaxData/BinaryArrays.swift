@@ -90,7 +90,11 @@ struct NumericArray {
     }
     let d = shape.count == 1 ? 1 : shape.dropFirst().reduce(1, *)
     var values = ValueBuffer(for: Scalar.self)
-    if values.isFloat { values.floats.reserveCapacity(n * d) } else { values.doubles.reserveCapacity(n * d) }
+    if values.isFloat {
+      values.floats.reserveCapacity(n * d)
+    } else {
+      values.doubles.reserveCapacity(n * d)
+    }
     if kind == .unsigned, elementSize == 1, !fortranOrder {
       // The common case (MNIST pixels): one byte per value.
       bytes.withUnsafeBufferPointer { buffer in
@@ -104,7 +108,8 @@ struct NumericArray {
           guard values.append(value) else {
             throw DataError(
               .notANumber, path: path,
-              "element [\(i), \(j)] = \(value) is not a finite \(values.isFloat ? "Float" : "Double")")
+              "element [\(i), \(j)] = \(value) is not a finite \(values.isFloat ? "Float" : "Double")"
+            )
           }
         }
       }
@@ -195,7 +200,8 @@ public enum IDXReader {
     for k in 0..<dimensions {
       let at = 4 + 4 * k
       shape.append(
-        Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]))
+        Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8
+          | Int(bytes[at + 3]))
     }
     let array = NumericArray(
       shape: shape, typeName: name, isInteger: kind != .float, elementSize: size, bigEndian: true,
@@ -252,7 +258,8 @@ public enum NPYReader {
       let column = labelColumn < 0 ? d + labelColumn : labelColumn
       guard column >= 0, column < d else {
         throw DataError(
-          .labels, path: path, "label column \(labelColumn) is out of range: the array has \(d) columns")
+          .labels, path: path,
+          "label column \(labelColumn) is out of range: the array has \(d) columns")
       }
       var kept: [Scalar] = []
       kept.reserveCapacity(features.rows * (d - 1))
@@ -269,7 +276,8 @@ public enum NPYReader {
       labelStrings = read
     } else if let labels {
       let read =
-        labels.hasSuffix(".npy") ? try readArray(labels).labels(path: labels) : try readLines(labels)
+        labels.hasSuffix(".npy")
+        ? try readArray(labels).labels(path: labels) : try readLines(labels)
       guard read.count == features.rows else {
         throw DataError(
           .labels, path: labels, "\(read.count) labels for the \(features.rows) rows of \(path)")
@@ -311,12 +319,14 @@ public enum NPYReader {
         Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
       headerStart = 12
     default:
-      throw DataError(.unsupported, path: path, "NPY format version \(major) (this reader knows 1, 2, 3)")
+      throw DataError(
+        .unsupported, path: path, "NPY format version \(major) (this reader knows 1, 2, 3)")
     }
     guard bytes.count >= headerStart + headerLength else {
       throw DataError(
         .malformed, path: path,
-        "the header claims \(headerLength) bytes; the file has \(bytes.count - headerStart) after the preamble")
+        "the header claims \(headerLength) bytes; the file has \(bytes.count - headerStart) after the preamble"
+      )
     }
     let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
     guard let descr = quotedValue(header, key: "descr") else {

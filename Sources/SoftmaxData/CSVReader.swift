@@ -7,6 +7,14 @@
 
 public import SoftmaxCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How to read a delimited text table.
 public struct CSVOptions: Sendable, Hashable {
   /// The field separator (one ASCII character); `nil` detects it from
@@ -53,7 +61,8 @@ public enum CSVReader {
   ) throws(DataError) -> DataSet<Scalar> {
     var parser = try CSVParser(path: path, options: options, isFloat: Scalar.self == Float.self)
     try parser.run()
-    let matrix = parser.values.matrix(rows: parser.rowCount, columns: parser.featureCount, as: Scalar.self)
+    let matrix = parser.values.matrix(
+      rows: parser.rowCount, columns: parser.featureCount, as: Scalar.self)
     return DataSet(
       features: matrix, labels: parser.labelIndex == nil ? nil : parser.labels,
       featureNames: parser.featureNames, report: parser.report)
@@ -112,7 +121,9 @@ struct CSVParser {
     }
     if let given = options.delimiter {
       guard given.isASCII, given != "\"", given != "\n", given != "\r" else {
-        throw DataError(.unsupported, path: path, "the delimiter must be one ASCII character other than a quote or a line break")
+        throw DataError(
+          .unsupported, path: path,
+          "the delimiter must be one ASCII character other than a quote or a line break")
       }
       delimiter = UInt8(given.value)
     } else {
@@ -157,7 +168,9 @@ struct CSVParser {
       }
       i += 1
     }
-    let ranked = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09].max { counts[$0, default: 0] < counts[$1, default: 0] }
+    let ranked = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09].max {
+      counts[$0, default: 0] < counts[$1, default: 0]
+    }
     return ranked.flatMap { counts[$0, default: 0] > 0 ? $0 : nil } ?? UInt8(ascii: ",")
   }
 
@@ -237,6 +250,28 @@ struct CSVParser {
       }
     }
     values = values.isFloat ? ValueBuffer(for: Float.self) : ValueBuffer(for: Double.self)
+    reserveCapacity()
+  }
+
+  /// Reserves room for the values the file will hold, estimated from its
+  /// size and the bytes per row of the first window, so that the arrays
+  /// do not grow (and copy) a dozen times on a large file.
+  mutating func reserveCapacity() {
+    var status = stat()
+    guard stat(path, &status) == 0, status.st_size > 0 else { return }
+    var newlines = 0
+    for i in position..<file.count where file.bytes[i] == newline { newlines += 1 }
+    guard newlines > 0 else { return }
+    let bytesPerRow = Double(file.count - position) / Double(newlines)
+    let rows = Int(Double(status.st_size) / bytesPerRow * 1.05) + 16
+    let (capacity, overflow) = rows.multipliedReportingOverflow(by: max(featureCount, 1))
+    guard !overflow, capacity < 1 << 34 else { return }
+    if values.isFloat {
+      values.floats.reserveCapacity(capacity)
+    } else {
+      values.doubles.reserveCapacity(capacity)
+    }
+    if labelIndex != nil { labels.reserveCapacity(rows) }
   }
 
   enum Kind { case number, missing, text }
@@ -330,7 +365,8 @@ struct CSVParser {
         if i < count, base[i] != delimiter, base[i] != newline, base[i] != carriageReturn {
           throw DataError(
             .malformed, path: path, line: currentLine, column: i - lineStart + 1,
-            "unexpected character after a closing quote (a quote inside a quoted field is written \"\")")
+            "unexpected character after a closing quote (a quote inside a quoted field is written \"\")"
+          )
         }
       } else {
         while i < count {
@@ -387,7 +423,8 @@ struct CSVParser {
   /// The field's text: doubled quotes undone, blanks trimmed, UTF-8
   /// checked.
   func text(_ field: CSVField) throws(DataError) -> String {
-    var bytes = UnsafeBufferPointer(start: file.bytes + field.start, count: field.end - field.start)[...]
+    var bytes = UnsafeBufferPointer(
+      start: file.bytes + field.start, count: field.end - field.start)[...]
     while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
     while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
     var unescaped: [UInt8] = []
@@ -408,7 +445,8 @@ struct CSVParser {
     guard let string = decoded else {
       throw DataError(
         .invalidEncoding, path: path, line: field.line, column: field.column,
-        "field \(fields.firstIndex { $0.start == field.start }.map { $0 + 1 } ?? 0) is not valid UTF-8")
+        "field \(fields.firstIndex { $0.start == field.start }.map { $0 + 1 } ?? 0) is not valid UTF-8"
+      )
     }
     return string
   }
@@ -438,7 +476,8 @@ struct CSVParser {
       case .number(let value):
         if values.append(value) { continue }
         values.removeLast(1)
-        problem = "\(quotedText(field)) in \(columnLabel(j)) is out of the finite range of \(values.isFloat ? "Float" : "Double")"
+        problem =
+          "\(quotedText(field)) in \(columnLabel(j)) is out of the finite range of \(values.isFloat ? "Float" : "Double")"
       case .missing:
         problem = "missing value in \(columnLabel(j))"
       case .infinity, .text:
@@ -485,7 +524,8 @@ struct CSVParser {
   }
 
   func quotedText(_ field: CSVField) -> String {
-    let bytes = UnsafeBufferPointer(start: file.bytes + field.start, count: min(field.end - field.start, 40))
+    let bytes = UnsafeBufferPointer(
+      start: file.bytes + field.start, count: min(field.end - field.start, 40))
     let shown = String(decoding: bytes, as: UTF8.self)
     return "\"\(shown)\(field.end - field.start > 40 ? "…" : "")\""
   }

@@ -108,10 +108,12 @@ public enum DataLoader {
       case .lastUnlessCount?, LabelColumn.none?, nil: column = nil
       case .name(let name)?:
         throw DataError(
-          .labels, path: path, "an NPY array has no column names (asked for \"\(name)\"); give an index")
+          .labels, path: path,
+          "an NPY array has no column names (asked for \"\(name)\"); give an index")
       }
       return try NPYReader.read(
-        path, labels: column == nil ? options.labelsPath : nil, labelColumn: column, as: Scalar.self)
+        path, labels: column == nil ? options.labelsPath : nil, labelColumn: column, as: Scalar.self
+      )
     }
   }
 }

@@ -192,10 +192,10 @@ struct ValueBuffer {
   }
 
   /// The values as a matrix, without a copy when the precision matches.
-  func matrix<Scalar: SoftmaxScalar>(rows: Int, columns: Int, as _: Scalar.Type) -> Matrix<Scalar>
-  {
+  func matrix<Scalar: SoftmaxScalar>(rows: Int, columns: Int, as _: Scalar.Type) -> Matrix<Scalar> {
     if isFloat, Scalar.self == Float.self {
-      return Matrix(rows: rows, columns: columns, elements: unsafeBitCast(floats, to: [Scalar].self))
+      return Matrix(
+        rows: rows, columns: columns, elements: unsafeBitCast(floats, to: [Scalar].self))
     }
     if Scalar.self == Double.self {
       return Matrix(

@@ -112,7 +112,8 @@ public enum LIBSVMReader {
       if labelText.contains(":") {
         throw DataError(
           .labels, path: path, line: line, column: labelStart - start + 1,
-          "the line starts with \"\(labelText)\", not a label (each line is: label index:value ...)")
+          "the line starts with \"\(labelText)\", not a label (each line is: label index:value ...)"
+        )
       }
       labels.append(canonicalLabel(labelText))
       var previous = -1
@@ -124,7 +125,8 @@ public enum LIBSVMReader {
         var colon = from
         while colon < to, base[colon] != UInt8(ascii: ":") { colon += 1 }
         let pairText = String(
-          decoding: UnsafeBufferPointer(start: base + from, count: min(to - from, 40)), as: UTF8.self)
+          decoding: UnsafeBufferPointer(start: base + from, count: min(to - from, 40)),
+          as: UTF8.self)
         guard colon < to else {
           throw DataError(
             .malformed, path: path, line: line, column: column,

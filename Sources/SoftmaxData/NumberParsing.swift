@@ -37,10 +37,35 @@ enum ParsedNumber: Equatable {
 /// everything else goes to the C library's `strtod`, which rounds
 /// correctly too. Cost: O(length), a few nanoseconds for a short field.
 enum NumberParser {
-  private static let powersOfTen: [Double] = (0...22).map { exponent in
-    var value = 1.0
-    for _ in 0..<exponent { value *= 10 }  // exact: every 10^k ≤ 10^22 is a double
-    return value
+  /// 10^e for 0 ≤ e ≤ 22, each exact in a double (a switch, not a table:
+  /// no lazy global to check on every call).
+  @inline(__always)
+  private static func powerOfTen(_ e: Int) -> Double {
+    switch e {
+    case 0: return 1
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    case 10: return 1e10
+    case 11: return 1e11
+    case 12: return 1e12
+    case 13: return 1e13
+    case 14: return 1e14
+    case 15: return 1e15
+    case 16: return 1e16
+    case 17: return 1e17
+    case 18: return 1e18
+    case 19: return 1e19
+    case 20: return 1e20
+    case 21: return 1e21
+    default: return 1e22
+    }
   }
 
   /// Parses the bytes `[start, end)` of `base`.
@@ -115,9 +140,9 @@ enum NumberParser {
     if !inexact, significand <= (1 << 53), exponent >= -22, exponent <= 22 {
       var value = Double(significand)
       if exponent < 0 {
-        value /= powersOfTen[-exponent]
+        value /= powerOfTen(-exponent)
       } else {
-        value *= powersOfTen[exponent]
+        value *= powerOfTen(exponent)
       }
       return .number(negative ? -value : value)
     }

@@ -21,10 +21,12 @@ public enum SVGChart {
       self.points = points
     }
 
+    /// Same name and the same points in the same order.
     public static func == (a: Series, b: Series) -> Bool {
       a.name == b.name && a.points.elementsEqual(b.points) { $0.x == $1.x && $0.y == $1.y }
     }
 
+    /// Hashes the name and the points.
     public func hash(into hasher: inout Hasher) {
       hasher.combine(name)
       for point in points {
@@ -49,7 +51,9 @@ public enum SVGChart {
     public var logScale: Bool
 
     /// Creates a panel.
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logScale: Bool = false) {
+    public init(
+      title: String, xLabel: String, yLabel: String, series: [Series], logScale: Bool = false
+    ) {
       self.title = title
       self.xLabel = xLabel
       self.yLabel = yLabel
@@ -66,7 +70,8 @@ public enum SVGChart {
     let panelHeight = 320.0
     var svg = header(width: panelWidth * Double(max(panels.count, 1)), height: panelHeight)
     for (index, panel) in panels.enumerated() {
-      svg += lineChart(panel, x0: panelWidth * Double(index), width: panelWidth, height: panelHeight)
+      svg += lineChart(
+        panel, x0: panelWidth * Double(index), width: panelWidth, height: panelHeight)
     }
     return svg + "</svg>\n"
   }
@@ -89,7 +94,8 @@ public enum SVGChart {
     let points = panel.series.flatMap(\.points).filter {
       $0.x.isFinite && $0.y.isFinite && (!panel.logScale || $0.y > 0)
     }
-    var svg = text(panel.title, x: (left + right) / 2, y: 20, anchor: "middle", size: 14, bold: true)
+    var svg = text(
+      panel.title, x: (left + right) / 2, y: 20, anchor: "middle", size: 14, bold: true)
     svg += text(panel.xLabel, x: (left + right) / 2, y: height - 10, anchor: "middle")
     svg +=
       "<text x=\"\(f(x0 + 14))\" y=\"\(f((top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(x0 + 14)) \(f((top + bottom) / 2)))\">\(escape(panel.yLabel))</text>\n"
@@ -113,11 +119,14 @@ public enum SVGChart {
     }
     let xSpan = xMax > xMin ? xMax - xMin : 1
     func px(_ x: Double) -> Double { left + (x - xMin) / xSpan * (right - left) }
-    func py(_ y: Double) -> Double { bottom - (transform(y) - yMin) / (yMax - yMin) * (bottom - top) }
+    func py(_ y: Double) -> Double {
+      bottom - (transform(y) - yMin) / (yMax - yMin) * (bottom - top)
+    }
     // Grid and ticks.
     for tick in ticks(from: xMin, to: xMax, count: 6) {
       let x = px(tick)
-      svg += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(bottom))\" stroke=\"#e5e5e5\"/>\n"
+      svg +=
+        "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(bottom))\" stroke=\"#e5e5e5\"/>\n"
       svg += text(label(tick), x: x, y: bottom + 16, anchor: "middle")
     }
     let yTicks: [Double] =
@@ -127,7 +136,8 @@ public enum SVGChart {
     for tick in yTicks {
       let y = py(tick)
       guard y >= top - 0.5, y <= bottom + 0.5 else { continue }
-      svg += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(right))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>\n"
+      svg +=
+        "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(right))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>\n"
       svg += text(label(tick), x: left - 5, y: y + 4, anchor: "end")
     }
     // Lines and legend.
@@ -137,7 +147,8 @@ public enum SVGChart {
         $0.x.isFinite && $0.y.isFinite && (!panel.logScale || $0.y > 0)
       }
       if shown.count == 1, let only = shown.first {
-        svg += "<circle cx=\"\(f(px(only.x)))\" cy=\"\(f(py(only.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
+        svg +=
+          "<circle cx=\"\(f(px(only.x)))\" cy=\"\(f(py(only.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
       } else if !shown.isEmpty {
         let path = shown.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
         svg +=
@@ -159,7 +170,8 @@ public enum SVGChart {
   /// columns the predicted ones; each cell shows its count and is shaded
   /// by the square root of its share of the row (the recall on the
   /// diagonal), so that a few errors among many rows still show.
-  public static func confusionMatrix(_ counts: [[Int]], classes: [String], title: String) -> String {
+  public static func confusionMatrix(_ counts: [[Int]], classes: [String], title: String) -> String
+  {
     let k = counts.count
     let cell = k <= 10 ? 48.0 : max(14, 480 / Double(k))
     let showNumbers = cell >= 28
@@ -265,9 +277,13 @@ public enum SVGChart {
     if value == value.rounded() && abs(value) < 1e9 { return String(Int(value)) }
     let magnitude = abs(value)
     var digits = 1
-    while digits < 6 && (magnitude * pow10(Double(digits))).rounded() != magnitude * pow10(Double(digits)) {
+    while digits < 6
+      && (magnitude * pow10(Double(digits))).rounded() != magnitude * pow10(Double(digits))
+    {
       digits += 1
-      if abs((magnitude * pow10(Double(digits))).rounded() - magnitude * pow10(Double(digits))) < 1e-6 {
+      if abs((magnitude * pow10(Double(digits))).rounded() - magnitude * pow10(Double(digits)))
+        < 1e-6
+      {
         break
       }
     }

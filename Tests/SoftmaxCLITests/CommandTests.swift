@@ -90,16 +90,21 @@ struct RoundTripTests {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try softmax(["train", iris, "--quiet", "--model", "m.json"], in: directory)
-    let featuresOnly = "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+    let featuresOnly =
+      "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
     try write(featuresOnly, to: directory + "/new.csv")
-    let top = try softmax(["predict", "m.json", "new.csv", "--top-k", "2", "--output", "out.csv"], in: directory)
+    let top = try softmax(
+      ["predict", "m.json", "new.csv", "--top-k", "2", "--output", "out.csv"], in: directory)
     #expect(top.status == 0 && top.stdout.isEmpty, "\(top.stderr)")
-    let written = try String(contentsOfFile: directory + "/out.csv", encoding: .utf8).split(separator: "\n")
+    let written = try String(contentsOfFile: directory + "/out.csv", encoding: .utf8).split(
+      separator: "\n")
     #expect(written.first == "label_1,p_1,label_2,p_2")
     #expect(written.count == 3)
     #expect(written[1].hasPrefix("0,") && written[2].hasPrefix("2,"))
     // Columns in another order are matched by name.
-    try write("petal_width_cm,petal_length_cm,sepal_width_cm,sepal_length_cm\n0.2,1.4,3.5,5.1\n", to: directory + "/shuffled.csv")
+    try write(
+      "petal_width_cm,petal_length_cm,sepal_width_cm,sepal_length_cm\n0.2,1.4,3.5,5.1\n",
+      to: directory + "/shuffled.csv")
     let shuffled = try softmax(["predict", "m.json", "shuffled.csv"], in: directory)
     #expect(shuffled.stdout == "predicted\n0\n")
   }
@@ -152,11 +157,14 @@ struct MathCommandTests {
     #expect(lines.count == 4 && lines[1].isEmpty)
     let first = lines[0].split(separator: ",").compactMap { Double($0) }
     let e = [1.0, 2, 3].map { exp($0) }
-    for j in 0..<3 { #expect(abs(first[j] - e[j] / e.reduce(0, +)) <= 2 * Double.ulpOfOne * first[j]) }
+    for j in 0..<3 {
+      #expect(abs(first[j] - e[j] / e.reduce(0, +)) <= 2 * Double.ulpOfOne * first[j])
+    }
     #expect(lines[2].split(separator: " ")[1] == "0.0")
     let lse = try softmax(["apply", "--op", "logsumexp"], input: "1000 1000\nnan 1\n")
     #expect(lse.stdout == "\(1000 + log(2.0))\nnan\n")
-    let logs = try softmax(["apply", "--op", "log-softmax", "--type", "float", "--temperature", "2"], input: "2,4\n")
+    let logs = try softmax(
+      ["apply", "--op", "log-softmax", "--type", "float", "--temperature", "2"], input: "2,4\n")
     let values = logs.stdout.dropLast().split(separator: ",").compactMap { Float($0) }
     #expect(values.count == 2 && abs(values[0] - (1 - Float(log(exp(1.0) + exp(2.0))))) < 1e-6)
     let columns = try softmax(["apply", "--axis", "0"], input: "0,1\n0,1\n")
@@ -178,20 +186,36 @@ struct CommandErrorTests {
   }
 
   static let cases: [Case] = [
-    Case(name: "missing.csv", content: "a,b,y\n1,2,x\n3,,y\n", arguments: ["train"], status: 1,
-      stderr: "softmax: missing.csv:3:3: missing value in column 2 (\"b\") (--missing skip|zero|mean accepts it)\n"),
-    Case(name: "ragged.csv", content: "a,b,y\n1,2,x\n3,4,5,y\n", arguments: ["train"], status: 1,
+    Case(
+      name: "missing.csv", content: "a,b,y\n1,2,x\n3,,y\n", arguments: ["train"], status: 1,
+      stderr:
+        "softmax: missing.csv:3:3: missing value in column 2 (\"b\") (--missing skip|zero|mean accepts it)\n"
+    ),
+    Case(
+      name: "ragged.csv", content: "a,b,y\n1,2,x\n3,4,5,y\n", arguments: ["train"], status: 1,
       stderr: "softmax: ragged.csv:3:7: 4 fields; the first row has 3\n"),
-    Case(name: "one_class.csv", content: "a,y\n1,x\n2,x\n", arguments: ["train"], status: 1,
-      stderr: "softmax: one_class.csv: every row has the label \"x\"; a classifier needs at least 2 classes\n"),
-    Case(name: "nolabels.npy", content: "", arguments: ["train"], status: 1, stderr: "softmax: nolabels.npy: not an NPY file"),
-    Case(name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--test-split", "1.5"], status: 64,
+    Case(
+      name: "one_class.csv", content: "a,y\n1,x\n2,x\n", arguments: ["train"], status: 1,
+      stderr:
+        "softmax: one_class.csv: every row has the label \"x\"; a classifier needs at least 2 classes\n"
+    ),
+    Case(
+      name: "nolabels.npy", content: "", arguments: ["train"], status: 1,
+      stderr: "softmax: nolabels.npy: not an NPY file"),
+    Case(
+      name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--test-split", "1.5"],
+      status: 64,
       stderr: "Error: --test-split must be in (0, 1), not 1.5\n"),
-    Case(name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--batch-size", "0", "--optimizer", "sgd"], status: 64,
+    Case(
+      name: "x.csv", content: "a,y\n1,x\n2,z\n",
+      arguments: ["train", "--batch-size", "0", "--optimizer", "sgd"], status: 64,
       stderr: "Error: --batch-size must be at least 1, not 0\n"),
-    Case(name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--learning-rate=-1"], status: 64,
+    Case(
+      name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--learning-rate=-1"],
+      status: 64,
       stderr: "Error: --learning-rate must be finite and > 0, not -1.0\n"),
-    Case(name: "data.parquet", content: "", arguments: ["train"], status: 1,
+    Case(
+      name: "data.parquet", content: "", arguments: ["train"], status: 1,
       stderr: "softmax: data.parquet: cannot tell the format from the file name"),
   ]
 
@@ -213,17 +237,24 @@ struct CommandErrorTests {
     try softmax(["train", iris, "--quiet"], in: directory)
     try write("a,b,c\n1,2,3\n", to: directory + "/three.csv")
     try write("keep me\n", to: directory + "/out.csv")
-    let columns = try softmax(["predict", "model.json", "three.csv", "--output", "out.csv"], in: directory)
+    let columns = try softmax(
+      ["predict", "model.json", "three.csv", "--output", "out.csv"], in: directory)
     #expect(columns.status == 1)
-    #expect(columns.stderr.contains("three.csv: the columns do not match the model's features: missing \"sepal_length_cm\""))
+    #expect(
+      columns.stderr.contains(
+        "three.csv: the columns do not match the model's features: missing \"sepal_length_cm\""))
     #expect(try String(contentsOfFile: directory + "/out.csv", encoding: .utf8) == "keep me\n")
     try write("1,2,3\n", to: directory + "/bare.csv")
     let count = try softmax(["predict", "model.json", "bare.csv", "--no-header"], in: directory)
     #expect(count.stderr == "softmax: bare.csv: 2 feature columns; the model expects 4\n")
-    try write("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,label\n5,3,1,0.2,7\n", to: directory + "/unknown.csv")
+    try write(
+      "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,label\n5,3,1,0.2,7\n",
+      to: directory + "/unknown.csv")
     let unknown = try softmax(["eval", "model.json", "unknown.csv"], in: directory)
     #expect(unknown.status == 1)
-    #expect(unknown.stderr.contains("unknown.csv: row 1: label \"7\" is not one of the model's classes (0, 1, 2)"))
+    #expect(
+      unknown.stderr.contains(
+        "unknown.csv: row 1: label \"7\" is not one of the model's classes (0, 1, 2)"))
     try write("{\"format\": \"swift-softmax-model\"", to: directory + "/broken.json")
     let broken = try softmax(["eval", "broken.json", iris], in: directory)
     #expect(broken.status == 1 && broken.stderr.hasPrefix("softmax: broken.json: "))
@@ -235,7 +266,9 @@ struct CommandErrorTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: softmaxBinary)
-    process.arguments = ["train", digits, "--optimizer", "gd", "--max-iter", "1000000", "--tol", "0"]
+    process.arguments = [
+      "train", digits, "--optimizer", "gd", "--max-iter", "1000000", "--tol", "0",
+    ]
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let out = Pipe()
     let err = Pipe()
@@ -266,12 +299,16 @@ struct CommandErrorTests {
 struct HelpTests {
   /// Snapshots in Tests/SoftmaxCLITests/Snapshots; run with
   /// SOFTMAX_UPDATE_SNAPSHOTS=1 to rewrite them after a deliberate change.
-  @Test("help of every command matches its snapshot", arguments: ["", "train", "eval", "predict", "explain", "apply"])
+  @Test(
+    "help of every command matches its snapshot",
+    arguments: ["", "train", "eval", "predict", "explain", "apply"])
   func help(command: String) throws {
     let run = try softmax((command.isEmpty ? [] : [command]) + ["--help"])
     #expect(run.status == 0)
     #expect(run.stdout.contains("Examples:"))
-    let snapshot = repositoryRoot + "/Tests/SoftmaxCLITests/Snapshots/help-\(command.isEmpty ? "softmax" : command).txt"
+    let snapshot =
+      repositoryRoot
+      + "/Tests/SoftmaxCLITests/Snapshots/help-\(command.isEmpty ? "softmax" : command).txt"
     if ProcessInfo.processInfo.environment["SOFTMAX_UPDATE_SNAPSHOTS"] == "1" {
       try write(run.stdout, to: snapshot)
     }

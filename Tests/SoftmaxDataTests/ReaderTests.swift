@@ -61,7 +61,8 @@ struct ReaderAgreementTests {
     if let names = expected.featureNames { #expect(data.featureNames == names) }
   }
 
-  @Test("LIBSVM: labels, qid, comments, blank lines, 0- and 1-based indices detected",
+  @Test(
+    "LIBSVM: labels, qid, comments, blank lines, 0- and 1-based indices detected",
     arguments: ["one_based.svm", "zero_based.svm"])
   func libsvm(name: String) throws {
     let expected = try #require(Fixtures.expected[name])
@@ -75,7 +76,8 @@ struct ReaderAgreementTests {
   func libsvmOptions() throws {
     var options = LoadOptions()
     options.libsvm.featureCount = 6
-    let padded = try DataLoader.load(Fixtures.path("one_based.svm"), options: options, as: Double.self)
+    let padded = try DataLoader.load(
+      Fixtures.path("one_based.svm"), options: options, as: Double.self)
     #expect(padded.featureCount == 6)
     #expect(padded.features[2, 3] == 7)
     options.libsvm.featureCount = 3
@@ -84,7 +86,8 @@ struct ReaderAgreementTests {
     }
     var zero = LoadOptions()
     zero.libsvm.zeroBased = true
-    let shifted = try DataLoader.load(Fixtures.path("one_based.svm"), options: zero, as: Double.self)
+    let shifted = try DataLoader.load(
+      Fixtures.path("one_based.svm"), options: zero, as: Double.self)
     #expect(shifted.featureCount == 5)
     #expect(shifted.features[0, 1] == 0.5)
   }
@@ -107,8 +110,9 @@ struct ReaderAgreementTests {
     #expect(data.labels == Fixtures.expected["labels_i8.npy"]?.labels)
     let text = try temporaryFile("labels.txt", "a\nb\n\nc\nd\ne\n")
     options.labelsPath = text
-    #expect(try DataLoader.load(Fixtures.path("f8.npy"), options: options, as: Float.self).labels
-      == ["a", "b", "c", "d", "e"])
+    #expect(
+      try DataLoader.load(Fixtures.path("f8.npy"), options: options, as: Float.self).labels
+        == ["a", "b", "c", "d", "e"])
     var column = LoadOptions()
     column.label = .index(0)
     let fromColumn = try DataLoader.load(Fixtures.path("i2.npy"), options: column, as: Double.self)
@@ -137,7 +141,8 @@ struct ReaderAgreementTests {
     #expect(DataFormat(path: "t10k-images.idx3-ubyte") == .idx)
     #expect(DataFormat(path: "x.npy") == .npy)
     #expect(DataFormat(path: "x.parquet") == nil)
-    #expect(IDXReader.labelsPath(forImages: "d/train-images-idx3-ubyte") == "d/train-labels-idx1-ubyte")
+    #expect(
+      IDXReader.labelsPath(forImages: "d/train-images-idx3-ubyte") == "d/train-labels-idx1-ubyte")
     #expect(IDXReader.labelsPath(forImages: "t10k-images.idx3-ubyte") == "t10k-labels.idx1-ubyte")
   }
 }
@@ -211,7 +216,9 @@ struct CSVBehaviourTests {
     }
     let wide = (0..<150_000).map { Double($0 % 97) }
     let widePath = try temporaryFile(
-      "wide.csv", wide.map { "\($0)" }.joined(separator: ",") + ",w\n" + wide.map { "\($0 + 1)" }.joined(separator: ",") + ",v")
+      "wide.csv",
+      wide.map { "\($0)" }.joined(separator: ",") + ",w\n"
+        + wide.map { "\($0 + 1)" }.joined(separator: ",") + ",v")
     let text = lines.joined(separator: "\r\n") + "\r\n"
     #expect(text.utf8.count > 2 << 20)
     let path = try temporaryFile("big.csv", text)
@@ -235,11 +242,17 @@ struct MalformedInputTests {
     var says: String
     var description: String { name }
 
-    init(_ name: String, _ text: String, _ code: DataError.Code, _ line: Int?, _ column: Int?, _ says: String) {
+    init(
+      _ name: String, _ text: String, _ code: DataError.Code, _ line: Int?, _ column: Int?,
+      _ says: String
+    ) {
       self.init(name, Array(text.utf8), code, line, column, says)
     }
 
-    init(_ name: String, _ bytes: [UInt8], _ code: DataError.Code, _ line: Int?, _ column: Int?, _ says: String) {
+    init(
+      _ name: String, _ bytes: [UInt8], _ code: DataError.Code, _ line: Int?, _ column: Int?,
+      _ says: String
+    ) {
       self.name = name
       self.bytes = bytes
       self.code = code
@@ -253,7 +266,9 @@ struct MalformedInputTests {
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shapeRows), 2), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
-    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+    return [0x93] + Array("NUMPY".utf8) + [
+      1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8),
+    ]
       + Array(header.utf8)
   }
 
@@ -261,18 +276,26 @@ struct MalformedInputTests {
     Case("empty.csv", "", .empty, nil, nil, "no rows"),
     Case("blank.csv", "\n\n  \n", .empty, nil, nil, "no rows"),
     Case("header_only.csv", "a,b,label\n", .empty, 2, nil, "header but no data rows"),
-    Case("ragged.csv", "a,b,y\n1,2,x\n3,4,5,y\n", .shapeMismatch, 3, 7, "4 fields; the first row has 3"),
+    Case(
+      "ragged.csv", "a,b,y\n1,2,x\n3,4,5,y\n", .shapeMismatch, 3, 7, "4 fields; the first row has 3"
+    ),
     Case("short.csv", "a,b,y\n1,2,x\n3,y\n", .shapeMismatch, 3, 4, "2 fields"),
-    Case("missing.csv", "a,b,y\n1,2,x\n3,,y\n", .missingValue, 3, 3, "missing value in column 2 (\"b\")"),
+    Case(
+      "missing.csv", "a,b,y\n1,2,x\n3,,y\n", .missingValue, 3, 3,
+      "missing value in column 2 (\"b\")"),
     Case("nan.csv", "a,b,y\n1,NaN,x\n", .missingValue, 2, 3, "missing value"),
-    Case("text.csv", "a,b,y\n1,2,x\n3,abc,y\n", .notANumber, 3, 3, "\"abc\" in column 2 (\"b\") is not a finite number"),
+    Case(
+      "text.csv", "a,b,y\n1,2,x\n3,abc,y\n", .notANumber, 3, 3,
+      "\"abc\" in column 2 (\"b\") is not a finite number"),
     Case("inf.csv", "a,b,y\n1,inf,x\n", .notANumber, 2, 3, "\"inf\""),
     Case("huge.csv", "a,b,y\n1,1e999,x\n", .notANumber, 2, 3, "out of the finite range"),
     Case("unclosed.csv", "a,b,y\n1,2,\"x\n3,4,y\n", .malformed, 2, 5, "never closed"),
     Case("after_quote.csv", "a,b,y\n1,2,\"x\"z\n", .malformed, 2, 8, "after a closing quote"),
     Case("duplicate_header.csv", "a,a,y\n1,2,x\n", .malformed, 1, 3, "duplicate column name \"a\""),
     Case("empty_label.csv", "a,b,y\n1,2,\n", .labels, 2, 5, "empty label"),
-    Case("bad_utf8.csv", Array("a,b,y\n1,2,".utf8) + [0xC3, 0x28] + Array("\n".utf8), .invalidEncoding, 2, 5, "not valid UTF-8"),
+    Case(
+      "bad_utf8.csv", Array("a,b,y\n1,2,".utf8) + [0xC3, 0x28] + Array("\n".utf8), .invalidEncoding,
+      2, 5, "not valid UTF-8"),
     Case("no_colon.svm", "1 1:2 3\n", .malformed, 1, 7, "\"3\" is not an index:value pair"),
     Case("unsorted.svm", "1 3:1 2:1\n", .malformed, 1, 7, "index 2 comes after 3"),
     Case("repeated.svm", "1 2:1 2:5\n", .malformed, 1, 7, "index 2 appears twice"),
@@ -281,11 +304,22 @@ struct MalformedInputTests {
     Case("label_missing.svm", "1:2 3:4\n", .labels, 1, 1, "not a label"),
     Case("empty.svm", "# nothing\n", .empty, nil, nil, "no data rows"),
     Case("not.npy", "hello, world", .malformed, nil, nil, "not an NPY file"),
-    Case("strings.npy", npyHeader("<U5", 1) + [UInt8](repeating: 0, count: 40), .unsupported, nil, nil, "dtype '<U5'"),
-    Case("complex.npy", npyHeader("<c16", 1) + [UInt8](repeating: 0, count: 32), .unsupported, nil, nil, "dtype '<c16'"),
-    Case("short.npy", npyHeader("<f8", 1000) + [UInt8](repeating: 0, count: 16), .malformed, nil, nil, "needs 16000 bytes of data; the file has 16"),
-    Case("lying.npy", npyHeader("<f8", 1 << 62) + [UInt8](repeating: 0, count: 16), .malformed, nil, nil, "too large"),
-    Case("lying-idx3-ubyte", [0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0x70, 0, 0, 0, 0x70, 0, 1, 2, 3], .malformed, nil, nil, "the file has 3"),
+    Case(
+      "strings.npy", npyHeader("<U5", 1) + [UInt8](repeating: 0, count: 40), .unsupported, nil, nil,
+      "dtype '<U5'"),
+    Case(
+      "complex.npy", npyHeader("<c16", 1) + [UInt8](repeating: 0, count: 32), .unsupported, nil,
+      nil, "dtype '<c16'"),
+    Case(
+      "short.npy", npyHeader("<f8", 1000) + [UInt8](repeating: 0, count: 16), .malformed, nil, nil,
+      "needs 16000 bytes of data; the file has 16"),
+    Case(
+      "lying.npy", npyHeader("<f8", 1 << 62) + [UInt8](repeating: 0, count: 16), .malformed, nil,
+      nil, "too large"),
+    Case(
+      "lying-idx3-ubyte",
+      [0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0x70, 0, 0, 0, 0x70, 0, 1, 2, 3], .malformed, nil,
+      nil, "the file has 3"),
     Case("type.idx", [0, 0, 0x0A, 1, 0, 0, 0, 1, 5], .unsupported, nil, nil, "element type 0xa"),
     Case("cut.idx", [0, 0, 8, 3, 0, 0], .malformed, nil, nil, "ends inside its header"),
     Case("magic.idx", [1, 2, 8, 1, 0, 0, 0, 1, 5], .malformed, nil, nil, "not an IDX file"),

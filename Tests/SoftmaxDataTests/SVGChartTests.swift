@@ -44,7 +44,8 @@ struct SVGChartTests {
         .init(name: "objective", points: (1...50).map { (Double($0), 1 / Double($0)) }),
         .init(name: "validation", points: [(1, 2), (2, .nan), (3, 1)]),
       ])
-    let empty = SVGChart.Panel(title: "Accuracy", xLabel: "iteration", yLabel: "accuracy", series: [])
+    let empty = SVGChart.Panel(
+      title: "Accuracy", xLabel: "iteration", yLabel: "accuracy", series: [])
     let counter = try #require(parseSVG(SVGChart.lineCharts([panel, empty])))
     #expect(counter.counts["polyline"] == 2)
     #expect(counter.texts.joined().contains("Loss <L-BFGS> & co"))

@@ -1,0 +1,50 @@
+//===--- main.swift (load-timing) -----------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// Times SoftmaxData's reader on one file, for Benchmarks/compare_loading.py:
+//
+//     load-timing FILE [--float] [--repeats R]
+//
+// Prints one JSON line: rows, columns, and the seconds of every repeat
+// (wall clock, the whole read: open, parse, labels, matrix).
+
+import Foundation
+import SoftmaxData
+
+var arguments = CommandLine.arguments.dropFirst()
+guard let path = arguments.first else {
+  FileHandle.standardError.write(Data("usage: load-timing FILE [--float] [--repeats R]\n".utf8))
+  exit(2)
+}
+arguments = arguments.dropFirst()
+var useFloat = false
+var repeats = 5
+while let argument = arguments.first {
+  arguments = arguments.dropFirst()
+  switch argument {
+  case "--float": useFloat = true
+  case "--repeats":
+    repeats = Int(arguments.first ?? "") ?? repeats
+    arguments = arguments.dropFirst()
+  default: break
+  }
+}
+
+var seconds: [Double] = []
+var shape = (0, 0)
+for _ in 0..<repeats {
+  let start = DispatchTime.now().uptimeNanoseconds
+  if useFloat {
+    let data = try DataLoader.load(path, as: Float.self)
+    shape = (data.count, data.featureCount)
+  } else {
+    let data = try DataLoader.load(path, as: Double.self)
+    shape = (data.count, data.featureCount)
+  }
+  seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+}
+print("{\"rows\": \(shape.0), \"columns\": \(shape.1), \"seconds\": \(seconds)}")
