@@ -11,7 +11,7 @@
 /// rule down to `∂L/∂w_ji = (a_j - y_j)·o_i`, one gradient-descent step,
 /// and a central finite-difference check of every derivative.
 ///
-/// Nothing here prints: the `worked-example` executable and the DocC
+/// Nothing here prints: the `softmax explain` command and the DocC
 /// article <doc:TextbookExample> show these numbers, and the tests check them.
 ///
 /// Indices are 0-based in code: output `j` (0, 1, 2) is z4, z5, z6 and input

@@ -43,7 +43,7 @@ public struct CSVOptions: Sendable, Hashable {
 /// CRLF; a UTF-8 byte-order mark is skipped; blank lines are skipped.
 /// It streams: the file passes through a 1 MiB window (longer records
 /// grow it), so memory is the data set plus the window. Feature values
-/// are parsed in place, correctly rounded (``NumberParser``); labels are
+/// are parsed in place, correctly rounded; labels are
 /// kept as text, checked to be UTF-8.
 ///
 /// Cost: one pass, O(file size); about as fast as the disk cache gives
