@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SoftmaxCore
+import SoftmaxCore
 
 /// The index of the first NaN or infinity in `elements`, or `nil`.
 ///

@@ -288,7 +288,6 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   public func diagonalPreconditioner() -> [Double] {
     let k = classCount
     let d = featureCount
-    let n = features.rows
     var moments = [Double](repeating: 0, count: d)
     let mean = standardization?.mean
     let inverseScale = standardization?.inverseScale

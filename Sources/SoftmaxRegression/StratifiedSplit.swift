@@ -17,7 +17,9 @@ public enum StratifiedSplit {
   ///
   /// - Parameters:
   ///   - labels: class indices in `0..<classCount`.
+  ///   - classCount: the number of classes.
   ///   - fraction: in (0, 1).
+  ///   - generator: the random source of the shuffle.
   /// - Returns: the kept and held-out row indices, each ascending.
   ///   The kept part is empty when `fraction` takes every row.
   /// - Complexity: O(n).
