@@ -165,13 +165,18 @@ enum LoadedData {
     }
   }
 
-  /// The columns in the model's order (by name when both have names).
-  func matching(_ model: SoftmaxClassifier, path: String) throws -> LoadedData {
-    let names = model.featureNames ?? featureNames ?? []
-    if model.featureNames == nil || featureNames == nil {
-      guard featureCount == model.featureCount else {
-        throw CommandFailure(
-          "\(path): \(featureCount) feature columns; the model expects \(model.featureCount)")
+  /// The columns in the order of `names`, matched by name, when both this
+  /// data and the reference (a model, or the training data) have names;
+  /// otherwise the column count must be `count`.
+  ///
+  /// - Parameter reference: how the count error names the reference
+  ///   ("the model expects", "the training data has").
+  func aligned(toFeatureNames names: [String]?, count: Int, reference: String, path: String)
+    throws -> LoadedData
+  {
+    guard let names, featureNames != nil else {
+      guard featureCount == count else {
+        throw CommandFailure("\(path): \(featureCount) feature columns; \(reference) \(count)")
       }
       return self
     }
@@ -179,6 +184,13 @@ enum LoadedData {
     case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
     case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
     }
+  }
+
+  /// The columns in `model`'s order (see ``aligned(toFeatureNames:count:reference:path:)``).
+  func matching(_ model: SoftmaxClassifier, path: String) throws -> LoadedData {
+    try aligned(
+      toFeatureNames: model.featureNames, count: model.featureCount,
+      reference: "the model expects", path: path)
   }
 
   /// Says on stderr what the reader filled in or skipped.

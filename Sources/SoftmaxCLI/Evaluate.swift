@@ -68,10 +68,10 @@ struct Evaluate: ParsableCommand {
         try AtomicFile.write(Array(svg.utf8), to: plot)
       }
       if json {
-        printOut(Self.json(metrics, classes: classifier.classes).rendered)
+        print(Self.json(metrics, classes: classifier.classes).rendered)
       } else {
-        printOut(Self.report(metrics, classes: classifier.classes))
-        if let plot { printOut("confusion matrix drawn in \(plot)") }
+        print(Self.report(metrics, classes: classifier.classes))
+        if let plot { print("confusion matrix drawn in \(plot)") }
       }
     }
   }

@@ -95,9 +95,9 @@ struct Explain: ParsableCommand {
     let example = try example()
     let explanation = Explanation(example: example, step: finiteDifferenceStep)
     if json {
-      printOut(explanation.json.rendered)
+      print(explanation.json.rendered)
     } else {
-      printOut(explanation.text)
+      print(explanation.text)
     }
   }
 }

@@ -20,24 +20,18 @@ import Darwin
 /// Standard error, unbuffered, for progress and messages.
 enum StandardError {
   static func write(_ text: String) {
-    var bytes = Array(text.utf8)
+    let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-      let written = bytes.withUnsafeMutableBytes { raw in
+      let written = bytes.withUnsafeBytes { raw in
         Glibc.write(2, raw.baseAddress.map { $0 + offset }, raw.count - offset)
       }
       if written <= 0 { return }
       offset += written
     }
-    bytes.removeAll()
   }
 
   static var isTerminal: Bool { isatty(2) == 1 }
-}
-
-/// Prints to standard output (buffered by the C library; flushed at exit).
-func printOut(_ text: String) {
-  print(text)
 }
 
 /// A failure the command reports as `softmax: message` with exit code 1
@@ -80,14 +74,8 @@ func reportingFailures(_ body: () throws -> Void) throws {
 
 /// What to do about a data error, in the command's own terms.
 func hint(for error: DataError) -> String {
-  switch error.code {
-  case .missingValue, .notANumber:
-    return " (--missing skip|zero|mean accepts it)"
-  case .unsupported where error.message.contains("cannot tell the format"):
-    return ""
-  default:
-    return ""
-  }
+  error.code == .missingValue || error.code == .notANumber
+    ? " (--missing skip|zero|mean accepts it)" : ""
 }
 
 /// Ctrl-C while training: the first asks the optimizer to stop after its

@@ -217,7 +217,9 @@ struct Train: ParsableCommand {
       } else if let test {
         var options = dataOptions
         options.precision = all.isFloat ? .float : .double
-        let loaded = try LoadedData.load(test, options: options).matchingNames(all, path: test)
+        let loaded = try LoadedData.load(test, options: options).aligned(
+          toFeatureNames: all.featureNames, count: all.featureCount,
+          reference: "the training data has", path: test)
         loaded.noteReport(test)
         guard let testLabels = loaded.labels else { throw CommandFailure("\(test): no labels") }
         testing = (
@@ -257,7 +259,7 @@ struct Train: ParsableCommand {
       let seconds = monotonicSeconds() - started
       let record = model.training
       if json {
-        var fields: [(String, JSON)] = [
+        let fields: [(String, JSON)] = [
           ("objective", .optional(record?.objective)),
           ("train_loss", .number(trainMetrics.logLoss)),
           ("train_accuracy", .number(trainMetrics.accuracy)),
@@ -277,9 +279,9 @@ struct Train: ParsableCommand {
           ("features", .int(training.data.featureCount)),
           ("classes", .array(encoding.classes.map { .string($0) })),
           ("model", .string(self.model)),
+          ("plot", plot.map { .string($0) } ?? .null),
         ]
-        fields.append(("plot", plot.map { .string($0) } ?? .null))
-        printOut(JSON.object(fields).rendered)
+        print(JSON.object(fields).rendered)
       } else if !quiet {
         printSummary(
           model: model, rows: training.data.count, features: training.data.featureCount,
@@ -344,24 +346,24 @@ struct Train: ParsableCommand {
   ) {
     guard let record = model.training else { return }
     let unit = optimizer.solver.isStochastic ? "epochs" : "iterations"
-    printOut(
+    print(
       "trained on \(rows) rows × \(features) features, \(model.classCount) classes: \(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
     )
-    printOut(
+    print(
       "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(l2))"
     )
-    printOut(
+    print(
       "  train          loss \(String(fixed: train.logLoss, digits: 6))   accuracy \(String(fixed: train.accuracy * 100, digits: 2))%"
     )
     if let validationLoss {
-      printOut("  validation     loss \(String(fixed: validationLoss, digits: 6))")
+      print("  validation     loss \(String(fixed: validationLoss, digits: 6))")
     }
     if let test, let testName {
-      printOut(
+      print(
         "  test           loss \(String(fixed: test.logLoss, digits: 6))   accuracy \(String(fixed: test.accuracy * 100, digits: 2))%   top-\(test.topK) \(String(fixed: test.topKAccuracy * 100, digits: 2))%   (\(testName), \(test.count) rows)"
       )
     }
-    printOut("model written to \(self.model)")
-    if let plot { printOut("plot written to \(plot)") }
+    print("model written to \(self.model)")
+    if let plot { print("plot written to \(plot)") }
   }
 }

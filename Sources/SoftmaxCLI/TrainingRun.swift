@@ -107,9 +107,12 @@ struct TrainingRun {
       return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }
     var last: IterationReport? = nil
+    // The standardization goes in through a zero warm start (the start fit
+    // uses anyway), so that fit keeps this one instead of computing its own.
     let fitted = try SoftmaxClassifier.fit(
       features: data.features, labels: labels, classes: classes, featureNames: featureNames,
-      options: options
+      options: options,
+      warmStart: standardization.map { _ in model([Double](repeating: 0, count: k * (d + 1))) }
     ) { report in
       last = report
       let show = display.wantsUpdate(step: report.iteration)
@@ -184,23 +187,6 @@ extension LoadedData {
     case .float(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
     case .double(let set):
       return try model.evaluate(features: set.features, labels: labels, topK: k)
-    }
-  }
-
-  /// A second file's columns in the first file's order (by name when both
-  /// have names).
-  func matchingNames(_ reference: LoadedData, path: String) throws -> LoadedData {
-    guard let names = reference.featureNames, featureNames != nil else {
-      guard featureCount == reference.featureCount else {
-        throw CommandFailure(
-          "\(path): \(featureCount) feature columns; the training data has \(reference.featureCount)"
-        )
-      }
-      return self
-    }
-    switch self {
-    case .float(let set): return .float(try set.selectingFeatures(named: names, path: path))
-    case .double(let set): return .double(try set.selectingFeatures(named: names, path: path))
     }
   }
 }

@@ -83,43 +83,36 @@ enum NumberParser {
     }
     var significand: UInt64 = 0
     var digits = 0  // significant digits taken into `significand`
-    var dropped = 0  // integer digits beyond the 19 kept
+    var truncated = false  // digits beyond the 19 kept
     var sawDigit = false
+    var sawPoint = false
     var exponent = 0
-    while i < end, base[i] &- 0x30 < 10 {
+    // The integer and fraction digits in one loop: a digit after the point
+    // lowers the exponent; one beyond the 19 kept before the point raises it.
+    while i < end {
+      let byte = base[i]
+      if byte == UInt8(ascii: "."), !sawPoint {
+        sawPoint = true
+        i += 1
+        continue
+      }
+      guard byte &- 0x30 < 10 else { break }
       sawDigit = true
-      let digit = UInt64(base[i] &- 0x30)
+      let digit = UInt64(byte &- 0x30)
       if digits < 19 {
         if significand != 0 || digit != 0 {
           significand = significand &* 10 &+ digit
           digits += 1
         }
+        if sawPoint { exponent -= 1 }
       } else {
-        dropped += 1
+        truncated = true
+        if !sawPoint { exponent += 1 }
       }
       i += 1
-    }
-    if i < end, base[i] == UInt8(ascii: ".") {
-      i += 1
-      while i < end, base[i] &- 0x30 < 10 {
-        sawDigit = true
-        let digit = UInt64(base[i] &- 0x30)
-        if digits < 19 {
-          if significand != 0 || digit != 0 {
-            significand = significand &* 10 &+ digit
-            digits += 1
-          }
-          exponent -= 1
-        } else {
-          dropped += 1
-          exponent -= 1
-        }
-        i += 1
-      }
     }
     if !sawDigit { return word(base, start, end) }
-    var inexact = dropped > 0
-    exponent += dropped
+    var inexact = truncated
     if i < end, base[i] | 0x20 == UInt8(ascii: "e") {
       i += 1
       var exponentNegative = false
