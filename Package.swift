@@ -97,10 +97,22 @@ let package = Package(
     .testTarget(
       name: "SoftmaxCLITests",
       dependencies: ["SoftmaxCLI"],
-      exclude: ["Snapshots"]
+      exclude: ["Snapshots", "Fixtures"]
     ),
   ]
 )
+
+// Fuzz targets (libFuzzer), added only on request: `Fuzz/run.sh` builds
+// them with `SOFTMAX_FUZZ=1` and `-sanitize=fuzzer,address`.
+if Context.environment["SOFTMAX_FUZZ"] == "1" {
+  package.products.append(.executable(name: "softmax-fuzz", targets: ["SoftmaxFuzz"]))
+  package.targets.append(
+    .executableTarget(
+      name: "SoftmaxFuzz",
+      dependencies: ["SoftmaxCore", "SoftmaxData", "SoftmaxRegression"],
+      path: "Fuzz/Sources"
+    ))
+}
 
 for target in package.targets where target.type != .plugin {
   var settings = target.swiftSettings ?? []

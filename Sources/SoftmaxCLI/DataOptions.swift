@@ -31,7 +31,7 @@ struct DataOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "The label column: a header name or a 0-based index, negative from the end (default: the last column; for predict, the last when the file has one more column than the model's features)."
+      "The label column: a header name or a 0-based index, negative from the end (default: the last column; for predict, the last unless it is one of the model's features, by name, or by count without a header)."
     ))
   var label: String?
 
@@ -68,6 +68,19 @@ struct DataOptions: ParsableArguments {
       valueName: "auto|float|double"))
   var precision: Precision = .auto
 
+  func validate() throws {
+    if let delimiter, delimiterScalar == nil {
+      throw ValidationError("--delimiter takes one character (or 'tab'), not \"\(delimiter)\"")
+    }
+  }
+
+  /// The `--delimiter` character (`tab` and `\t` spell a tab).
+  var delimiterScalar: Unicode.Scalar? {
+    guard let delimiter else { return nil }
+    if delimiter == "tab" || delimiter == "\\t" { return "\t" }
+    return delimiter.unicodeScalars.count == 1 ? delimiter.unicodeScalars.first : nil
+  }
+
   /// The label column as the readers take it.
   var labelColumn: LabelColumn? {
     guard let label else { return nil }
@@ -75,24 +88,24 @@ struct DataOptions: ParsableArguments {
     return .name(label)
   }
 
-  func loadOptions(featureCountForPrediction: Int? = nil) throws -> LoadOptions {
+  /// The readers' options. With a `model`, LIBSVM indices are checked
+  /// against its features; `labelsOptional` (predict) reads a last column
+  /// as features when the model says it is one.
+  func loadOptions(for model: SoftmaxClassifier? = nil, labelsOptional: Bool = false) throws
+    -> LoadOptions
+  {
     var options = LoadOptions()
     options.format = format
-    options.label = labelColumn ?? featureCountForPrediction.map { .lastUnlessCount($0) }
-    options.labelsPath = labels
-    if let delimiter {
-      let scalar: Unicode.Scalar? =
-        delimiter == "tab" || delimiter == "\\t" ? "\t" : delimiter.unicodeScalars.first
-      guard let scalar, delimiter.unicodeScalars.count == 1 || scalar == "\t" else {
-        throw CommandFailure(
-          "--delimiter takes one character (or 'tab'), not \"\(delimiter)\"", exitCode: 2)
-      }
-      options.csv.delimiter = scalar
+    options.label = labelColumn
+    if let model, labelsOptional, labelColumn == nil {
+      options.label = .lastUnlessFeatures(count: model.featureCount, names: model.featureNames)
     }
+    options.labelsPath = labels
+    options.csv.delimiter = delimiterScalar
     options.csv.hasHeader = header
     options.csv.missingValues = missing
     options.libsvm.zeroBased = zeroBased
-    options.libsvm.featureCount = featureCountForPrediction
+    options.libsvm.featureCount = model?.featureCount
     return options
   }
 
@@ -113,10 +126,11 @@ enum LoadedData {
   case float(DataSet<Float>)
   case double(DataSet<Double>)
 
-  static func load(_ path: String, options: DataOptions, featureCountForPrediction: Int? = nil)
-    throws -> LoadedData
-  {
-    let load = try options.loadOptions(featureCountForPrediction: featureCountForPrediction)
+  static func load(
+    _ path: String, options: DataOptions, for model: SoftmaxClassifier? = nil,
+    labelsOptional: Bool = false
+  ) throws -> LoadedData {
+    let load = try options.loadOptions(for: model, labelsOptional: labelsOptional)
     if try options.readsFloat(path) {
       return .float(try DataLoader.load(path, options: load, as: Float.self))
     }

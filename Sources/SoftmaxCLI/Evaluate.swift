@@ -50,8 +50,10 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      if let plot { try AtomicFile.checkWritable(plot) }
       let classifier = try loadModel(model)
-      let loaded = try LoadedData.load(data, options: dataOptions).matching(classifier, path: data)
+      let loaded = try LoadedData.load(data, options: dataOptions, for: classifier)
+        .matching(classifier, path: data)
       loaded.noteReport(data)
       guard let labels = loaded.labels else {
         throw CommandFailure(
@@ -180,9 +182,10 @@ struct Predict: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      if let output { try AtomicFile.checkWritable(output) }
       let classifier = try loadModel(model)
       let loaded = try LoadedData.load(
-        data, options: dataOptions, featureCountForPrediction: classifier.featureCount
+        data, options: dataOptions, for: classifier, labelsOptional: true
       ).matching(classifier, path: data)
       loaded.noteReport(data)
       let probabilities: [[Double]]

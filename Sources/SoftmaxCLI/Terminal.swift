@@ -73,8 +73,9 @@ func reportingFailures(_ body: () throws -> Void) throws {
 }
 
 /// What to do about a data error, in the command's own terms.
+/// (`--missing` applies to CSV only.)
 func hint(for error: DataError) -> String {
-  error.code == .missingValue || error.code == .notANumber
+  (error.code == .missingValue || error.code == .notANumber) && DataFormat(path: error.path) == .csv
     ? " (--missing skip|zero|mean accepts it)" : ""
 }
 

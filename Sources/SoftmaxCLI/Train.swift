@@ -189,6 +189,7 @@ struct Train: ParsableCommand {
   func run() throws {
     try reportingFailures {
       Interrupt.install()
+      for output in [model, plot].compactMap({ $0 }) { try AtomicFile.checkWritable(output) }
       if let threads { SoftmaxConfiguration.threadCount = threads }
       let started = monotonicSeconds()
       let all = try LoadedData.load(data, options: dataOptions)

@@ -83,6 +83,25 @@ public enum AtomicFile {
     }
   }
 
+  /// Throws unless ``write(_:to:)`` could create or replace `path`: its
+  /// directory exists and is writable, and `path` is not a directory. A
+  /// command checks its outputs before hours of work, not after.
+  ///
+  /// - Throws: ``DataError`` (`.io`) saying which of these fails.
+  public static func checkWritable(_ path: String) throws(DataError) {
+    let (directory, _) = split(path)
+    var status = stat()
+    guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+      throw DataError(.io, path: path, "cannot write: the directory \(directory) does not exist")
+    }
+    guard access(directory, W_OK) == 0 else {
+      throw DataError(.io, path: path, "cannot write: the directory \(directory) is not writable")
+    }
+    if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+      throw DataError(.io, path: path, "cannot write: it is a directory")
+    }
+  }
+
   /// Whether something exists at `path`.
   public static func exists(_ path: String) -> Bool {
     var status = stat()

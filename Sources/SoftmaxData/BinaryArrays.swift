@@ -32,6 +32,11 @@ struct NumericArray {
   /// Checks that the file holds exactly the elements the header claims,
   /// without trusting the header's numbers for any allocation.
   func checkSize(path: String) throws(DataError) {
+    // A zero dimension holds no values whatever the others say; a matrix
+    // of 4294967295 rows of 0 features would loop for nothing.
+    if shape.contains(0) {
+      throw DataError(.empty, path: path, "the header's shape \(shape) holds no values")
+    }
     var elements = 1
     for dimension in shape {
       let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
@@ -330,7 +335,8 @@ public enum NPYReader {
     }
     let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
     guard let descr = quotedValue(header, key: "descr") else {
-      throw DataError(.malformed, path: path, "the NPY header has no 'descr': \(header)")
+      let shown = header.prefix(80).split(whereSeparator: \.isNewline).joined(separator: " ")
+      throw DataError(.malformed, path: path, "the NPY header has no 'descr': \(shown)")
     }
     guard let shape = shapeValue(header) else {
       throw DataError(.malformed, path: path, "the NPY header has no readable 'shape': \(header)")

@@ -119,6 +119,7 @@ struct CSVParser {
     if file.count >= 3, file.bytes[0] == 0xEF, file.bytes[1] == 0xBB, file.bytes[2] == 0xBF {
       position = 3
     }
+    try rejectBinary()
     if let given = options.delimiter {
       guard given.isASCII, given != "\"", given != "\n", given != "\r" else {
         throw DataError(
@@ -150,6 +151,25 @@ struct CSVParser {
   }
 
   // MARK: The first rows
+
+  /// Throws when the first window holds a NUL byte, which no text file
+  /// has: the file is binary (an image, a spreadsheet, a compressed file)
+  /// or UTF-16 text, and reading it as CSV would only give a misleading
+  /// error further on.
+  func rejectBinary() throws(DataError) {
+    guard let found = memchr(file.bytes, 0, file.count) else { return }
+    let offset = UnsafeRawPointer(found) - UnsafeRawPointer(file.bytes)
+    var line = 1
+    var lineStart = 0
+    for k in 0..<offset where file.bytes[k] == newline {
+      line += 1
+      lineStart = k + 1
+    }
+    throw DataError(
+      .invalidEncoding, path: path, line: line, column: offset - lineStart + 1,
+      "a NUL byte: this is not a text file (binary, compressed, or UTF-16?); CSV must be UTF-8 text"
+    )
+  }
 
   /// The most frequent of `,` `;` tab on the first line, outside quotes.
   func detectDelimiter() -> UInt8 {
@@ -206,7 +226,9 @@ struct CSVParser {
     line = startLine
     guard scanned > 0 else { throw DataError(.empty, path: path, "the file has no rows") }
     columns = first.count
-    let names = try first.map { field throws(DataError) in try text(field) }
+    let names = try first.enumerated().map { j, field throws(DataError) in
+      try text(field, column: j)
+    }
     if let given = options.hasHeader {
       hasHeader = given
     } else if case .name = options.label {
@@ -290,7 +312,10 @@ struct CSVParser {
       return nil
     case .last:
       return columns - 1
-    case .lastUnlessCount(let count):
+    case .lastUnlessFeatures(let count, let names):
+      if let names, let last = columnNames?.last {
+        return names.contains(last) ? nil : columns - 1
+      }
       return columns == count ? nil : columns - 1
     case .index(let index):
       let resolved = index < 0 ? columns + index : index
@@ -421,8 +446,8 @@ struct CSVParser {
   }
 
   /// The field's text: doubled quotes undone, blanks trimmed, UTF-8
-  /// checked.
-  func text(_ field: CSVField) throws(DataError) -> String {
+  /// checked; `column` (0-based) names it in the error.
+  func text(_ field: CSVField, column: Int) throws(DataError) -> String {
     var bytes = UnsafeBufferPointer(
       start: file.bytes + field.start, count: field.end - field.start)[...]
     while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
@@ -445,8 +470,7 @@ struct CSVParser {
     guard let string = decoded else {
       throw DataError(
         .invalidEncoding, path: path, line: field.line, column: field.column,
-        "field \(fields.firstIndex { $0.start == field.start }.map { $0 + 1 } ?? 0) is not valid UTF-8"
-      )
+        "\(columnLabel(column)) is not valid UTF-8 text")
     }
     return string
   }
@@ -462,7 +486,7 @@ struct CSVParser {
       throw DataError(
         .shapeMismatch, path: path, line: at.line,
         column: fields.count > columns ? at.column : at.end - at.start + at.column,
-        "\(fields.count) fields; the first row has \(columns)")
+        "\(fields.count) field\(fields.count == 1 ? "" : "s"); the first row has \(columns)")
     }
     let rowStart = values.count
     let base = UnsafePointer(file.bytes)
@@ -502,7 +526,7 @@ struct CSVParser {
     var label = ""
     if let labelIndex, !skip {
       let field = fields[labelIndex]
-      label = try text(field)
+      label = try text(field, column: labelIndex)
       if label.isEmpty {
         if options.missingValues == .skipRow {
           skip = true

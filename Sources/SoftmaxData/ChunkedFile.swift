@@ -27,6 +27,8 @@ final class ChunkedFile {
   private(set) var count = 0
   /// The file's end is in the window.
   private(set) var atEnd = false
+  /// Bytes read from the file so far.
+  private(set) var bytesRead = 0
 
   init(path: String, windowSize: Int = 1 << 20) throws(DataError) {
     self.path = path
@@ -39,7 +41,9 @@ final class ChunkedFile {
       _ = close(descriptor)
       throw DataError(.io, path: path, "is a directory")
     }
-    capacity = windowSize
+    // A small file gets a window its size (plus room to see its end).
+    let size = Int(status.st_size)
+    capacity = size > 0 && size < windowSize ? max(size + 1, 256) : windowSize
     bytes = .allocate(capacity: capacity + 1)
     bytes[0] = 0
   }
@@ -79,6 +83,7 @@ final class ChunkedFile {
         atEnd = true
       } else {
         count += got
+        bytesRead += got
         arrived = true
       }
     }

@@ -81,9 +81,24 @@ public enum DataLoader {
   /// Reads `path` into a data set of `Scalar`s.
   ///
   /// - Throws: ``DataError`` from the format's reader, naming the file
-  ///   and, for text, the line and column.
+  ///   and, for text, the line and column; `.empty` when the file has no
+  ///   feature columns (a CSV of labels only, text read as LIBSVM).
   public static func load<Scalar: SoftmaxScalar>(
     _ path: String, options: LoadOptions = LoadOptions(), as _: Scalar.Type = Scalar.self
+  ) throws(DataError) -> DataSet<Scalar> {
+    let data = try read(path, options: options, as: Scalar.self)
+    guard data.featureCount > 0 else {
+      throw DataError(
+        .empty, path: path,
+        data.labels == nil
+          ? "the file has no feature columns"
+          : "the file has labels but no feature columns (is it really in this format?)")
+    }
+    return data
+  }
+
+  private static func read<Scalar: SoftmaxScalar>(
+    _ path: String, options: LoadOptions, as _: Scalar.Type
   ) throws(DataError) -> DataSet<Scalar> {
     switch try format(of: path, given: options.format) {
     case .csv:
@@ -105,7 +120,7 @@ public enum DataLoader {
       switch options.label {
       case .index(let index)?: column = index
       case .last?: column = -1
-      case .lastUnlessCount?, LabelColumn.none?, nil: column = nil
+      case .lastUnlessFeatures?, LabelColumn.none?, nil: column = nil
       case .name(let name)?:
         throw DataError(
           .labels, path: path,

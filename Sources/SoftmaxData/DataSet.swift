@@ -144,10 +144,12 @@ public enum LabelColumn: Sendable, Hashable {
   case name(String)
   /// No label column: every column is a feature.
   case none
-  /// No label column when the file has exactly this many columns (a
-  /// model's feature count), the last column otherwise: how `predict`
-  /// reads files with or without their labels.
-  case lastUnlessCount(Int)
+  /// How `predict` reads a file with or without its labels, given the
+  /// model's feature `count` and `names`: when the file has a header and
+  /// `names` are given, the last column is the label unless its name is
+  /// one of `names`; otherwise it is the label unless the file has exactly
+  /// `count` columns.
+  case lastUnlessFeatures(count: Int, names: [String]?)
 }
 
 func quotedList(_ names: [String]) -> String {

@@ -38,7 +38,10 @@ public struct LIBSVMOptions: Sendable, Hashable {
 /// labels are written canonically (`+1` and `1.0` are both `"1"`), so
 /// that they sort as numbers.
 ///
-/// Cost: one streaming pass, O(file size), then O(n·d) to densify.
+/// Cost: one streaming pass, O(file size), then O(n·d) to densify. The
+/// dense matrix may hold at most ``maximumDenseValues(fileSize:)``
+/// values, so that a large index in a small file is an error rather than
+/// a large allocation.
 public enum LIBSVMReader {
   /// Reads the file at `path`.
   ///
@@ -191,9 +194,17 @@ public enum LIBSVMReader {
         .shapeMismatch, path: path, line: largestAt.line, column: largestAt.column,
         "feature index \(largest) is beyond the \(d) features expected")
     }
-    var values = ValueBuffer(for: Scalar.self)
     let n = labels.count
-    for _ in 0..<(n * d) { _ = values.append(0) }
+    let (dense, overflow) = n.multipliedReportingOverflow(by: d)
+    let allowed = LIBSVMReader.maximumDenseValues(fileSize: file.bytesRead)
+    guard !overflow, dense <= allowed else {
+      throw DataError(
+        .unsupported, path: path, line: largestAt.line, column: largestAt.column,
+        "feature index \(largest) makes the dense matrix \(n) × \(d) = \(overflow ? "more than Int.max" : String(dense)) values, more than the \(allowed) allowed for a \(file.bytesRead)-byte file: too sparse to read as a dense matrix"
+      )
+    }
+    var values = ValueBuffer(for: Scalar.self)
+    for _ in 0..<dense { _ = values.append(0) }
     for row in 0..<n {
       for p in rowStarts[row]..<rowStarts[row + 1] {
         values.set(row * d + indices[p] - offset, entries[p])
@@ -204,6 +215,18 @@ public enum LIBSVMReader {
     return DataSet(
       features: values.matrix(rows: n, columns: d, as: Scalar.self), labels: labels,
       featureNames: nil, report: report)
+  }
+
+  /// The most values a file of `fileSize` bytes may densify to:
+  /// 256 per byte, and at least 2^24 (128 MiB of `Double`s).
+  ///
+  /// A sparse file's dense size is rows × (largest index + 1), a number
+  /// written in the file rather than its length: one 20-byte line
+  /// `1 4000000000:1` would otherwise ask for 32 GB. Real sparse data sets
+  /// stay well inside (rcv1: about 73 values per byte; MNIST: under 1).
+  public static func maximumDenseValues(fileSize: Int) -> Int {
+    let (scaled, overflow) = fileSize.multipliedReportingOverflow(by: 256)
+    return overflow ? Int.max : max(scaled, 1 << 24)
   }
 
   /// `+1`, `1.0`, `1e0` → `"1"`; other labels as written.

@@ -72,7 +72,7 @@ public enum ModelFile {
     do {
       header = try decoder.decode(Header.self, from: Data(bytes))
     } catch {
-      throw TrainingError(.invalidModel, "not a model file: \(describe(error))")
+      throw TrainingError(.invalidModel, "not a model file: \(describe(error, in: bytes))")
     }
     guard header.format == formatName else {
       throw TrainingError(
@@ -91,15 +91,19 @@ public enum ModelFile {
     do {
       document = try decoder.decode(Document.self, from: Data(bytes))
     } catch {
-      throw TrainingError(.invalidModel, "bad model file: \(describe(error))")
+      throw TrainingError(.invalidModel, "bad model file: \(describe(error, in: bytes))")
     }
     return try document.validated()
   }
 
-  private static func describe(_ error: any Error) -> String {
+  private static func describe(_ error: any Error, in bytes: [UInt8]) -> String {
     if let error = error as? DecodingError {
       switch error {
       case .dataCorrupted(let context):
+        // The decoder only says "not valid JSON"; say where and why.
+        if context.codingPath.isEmpty, let problem = JSONSyntaxCheck.firstProblem(in: bytes) {
+          return "invalid JSON at \(problem.description)"
+        }
         return context.debugDescription + path(context.codingPath)
       case .keyNotFound(let key, let context):
         return "missing field \"\(key.stringValue)\"" + path(context.codingPath)
@@ -139,14 +143,16 @@ public enum ModelFile {
       guard k >= 1 else { throw fail("\"classes\" is empty") }
       guard Set(classes).count == k else { throw fail("\"classes\" has duplicate names") }
       guard weights.count == k else {
-        throw fail("\"weights\" has \(weights.count) rows; there are \(k) classes")
+        throw fail(
+          "\"weights\" has \(counted(weights.count, "row")); there are \(counted(k, "class"))")
       }
       let d = weights[0].count
       if let row = weights.firstIndex(where: { $0.count != d }) {
-        throw fail("\"weights\" row \(row) has \(weights[row].count) values; row 0 has \(d)")
+        throw fail(
+          "\"weights\" row \(row) has \(counted(weights[row].count, "value")); row 0 has \(d)")
       }
       guard bias.count == k else {
-        throw fail("\"bias\" has \(bias.count) values; there are \(k) classes")
+        throw fail("\"bias\" has \(counted(bias.count, "value")); there are \(counted(k, "class"))")
       }
       for (row, values) in weights.enumerated() {
         if let column = values.firstIndex(where: { !$0.isFinite }) {
@@ -158,7 +164,8 @@ public enum ModelFile {
       }
       if let featureNames, featureNames.count != d {
         throw fail(
-          "\"feature_names\" has \(featureNames.count) names; the weights have \(d) columns")
+          "\"feature_names\" has \(counted(featureNames.count, "name")); the weights have \(counted(d, "column"))"
+        )
       }
       if let standardization {
         guard standardization.mean.count == d, standardization.scale.count == d else {
@@ -179,4 +186,9 @@ public enum ModelFile {
         featureNames: featureNames, training: training)
     }
   }
+}
+
+/// "1 value", "2 values", "3 classes".
+private func counted(_ n: Int, _ noun: String) -> String {
+  n == 1 ? "1 \(noun)" : "\(n) \(noun)\(noun.hasSuffix("s") ? "es" : "s")"
 }

@@ -174,62 +174,8 @@ struct MathCommandTests {
   }
 }
 
-@Suite("softmax errors: the file, line and column, a non-zero exit, nothing half-written")
+@Suite("softmax errors: the old output kept, Ctrl-C (the catalogue is CatalogueTests)")
 struct CommandErrorTests {
-  struct Case: CustomStringConvertible, Sendable {
-    var name: String
-    var content: String
-    var arguments: [String]
-    var status: Int32
-    var stderr: String
-    var description: String { name }
-  }
-
-  static let cases: [Case] = [
-    Case(
-      name: "missing.csv", content: "a,b,y\n1,2,x\n3,,y\n", arguments: ["train"], status: 1,
-      stderr:
-        "softmax: missing.csv:3:3: missing value in column 2 (\"b\") (--missing skip|zero|mean accepts it)\n"
-    ),
-    Case(
-      name: "ragged.csv", content: "a,b,y\n1,2,x\n3,4,5,y\n", arguments: ["train"], status: 1,
-      stderr: "softmax: ragged.csv:3:7: 4 fields; the first row has 3\n"),
-    Case(
-      name: "one_class.csv", content: "a,y\n1,x\n2,x\n", arguments: ["train"], status: 1,
-      stderr:
-        "softmax: one_class.csv: every row has the label \"x\"; a classifier needs at least 2 classes\n"
-    ),
-    Case(
-      name: "nolabels.npy", content: "", arguments: ["train"], status: 1,
-      stderr: "softmax: nolabels.npy: not an NPY file"),
-    Case(
-      name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--test-split", "1.5"],
-      status: 64,
-      stderr: "Error: --test-split must be in (0, 1), not 1.5\n"),
-    Case(
-      name: "x.csv", content: "a,y\n1,x\n2,z\n",
-      arguments: ["train", "--batch-size", "0", "--optimizer", "sgd"], status: 64,
-      stderr: "Error: --batch-size must be at least 1, not 0\n"),
-    Case(
-      name: "x.csv", content: "a,y\n1,x\n2,z\n", arguments: ["train", "--learning-rate=-1"],
-      status: 64,
-      stderr: "Error: --learning-rate must be finite and > 0, not -1.0\n"),
-    Case(
-      name: "data.parquet", content: "", arguments: ["train"], status: 1,
-      stderr: "softmax: data.parquet: cannot tell the format from the file name"),
-  ]
-
-  @Test("train on a bad file or with bad options", arguments: cases)
-  func trainErrors(_ item: Case) throws {
-    let directory = try scratchDirectory()
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try write(item.content, to: directory + "/" + item.name)
-    let run = try softmax(item.arguments + [item.name], in: directory)
-    #expect(run.status == item.status)
-    #expect(run.stderr.hasPrefix(item.stderr), "\(run.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: directory + "/model.json"))
-  }
-
   @Test("eval and predict: wrong columns, an unknown label, a broken model; the old output kept")
   func modelErrors() throws {
     let directory = try scratchDirectory()

@@ -178,10 +178,19 @@ struct CSVBehaviourTests {
     options.label = .none
     data = try CSVReader.read(numeric, options: options, as: Double.self)
     #expect(data.labels == nil && data.featureCount == 2)
-    options.label = .lastUnlessCount(2)
+    options.label = .lastUnlessFeatures(count: 2, names: nil)
     #expect(try CSVReader.read(numeric, options: options, as: Double.self).labels == nil)
-    options.label = .lastUnlessCount(1)
+    options.label = .lastUnlessFeatures(count: 1, names: ["x"])
     #expect(try CSVReader.read(numeric, options: options, as: Double.self).labels == ["2", "4"])
+    // With a header, the names decide: "kind" is not a feature, so it is
+    // the label even though the count matches a 3-feature model.
+    let named = try temporaryFile("k.csv", "x,y,kind\n1,2,a\n3,4,b\n")
+    options.label = .lastUnlessFeatures(count: 3, names: ["x", "y", "z"])
+    #expect(try CSVReader.read(named, options: options, as: Double.self).labels == ["a", "b"])
+    options.label = .lastUnlessFeatures(count: 2, names: ["x", "y", "kind"])
+    #expect { try CSVReader.read(named, options: options, as: Double.self) } throws: { error in
+      (error as? DataError)?.code == .notANumber
+    }
   }
 
   @Test("missing values: skip the row, zero, or the column's mean")

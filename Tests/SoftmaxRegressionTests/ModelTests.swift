@@ -113,11 +113,11 @@ struct ModelTests {
       ("{\"format\": \"swift-softmax-model\", \"version\": 1}", "missing field \"classes\""),
       (
         "{\"format\": \"swift-softmax-model\", \"version\": 1, \"classes\": [\"a\", \"b\"],"
-          + " \"weights\": [[1, 2], [3]], \"bias\": [0, 0]}", "row 1 has 1 values"
+          + " \"weights\": [[1, 2], [3]], \"bias\": [0, 0]}", "row 1 has 1 value;"
       ),
       (
         "{\"format\": \"swift-softmax-model\", \"version\": 1, \"classes\": [\"a\", \"b\"],"
-          + " \"weights\": [[1], [3]], \"bias\": [0]}", "\"bias\" has 1 values"
+          + " \"weights\": [[1], [3]], \"bias\": [0]}", "\"bias\" has 1 value;"
       ),
       (
         "{\"format\": \"swift-softmax-model\", \"version\": 1, \"classes\": [\"a\", \"a\"],"

@@ -1,0 +1,150 @@
+//===--- FuzzTarget.swift -------------------------------------------------===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// The libFuzzer entry point for every reader and the model loader. The
+// reader under test is chosen by the environment variable
+// `SOFTMAX_FUZZ_TARGET` (csv, libsvm, idx, npy, model); `Fuzz/run.sh`
+// builds this with `-sanitize=fuzzer,address` and sets it.
+//
+// Each input is written to a file (the readers take paths, as users give
+// them) and read in several ways. A thrown `DataError` or `TrainingError`
+// is the right answer to a bad input; a trap, a hang or a large allocation
+// is a finding.
+
+import SoftmaxCore
+import SoftmaxData
+import SoftmaxRegression
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum FuzzedReader: String {
+  case csv, libsvm, idx, npy, model
+}
+
+let fuzzedReader: FuzzedReader = {
+  guard let name = getenv("SOFTMAX_FUZZ_TARGET"),
+    let reader = FuzzedReader(rawValue: String(cString: name))
+  else {
+    fatalError("set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy or model")
+  }
+  return reader
+}()
+
+/// The input's file: in memory when `/dev/shm` is there, one per process.
+let inputPath: String = {
+  var directory = "/dev/shm"
+  var status = stat()
+  if stat(directory, &status) != 0 { directory = "/tmp" }
+  return "\(directory)/softmax-fuzz-\(getpid())"
+}()
+
+func writeInput(_ bytes: UnsafeRawBufferPointer, suffix: String) -> String {
+  let path = inputPath + suffix
+  guard let file = fopen(path, "wb") else { fatalError("cannot write \(path)") }
+  if bytes.count > 0, let base = bytes.baseAddress {
+    guard fwrite(base, 1, bytes.count, file) == bytes.count else {
+      fatalError("cannot write \(path)")
+    }
+  }
+  fclose(file)
+  return path
+}
+
+/// Uses a data set the way the command does: a classifier's shapes and a
+/// pass over the rows, so that a reader returning inconsistent shapes
+/// traps here rather than going unnoticed.
+func exercise<T: SoftmaxScalar>(_ data: DataSet<T>) {
+  let features = data.features
+  if let labels = data.labels { precondition(labels.count == features.rows) }
+  var total = T.zero
+  for i in 0..<features.rows {
+    for j in 0..<features.columns { total += features[i, j] }
+  }
+  _ = total
+}
+
+func readAll(_ path: String) {
+  switch fuzzedReader {
+  case .csv:
+    var lenient = CSVOptions()
+    lenient.missingValues = .mean
+    lenient.label = .none
+    var named = CSVOptions()
+    named.label = .name("y")
+    named.missingValues = .skipRow
+    for options in [CSVOptions(), lenient, named] {
+      if let data = try? CSVReader.read(path, options: options, as: Double.self) { exercise(data) }
+      if let data = try? CSVReader.read(path, options: options, as: Float.self) { exercise(data) }
+    }
+  case .libsvm:
+    var fixed = LIBSVMOptions()
+    fixed.featureCount = 8
+    for options in [LIBSVMOptions(), fixed] {
+      if let data = try? LIBSVMReader.read(path, options: options, as: Double.self) {
+        exercise(data)
+      }
+      if let data = try? LIBSVMReader.read(path, options: options, as: Float.self) {
+        exercise(data)
+      }
+    }
+  case .idx:
+    if let data = try? IDXReader.read(images: path, labels: nil, as: Float.self) { exercise(data) }
+    if let data = try? IDXReader.read(images: path, labels: path, as: Double.self) {
+      exercise(data)
+    }
+  case .npy:
+    if let data = try? NPYReader.read(path, as: Double.self) { exercise(data) }
+    if let data = try? NPYReader.read(path, labelColumn: -1, as: Float.self) { exercise(data) }
+    if let data = try? NPYReader.read(path, labels: path, as: Double.self) { exercise(data) }
+  case .model:
+    guard let bytes = try? AtomicFile.read(path),
+      let model = try? ModelFile.decode(bytes)
+    else { return }
+    // A model that loads must predict, here two rows of ones.
+    let row = Matrix<Double>(rows: 2, columns: model.featureCount, repeating: 1)
+    if let probabilities = try? model.probabilities(row) {
+      precondition(probabilities.rows == 2 && probabilities.columns == model.classCount)
+    }
+    _ = ModelFile.encode(model)
+  }
+}
+
+/// libFuzzer's entry point: reads one input every way `readAll` does.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+  let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : count)
+  let suffix = [FuzzedReader.csv: ".csv", .libsvm: ".svm", .idx: ".idx", .npy: ".npy"][
+    fuzzedReader, default: ".json"]
+  let path = writeInput(bytes, suffix: suffix)
+  readAll(path)
+  unlink(path)
+  return 0
+}
+
+// SwiftPM links an executable's entry point as `<module>_main`; it hands
+// control to libFuzzer's driver, which parses libFuzzer's flags.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+  _ argc: UnsafeMutablePointer<CInt>,
+  _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+  _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+/// The executable's entry point: runs libFuzzer's driver.
+@_cdecl("SoftmaxFuzz_main")
+public func fuzzMain(
+  _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+  var count = argc
+  var arguments = argv
+  _ = fuzzedReader  // fail early without SOFTMAX_FUZZ_TARGET
+  return runFuzzerDriver(&count, &arguments, fuzzOneInput)
+}
