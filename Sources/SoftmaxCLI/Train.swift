@@ -132,6 +132,28 @@ struct Train: ParsableCommand {
   @Option(help: ArgumentHelp("Draw loss and accuracy per iteration as SVG.", valueName: "path.svg"))
   var plot: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Save the training state here as it trains (atomically), to go on with --resume after a crash or Ctrl-C.",
+      valueName: "path"))
+  var checkpoint: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Save the checkpoint every N iterations (epochs for sgd and adam).", valueName: "N"))
+  var checkpointEvery: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Save the checkpoint at least every S seconds (default: 60).", valueName: "S"))
+  var checkpointSeconds: Double?
+
+  @Flag(
+    help:
+      "Go on from --checkpoint if it is there: the same data and options give the model an uninterrupted run gives, bit for bit."
+  )
+  var resume = false
+
   @Option(name: .customLong("top-k"), help: "k of the top-k accuracy reported.")
   var topK: Int = 5
 
@@ -140,6 +162,28 @@ struct Train: ParsableCommand {
 
   @Flag(help: "Print one JSON object with the results on stdout.")
   var json = false
+
+  /// The checkpoint at `path` to resume from, or `nil` (said on stderr)
+  /// when there is none yet: the same command line starts a run and
+  /// continues it after a crash.
+  private func readCheckpoint(_ path: String) throws -> TrainingCheckpoint? {
+    guard AtomicFile.exists(path) else {
+      if !quiet { StandardError.write("softmax: no checkpoint at \(path) yet; starting afresh\n") }
+      return nil
+    }
+    let bytes = try AtomicFile.read(path)
+    do {
+      let checkpoint = try TrainingCheckpoint.decode(bytes)
+      if !quiet {
+        StandardError.write(
+          "softmax: resuming from \(path), after \(optimizer.solver.isStochastic ? "epoch" : "iteration") \(checkpoint.iteration)\n"
+        )
+      }
+      return checkpoint
+    } catch {
+      throw CommandFailure("\(path): \(error.message)")
+    }
+  }
 
   func validate() throws {
     func check(_ ok: Bool, _ message: String) throws {
@@ -176,6 +220,20 @@ struct Train: ParsableCommand {
     if let tol { try check(tol >= 0 && tol.isFinite, "--tol must be finite and ≥ 0, not \(tol)") }
     if let threads { try check(threads >= 1, "--threads must be at least 1, not \(threads)") }
     try check(topK >= 1, "--top-k must be at least 1, not \(topK)")
+    if checkpoint == nil {
+      try check(
+        !resume && checkpointEvery == nil && checkpointSeconds == nil,
+        "--resume, --checkpoint-every and --checkpoint-seconds need --checkpoint PATH")
+    }
+    if let checkpointEvery {
+      try check(
+        checkpointEvery >= 1, "--checkpoint-every must be at least 1, not \(checkpointEvery)")
+    }
+    if let checkpointSeconds {
+      try check(
+        checkpointSeconds > 0 && checkpointSeconds.isFinite,
+        "--checkpoint-seconds must be finite and > 0, not \(checkpointSeconds)")
+    }
     if momentum != nil { try check(optimizer == .sgd, "--momentum is for --optimizer sgd") }
     if epochs != nil || batchSize != nil {
       try check(
@@ -189,7 +247,9 @@ struct Train: ParsableCommand {
   func run() throws {
     try reportingFailures {
       Interrupt.install()
-      for output in [model, plot].compactMap({ $0 }) { try AtomicFile.checkWritable(output) }
+      for output in [model, plot, checkpoint].compactMap({ $0 }) {
+        try AtomicFile.checkWritable(output)
+      }
       if let threads { SoftmaxConfiguration.threadCount = threads }
       let started = monotonicSeconds()
       let all = try LoadedData.load(data, options: dataOptions)
@@ -239,12 +299,17 @@ struct Train: ParsableCommand {
         training = (training.data.rows(kept), kept.map { training.labels[$0] })
       }
       let options = trainingOptions(rows: training.data.count)
-      let session = TrainingRun(
+      var session = TrainingRun(
         classes: encoding.classes, featureNames: training.data.featureNames, options: options,
         topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
         total: optimizer.solver.isStochastic
           ? options.stochastic.epochs : options.lbfgs.maxIterations,
         unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
+      if let checkpoint {
+        session.checkpoints = CheckpointPolicy(
+          path: checkpoint, every: checkpointEvery, seconds: checkpointSeconds ?? 60)
+        if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
+      }
       let outcome = try session.fit(training.data, labels: training.labels, validation: validation)
       var model = outcome.model
       let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)

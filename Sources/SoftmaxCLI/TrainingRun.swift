@@ -36,8 +36,16 @@ struct TrainingHistory {
   }
 }
 
+/// When `train` saves its checkpoint: every `every` iterations, at least
+/// every `seconds`, when stopped by Ctrl-C, and at the end.
+struct CheckpointPolicy {
+  var path: String
+  var every: Int?
+  var seconds: Double
+}
+
 /// One training run as the `train` command drives it: the fit with a
-/// progress display, Ctrl-C, and the history for the plot.
+/// progress display, Ctrl-C, checkpoints, and the history for the plot.
 struct TrainingRun {
   var classes: [String]
   var featureNames: [String]?
@@ -47,6 +55,8 @@ struct TrainingRun {
   var wantsHistory: Bool
   var total: Int
   var unit: String
+  var checkpoints: CheckpointPolicy? = nil
+  var resumingFrom: TrainingCheckpoint? = nil
 
   struct Outcome {
     var model: SoftmaxClassifier
@@ -107,14 +117,35 @@ struct TrainingRun {
       return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }
     var last: IterationReport? = nil
+    var saved = (iteration: resumingFrom?.iteration ?? -1, time: monotonicSeconds())
+    var saveFailed = false
+    func save(_ checkpoint: TrainingCheckpoint?, path: String) {
+      guard let checkpoint, checkpoint.iteration != saved.iteration else { return }
+      do {
+        try AtomicFile.write(checkpoint.encoded(), to: path)
+        saved = (checkpoint.iteration, monotonicSeconds())
+      } catch {
+        // Training goes on (the model is still written at the end); say
+        // so once.
+        if !saveFailed { StandardError.write("softmax: warning: checkpoint not saved: \(error)\n") }
+        saveFailed = true
+      }
+    }
     // The standardization goes in through a zero warm start (the start fit
     // uses anyway), so that fit keeps this one instead of computing its own.
     let fitted = try SoftmaxClassifier.fit(
       features: data.features, labels: labels, classes: classes, featureNames: featureNames,
       options: options,
-      warmStart: standardization.map { _ in model([Double](repeating: 0, count: k * (d + 1))) }
+      warmStart: standardization.map { _ in model([Double](repeating: 0, count: k * (d + 1))) },
+      resumingFrom: resumingFrom, checkpoints: checkpoints != nil
     ) { report in
       last = report
+      if let policy = checkpoints {
+        let due =
+          policy.every.map { report.iteration % $0 == 0 } ?? false
+          || monotonicSeconds() - saved.time >= policy.seconds || Interrupt.wasRequested
+        if due { save(report.checkpoint, path: policy.path) }
+      }
       let show = display.wantsUpdate(step: report.iteration)
       let record = wantsHistory && (report.iteration % stride == 0 || report.iteration <= 1)
       if show || record, report.parameters.count == k * (d + 1) {
@@ -151,6 +182,7 @@ struct TrainingRun {
         validationLoss: last.validationLoss)
     }
     display.finish()
+    if let policy = checkpoints { save(last?.checkpoint, path: policy.path) }
     var validationLoss: Double? = nil
     if let (set, setLabels) = validation {
       validationLoss = try fitted.evaluate(features: set.features, labels: setLabels, topK: 1)

@@ -12,7 +12,9 @@
 ///
 /// Cost: a few integer operations per value. Not for cryptography.
 public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-  private var state: UInt64
+  /// The generator's whole state: `SplitMix64(seed: g.state)` continues
+  /// `g`'s stream exactly (how a training checkpoint saves a shuffle).
+  public private(set) var state: UInt64
 
   /// Creates a generator from a seed.
   public init(seed: UInt64) { state = seed }

@@ -132,9 +132,22 @@ public enum AtomicFile {
     throws(DataError)
   {
     var offset = 0
+    #if DEBUG
+    // Fault injection for the crash-safety tests (debug builds only):
+    // SOFTMAX_TEST_SLOW_WRITE=N writes 4 KiB at a time with N µs
+    // between, so that a SIGKILL can land anywhere inside a write.
+    let pause = getenv("SOFTMAX_TEST_SLOW_WRITE").flatMap { UInt32(String(cString: $0)) }
+    let chunk = pause == nil ? Int.max : 4096
+    #else
+    let chunk = Int.max
+    #endif
     while offset < bytes.count {
+      #if DEBUG
+      if let pause, offset > 0 { usleep(pause) }
+      #endif
       let written = bytes.withUnsafeBytes { raw in
-        systemWrite(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        systemWrite(
+          descriptor, raw.baseAddress.map { $0 + offset }, min(raw.count - offset, chunk))
       }
       if written < 0 {
         if errno == EINTR { continue }

@@ -54,6 +54,12 @@ public struct IterationReport: Sendable, Hashable {
   /// that measure the model as it trains. Shared, not copied, until the
   /// optimizer's next step.
   public var parameters: [Double]
+  /// Everything needed to go on from here exactly as if never stopped,
+  /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+  /// was asked for checkpoints; `nil` otherwise.
+  public var checkpoint: TrainingCheckpoint? = nil
+  /// The optimizer's state after this iteration (checkpoints only).
+  var solverState: SolverState? = nil
 
   /// Creates a report.
   public init(
@@ -140,32 +146,48 @@ public struct LBFGS: Sendable {
   ///     `γ = sᵀy / yᵀMy` (Nocedal & Wright §7.2). The minimiser is the
   ///     same; badly scaled coordinates need fewer iterations.
   ///   - progress: called after every iteration; return `false` to stop.
+  ///   - state: a state from an earlier run's report
+  ///     (``IterationReport/checkpoint``) to go on from, exactly as if that
+  ///     run had not stopped; `start` is then ignored.
+  ///   - reportsState: whether reports carry the state (for checkpoints).
   public func minimize(
     from start: [Double], l1: Double = 0, l1Count: Int = 0, preconditioner: [Double]? = nil,
     smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
     progress: (IterationReport) -> Bool = { _ in true }
   ) -> OptimizationResult {
-    let n = start.count
+    minimize(
+      from: start, resuming: nil, reportsState: false, l1: l1, l1Count: l1Count,
+      preconditioner: preconditioner, smooth: smooth, progress: progress)
+  }
+
+  func minimize(
+    from start: [Double], resuming state: LBFGSState?, reportsState: Bool, l1: Double = 0,
+    l1Count: Int = 0, preconditioner: [Double]? = nil,
+    smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) -> OptimizationResult {
+    let n = state?.x.count ?? start.count
     precondition(
       preconditioner.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
       "the preconditioner must hold \(n) finite positive values")
-    var x = start
-    var g = [Double](repeating: 0, count: n)
-    var evaluations = 1
+    var x = state?.x ?? start
+    var g = state?.g ?? [Double](repeating: 0, count: n)
+    var evaluations = state?.evaluations ?? 1
     let l1Count = l1 > 0 ? min(l1Count, n) : 0
     func l1Term(_ x: [Double]) -> Double { l1Penalty(x, strength: l1, count: l1Count) }
-    var f = smooth(x, &g) + l1Term(x)
+    var f = state?.f ?? (smooth(x, &g) + l1Term(x))
     var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
-    var s: [[Double]] = []
-    var y: [[Double]] = []
-    var rho: [Double] = []
-    var iteration = 0
+    var s: [[Double]] = state?.s ?? []
+    var y: [[Double]] = state?.y ?? []
+    var rho: [Double] = state?.rho ?? []
+    var iteration = state?.iteration ?? 0
     var reason = StopReason.iterationLimit
     func result(_ reason: StopReason) -> OptimizationResult {
       OptimizationResult(
         parameters: x, objective: f, gradientNorm: maxAbs(pg), iterations: iteration,
         evaluations: evaluations, stopReason: reason)
     }
+    if let stop = state?.stop { return result(stop) }
     if !f.isFinite { return result(.lineSearchFailed) }
     if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
 
@@ -246,11 +268,18 @@ public struct LBFGS: Sendable {
         rho.append(1 / curvature)
       }
       let gradientNorm = maxAbs(pg)
-      let keepGoing = progress(
-        IterationReport(
-          iteration: iteration, objective: f, gradientNorm: gradientNorm,
-          evaluations: evaluations, parameters: x))
-      if let stop = options.stopReason(previous: previous, current: f, gradientNorm: gradientNorm) {
+      let stop = options.stopReason(previous: previous, current: f, gradientNorm: gradientNorm)
+      var report = IterationReport(
+        iteration: iteration, objective: f, gradientNorm: gradientNorm,
+        evaluations: evaluations, parameters: x)
+      if reportsState {
+        report.solverState = .lbfgs(
+          state: LBFGSState(
+            x: x, g: g, f: f, s: s, y: y, rho: rho, iteration: iteration,
+            evaluations: evaluations, stop: stop))
+      }
+      let keepGoing = progress(report)
+      if let stop {
         reason = stop
         break
       }
@@ -365,6 +394,21 @@ public struct LBFGS: Sendable {
     }
     return nil
   }
+}
+
+/// L-BFGS between two iterations: the point, its smooth gradient and
+/// objective, the correction pairs, the counters, and the stop the last
+/// iteration called for (so that going on from a final state stops too).
+struct LBFGSState: Sendable, Hashable, Codable {
+  var x: [Double]
+  var g: [Double]
+  var f: Double
+  var s: [[Double]]
+  var y: [[Double]]
+  var rho: [Double]
+  var iteration: Int
+  var evaluations: Int
+  var stop: StopReason?
 }
 
 extension LBFGSOptions {

@@ -95,6 +95,25 @@ public struct StochasticOptions: Sendable, Hashable, Codable {
   public init() {}
 }
 
+/// The minibatch optimizers between two epochs: the parameters, the
+/// moments, the counters, the rows' current order and the shuffle's
+/// generator, early stopping's record, and the stop the last epoch called
+/// for (see ``LBFGSState``).
+struct StochasticState: Sendable, Hashable, Codable {
+  var x: [Double]
+  var velocity: [Double]
+  var second: [Double]
+  var step: Int
+  var epoch: Int
+  var order: [Int]
+  var generator: UInt64
+  var validationHistory: [Double]
+  var bestLoss: Double
+  var bestParameters: [Double]
+  var epochsWithoutImprovement: Int
+  var stop: StopReason?
+}
+
 /// The minibatch optimizers: SGD (with momentum or Nesterov momentum, a
 /// proximal step for L1) and Adam (Kingma & Ba, with bias correction; L2
 /// added to the gradient, as PyTorch's `weight_decay`).
@@ -110,28 +129,34 @@ struct StochasticTrainer<T: SoftmaxScalar> {
     var validationHistory: [Double]
   }
 
-  func run(from start: [Double], progress: (IterationReport) -> Bool) throws(TrainingError)
-    -> Outcome
-  {
+  /// Trains from `start`, or goes on from `state` (an earlier run's,
+  /// after one of its epochs) exactly as if that run had not stopped.
+  func run(
+    from start: [Double], resuming state: StochasticState? = nil, reportsState: Bool = false,
+    progress: (IterationReport) -> Bool
+  ) throws(TrainingError) -> Outcome {
     var generator = SplitMix64(seed: options.seed)
     let (trainingRows, validationRows) = try split(using: &generator)
+    if let state { generator = SplitMix64(seed: state.generator) }
     let rate = options.learningRate ?? (adam ? 0.001 : 0.1)
     let weightCount = objective.classCount * objective.featureCount
-    let count = start.count
-    var x = start
+    let count = state?.x.count ?? start.count
+    var x = state?.x ?? start
     var gradient = [Double](repeating: 0, count: count)
-    var velocity = [Double](repeating: 0, count: count)  // SGD's v, Adam's m
-    var second = [Double](repeating: 0, count: adam ? count : 0)  // Adam's v
-    var step = 0
-    var order = trainingRows
+    // SGD's v, Adam's m; Adam's v.
+    var velocity = state?.velocity ?? [Double](repeating: 0, count: count)
+    var second = state?.second ?? [Double](repeating: 0, count: adam ? count : 0)
+    var step = state?.step ?? 0
+    var order = state?.order ?? trainingRows
     var batch: [Int] = []
     batch.reserveCapacity(options.batchSize)
     var reason = StopReason.iterationLimit
-    var validationHistory: [Double] = []
-    var best = (loss: Double.infinity, parameters: x)
-    var epochsWithoutImprovement = 0
-    var epoch = 0
-    epochs: while epoch < options.epochs {
+    var validationHistory: [Double] = state?.validationHistory ?? []
+    var best = (loss: state?.bestLoss ?? Double.infinity, parameters: state?.bestParameters ?? x)
+    var epochsWithoutImprovement = state?.epochsWithoutImprovement ?? 0
+    var epoch = state?.epoch ?? 0
+    if let stop = state?.stop { reason = stop }
+    epochs: while reason == .iterationLimit && epoch < options.epochs {
       let epochStart = x
       let eta = rate * options.schedule.multiplier(epoch: epoch, epochs: options.epochs)
       if options.shuffle { generator.shuffle(&order) }
@@ -174,9 +199,18 @@ struct StochasticTrainer<T: SoftmaxScalar> {
           reason = .earlyStopping
         }
       }
-      let report = IterationReport(
+      var report = IterationReport(
         iteration: epoch, objective: lossSum / Double(order.count), gradientNorm: .nan,
         evaluations: step, validationLoss: validationLoss, parameters: x)
+      if reportsState {
+        report.solverState = .stochastic(
+          state: StochasticState(
+            x: x, velocity: velocity, second: second, step: step, epoch: epoch, order: order,
+            generator: generator.state, validationHistory: validationHistory,
+            bestLoss: best.loss, bestParameters: best.parameters,
+            epochsWithoutImprovement: epochsWithoutImprovement,
+            stop: reason == .iterationLimit ? nil : reason))
+      }
       let keepGoing = progress(report)
       if reason != .iterationLimit { break }
       if !keepGoing {

@@ -113,15 +113,24 @@ extension SoftmaxClassifier {
   ///   - options: solver, regularization, standardization, stopping rules.
   ///   - warmStart: a model to start from (same classes and features;
   ///     its standardization is kept); zeros otherwise.
+  ///   - checkpoint: a checkpoint of an earlier run on the same data and
+  ///     options (from its ``IterationReport/checkpoint``) to go on from:
+  ///     the result is the model that run would have given had it not
+  ///     stopped, bit for bit. `warmStart` is then ignored.
+  ///   - checkpoints: whether every report carries a
+  ///     ``IterationReport/checkpoint`` (costs one pass over the data to
+  ///     fingerprint it, and the optimizer's state is kept per report).
   ///   - progress: called after every iteration; return `false` to stop
   ///     (the model so far is returned, marked ``StopReason/cancelled``).
   /// - Returns: the model; its ``training`` record says whether it
   ///   converged (training never fails silently: check `converged`).
-  /// - Throws: ``TrainingError`` for bad data, weights or options.
+  /// - Throws: ``TrainingError`` for bad data, weights or options, or a
+  ///   checkpoint made on other data, classes or options.
   public static func fit<T: SoftmaxScalar>(
     features: Matrix<T>, labels: [Int], classes: [String], sampleWeights: [Double]? = nil,
     featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
-    warmStart: SoftmaxClassifier? = nil,
+    warmStart: SoftmaxClassifier? = nil, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+    checkpoints: Bool = false,
     progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
     let k = classes.count
@@ -131,8 +140,16 @@ extension SoftmaxClassifier {
       throw TrainingError(.shapeMismatch, "\(featureNames.count) feature names for \(d) columns")
     }
     try validate(options)
+    let fingerprint =
+      checkpoint != nil || checkpoints
+      ? DataFingerprint(features: features, labels: labels, sampleWeights: sampleWeights) : nil
     var standardization: Standardization? = nil
-    if let warmStart {
+    if let checkpoint {
+      try checkResumable(
+        checkpoint, options: options, classes: classes, featureNames: featureNames,
+        data: fingerprint)
+      standardization = checkpoint.content.standardization
+    } else if let warmStart {
       guard warmStart.classCount == k, warmStart.featureCount == d else {
         throw TrainingError(
           .shapeMismatch,
@@ -150,29 +167,43 @@ extension SoftmaxClassifier {
       classWeights: classWeights, l2: options.l2, l1: options.l1,
       standardization: standardization)
     let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
-    var history: [Double] = []
+    var history: [Double] = checkpoint?.content.objectiveHistory ?? []
     var validationHistory: [Double]? = nil
     let recordingProgress = { (report: IterationReport) -> Bool in
       history.append(report.objective)
+      var report = report
+      if let fingerprint, let state = report.solverState {
+        report.checkpoint = TrainingCheckpoint(
+          content: TrainingCheckpoint.Content(
+            format: TrainingCheckpoint.formatName, version: TrainingCheckpoint.currentVersion,
+            options: options, classes: classes, featureNames: featureNames, data: fingerprint,
+            standardization: standardization, objectiveHistory: history, solver: state))
+        report.solverState = nil
+      }
       return progress(report)
     }
+    let resumed = checkpoint?.content.solver
     let result: OptimizationResult
     switch options.solver {
     case .lbfgs:
       result = LBFGS(options: options.lbfgs).minimize(
-        from: start, l1: options.l1, l1Count: k * d,
+        from: start, resuming: resumed?.lbfgs, reportsState: checkpoints, l1: options.l1,
+        l1Count: k * d,
         preconditioner: options.lbfgs.diagonalPreconditioning
           ? objective.diagonalPreconditioner() : nil,
         smooth: { objective.smoothValueAndGradient(at: $0, gradient: &$1) },
         progress: recordingProgress)
     case .gradientDescent:
       result = gradientDescent(
-        objective: objective, start: start, options: options, progress: recordingProgress)
+        objective: objective, start: start, options: options, resuming: resumed?.gradientDescent,
+        reportsState: checkpoints, progress: recordingProgress)
     case .sgd, .adam:
       let outcome = try StochasticTrainer(
         objective: objective, options: options.stochastic, adam: options.solver == .adam,
         l1: options.l1, gradientTolerance: options.lbfgs.gradientTolerance
-      ).run(from: start, progress: recordingProgress)
+      ).run(
+        from: start, resuming: resumed?.stochastic, reportsState: checkpoints,
+        progress: recordingProgress)
       result = outcome.result
       validationHistory = outcome.validationHistory
     }
@@ -188,6 +219,46 @@ extension SoftmaxClassifier {
       weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
       bias: Array(parameters[(k * d)...]), standardization: standardization,
       featureNames: featureNames, training: record)
+  }
+
+  /// Throws unless `checkpoint` was made by a run with these options on
+  /// this data.
+  private static func checkResumable(
+    _ checkpoint: TrainingCheckpoint, options: TrainingOptions, classes: [String],
+    featureNames: [String]?, data: DataFingerprint?
+  ) throws(TrainingError) {
+    let saved = checkpoint.content
+    if saved.options != options {
+      let differing = zip(
+        Mirror(reflecting: saved.options).children, Mirror(reflecting: options).children
+      )
+      .filter { String(describing: $0.value) != String(describing: $1.value) }
+      .compactMap { $0.0.label }
+      throw TrainingError(
+        .invalidOption,
+        "the checkpoint was made with other training options (\(differing.joined(separator: ", ")))"
+      )
+    }
+    let kindMatches: Bool
+    switch (saved.solver, options.solver) {
+    case (.lbfgs, .lbfgs), (.gradientDescent, .gradientDescent), (.stochastic, .sgd),
+      (.stochastic, .adam):
+      kindMatches = true
+    default:
+      kindMatches = false
+    }
+    guard kindMatches else {
+      throw TrainingError(.invalidModel, "the checkpoint's state is not of a \(options.solver) run")
+    }
+    guard saved.classes == classes, saved.featureNames == featureNames else {
+      throw TrainingError(.shapeMismatch, "the checkpoint was made with other classes or features")
+    }
+    guard let data, saved.data == data else {
+      throw TrainingError(
+        .shapeMismatch,
+        "the checkpoint was made on other data (\(saved.data.rows) rows × \(saved.data.features) features, fingerprint \(saved.data.hash))"
+      )
+    }
   }
 
   private static func validate(_ options: TrainingOptions) throws(TrainingError) {
@@ -280,15 +351,16 @@ extension SoftmaxClassifier {
   /// `f(w − η·g) ≤ f(w) − ½·η·‖g‖²`, then grows by 1.5 for the next one.
   private static func gradientDescent<T>(
     objective: SoftmaxRegressionObjective<T>, start: [Double], options: TrainingOptions,
+    resuming state: GradientDescentState?, reportsState: Bool,
     progress: (IterationReport) -> Bool
   ) -> OptimizationResult {
-    var x = start
-    var g: [Double] = []
-    var f = objective.smoothValueAndGradient(at: x, gradient: &g)
-    var evaluations = 1
-    var step = options.learningRate
-    var iteration = 0
-    var reason = StopReason.iterationLimit
+    var x = state?.x ?? start
+    var g: [Double] = state?.g ?? []
+    var f = state?.f ?? objective.smoothValueAndGradient(at: x, gradient: &g)
+    var evaluations = state?.evaluations ?? 1
+    var step = state?.step ?? options.learningRate
+    var iteration = state?.iteration ?? 0
+    var reason = state?.stop ?? StopReason.iterationLimit
     let limits = options.lbfgs
     if maxAbs(g) <= limits.gradientTolerance { reason = .gradientTolerance }
     while reason == .iterationLimit && iteration < limits.maxIterations {
@@ -309,11 +381,18 @@ extension SoftmaxClassifier {
           iteration += 1
           step *= 1.5
           let norm = maxAbs(g)
-          let keepGoing = progress(
-            IterationReport(
-              iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations,
-              parameters: x))
-          if let stop = limits.stopReason(previous: previous, current: f, gradientNorm: norm) {
+          let stop = limits.stopReason(previous: previous, current: f, gradientNorm: norm)
+          var report = IterationReport(
+            iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations,
+            parameters: x)
+          if reportsState {
+            report.solverState = .gradientDescent(
+              state: GradientDescentState(
+                x: x, g: g, f: f, step: step, iteration: iteration, evaluations: evaluations,
+                stop: stop))
+          }
+          let keepGoing = progress(report)
+          if let stop {
             reason = stop
           } else if !keepGoing {
             reason = .cancelled
@@ -330,6 +409,17 @@ extension SoftmaxClassifier {
       parameters: x, objective: f, gradientNorm: maxAbs(g), iterations: iteration,
       evaluations: evaluations, stopReason: reason)
   }
+}
+
+/// Gradient descent between two iterations (see ``LBFGSState``).
+struct GradientDescentState: Sendable, Hashable, Codable {
+  var x: [Double]
+  var g: [Double]
+  var f: Double
+  var step: Double
+  var iteration: Int
+  var evaluations: Int
+  var stop: StopReason?
 }
 
 /// Maps labels as they appear in data (strings, or integers written as

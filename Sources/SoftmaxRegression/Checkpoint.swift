@@ -1,0 +1,157 @@
+//===--- Checkpoint.swift -------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// An optimizer's state between two iterations.
+enum SolverState: Sendable, Hashable, Codable {
+  case lbfgs(state: LBFGSState)
+  case gradientDescent(state: GradientDescentState)
+  case stochastic(state: StochasticState)
+
+  var lbfgs: LBFGSState? {
+    if case .lbfgs(let state) = self { return state }
+    return nil
+  }
+
+  var gradientDescent: GradientDescentState? {
+    if case .gradientDescent(let state) = self { return state }
+    return nil
+  }
+
+  var stochastic: StochasticState? {
+    if case .stochastic(let state) = self { return state }
+    return nil
+  }
+}
+
+/// Training stopped after an iteration (or epoch), with everything needed
+/// to go on exactly as if it had not stopped: the optimizer's whole state
+/// (point, gradient, L-BFGS's correction pairs, momentum and Adam's
+/// moments, the shuffle's generator and row order, early stopping's
+/// record), the histories, the standardization, the options, and a
+/// fingerprint of the data.
+///
+/// Resuming (``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+/// with `resumingFrom:`) on the same data and options gives the model the
+/// uninterrupted run gives, bit for bit. A checkpoint's file (``encoded()``,
+/// JSON) holds every `Double` in its shortest round-tripping form.
+///
+/// Size: the parameters a few times over, plus `2·memory` vectors of them
+/// for L-BFGS and the row order for the minibatch solvers.
+public struct TrainingCheckpoint: Sendable, Hashable {
+  /// Iterations (or epochs) done.
+  public var iteration: Int {
+    switch content.solver {
+    case .lbfgs(let state): return state.iteration
+    case .gradientDescent(let state): return state.iteration
+    case .stochastic(let state): return state.epoch
+    }
+  }
+  /// The training options it was made with.
+  public var options: TrainingOptions { content.options }
+
+  var content: Content
+
+  struct Content: Sendable, Hashable, Codable {
+    var format: String
+    var version: Int
+    var options: TrainingOptions
+    var classes: [String]
+    var featureNames: [String]?
+    var data: DataFingerprint
+    var standardization: Standardization?
+    var objectiveHistory: [Double]
+    var solver: SolverState
+  }
+
+  /// The format name in every checkpoint file.
+  public static let formatName = "swift-softmax-checkpoint"
+  /// The version this build writes and the newest it reads.
+  public static let currentVersion = 1
+
+  /// The checkpoint as JSON (sorted keys, a newline at the end); write it
+  /// with SoftmaxData's `AtomicFile`, whole or not at all.
+  public func encoded() -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    // Every field encodes (non-finite values become strings), so this
+    // does not throw; if it ever did, that would be a programmer error.
+    do {
+      return Array(try encoder.encode(content)) + [0x0A]
+    } catch {
+      fatalError("a checkpoint failed to encode: \(error)")
+    }
+  }
+
+  /// Reads a checkpoint from the bytes of its file.
+  ///
+  /// - Throws: ``TrainingError/Code/invalidModel`` for a file that is not
+  ///   a checkpoint, from a newer version, or damaged.
+  public static func decode(_ bytes: [UInt8]) throws(TrainingError) -> TrainingCheckpoint {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    struct Header: Decodable {
+      var format: String
+      var version: Int
+    }
+    guard let header = try? decoder.decode(Header.self, from: Data(bytes)),
+      header.format == formatName
+    else {
+      throw TrainingError(.invalidModel, "not a training checkpoint (\(formatName))")
+    }
+    guard header.version <= currentVersion else {
+      throw TrainingError(
+        .invalidModel,
+        "the checkpoint has format version \(header.version), newer than this build reads "
+          + "(\(currentVersion))")
+    }
+    do {
+      return TrainingCheckpoint(content: try decoder.decode(Content.self, from: Data(bytes)))
+    } catch {
+      throw TrainingError(.invalidModel, "a damaged checkpoint: \(error)")
+    }
+  }
+}
+
+/// What identifies a training set: its shape, classes, and a 64-bit hash of
+/// every feature's bits, label and sample weight, so that a checkpoint is
+/// not resumed on other data.
+struct DataFingerprint: Sendable, Hashable, Codable {
+  var rows: Int
+  var features: Int
+  var hash: String
+
+  init<T: SoftmaxScalar>(features: Matrix<T>, labels: [Int], sampleWeights: [Double]?) {
+    rows = features.rows
+    self.features = features.columns
+    var h: UInt64 = 0x6A09_E667_F3BC_C908
+    func mix(_ word: UInt64) {
+      // A SplitMix64 step per word: every bit of every word reaches the
+      // hash. Not cryptographic; it catches another file, not an attack.
+      h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+      h ^= h >> 29
+    }
+    features.forEachRowInDouble { _, row in
+      for value in row { mix(value.bitPattern) }
+    }
+    for label in labels { mix(UInt64(bitPattern: Int64(label))) }
+    for weight in sampleWeights ?? [] { mix(weight.bitPattern) }
+    hash = String(h, radix: 16)
+  }
+}

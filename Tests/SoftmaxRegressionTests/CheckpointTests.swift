@@ -1,0 +1,147 @@
+//===--- CheckpointTests.swift --------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+import SoftmaxRegression
+import Testing
+
+@Suite("Checkpoints: stop anywhere, resume, and get the uninterrupted model bit for bit")
+struct CheckpointTests {
+  struct Setup: CustomStringConvertible, Sendable {
+    var name: String
+    var options: TrainingOptions
+    var description: String { name }
+  }
+
+  static let setups: [Setup] = {
+    var lbfgs = TrainingOptions()
+    lbfgs.l2 = 1e-2
+    lbfgs.standardize = true
+    lbfgs.lbfgs.maxIterations = 40
+    var owlqn = lbfgs
+    owlqn.l1 = 1e-3
+    var gd = TrainingOptions()
+    gd.solver = .gradientDescent
+    gd.l2 = 1e-2
+    gd.standardize = true
+    gd.lbfgs.maxIterations = 30
+    var sgd = TrainingOptions()
+    sgd.solver = .sgd
+    sgd.l2 = 1e-3
+    sgd.standardize = true
+    sgd.stochastic.epochs = 8
+    sgd.stochastic.batchSize = 32
+    sgd.stochastic.momentum = 0.9
+    sgd.stochastic.nesterov = true
+    sgd.stochastic.seed = 11
+    var adam = sgd
+    adam.solver = .adam
+    adam.stochastic.momentum = 0
+    adam.stochastic.nesterov = false
+    adam.stochastic.schedule = .cosine
+    adam.stochastic.learningRate = 0.01
+    var early = EarlyStopping()
+    early.patience = 2
+    early.minImprovement = 1e-3
+    adam.stochastic.earlyStopping = early
+    adam.stochastic.epochs = 30
+    return [
+      Setup(name: "L-BFGS", options: lbfgs), Setup(name: "OWL-QN (L1)", options: owlqn),
+      Setup(name: "gradient descent", options: gd),
+      Setup(name: "SGD, Nesterov momentum", options: sgd),
+      Setup(name: "Adam, cosine schedule, early stopping", options: adam),
+    ]
+  }()
+
+  static let data: LabelledData? = try? LabelledData(named: "iris")
+
+  func fit(
+    _ data: LabelledData, _ options: TrainingOptions, resumingFrom checkpoint: TrainingCheckpoint?,
+    checkpoints: Bool = true, progress: (IterationReport) -> Bool = { _ in true }
+  ) throws -> SoftmaxClassifier {
+    try SoftmaxClassifier.fit(
+      features: data.features, labels: data.labels, classes: ["0", "1", "2"],
+      featureNames: ["a", "b", "c", "d"], options: options, resumingFrom: checkpoint,
+      checkpoints: checkpoints, progress: progress)
+  }
+
+  @Test("each solver, stopped after iterations 1, 2, the middle and the last", arguments: setups)
+  func resumeGivesTheSameModel(_ setup: Setup) throws {
+    let data = try #require(Self.data)
+    let plain = try fit(data, setup.options, resumingFrom: nil, checkpoints: false)
+    var saved: [TrainingCheckpoint] = []
+    let uninterrupted = try fit(data, setup.options, resumingFrom: nil) { report in
+      if let checkpoint = report.checkpoint { saved.append(checkpoint) }
+      return true
+    }
+    // Asking for checkpoints changes nothing.
+    #expect(ModelFile.encode(uninterrupted) == ModelFile.encode(plain))
+    let iterations = try #require(uninterrupted.training?.iterations)
+    #expect(saved.count == iterations && iterations >= 4, "one checkpoint per iteration")
+    for stop in Set([1, 2, iterations / 2, iterations - 1, iterations]) {
+      // Stopped (as by Ctrl-C) after iteration `stop`, saved to a file's
+      // bytes, read back, and resumed.
+      var last: TrainingCheckpoint? = nil
+      let stopped = try fit(data, setup.options, resumingFrom: nil) { report in
+        last = report.checkpoint
+        return report.iteration < stop
+      }
+      let checkpoint = try TrainingCheckpoint.decode(try #require(last).encoded())
+      #expect(checkpoint == last, "the file round-trips the state exactly")
+      #expect(checkpoint.iteration == stop)
+      if stop < iterations { #expect(stopped.training?.stopReason == .cancelled) }
+      var reported: [Int] = []
+      let resumed = try fit(data, setup.options, resumingFrom: checkpoint) { report in
+        reported.append(report.iteration)
+        return true
+      }
+      // It went on from there, not from the start.
+      #expect(reported == Array((stop + 1)..<(iterations + 1)))
+      #expect(
+        ModelFile.encode(resumed) == ModelFile.encode(uninterrupted),
+        "stopped after \(stop) of \(iterations)")
+      #expect(checkpoint == saved[stop - 1], "the same state whether stopped there or not")
+    }
+  }
+
+  @Test("a checkpoint is refused for other options, other data, or another version")
+  func refusals() throws {
+    let data = try #require(Self.data)
+    let options = Self.setups[0].options
+    var last: TrainingCheckpoint? = nil
+    _ = try fit(data, options, resumingFrom: nil) { report in
+      last = report.checkpoint
+      return report.iteration < 3
+    }
+    let checkpoint = try #require(last)
+    var other = options
+    other.l2 = 0.5
+    #expect {
+      try fit(data, other, resumingFrom: checkpoint)
+    } throws: { error in
+      (error as? TrainingError)?.message.contains("other training options (l2)") == true
+    }
+    var changed = data
+    changed.labels[0] = 1
+    #expect {
+      try fit(changed, options, resumingFrom: checkpoint)
+    } throws: { error in
+      (error as? TrainingError)?.message.contains("other data") == true
+    }
+    var text = String(decoding: checkpoint.encoded(), as: UTF8.self)
+    text = text.replacingOccurrences(of: "\"version\":1", with: "\"version\":2")
+    #expect {
+      try TrainingCheckpoint.decode(Array(text.utf8))
+    } throws: { error in
+      (error as? TrainingError)?.message.contains("newer than this build") == true
+    }
+    #expect(throws: TrainingError.self) {
+      try TrainingCheckpoint.decode(
+        Array(ModelFile.encode(try fit(data, options, resumingFrom: nil))))
+    }
+  }
+}
