@@ -4,7 +4,7 @@
 #   bash Fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 60); TARGETs among csv libsvm idx npy model
-# (default: all, one after another). Builds `softmax-fuzz` with
+# checkpoint (default: all, one after another). Builds `softmax-fuzz` with
 # `-sanitize=fuzzer,address` into .build-fuzz, then runs each target on its
 # seed corpus in Fuzz/Corpus/TARGET. New interesting inputs go to
 # Fuzz/.work/TARGET (not kept in git). A crash, a timeout (a hang), a leak
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(csv libsvm idx npy model)
+[ ${#targets[@]} -eq 0 ] && targets=(csv libsvm idx npy model checkpoint)
 
 echo "==> building softmax-fuzz (-sanitize=fuzzer,address)"
 SOFTMAX_FUZZ=1 swift build -c release --build-path .build-fuzz --product softmax-fuzz \
@@ -28,13 +28,20 @@ binary=$(SOFTMAX_FUZZ=1 swift build -c release --build-path .build-fuzz --show-b
 
 mkdir -p Fuzz/.work/findings
 status=0
+# The checkpoint target's seeds are made by the binary (their data
+# fingerprint must match the fixed data set it resumes them on).
+mkdir -p Fuzz/.work/checkpoint-seeds
+SOFTMAX_FUZZ_CHECKPOINT_SEEDS=Fuzz/.work/checkpoint-seeds "$binary" >/dev/null 2>&1
+
 for target in "${targets[@]}"; do
-  [ -d "Fuzz/Corpus/$target" ] || { echo "no target '$target' (csv libsvm idx npy model)" >&2; exit 2; }
+  corpus="Fuzz/Corpus/$target"
+  [ "$target" = checkpoint ] && corpus=Fuzz/.work/checkpoint-seeds
+  [ -d "$corpus" ] || { echo "no target '$target' (csv libsvm idx npy model checkpoint)" >&2; exit 2; }
   mkdir -p "Fuzz/.work/$target"
   echo "==> fuzzing $target for ${seconds}s"
   dictionary=()
   [ -f "Fuzz/Dictionaries/$target.dict" ] && dictionary=(-dict="Fuzz/Dictionaries/$target.dict")
-  if ! SWIFT_BACKTRACE=enable=no SOFTMAX_FUZZ_TARGET=$target "$binary" "Fuzz/.work/$target" "Fuzz/Corpus/$target" \
+  if ! SWIFT_BACKTRACE=enable=no SOFTMAX_FUZZ_TARGET=$target "$binary" "Fuzz/.work/$target" "$corpus" \
     -max_total_time="$seconds" -timeout=10 -malloc_limit_mb=512 -rss_limit_mb=2048 \
     -max_len=4096 -print_final_stats=1 "${dictionary[@]}" \
     -artifact_prefix="Fuzz/.work/findings/$target-" 2>&1 | tee "Fuzz/.work/$target.log" |

@@ -7,7 +7,8 @@
 
 // The libFuzzer entry point for every reader and the model loader. The
 // reader under test is chosen by the environment variable
-// `SOFTMAX_FUZZ_TARGET` (csv, libsvm, idx, npy, model); `Fuzz/run.sh`
+// `SOFTMAX_FUZZ_TARGET` (csv, libsvm, idx, npy, model, checkpoint);
+// `Fuzz/run.sh`
 // builds this with `-sanitize=fuzzer,address` and sets it.
 //
 // Each input is written to a file (the readers take paths, as users give
@@ -26,14 +27,14 @@ import Darwin
 #endif
 
 enum FuzzedReader: String {
-  case csv, libsvm, idx, npy, model
+  case csv, libsvm, idx, npy, model, checkpoint
 }
 
 let fuzzedReader: FuzzedReader = {
   guard let name = getenv("SOFTMAX_FUZZ_TARGET"),
     let reader = FuzzedReader(rawValue: String(cString: name))
   else {
-    fatalError("set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy or model")
+    fatalError("set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy, model or checkpoint")
   }
   return reader
 }()
@@ -47,7 +48,11 @@ let inputPath: String = {
 }()
 
 func writeInput(_ bytes: UnsafeRawBufferPointer, suffix: String) -> String {
-  let path = inputPath + suffix
+  write(bytes, to: inputPath + suffix)
+}
+
+@discardableResult
+func write(_ bytes: UnsafeRawBufferPointer, to path: String) -> String {
   guard let file = fopen(path, "wb") else { fatalError("cannot write \(path)") }
   if bytes.count > 0, let base = bytes.baseAddress {
     guard fwrite(base, 1, bytes.count, file) == bytes.count else {
@@ -114,6 +119,66 @@ func readAll(_ path: String) {
       precondition(probabilities.rows == 2 && probabilities.columns == model.classCount)
     }
     _ = ModelFile.encode(model)
+  case .checkpoint:
+    guard let bytes = try? AtomicFile.read(path),
+      let checkpoint = try? TrainingCheckpoint.decode(bytes)
+    else { return }
+    _ = checkpoint.encoded()
+    if let model = resume(checkpoint) { _ = ModelFile.encode(model) }
+  }
+}
+
+/// The fixed data set a fuzzed checkpoint is resumed on: 12 rows, 3
+/// features, 3 classes.
+let checkpointData: (features: Matrix<Double>, labels: [Int]) = {
+  var generator = SplitMix64(seed: 5)
+  let labels = (0..<12).map { $0 % 3 }
+  let features = Matrix<Double>(
+    rows: 12, columns: 3,
+    elements: (0..<36).map { _ in Double(generator.next(below: 2000)) / 1000 - 1 })
+  return (features, labels)
+}()
+
+func resume(_ checkpoint: TrainingCheckpoint) -> SoftmaxClassifier? {
+  let options = checkpoint.options
+  // The options come from the file: skip long runs, which are not bugs.
+  guard options.lbfgs.maxIterations <= 50, options.stochastic.epochs <= 50,
+    options.lbfgs.maxLineSearchSteps <= 50
+  else { return nil }
+  return try? SoftmaxClassifier.fit(
+    features: checkpointData.features, labels: checkpointData.labels, classes: ["a", "b", "c"],
+    options: options, resumingFrom: checkpoint)
+}
+
+/// Checkpoints of every solver on ``checkpointData``: the seed corpus of
+/// the checkpoint target (their fingerprint matches, so mutations reach
+/// the resume code).
+func writeCheckpointSeeds(to directory: String) {
+  var options = TrainingOptions()
+  options.lbfgs.maxIterations = 20
+  options.stochastic.epochs = 6
+  options.stochastic.batchSize = 4
+  var variants: [TrainingOptions] = []
+  for solver in TrainingOptions.Solver.allCases {
+    var variant = options
+    variant.solver = solver
+    variant.l2 = 0.01
+    if solver == .sgd { variant.stochastic.momentum = 0.5 }
+    if solver == .adam { variant.stochastic.earlyStopping = EarlyStopping() }
+    if solver == .lbfgs { variant.l1 = 0.001 }
+    variants.append(variant)
+  }
+  for (index, variant) in variants.enumerated() {
+    var saved: TrainingCheckpoint? = nil
+    _ = try? SoftmaxClassifier.fit(
+      features: checkpointData.features, labels: checkpointData.labels, classes: ["a", "b", "c"],
+      options: variant, checkpoints: true
+    ) { report in
+      if report.iteration == 3 { saved = report.checkpoint }
+      return true
+    }
+    guard let saved else { continue }
+    saved.encoded().withUnsafeBytes { write($0, to: "\(directory)/seed-\(index).json") }
   }
 }
 
@@ -145,6 +210,10 @@ public func fuzzMain(
 ) -> CInt {
   var count = argc
   var arguments = argv
+  if let directory = getenv("SOFTMAX_FUZZ_CHECKPOINT_SEEDS") {
+    writeCheckpointSeeds(to: String(cString: directory))
+    return 0
+  }
   _ = fuzzedReader  // fail early without SOFTMAX_FUZZ_TARGET
   return runFuzzerDriver(&count, &arguments, fuzzOneInput)
 }

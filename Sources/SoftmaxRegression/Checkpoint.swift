@@ -33,6 +33,48 @@ enum SolverState: Sendable, Hashable, Codable {
     if case .stochastic(let state) = self { return state }
     return nil
   }
+
+  /// What is inconsistent in a state read from a file, for `n`
+  /// parameters and `rows` training rows; `nil` when it can be resumed.
+  /// (A checkpoint is a file: a damaged one must be an error, not a trap.)
+  func shapeProblem(parameterCount n: Int, rows: Int, options: TrainingOptions) -> String? {
+    func vector(_ name: String, _ values: [Double], _ count: Int) -> String? {
+      values.count == count ? nil : "\(name) has \(values.count) values, not \(count)"
+    }
+    func counter(_ name: String, _ value: Int) -> String? {
+      value >= 0 ? nil : "\(name) is negative"
+    }
+    var problems: [String?] = []
+    switch self {
+    case .lbfgs(let state):
+      problems = [
+        vector("x", state.x, n), vector("g", state.g, n), counter("iteration", state.iteration),
+        counter("evaluations", state.evaluations),
+        state.s.count == state.y.count && state.y.count == state.rho.count
+          && state.s.count <= options.lbfgs.memory
+          ? nil : "\(state.s.count) s, \(state.y.count) y and \(state.rho.count) ρ correction values",
+      ]
+      problems += state.s.map { vector("s", $0, n) } + state.y.map { vector("y", $0, n) }
+    case .gradientDescent(let state):
+      problems = [
+        vector("x", state.x, n), vector("g", state.g, n), counter("iteration", state.iteration),
+        counter("evaluations", state.evaluations),
+      ]
+    case .stochastic(let state):
+      let adam = options.solver == .adam
+      problems = [
+        vector("x", state.x, n), vector("velocity", state.velocity, n),
+        vector("second", state.second, adam ? n : 0),
+        vector("best parameters", state.bestParameters, n), counter("epoch", state.epoch),
+        counter("step", state.step),
+        counter("epochs without improvement", state.epochsWithoutImprovement),
+        state.order.count <= rows && Set(state.order).count == state.order.count
+          && state.order.allSatisfy { $0 >= 0 && $0 < rows }
+          ? nil : "the row order is not a set of distinct rows below \(rows)",
+      ]
+    }
+    return problems.compactMap { $0 }.first
+  }
 }
 
 /// Training stopped after an iteration (or epoch), with everything needed

@@ -259,6 +259,11 @@ extension SoftmaxClassifier {
         "the checkpoint was made on other data (\(saved.data.rows) rows × \(saved.data.features) features, fingerprint \(saved.data.hash))"
       )
     }
+    if let problem = saved.solver.shapeProblem(
+      parameterCount: classes.count * (data.features + 1), rows: data.rows, options: options)
+    {
+      throw TrainingError(.invalidModel, "a damaged checkpoint: \(problem)")
+    }
   }
 
   private static func validate(_ options: TrainingOptions) throws(TrainingError) {

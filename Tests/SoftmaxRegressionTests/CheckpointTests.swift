@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import SoftmaxCore
 import SoftmaxRegression
 import Testing
@@ -131,6 +132,24 @@ struct CheckpointTests {
       try fit(changed, options, resumingFrom: checkpoint)
     } throws: { error in
       (error as? TrainingError)?.message.contains("other data") == true
+    }
+    // A damaged state (a vector one value short) is an error, not a trap.
+    var object = try #require(
+      try JSONSerialization.jsonObject(with: Data(checkpoint.encoded())) as? [String: Any])
+    var solver = try #require(object["solver"] as? [String: Any])
+    var lbfgs = try #require(solver["lbfgs"] as? [String: Any])
+    var state = try #require(lbfgs["state"] as? [String: Any])
+    state["x"] = Array(try #require(state["x"] as? [Any]).dropLast())
+    lbfgs["state"] = state
+    solver["lbfgs"] = lbfgs
+    object["solver"] = solver
+    let damaged = try TrainingCheckpoint.decode(
+      Array(try JSONSerialization.data(withJSONObject: object)))
+    #expect {
+      try fit(data, options, resumingFrom: damaged)
+    } throws: { error in
+      (error as? TrainingError)?.message.contains("damaged checkpoint: x has 14 values, not 15")
+        == true
     }
     var text = String(decoding: checkpoint.encoded(), as: UTF8.self)
     text = text.replacingOccurrences(of: "\"version\":1", with: "\"version\":2")
