@@ -52,7 +52,8 @@ enum SolverState: Sendable, Hashable, Codable {
         counter("evaluations", state.evaluations),
         state.s.count == state.y.count && state.y.count == state.rho.count
           && state.s.count <= options.lbfgs.memory
-          ? nil : "\(state.s.count) s, \(state.y.count) y and \(state.rho.count) ρ correction values",
+          ? nil
+          : "\(state.s.count) s, \(state.y.count) y and \(state.rho.count) ρ correction values",
       ]
       problems += state.s.map { vector("s", $0, n) } + state.y.map { vector("y", $0, n) }
     case .gradientDescent(let state):
