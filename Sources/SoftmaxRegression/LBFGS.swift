@@ -146,10 +146,6 @@ public struct LBFGS: Sendable {
   ///     `γ = sᵀy / yᵀMy` (Nocedal & Wright §7.2). The minimiser is the
   ///     same; badly scaled coordinates need fewer iterations.
   ///   - progress: called after every iteration; return `false` to stop.
-  ///   - state: a state from an earlier run's report
-  ///     (``IterationReport/checkpoint``) to go on from, exactly as if that
-  ///     run had not stopped; `start` is then ignored.
-  ///   - reportsState: whether reports carry the state (for checkpoints).
   public func minimize(
     from start: [Double], l1: Double = 0, l1Count: Int = 0, preconditioner: [Double]? = nil,
     smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
@@ -160,6 +156,9 @@ public struct LBFGS: Sendable {
       preconditioner: preconditioner, smooth: smooth, progress: progress)
   }
 
+  /// As the public `minimize`, going on from `state` (an earlier run's,
+  /// exactly as if it had not stopped; `start` is then ignored), with the
+  /// state in every report when `reportsState` (for checkpoints).
   func minimize(
     from start: [Double], resuming state: LBFGSState?, reportsState: Bool, l1: Double = 0,
     l1Count: Int = 0, preconditioner: [Double]? = nil,

@@ -19,7 +19,7 @@ public enum ClassWeighting: Sendable, Hashable, Codable {
   case custom([Double])
 }
 
-/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:progress:)``.
+/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
 public struct TrainingOptions: Sendable, Hashable, Codable {
   /// The optimizer.
   public enum Solver: String, Sendable, Hashable, Codable, CaseIterable {
