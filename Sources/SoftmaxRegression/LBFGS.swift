@@ -88,7 +88,8 @@ public struct LBFGSOptions: Sendable, Hashable, Codable {
   /// Stop when `(f_k − f_{k+1}) ≤ tolerance · max(|f_k|, |f_{k+1}|, 1)`
   /// (scipy's `factr · eps`). 0 disables the test.
   public var relativeObjectiveTolerance: Double = 1e-12
-  /// Evaluations per line search at most.
+  /// Evaluations per line search at most (below 1: every line search
+  /// fails at once, ``StopReason/lineSearchFailed``).
   public var maxLineSearchSteps: Int = 40
   /// Start each iteration's inverse-Hessian estimate from the diagonal of
   /// the objective's Hessian at uniform probabilities (per feature, its
@@ -378,7 +379,7 @@ public struct LBFGS: Sendable {
       x[i] != 0 ? (x[i] > 0 ? 1 : -1) : (pg[i] < 0 ? 1 : -1)
     }
     var step = firstStep
-    for _ in 0..<options.maxLineSearchSteps {
+    for _ in 0..<max(options.maxLineSearchSteps, 0) {
       var xs = x
       axpy(step, d, &xs)
       for i in 0..<l1Count where xs[i] * orthant[i] <= 0 { xs[i] = 0 }

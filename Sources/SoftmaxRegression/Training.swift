@@ -280,6 +280,12 @@ extension SoftmaxClassifier {
       options.lbfgs.gradientTolerance >= 0,
       "tolerance = \(options.lbfgs.gradientTolerance) must be ≥ 0")
     try check(
+      options.lbfgs.relativeObjectiveTolerance >= 0,
+      "relative objective tolerance = \(options.lbfgs.relativeObjectiveTolerance) must be ≥ 0")
+    try check(
+      options.lbfgs.maxLineSearchSteps >= 1,
+      "line search steps = \(options.lbfgs.maxLineSearchSteps) must be at least 1")
+    try check(
       options.learningRate > 0 && options.learningRate.isFinite,
       "learning rate = \(options.learningRate) must be finite and > 0")
     if options.solver == .gradientDescent || options.solver == .adam {

@@ -163,4 +163,44 @@ struct CheckpointTests {
         Array(ModelFile.encode(try fit(data, options, resumingFrom: nil))))
     }
   }
+
+  /// The fuzz target's fixed data set (Fuzz/Sources/FuzzTarget.swift,
+  /// `checkpointData`): its findings' fingerprints match it.
+  static let fuzzData: LabelledData = {
+    var generator = SplitMix64(seed: 5)
+    let labels = (0..<12).map { $0 % 3 }
+    let features = Matrix<Double>(
+      rows: 12, columns: 3,
+      elements: (0..<36).map { _ in Double(generator.next(below: 2000)) / 1000 - 1 })
+    return LabelledData(features: features, labels: labels)
+  }()
+
+  @Test("a fuzzer finding: a checkpoint asking for -2 line-search steps is an error, not a trap")
+  func negativeLineSearchSteps() throws {
+    let path = repositoryRoot.appendingPathComponent(
+      "Tests/SoftmaxRegressionTests/Fixtures/FuzzRegressions/checkpoint-negative-line-search-steps"
+    ).path
+    let bytes = try #require(FileManager.default.contents(atPath: path))
+    let checkpoint = try TrainingCheckpoint.decode(Array(bytes))
+    #expect(checkpoint.options.lbfgs.maxLineSearchSteps == -2)
+    #expect {
+      try SoftmaxClassifier.fit(
+        features: Self.fuzzData.features, labels: Self.fuzzData.labels,
+        classes: ["a", "b", "c"], options: checkpoint.options, resumingFrom: checkpoint)
+    } throws: { error in
+      (error as? TrainingError)?.message.contains("line search steps = -2 must be at least 1")
+        == true
+    }
+    // The optimizer itself, called directly, fails its line searches
+    // rather than trapping (plain and OWL-QN).
+    var options = LBFGSOptions()
+    options.maxLineSearchSteps = -2
+    for l1 in [0.0, 0.1] {
+      let result = LBFGS(options: options).minimize(from: [1, 2], l1: l1, l1Count: 2) { x, g in
+        g = x
+        return 0.5 * (x[0] * x[0] + x[1] * x[1])
+      }
+      #expect(result.stopReason == .lineSearchFailed)
+    }
+  }
 }
