@@ -9,8 +9,9 @@
 # seed corpus in Fuzz/Corpus/TARGET. New interesting inputs go to
 # Fuzz/.work/TARGET (not kept in git). A crash, a timeout (a hang), a leak
 # or an allocation over 512 MB stops the run with exit code 1 and leaves
-# the input as Fuzz/.work/findings/TARGET-*; add it to
-# Tests/SoftmaxDataTests/Fixtures/FuzzRegressions/ as a regression test.
+# the input as Fuzz/.work/findings/TARGET-*; keep it as a regression test
+# (Fixtures/FuzzRegressions in Tests/SoftmaxDataTests for the readers, in
+# Tests/SoftmaxRegressionTests for models and checkpoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
