@@ -8,6 +8,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The repository's root, from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -63,6 +67,35 @@ func softmax(
   return CommandResult(
     status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs `softmax` with `arguments` in `directory`, sends it Ctrl-C
+/// (SIGINT) once `marker` (its first progress line) is on stderr, and
+/// waits for it to end.
+func interruptedSoftmax(_ arguments: [String], in directory: String, after marker: String)
+  throws -> CommandResult
+{
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: softmaxBinary)
+  process.arguments = arguments
+  process.currentDirectoryURL = URL(fileURLWithPath: directory)
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  var seen = ""
+  let deadline = Date().addingTimeInterval(120)
+  while !seen.contains(marker), Date() < deadline {
+    let chunk = err.fileHandleForReading.availableData
+    if chunk.isEmpty { break }
+    seen += String(decoding: chunk, as: UTF8.self)
+  }
+  kill(process.processIdentifier, SIGINT)
+  let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  seen += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: seen)
 }
 
 /// A fresh empty directory.

@@ -8,10 +8,6 @@
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 @Suite("softmax train → predict → eval on the shipped data")
 struct RoundTripTests {
   @Test("the three commands agree with each other and with the labels")
@@ -210,32 +206,13 @@ struct CommandErrorTests {
   func interrupt() throws {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: softmaxBinary)
-    process.arguments = [
-      "train", digits, "--optimizer", "gd", "--max-iter", "1000000", "--tol", "0",
-    ]
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Wait for the first progress line (training has started), then interrupt.
-    var seen = ""
-    let deadline = Date().addingTimeInterval(120)
-    while !seen.contains("iteration 1/"), Date() < deadline {
-      let chunk = err.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      seen += String(decoding: chunk, as: UTF8.self)
-    }
-    kill(process.processIdentifier, SIGINT)
-    let summary = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    seen += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 130, "\(seen)")
-    #expect(seen.contains("softmax: interrupted; saved the model after"))
-    #expect(summary.contains("not converged (cancelled)"))
+    // Interrupted once training has started (its first progress line).
+    let run = try interruptedSoftmax(
+      ["train", digits, "--optimizer", "gd", "--max-iter", "1000000", "--tol", "0"],
+      in: directory, after: "iteration 1/")
+    #expect(run.status == 130, "\(run.stderr)")
+    #expect(run.stderr.contains("softmax: interrupted; saved the model after"))
+    #expect(run.stdout.contains("not converged (cancelled)"))
     let eval = try softmax(["eval", "model.json", digits, "--json"], in: directory)
     #expect(eval.status == 0)
   }

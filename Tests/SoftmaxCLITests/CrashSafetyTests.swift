@@ -164,26 +164,8 @@ struct CrashSafetyTests {
     try softmax(base + ["--quiet", "--model", "uninterrupted.json"], in: directory)
     let resumable = base + ["--model", "m.json", "--checkpoint", "ck.json", "--resume"]
     // No --checkpoint-every: the checkpoint comes from Ctrl-C itself.
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: softmaxBinary)
-    process.arguments = resumable
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let err = Pipe()
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = err
-    try process.run()
-    // Interrupt once training is under way (its first progress line).
-    var seen = ""
-    let deadline = Date().addingTimeInterval(120)
-    while !seen.contains("epoch 1/"), Date() < deadline {
-      let chunk = err.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      seen += String(decoding: chunk, as: UTF8.self)
-    }
-    kill(process.processIdentifier, SIGINT)
-    seen += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 130, "\(seen)")
+    let interrupted = try interruptedSoftmax(resumable, in: directory, after: "epoch 1/")
+    #expect(interrupted.status == 130, "\(interrupted.stderr)")
     #expect(contents(directory + "/ck.json") != nil, "Ctrl-C saved the checkpoint")
     let finish = try softmax(resumable, in: directory)
     #expect(finish.status == 0)
