@@ -109,7 +109,7 @@ if Context.environment["SOFTMAX_FUZZ"] == "1" {
   package.targets.append(
     .executableTarget(
       name: "SoftmaxFuzz",
-      dependencies: ["SoftmaxCore", "SoftmaxData", "SoftmaxRegression"],
+      dependencies: ["SoftmaxCore", "SoftmaxData", "SoftmaxRegression", "_SoftmaxTestSupport"],
       path: "Fuzz/Sources"
     ))
 }

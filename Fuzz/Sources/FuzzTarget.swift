@@ -19,6 +19,7 @@
 import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
+import _SoftmaxTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -128,16 +129,8 @@ func readAll(_ path: String) {
   }
 }
 
-/// The fixed data set a fuzzed checkpoint is resumed on: 12 rows, 3
-/// features, 3 classes.
-let checkpointData: (features: Matrix<Double>, labels: [Int]) = {
-  var generator = SplitMix64(seed: 5)
-  let labels = (0..<12).map { $0 % 3 }
-  let features = Matrix<Double>(
-    rows: 12, columns: 3,
-    elements: (0..<36).map { _ in Double(generator.next(below: 2000)) / 1000 - 1 })
-  return (features, labels)
-}()
+/// The fixed data set a fuzzed checkpoint is resumed on.
+let checkpointData = checkpointFuzzData()
 
 func resume(_ checkpoint: TrainingCheckpoint) -> SoftmaxClassifier? {
   let options = checkpoint.options

@@ -9,6 +9,7 @@ import Foundation
 import SoftmaxCore
 import SoftmaxRegression
 import Testing
+import _SoftmaxTestSupport
 
 @Suite("Checkpoints: stop anywhere, resume, and get the uninterrupted model bit for bit")
 struct CheckpointTests {
@@ -164,14 +165,9 @@ struct CheckpointTests {
     }
   }
 
-  /// The fuzz target's fixed data set (Fuzz/Sources/FuzzTarget.swift,
-  /// `checkpointData`): its findings' fingerprints match it.
+  /// The fuzz target's fixed data set: its findings' fingerprints match it.
   static let fuzzData: LabelledData = {
-    var generator = SplitMix64(seed: 5)
-    let labels = (0..<12).map { $0 % 3 }
-    let features = Matrix<Double>(
-      rows: 12, columns: 3,
-      elements: (0..<36).map { _ in Double(generator.next(below: 2000)) / 1000 - 1 })
+    let (features, labels) = checkpointFuzzData()
     return LabelledData(features: features, labels: labels)
   }()
 
