@@ -150,12 +150,11 @@ struct StochasticTrainer<T: SoftmaxScalar> {
     var order = state?.order ?? trainingRows
     var batch: [Int] = []
     batch.reserveCapacity(options.batchSize)
-    var reason = StopReason.iterationLimit
+    var reason = state?.stop ?? StopReason.iterationLimit
     var validationHistory: [Double] = state?.validationHistory ?? []
     var best = (loss: state?.bestLoss ?? Double.infinity, parameters: state?.bestParameters ?? x)
     var epochsWithoutImprovement = state?.epochsWithoutImprovement ?? 0
     var epoch = state?.epoch ?? 0
-    if let stop = state?.stop { reason = stop }
     epochs: while reason == .iterationLimit && epoch < options.epochs {
       let epochStart = x
       let eta = rate * options.schedule.multiplier(epoch: epoch, epochs: options.epochs)
