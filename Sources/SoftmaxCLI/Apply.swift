@@ -62,97 +62,134 @@ struct Apply: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let name = file ?? "<stdin>"
-      let bytes = try file.map { try AtomicFile.read($0) } ?? readStandardInput()
-      guard let text = String(validating: bytes, as: UTF8.self) else {
-        throw CommandFailure("\(name): not valid UTF-8")
-      }
+      var lines = try LineReader(path: file)
       switch type {
-      case .float: try compute(text, name: name, as: Float.self)
-      case .double: try compute(text, name: name, as: Double.self)
+      case .float: try compute(&lines, name: name, as: Float.self)
+      case .double: try compute(&lines, name: name, as: Double.self)
       }
     }
   }
 
+  /// Along rows, each row is computed and written as soon as it is read
+  /// (a stream works); down columns, every row is read first.
   func compute<T: SoftmaxScalar & LosslessStringConvertible>(
-    _ text: String, name: String, as _: T.Type
+    _ lines: inout LineReader, name: String, as _: T.Type
   ) throws {
-    var rows: [[T]?] = []
-    var separators: [String] = []
-    for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
-      let content = line.hasSuffix("\r") ? line.dropLast() : line[...]
-      if content.allSatisfy({ $0 == " " || $0 == "\t" }) {
-        rows.append(nil)
-        separators.append("")
+    let alongRows = axis == -1 || axis == 1
+    var rows: [[T]] = []
+    var separator: String? = nil
+    var out = BufferedOutput()
+    var lineNumber = 0
+    while let bytes = try lines.next() {
+      lineNumber += 1
+      guard let line = String(validating: bytes, as: UTF8.self) else {
+        throw CommandFailure("\(name):\(lineNumber): not valid UTF-8")
+      }
+      guard
+        let (values, rowSeparator) = try parseRow(line, name: name, line: lineNumber, as: T.self)
+      else {
+        if alongRows { out.write("\n") }
         continue
       }
-      var values: [T] = []
-      var column = 1
-      var fieldStart = content.startIndex
-      var index = content.startIndex
-      func finishField() throws {
-        let field = content[fieldStart..<index]
-        if !field.isEmpty {
-          guard let value = T(String(field)) else {
-            throw CommandFailure("\(name):\(lineIndex + 1):\(column): \"\(field)\" is not a number")
-          }
-          values.append(value / T(temperature))
+      if alongRows {
+        let result = operate(Matrix(rows: 1, columns: values.count, elements: values), axis: -1)
+        out.write(render(result, rowSeparator) + "\n")
+      } else {
+        if let width = rows.first?.count, width != values.count {
+          throw CommandFailure(
+            "\(name):\(lineNumber): \(values.count) values; --axis 0 needs every row to have the first row's \(width)"
+          )
         }
-      }
-      while index < content.endIndex {
-        let character = content[index]
-        if character == "," || character == " " || character == "\t" {
-          try finishField()
-          fieldStart = content.index(after: index)
-          column = content.distance(from: content.startIndex, to: fieldStart) + 1
-        }
-        index = content.index(after: index)
-      }
-      try finishField()
-      rows.append(values)
-      separators.append(content.contains(",") ? (content.contains(", ") ? ", " : ",") : " ")
-    }
-    if rows.last.map({ $0 == nil }) == true { rows.removeLast() }  // the final newline
-    func render(_ values: [T], _ separator: String) -> String {
-      values.map { "\($0)" }.joined(separator: separator)
-    }
-    var out = ""
-    if axis == -1 || axis == 1 {
-      for (row, separator) in zip(rows, separators) {
-        guard let row else {
-          out += "\n"
-          continue
-        }
-        switch op {
-        case .softmax: out += render(softmax(row), separator)
-        case .logSoftmax: out += render(logSoftmax(row), separator)
-        case .logsumexp: out += "\(logSumExp(row))"
-        }
-        out += "\n"
-      }
-    } else {
-      let present = rows.compactMap { $0 }
-      guard let width = present.first?.count, present.allSatisfy({ $0.count == width }) else {
-        throw CommandFailure("\(name): --axis 0 needs every row to have the same number of values")
-      }
-      let matrix = Matrix(present)
-      let separator = separators.first { !$0.isEmpty } ?? ","
-      switch op {
-      case .softmax:
-        for row in softmax(matrix, axis: 0).rowArrays { out += render(row, separator) + "\n" }
-      case .logSoftmax:
-        for row in logSoftmax(matrix, axis: 0).rowArrays { out += render(row, separator) + "\n" }
-      case .logsumexp:
-        out += render(logSumExp(matrix, axis: 0), separator) + "\n"
+        separator = separator ?? rowSeparator
+        rows.append(values)
       }
     }
-    print(out, terminator: "")
+    if !alongRows, !rows.isEmpty {
+      let result = operate(Matrix(rows), axis: 0)
+      if op == .logsumexp {
+        out.write(render(result, separator ?? ",") + "\n")
+      } else {
+        let width = rows[0].count
+        for i in 0..<rows.count {
+          out.write(render(Array(result[(i * width)..<((i + 1) * width)]), separator ?? ",") + "\n")
+        }
+      }
+    }
+    out.flush()
   }
 
-  func readStandardInput() -> [UInt8] {
-    var bytes: [UInt8] = []
-    while let line = readLine(strippingNewline: false) { bytes.append(contentsOf: line.utf8) }
-    return bytes
+  /// The operation on `values` along `axis`, as the library computes it
+  /// with τ: in `T` when τ is a positive finite `T`, otherwise in `Double`
+  /// and rounded back (a `Float` τ of 1e-50 is 0, of 1e50 is inf; the
+  /// limits, one-hot and uniform, are the library's either way). Row-major
+  /// elements, or one value per row (column) for logsumexp.
+  func operate<T: SoftmaxScalar>(_ values: Matrix<T>, axis: Int) -> [T] {
+    let tau = T(temperature)
+    if tau > 0, tau.isFinite {
+      return operate(values, axis: axis, temperature: tau)
+    }
+    let wide = Matrix(
+      rows: values.rows, columns: values.columns, elements: values.elements.map { Double($0) })
+    return operate(wide, axis: axis, temperature: temperature).map { T($0) }
+  }
+
+  func operate<T: SoftmaxScalar>(_ values: Matrix<T>, axis: Int, temperature: T) -> [T] {
+    switch op {
+    case .softmax: return softmax(values, axis: axis, temperature: temperature).elements
+    case .logSoftmax: return logSoftmax(values, axis: axis, temperature: temperature).elements
+    case .logsumexp: return logSumExp(values, axis: axis, temperature: temperature)
+    }
+  }
+
+  /// The numbers of a line and the separator to write them back with, or
+  /// `nil` for a blank line. A line with a comma is split at commas (blanks
+  /// around a field are ignored; an empty field is an error); otherwise at
+  /// runs of blanks.
+  func parseRow<T: LosslessStringConvertible>(
+    _ line: String, name: String, line lineNumber: Int, as _: T.Type
+  ) throws -> (values: [T], separator: String)? {
+    let content = line.hasSuffix("\r") ? Substring(line.dropLast()) : Substring(line)
+    let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    if content.allSatisfy(isBlank) { return nil }
+    let commas = content.contains(",")
+    var values: [T] = []
+    var fieldStart = content.startIndex
+    func column(_ index: Substring.Index) -> Int {
+      content.utf8.distance(from: content.startIndex, to: index) + 1
+    }
+    func finish(at end: Substring.Index) throws {
+      var field = content[fieldStart..<end]
+      while let first = field.first, isBlank(first) { field = field.dropFirst() }
+      while let last = field.last, isBlank(last) { field = field.dropLast() }
+      if field.isEmpty {
+        guard !commas else {
+          throw CommandFailure(
+            "\(name):\(lineNumber):\(column(field.startIndex)): an empty field (a value is missing between commas)"
+          )
+        }
+        return
+      }
+      guard let value = T(String(field)) else {
+        throw CommandFailure(
+          "\(name):\(lineNumber):\(column(field.startIndex)): \"\(field)\" is not a number")
+      }
+      values.append(value)
+    }
+    var index = content.startIndex
+    while index < content.endIndex {
+      let character = content[index]
+      if commas ? character == "," : isBlank(character) {
+        try finish(at: index)
+        fieldStart = content.index(after: index)
+      }
+      index = content.index(after: index)
+    }
+    try finish(at: content.endIndex)
+    let separator = commas ? (content.contains(", ") ? ", " : ",") : " "
+    return (values, separator)
+  }
+
+  func render<T>(_ values: [T], _ separator: String) -> String {
+    values.map { "\($0)" }.joined(separator: separator)
   }
 }

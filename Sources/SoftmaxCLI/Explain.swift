@@ -164,21 +164,8 @@ struct Explanation {
     return text == "-0" ? "0" : text
   }
 
-  func difference(_ x: Double) -> String {
-    let magnitude = abs(x)
-    if magnitude == 0 { return "0" }
-    var exponent = 0
-    var scaled = magnitude
-    while scaled < 1 {
-      scaled *= 10
-      exponent -= 1
-    }
-    while scaled >= 10 {
-      scaled /= 10
-      exponent += 1
-    }
-    return "\(String(fixed: scaled, digits: 1))e\(exponent)"
-  }
+  /// A difference as `3.2e-7` (`0` for none).
+  func difference(_ x: Double) -> String { String(scientific: abs(x), digits: 1) }
 
   var text: String {
     var lines: [String] = []

@@ -111,48 +111,106 @@ func loadModel(_ path: String) throws -> SoftmaxClassifier {
   }
 }
 
-/// `seconds` as `1.2s`, `3m04s`.
-func formatDuration(_ seconds: Double) -> String {
-  if !seconds.isFinite { return "?" }
-  if seconds < 10 { return String(fixed: seconds, digits: 2) + "s" }
-  if seconds < 60 { return String(fixed: seconds, digits: 1) + "s" }
-  let whole = Int(seconds.rounded())
-  let minutes = whole / 60
-  let rest = whole % 60
-  return "\(minutes)m\(rest < 10 ? "0" : "")\(rest)s"
-}
-
-extension String {
-  /// `value` with `digits` decimals (no Foundation).
-  init(fixed value: Double, digits: Int) {
-    guard value.isFinite else {
-      self = "\(value)"
-      return
-    }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (abs(value) * scale).rounded()
-    let integer = Int(scaled / scale)
-    var fraction = String(Int(scaled - Double(integer) * scale))
-    while fraction.count < digits { fraction = "0" + fraction }
-    let sign = value < 0 && scaled != 0 ? "-" : ""
-    self = digits > 0 ? "\(sign)\(integer).\(fraction)" : "\(sign)\(integer)"
-  }
-
-  /// Left-padded to `width`.
-  func padded(_ width: Int) -> String {
-    count >= width ? self : String(repeating: " ", count: width - count) + self
-  }
-
-  /// Right-padded to `width`.
-  func rightPadded(_ width: Int) -> String {
-    count >= width ? self : self + String(repeating: " ", count: width - count)
-  }
-}
-
 /// Seconds since an arbitrary start, monotonic.
 func monotonicSeconds() -> Double {
   var time = timespec()
   clock_gettime(CLOCK_MONOTONIC, &time)
   return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Lines of a file or of standard input, read as they come (a pipe that
+/// never ends is read line by line), each without its newline. A NUL byte
+/// (binary data) and a line over 64 MiB are errors naming the line.
+struct LineReader {
+  let name: String
+  private let descriptor: Int32
+  private var buffer: [UInt8] = []
+  private var start = 0
+  private var atEnd = false
+  private var line = 0
+  static let longestLine = 64 << 20
+
+  /// Standard input when `path` is `nil`.
+  init(path: String?) throws {
+    name = path ?? "<stdin>"
+    if let path {
+      descriptor = open(path, O_RDONLY)
+      guard descriptor >= 0 else {
+        throw CommandFailure("\(path): cannot open: \(String(cString: strerror(errno)))")
+      }
+      var status = stat()
+      if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+        throw CommandFailure("\(path): is a directory")
+      }
+    } else {
+      descriptor = 0
+    }
+  }
+
+  /// The next line, or `nil` at the end.
+  mutating func next() throws -> [UInt8]? {
+    while true {
+      if let newline = buffer[start...].firstIndex(of: 0x0A) {
+        let bytes = Array(buffer[start..<newline])
+        start = newline + 1
+        line += 1
+        return bytes
+      }
+      if atEnd {
+        guard start < buffer.count else { return nil }
+        let bytes = Array(buffer[start...])
+        start = buffer.count
+        line += 1
+        return bytes
+      }
+      if start > 0 {
+        buffer.removeFirst(start)
+        start = 0
+      }
+      guard buffer.count <= Self.longestLine else {
+        throw CommandFailure("\(name):\(line + 1): a line longer than 64 MiB")
+      }
+      var chunk = [UInt8](repeating: 0, count: 1 << 16)
+      let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw CommandFailure("\(name): cannot read: \(String(cString: strerror(errno)))")
+      }
+      if got == 0 {
+        atEnd = true
+        continue
+      }
+      if let nul = chunk[0..<got].firstIndex(of: 0) {
+        let before =
+          buffer[start...].filter { $0 == 0x0A }.count
+          + chunk[0..<nul].filter { $0 == 0x0A }.count
+        throw CommandFailure(
+          "\(name):\(line + before + 1): a NUL byte: this is not text (binary data?)")
+      }
+      buffer.append(contentsOf: chunk[0..<got])
+    }
+  }
+}
+
+/// Standard output through a buffer, flushed at 64 KiB and at the end.
+struct BufferedOutput {
+  private var pending: [UInt8] = []
+
+  mutating func write(_ text: String) {
+    pending.append(contentsOf: text.utf8)
+    if pending.count >= 1 << 16 { flush() }
+  }
+
+  mutating func flush() {
+    var offset = 0
+    while offset < pending.count {
+      let written = pending.withUnsafeBytes { raw in
+        Glibc.write(1, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+      }
+      if written < 0 && errno == EINTR { continue }
+      if written <= 0 { break }
+      offset += written
+    }
+    pending.removeAll(keepingCapacity: true)
+  }
 }

@@ -267,7 +267,7 @@ struct Train: ParsableCommand {
       var training = (data: all, labels: encoding.indices)
       var testing: (data: LoadedData, labels: [Int], name: String)? = nil
       if let testSplit {
-        let (kept, heldOut) = StratifiedSplit.split(
+        let (kept, heldOut) = try StratifiedSplit.split(
           labels: encoding.indices, classCount: encoding.classes.count, fraction: testSplit,
           using: &generator)
         guard !kept.isEmpty else {
@@ -289,7 +289,7 @@ struct Train: ParsableCommand {
       }
       var validation: (data: LoadedData, labels: [Int])? = nil
       if let validationSplit, !optimizer.solver.isStochastic {
-        let (kept, heldOut) = StratifiedSplit.split(
+        let (kept, heldOut) = try StratifiedSplit.split(
           labels: training.labels, classCount: encoding.classes.count, fraction: validationSplit,
           using: &generator)
         guard !kept.isEmpty else {

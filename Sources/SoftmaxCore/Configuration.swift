@@ -5,7 +5,16 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Synchronization
 internal import _SoftmaxKernels
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The instruction-set level of SoftmaxCore's `Float` kernels.
 ///
@@ -62,3 +71,44 @@ extension SoftmaxConfiguration {
     set { WorkerPool.shared.threadCount = newValue }
   }
 }
+
+extension SoftmaxConfiguration {
+  /// The bytes of memory a computation may plan to use: the machine's
+  /// physical memory, or the environment variable `SOFTMAX_MEMORY_LIMIT`
+  /// (bytes; `8G`, `512M` and `64K` are understood), or what is set here.
+  ///
+  /// Training and evaluation compare what they are about to allocate
+  /// (parameters times the vectors a solver keeps, a `k × k` confusion
+  /// matrix) with it, and throw a clear error instead of allocating more.
+  public static var memoryLimit: Int {
+    get { memoryLimitStorage.load(ordering: .relaxed) }
+    set { memoryLimitStorage.store(max(newValue, 1), ordering: .relaxed) }
+  }
+
+  /// `text` as a byte count: digits with an optional `K`, `M`, `G` or `T`
+  /// suffix (powers of 1024); `nil` when it is not one.
+  public static func byteCount(_ text: String) -> Int? {
+    var digits = Substring(text)
+    var multiplier = 1
+    if let last = digits.last, let power = ["K": 1, "M": 2, "G": 3, "T": 4][last.uppercased()] {
+      multiplier = 1 << (10 * power)
+      digits = digits.dropLast()
+    }
+    guard let value = Int(digits), value > 0 else { return nil }
+    let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+    return overflow ? nil : bytes
+  }
+}
+
+private let memoryLimitStorage: Atomic<Int> = {
+  if let text = getenv("SOFTMAX_MEMORY_LIMIT"),
+    let bytes = SoftmaxConfiguration.byteCount(String(cString: text))
+  {
+    return Atomic(bytes)
+  }
+  let pages = sysconf(Int32(_SC_PHYS_PAGES))
+  let pageSize = sysconf(Int32(_SC_PAGESIZE))
+  guard pages > 0, pageSize > 0 else { return Atomic(Int.max) }
+  let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+  return Atomic(overflow ? Int.max : bytes)
+}()

@@ -21,8 +21,15 @@ import Darwin
 /// the directory so that the rename itself survives a power cut. A reader,
 /// a crash or a full disk at any moment leaves either the old file or the
 /// new one, never a mixture; on failure the temporary file is removed.
+///
+/// A path that is a symbolic link writes the file it points to (the link
+/// stays a link, as `--model current.json` pointing at a versioned model
+/// expects). A path that is a character device or a FIFO (`/dev/null`,
+/// `/dev/stdout` on a terminal or a pipe) is written directly, as it
+/// cannot be replaced: a device node is never replaced by a regular file.
 public enum AtomicFile {
-  /// Replaces (or creates) the file at `path` with `bytes`, atomically.
+  /// Replaces (or creates) the file at `path` with `bytes`, atomically;
+  /// see the type's notes for links and devices.
   ///
   /// A new file gets mode `0666` less the process's umask (as `open`
   /// gives); a replaced file keeps its mode.
@@ -30,7 +37,27 @@ public enum AtomicFile {
   /// - Throws: ``DataError`` (`.io`) naming the path and the system's
   ///   reason; the file at `path` is then as it was.
   public static func write(_ bytes: [UInt8], to path: String) throws(DataError) {
-    let (directory, name) = split(path)
+    let target = try resolvingLinks(path)
+    var status = stat()
+    if stat(target, &status) == 0 {
+      switch status.st_mode & S_IFMT {
+      case S_IFREG: break
+      case S_IFDIR: throw DataError(.io, path: path, "cannot write: it is a directory")
+      case S_IFCHR, S_IFIFO, S_IFSOCK:
+        try writeDirectly(bytes, to: target, path: path)
+        return
+      default:
+        throw DataError(.io, path: path, "cannot write: it is not a regular file")
+      }
+    }
+    try replace(target, with: bytes, path: path)
+  }
+
+  /// The atomic replacement of the regular (or absent) file `target`.
+  private static func replace(_ target: String, with bytes: [UInt8], path: String)
+    throws(DataError)
+  {
+    let (directory, name) = split(target)
     var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
     let descriptor = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
       guard let base = buffer.baseAddress else { return -1 }
@@ -43,12 +70,12 @@ public enum AtomicFile {
       decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var closed = false
     do throws(DataError) {
-      try setMode(descriptor, replacing: path)
+      try setMode(descriptor, replacing: target, path: path)
       try writeAll(bytes, to: descriptor, path: path)
       guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
       closed = true
       guard close(descriptor) == 0 else { throw failure(path, "cannot close") }
-      guard rename(temporary, path) == 0 else { throw failure(path, "cannot replace") }
+      guard rename(temporary, target) == 0 else { throw failure(path, "cannot replace") }
     } catch {
       if !closed { _ = close(descriptor) }
       _ = unlink(temporary)
@@ -63,42 +90,131 @@ public enum AtomicFile {
     }
   }
 
+  /// Writes a device or FIFO in place (it cannot be replaced).
+  private static func writeDirectly(_ bytes: [UInt8], to target: String, path: String)
+    throws(DataError)
+  {
+    let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw failure(path, "cannot open for writing") }
+    defer { _ = close(descriptor) }
+    try writeAll(bytes, to: descriptor, path: path)
+  }
+
+  /// The path a write to `path` writes: `path` itself, or, if it is a
+  /// symbolic link, the file it points to (through every link on the way;
+  /// relative links from the link's directory). The file need not exist.
+  ///
+  /// - Throws: ``DataError`` (`.io`) for a loop of links.
+  public static func resolvingLinks(_ path: String) throws(DataError) -> String {
+    var current = path
+    for _ in 0..<40 {
+      var status = stat()
+      guard lstat(current, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK else {
+        return current
+      }
+      var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+      let count = readlink(current, &buffer, buffer.count - 1)
+      guard count > 0 else { throw failure(path, "cannot read the symbolic link") }
+      let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      current = target.hasPrefix("/") ? target : split(current).directory + "/" + target
+    }
+    throw DataError(.io, path: path, "cannot write: too many symbolic links (a loop?)")
+  }
+
+  /// Whether `a` and `b` name the same file: the same device and inode
+  /// when both exist (through links, hard links included), the same
+  /// resolved directory and name when neither does (two outputs that
+  /// would create one file).
+  public static func sameFile(_ a: String, _ b: String) -> Bool {
+    var statusA = stat()
+    var statusB = stat()
+    let existsA = stat(a, &statusA) == 0
+    let existsB = stat(b, &statusB) == 0
+    if existsA && existsB {
+      return statusA.st_dev == statusB.st_dev && statusA.st_ino == statusB.st_ino
+    }
+    guard !existsA && !existsB, let pathA = canonicalNewPath(a), let pathB = canonicalNewPath(b)
+    else { return false }
+    return pathA == pathB
+  }
+
+  /// Whether `path` is a regular file, or does not exist yet (a write
+  /// creates a regular file): the outputs whose clashes lose data.
+  public static func isRegularOrAbsent(_ path: String) -> Bool {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return true }
+    return (status.st_mode & S_IFMT) == S_IFREG
+  }
+
+  /// The absolute path a write to the not-yet-existing `path` creates:
+  /// its links resolved, its directory made canonical by `realpath`.
+  private static func canonicalNewPath(_ path: String) -> String? {
+    guard let target = try? resolvingLinks(path) else { return nil }
+    let (directory, name) = split(target)
+    guard let resolved = realpath(directory, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved) + "/" + name
+  }
+
   /// The whole content of the file at `path`.
   ///
-  /// - Throws: ``DataError`` (`.io`) naming the path and the reason.
-  public static func read(_ path: String) throws(DataError) -> [UInt8] {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw failure(path, "cannot open") }
-    defer { _ = close(descriptor) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw failure(path, "cannot read")
-      }
-      if count == 0 { return bytes }
-      bytes.append(contentsOf: chunk[0..<count])
-    }
+  /// A stream (a FIFO, `/dev/stdin`, a character device) is read until it
+  /// ends; `maximumBytes` bounds what is read, from a file of any kind
+  /// (`/dev/zero` never ends): a regular file larger than it is refused
+  /// before reading, a stream when it passes it.
+  ///
+  /// - Throws: ``DataError`` (`.io`) naming the path and the reason;
+  ///   `.unsupported` for a file over `maximumBytes`.
+  public static func read(_ path: String, maximumBytes: Int = Int.max) throws(DataError)
+    -> [UInt8]
+  {
+    var reader = try BoundedReader(path: path, maximumBytes: maximumBytes)
+    return try reader.readToEnd()
+  }
+
+  /// The whole content of the text file at `path` (a model, a checkpoint,
+  /// a labels file), read as ``read(_:maximumBytes:)`` does, but stopped
+  /// at the first NUL byte, which no text holds: `/dev/zero` or a binary
+  /// file is an error after its first block, not after gigabytes.
+  ///
+  /// - Throws: ``DataError``: `.invalidEncoding` naming the offset of the
+  ///   NUL byte; as ``read(_:maximumBytes:)`` otherwise.
+  public static func readText(_ path: String, maximumBytes: Int = Int.max) throws(DataError)
+    -> [UInt8]
+  {
+    var reader = try BoundedReader(path: path, maximumBytes: maximumBytes)
+    reader.rejectsNUL = true
+    return try reader.readToEnd()
   }
 
   /// Throws unless ``write(_:to:)`` could create or replace `path`: its
-  /// directory exists and is writable, and `path` is not a directory. A
-  /// command checks its outputs before hours of work, not after.
+  /// directory exists and is writable, and `path` is not a directory (or,
+  /// for a device or FIFO, it can be opened for writing). A command
+  /// checks its outputs before hours of work, not after.
   ///
   /// - Throws: ``DataError`` (`.io`) saying which of these fails.
   public static func checkWritable(_ path: String) throws(DataError) {
-    let (directory, _) = split(path)
+    let target = try resolvingLinks(path)
     var status = stat()
+    if stat(target, &status) == 0 {
+      switch status.st_mode & S_IFMT {
+      case S_IFDIR:
+        throw DataError(.io, path: path, "cannot write: it is a directory")
+      case S_IFCHR, S_IFIFO, S_IFSOCK:
+        guard access(target, W_OK) == 0 else {
+          throw DataError(.io, path: path, "cannot write: permission denied")
+        }
+        return
+      default:
+        break
+      }
+    }
+    let (directory, _) = split(target)
     guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
       throw DataError(.io, path: path, "cannot write: the directory \(directory) does not exist")
     }
     guard access(directory, W_OK) == 0 else {
       throw DataError(.io, path: path, "cannot write: the directory \(directory) is not writable")
-    }
-    if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-      throw DataError(.io, path: path, "cannot write: it is a directory")
     }
   }
 
@@ -115,10 +231,12 @@ public enum AtomicFile {
     return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
   }
 
-  private static func setMode(_ descriptor: Int32, replacing path: String) throws(DataError) {
+  private static func setMode(_ descriptor: Int32, replacing target: String, path: String)
+    throws(DataError)
+  {
     var status = stat()
     let mode: mode_t
-    if stat(path, &status) == 0 {
+    if stat(target, &status) == 0 {
       mode = status.st_mode & 0o7777
     } else {
       let mask = umask(0o022)
@@ -158,7 +276,7 @@ public enum AtomicFile {
   }
 
   /// An `.io` error with the system's reason for the last failure.
-  private static func failure(_ path: String, _ what: String) -> DataError {
+  static func failure(_ path: String, _ what: String) -> DataError {
     let reason = String(cString: strerror(errno))
     return DataError(.io, path: path, "\(what): \(reason)")
   }
@@ -174,3 +292,94 @@ private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?,
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
   write(descriptor, buffer, count)
 }
+
+/// Reads a file of any kind front to back, bounded: a regular file's size
+/// is checked against the bound before reading; a stream is cut when it
+/// passes it.
+struct BoundedReader {
+  let path: String
+  let descriptor: Int32
+  let maximumBytes: Int
+  /// The size of a regular file; `nil` for a stream.
+  let regularSize: Int?
+  var rejectsNUL = false
+  private(set) var offset = 0
+
+  init(path: String, maximumBytes: Int) throws(DataError) {
+    self.path = path
+    self.maximumBytes = maximumBytes
+    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw AtomicFile.failure(path, "cannot open") }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+      _ = systemClose(descriptor)
+      throw AtomicFile.failure(path, "cannot read")
+    }
+    switch status.st_mode & S_IFMT {
+    case S_IFDIR:
+      _ = systemClose(descriptor)
+      throw DataError(.io, path: path, "is a directory")
+    case S_IFREG:
+      regularSize = Int(status.st_size)
+    default:
+      regularSize = nil
+    }
+    if let regularSize, regularSize > maximumBytes {
+      _ = systemClose(descriptor)
+      throw DataError(
+        .unsupported, path: path,
+        "the file has \(regularSize) bytes, more than the \(maximumBytes) this reader takes")
+    }
+  }
+
+  /// Closes the file; call once.
+  func close() { _ = systemClose(descriptor) }
+
+  /// Exactly `count` bytes (fewer only at the end of the file), appended
+  /// to `bytes`, in blocks, so that a header that claims more than the
+  /// file holds costs no large allocation.
+  mutating func read(_ count: Int, into bytes: inout [UInt8]) throws(DataError) -> Int {
+    var remaining = count
+    var block = [UInt8](repeating: 0, count: 1 << 16)
+    while remaining > 0 {
+      let want = min(remaining, block.count)
+      let got = block.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, want) }
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw AtomicFile.failure(path, "cannot read")
+      }
+      if got == 0 { break }
+      if rejectsNUL, let nul = block[0..<got].firstIndex(of: 0) {
+        throw DataError(
+          .invalidEncoding, path: path,
+          "a NUL byte at byte \(offset + nul): this is not a text file (binary data?)")
+      }
+      offset += got
+      guard offset <= maximumBytes else {
+        throw DataError(
+          .unsupported, path: path,
+          "the stream goes on past \(maximumBytes) bytes, more than this reader takes")
+      }
+      bytes.append(contentsOf: block[0..<got])
+      remaining -= got
+    }
+    return count - remaining
+  }
+
+  /// Every byte to the end (then closes the file).
+  mutating func readToEnd() throws(DataError) -> [UInt8] {
+    defer { close() }
+    var bytes: [UInt8] = []
+    if let regularSize { bytes.reserveCapacity(regularSize) }
+    while try read(1 << 20, into: &bytes) == 1 << 20 {}
+    return bytes
+  }
+
+  /// Whether the file has no more bytes.
+  mutating func atEnd() throws(DataError) -> Bool {
+    var probe: [UInt8] = []
+    return try read(1, into: &probe) == 0
+  }
+}
+
+private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }

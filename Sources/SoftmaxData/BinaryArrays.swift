@@ -29,9 +29,11 @@ struct NumericArray {
 
   var count: Int { shape.reduce(1, *) }
 
-  /// Checks that the file holds exactly the elements the header claims,
-  /// without trusting the header's numbers for any allocation.
-  func checkSize(path: String) throws(DataError) {
+  /// The data's size in bytes as the header describes it: checked for
+  /// overflow and for a zero dimension, before anything is allocated.
+  static func dataSize(shape: [Int], elementSize: Int, typeName: String, path: String)
+    throws(DataError) -> Int
+  {
     // A zero dimension holds no values whatever the others say; a matrix
     // of 4294967295 rows of 0 features would loop for nothing.
     if shape.contains(0) {
@@ -46,18 +48,54 @@ struct NumericArray {
       elements = product
     }
     let (needed, overflow) = elements.multipliedReportingOverflow(by: elementSize)
-    let available = bytes.count - dataOffset
-    guard !overflow, needed <= available else {
+    guard !overflow else {
+      throw DataError(.malformed, path: path, "the header's shape \(shape) is too large")
+    }
+    return needed
+  }
+
+  /// Reads the data that follows a header of `headerSize` bytes (already
+  /// in `bytes`): exactly what the shape describes, no more, no less. A
+  /// regular file's size is compared before reading; a stream is read in
+  /// blocks up to that size and must end there.
+  static func readData(
+    _ reader: inout BoundedReader, after bytes: inout [UInt8], shape: [Int], elementSize: Int,
+    typeName: String
+  ) throws(DataError) {
+    let path = reader.path
+    let needed = try dataSize(
+      shape: shape, elementSize: elementSize, typeName: typeName, path: path)
+    if let size = reader.regularSize {
+      let available = size - bytes.count
+      guard needed <= available else {
+        throw DataError(
+          .malformed, path: path,
+          "the header's shape \(shape) of \(typeName) needs \(needed) bytes of data; the file has \(available)"
+        )
+      }
+      guard needed == available else {
+        throw DataError(
+          .malformed, path: path,
+          "the file has \(available - needed) bytes after the \(needed) bytes of data its shape \(shape) describes"
+        )
+      }
+    } else if needed > SoftmaxConfiguration.memoryLimit {
       throw DataError(
-        .malformed, path: path,
-        "the header's shape \(shape) of \(typeName) needs \(overflow ? "more than Int.max" : String(needed)) bytes of data; the file has \(available)"
+        .unsupported, path: path,
+        "the header's shape \(shape) of \(typeName) needs \(needed) bytes of data, more than the memory available (\(SoftmaxConfiguration.memoryLimit) bytes)"
       )
     }
-    guard needed == available else {
+    let got = try reader.read(needed, into: &bytes)
+    guard got == needed else {
       throw DataError(
         .malformed, path: path,
-        "the file has \(available - needed) bytes after the \(needed) bytes of data its shape \(shape) describes"
+        "the header's shape \(shape) of \(typeName) needs \(needed) bytes of data; the file has \(got)"
       )
+    }
+    if reader.regularSize == nil, try !reader.atEnd() {
+      throw DataError(
+        .malformed, path: path,
+        "the stream goes on after the \(needed) bytes of data its shape \(shape) describes")
     }
   }
 
@@ -86,29 +124,31 @@ struct NumericArray {
   }
 
   /// The array as an `n × d` matrix (a 1-D array is one column; more than
-  /// two dimensions flatten after the first, as MNIST's 28 × 28 images).
-  func matrix<Scalar: SoftmaxScalar>(path: String, as _: Scalar.Type) throws(DataError)
-    -> Matrix<Scalar>
+  /// two dimensions flatten after the first, as MNIST's 28 × 28 images),
+  /// without column `excluding` if given (a label column).
+  func matrix<Scalar: SoftmaxScalar>(path: String, excluding: Int? = nil, as _: Scalar.Type)
+    throws(DataError) -> Matrix<Scalar>
   {
     guard let n = shape.first else {
       throw DataError(.unsupported, path: path, "a 0-dimensional array is not a data set")
     }
-    let d = shape.count == 1 ? 1 : shape.dropFirst().reduce(1, *)
+    let all = shape.count == 1 ? 1 : shape.dropFirst().reduce(1, *)
+    let d = excluding == nil ? all : all - 1
     var values = ValueBuffer(for: Scalar.self)
     if values.isFloat {
       values.floats.reserveCapacity(n * d)
     } else {
       values.doubles.reserveCapacity(n * d)
     }
-    if kind == .unsigned, elementSize == 1, !fortranOrder {
+    if kind == .unsigned, elementSize == 1, !fortranOrder, excluding == nil {
       // The common case (MNIST pixels): one byte per value.
       bytes.withUnsafeBufferPointer { buffer in
         for k in dataOffset..<(dataOffset + n * d) { _ = values.append(Double(buffer[k])) }
       }
     } else {
       for i in 0..<n {
-        for j in 0..<d {
-          let index = fortranOrder ? j * n + i : i * d + j
+        for j in 0..<all where j != excluding {
+          let index = fortranOrder ? j * n + i : i * all + j
           let value = element(index)
           guard values.append(value) else {
             throw DataError(
@@ -122,6 +162,25 @@ struct NumericArray {
     return values.matrix(rows: n, columns: d, as: Scalar.self)
   }
 
+  /// Element `index` as a label: an integer element exactly (64-bit ones
+  /// too), a float that is a whole number below 2^63; `nil` otherwise.
+  func labelText(_ index: Int) -> String? {
+    if kind == .float {
+      let value = element(index)
+      guard value.isFinite, value == value.rounded(), abs(value) < 0x1p63 else { return nil }
+      return String(Int64(value))
+    }
+    let start = dataOffset + index * elementSize
+    var bits: UInt64 = 0
+    for k in 0..<elementSize {
+      bits = bits << 8 | UInt64(bytes[start + (bigEndian ? k : elementSize - 1 - k)])
+    }
+    guard kind == .signed else { return String(bits) }
+    // Sign-extend from the element's width.
+    let shift = UInt64(64 - 8 * elementSize)
+    return String(Int64(bitPattern: bits << shift) >> Int64(shift))
+  }
+
   /// The array as labels: 1-D (or `n × 1`) integers, or floats that are
   /// whole numbers.
   func labels(path: String) throws(DataError) -> [String] {
@@ -132,11 +191,11 @@ struct NumericArray {
     var labels: [String] = []
     labels.reserveCapacity(shape[0])
     for index in 0..<shape[0] {
-      let value = element(index)
-      guard value.isFinite, value == value.rounded(), abs(value) < 9e15 else {
-        throw DataError(.labels, path: path, "label \(index) = \(value) is not a whole number")
+      guard let label = labelText(index) else {
+        throw DataError(
+          .labels, path: path, "label \(index) = \(element(index)) is not a whole number")
       }
-      labels.append(String(Int(value)))
+      labels.append(label)
     }
     return labels
   }
@@ -175,8 +234,13 @@ public enum IDXReader {
     return DataSet(features: features, labels: labelStrings)
   }
 
+  /// Reads the header, then exactly the data it describes (a stream
+  /// too: `/dev/zero` is refused at its header).
   static func readArray(_ path: String) throws(DataError) -> NumericArray {
-    let bytes = try AtomicFile.read(path)
+    var reader = try BoundedReader(path: path, maximumBytes: Int.max)
+    defer { reader.close() }
+    var bytes: [UInt8] = []
+    _ = try reader.read(4, into: &bytes)
     guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
       throw DataError(
         .malformed, path: path,
@@ -193,6 +257,7 @@ public enum IDXReader {
         "IDX element type 0x\(String(bytes[2], radix: 16)) is not one of 08, 09, 0B, 0C, 0D, 0E")
     }
     let dimensions = Int(bytes[3])
+    if dimensions >= 1 { _ = try reader.read(4 * dimensions, into: &bytes) }
     guard dimensions >= 1, bytes.count >= 4 + 4 * dimensions else {
       throw DataError(
         .malformed, path: path,
@@ -208,11 +273,11 @@ public enum IDXReader {
         Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8
           | Int(bytes[at + 3]))
     }
-    let array = NumericArray(
+    try NumericArray.readData(
+      &reader, after: &bytes, shape: shape, elementSize: size, typeName: name)
+    return NumericArray(
       shape: shape, typeName: name, isInteger: kind != .float, elementSize: size, bigEndian: true,
       kind: kind, bytes: bytes, dataOffset: 4 + 4 * dimensions)
-    try array.checkSize(path: path)
-    return array
   }
 
   /// The labels file beside an MNIST images file, by MNIST's naming
@@ -250,36 +315,58 @@ public enum NPYReader {
     _ path: String, labels: String? = nil, labelColumn: Int? = nil,
     as _: Scalar.Type = Scalar.self
   ) throws(DataError) -> DataSet<Scalar> {
+    try read(
+      path, labels: labels, labelColumn: labelColumn, labelColumnIfExtra: nil, as: Scalar.self)
+  }
+
+  /// As the public `read`; `labelColumnIfExtra` is the label column to
+  /// take when the array has one column more than `count` (data for a
+  /// model, with or without its labels).
+  static func read<Scalar: SoftmaxScalar>(
+    _ path: String, labels: String?, labelColumn: Int?,
+    labelColumnIfExtra: (count: Int, index: Int)?, as _: Scalar.Type
+  ) throws(DataError) -> DataSet<Scalar> {
     let array = try readArray(path)
+    var labelColumn = labelColumn
+    if let extra = labelColumnIfExtra, array.shape.count == 2, array.shape[1] == extra.count + 1 {
+      labelColumn = extra.index
+    }
     guard array.shape.count == 2 else {
       throw DataError(
         .shapeMismatch, path: path,
         "a data set is a 2-dimensional array (rows × features); this one has shape \(array.shape)")
     }
-    var features = try array.matrix(path: path, as: Scalar.self)
+    var features: Matrix<Scalar>
     var labelStrings: [String]? = nil
+    var report = LoadReport()
     if let labelColumn {
-      let d = features.columns
+      let d = array.shape[1]
       let column = labelColumn < 0 ? d + labelColumn : labelColumn
       guard column >= 0, column < d else {
         throw DataError(
           .labels, path: path,
           "label column \(labelColumn) is out of range: the array has \(d) columns")
       }
-      var kept: [Scalar] = []
-      kept.reserveCapacity(features.rows * (d - 1))
+      // The labels from the file's elements, exactly (an int64 label of
+      // 2^62 stays itself, even when the features are read as Float).
       var read: [String] = []
-      for i in 0..<features.rows {
-        for j in 0..<d where j != column { kept.append(features[i, j]) }
-        let value = Double(features[i, column])
-        guard value == value.rounded(), abs(value) < 9e15 else {
-          throw DataError(.labels, path: path, "row \(i): label \(value) is not a whole number")
+      read.reserveCapacity(array.shape[0])
+      for i in 0..<array.shape[0] {
+        let index = array.fortranOrder ? column * array.shape[0] + i : i * d + column
+        guard let label = array.labelText(index) else {
+          throw DataError(
+            .labels, path: path, "row \(i): label \(array.element(index)) is not a whole number")
         }
-        read.append(String(Int(value)))
+        read.append(label)
       }
-      features = Matrix(rows: features.rows, columns: d - 1, elements: kept)
+      features = try array.matrix(path: path, excluding: column, as: Scalar.self)
       labelStrings = read
-    } else if let labels {
+      report.labelColumn = column
+      report.columnCount = d
+    } else {
+      features = try array.matrix(path: path, as: Scalar.self)
+    }
+    if labelColumn == nil, let labels {
       let read =
         labels.hasSuffix(".npy")
         ? try readArray(labels).labels(path: labels) : try readLines(labels)
@@ -289,22 +376,36 @@ public enum NPYReader {
       }
       labelStrings = read
     }
-    return DataSet(features: features, labels: labelStrings)
+    return DataSet(features: features, labels: labelStrings, report: report)
   }
 
-  /// One label per non-blank line.
+  /// One label per non-blank line, blanks (spaces, tabs) trimmed from
+  /// both ends, as CSV labels are: `dog` and `dog ` are one class.
   static func readLines(_ path: String) throws(DataError) -> [String] {
-    let bytes = try AtomicFile.read(path)
+    let bytes = try AtomicFile.readText(path)
     guard let text = String(validating: bytes, as: UTF8.self) else {
       throw DataError(.invalidEncoding, path: path, "the labels file is not valid UTF-8")
     }
-    return text.split(whereSeparator: \.isNewline).map {
-      String($0.trimmingPrefix { $0 == " " || $0 == "\t" })
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    return text.split(whereSeparator: \.isNewline).map { line in
+      var label = Substring(line)
+      while let first = label.first, blank(first) { label = label.dropFirst() }
+      while let last = label.last, blank(last) { label = label.dropLast() }
+      return String(label)
     }.filter { !$0.isEmpty }
   }
 
+  /// The largest header read (numpy writes a few hundred bytes; its own
+  /// reader refuses more than 10000 by default).
+  static let largestHeader = 1 << 20
+
+  /// Reads the preamble and the header, then exactly the data the header
+  /// describes (a stream too: `/dev/zero` is refused at its magic).
   static func readArray(_ path: String) throws(DataError) -> NumericArray {
-    let bytes = try AtomicFile.read(path)
+    var reader = try BoundedReader(path: path, maximumBytes: Int.max)
+    defer { reader.close() }
+    var bytes: [UInt8] = []
+    _ = try reader.read(10, into: &bytes)
     let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
       throw DataError(.malformed, path: path, "not an NPY file: it must start with \\x93NUMPY")
@@ -317,6 +418,7 @@ public enum NPYReader {
       headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
       headerStart = 10
     case 2, 3:
+      _ = try reader.read(2, into: &bytes)
       guard bytes.count >= 12 else {
         throw DataError(.malformed, path: path, "the file ends inside its header")
       }
@@ -327,6 +429,13 @@ public enum NPYReader {
       throw DataError(
         .unsupported, path: path, "NPY format version \(major) (this reader knows 1, 2, 3)")
     }
+    guard headerLength <= largestHeader else {
+      throw DataError(
+        .malformed, path: path,
+        "the header claims \(headerLength) bytes, more than the \(largestHeader) an NPY header may have"
+      )
+    }
+    _ = try reader.read(headerLength, into: &bytes)
     guard bytes.count >= headerStart + headerLength else {
       throw DataError(
         .malformed, path: path,
@@ -334,14 +443,14 @@ public enum NPYReader {
       )
     }
     let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-    guard let descr = quotedValue(header, key: "descr") else {
+    let fields: NPYHeader
+    do {
+      fields = try NPYHeader(header)
+    } catch {
       let shown = header.prefix(80).split(whereSeparator: \.isNewline).joined(separator: " ")
-      throw DataError(.malformed, path: path, "the NPY header has no 'descr': \(shown)")
+      throw DataError(.malformed, path: path, "the NPY header \(error.reason): \(shown)")
     }
-    guard let shape = shapeValue(header) else {
-      throw DataError(.malformed, path: path, "the NPY header has no readable 'shape': \(header)")
-    }
-    let fortran = header.contains("'fortran_order': True")
+    let descr = fields.descr
     guard descr.count >= 3, let order = descr.first, "<>|=".contains(order),
       let size = Int(descr.dropFirst(2)), [1, 2, 4, 8].contains(size)
     else {
@@ -360,37 +469,12 @@ public enum NPYReader {
         .unsupported, path: path,
         "dtype '\(descr)' is not supported (float16/32/64, integers, bool)")
     }
-    let array = NumericArray(
-      shape: shape, typeName: "'\(descr)'", isInteger: kind != .float, elementSize: size,
+    try NumericArray.readData(
+      &reader, after: &bytes, shape: fields.shape, elementSize: size, typeName: "'\(descr)'")
+    // '=' is the machine's order: little-endian on every platform this builds on.
+    return NumericArray(
+      shape: fields.shape, typeName: "'\(descr)'", isInteger: kind != .float, elementSize: size,
       bigEndian: order == ">", kind: kind, bytes: bytes, dataOffset: headerStart + headerLength,
-      fortranOrder: fortran)
-    try array.checkSize(path: path)
-    return array
-  }
-
-  /// `'key': 'value'` in a Python dict literal.
-  static func quotedValue(_ header: String, key: String) -> String? {
-    guard let keyRange = header.firstRange(of: "'\(key)'") else { return nil }
-    let rest = header[keyRange.upperBound...].drop { $0 == ":" || $0 == " " }
-    guard let open = rest.first, open == "'" || open == "\"" else { return nil }
-    let body = rest.dropFirst()
-    guard let close = body.firstIndex(of: open) else { return nil }
-    return String(body[..<close])
-  }
-
-  /// `'shape': (a, b, )` in a Python dict literal.
-  static func shapeValue(_ header: String) -> [Int]? {
-    guard let keyRange = header.firstRange(of: "'shape'"),
-      let open = header[keyRange.upperBound...].firstIndex(of: "("),
-      let close = header[open...].firstIndex(of: ")")
-    else { return nil }
-    var shape: [Int] = []
-    for part in header[header.index(after: open)..<close].split(separator: ",") {
-      let trimmed = part.filter { $0 != " " && $0 != "L" }
-      if trimmed.isEmpty { continue }
-      guard let value = Int(trimmed), value >= 0 else { return nil }
-      shape.append(value)
-    }
-    return shape
+      fortranOrder: fields.fortranOrder)
   }
 }

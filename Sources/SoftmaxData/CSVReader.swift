@@ -29,10 +29,23 @@ public struct CSVOptions: Sendable, Hashable {
   public var label: LabelColumn = .last
   /// What to do with missing or non-numeric feature values.
   public var missingValues: MissingValuePolicy = .error
+  /// The values ``MissingValuePolicy/mean`` fills in, instead of the
+  /// file's own column means: by feature name (files with a header), or
+  /// by position among the feature columns. A model's training means, so
+  /// that a row's prediction does not depend on the other rows.
+  public var fillValues: FillValues? = nil
 
   /// Detect the delimiter and header; labels in the last column; missing
   /// values are errors.
   public init() {}
+}
+
+/// Values to put in place of missing ones, per feature column.
+public enum FillValues: Sendable, Hashable {
+  /// By the column's header name (a column not listed gets 0).
+  case byName([String: Double])
+  /// By the feature column's position (labels excluded), 0-based.
+  case byPosition([Double])
 }
 
 /// Reads delimited text (CSV, TSV, semicolon-separated) into a
@@ -95,6 +108,13 @@ struct CSVParser {
 
   var columns = 0
   var hasHeader = false
+  /// The header was detected, not given.
+  var headerWasGuessed = false
+  /// The first record's fields as text, in case it turns out to be a
+  /// header after all (see `finish()`).
+  var firstRecordTexts: [String] = []
+  /// Whether every feature field of the first data row was a number.
+  var firstRowNumeric = false
   var columnNames: [String]? = nil
   var labelIndex: Int? = nil
   var featureNames: [String]? = nil
@@ -119,7 +139,7 @@ struct CSVParser {
     if file.count >= 3, file.bytes[0] == 0xEF, file.bytes[1] == 0xBB, file.bytes[2] == 0xBF {
       position = 3
     }
-    try rejectBinary()
+    try file.rejectNULInFirstWindow(format: "CSV")
     if let given = options.delimiter {
       guard given.isASCII, given != "\"", given != "\n", given != "\r" else {
         throw DataError(
@@ -151,25 +171,6 @@ struct CSVParser {
   }
 
   // MARK: The first rows
-
-  /// Throws when the first window holds a NUL byte, which no text file
-  /// has: the file is binary (an image, a spreadsheet, a compressed file)
-  /// or UTF-16 text, and reading it as CSV would only give a misleading
-  /// error further on.
-  func rejectBinary() throws(DataError) {
-    guard let found = memchr(file.bytes, 0, file.count) else { return }
-    let offset = UnsafeRawPointer(found) - UnsafeRawPointer(file.bytes)
-    var line = 1
-    var lineStart = 0
-    for k in 0..<offset where file.bytes[k] == newline {
-      line += 1
-      lineStart = k + 1
-    }
-    throw DataError(
-      .invalidEncoding, path: path, line: line, column: offset - lineStart + 1,
-      "a NUL byte: this is not a text file (binary, compressed, or UTF-16?); CSV must be UTF-8 text"
-    )
-  }
 
   /// The most frequent of `,` `;` tab on the first line, outside quotes.
   func detectDelimiter() -> UInt8 {
@@ -229,6 +230,7 @@ struct CSVParser {
     let names = try first.enumerated().map { j, field throws(DataError) in
       try text(field, column: j)
     }
+    firstRecordTexts = names
     if let given = options.hasHeader {
       hasHeader = given
     } else if case .name = options.label {
@@ -239,6 +241,8 @@ struct CSVParser {
       hasHeader =
         !firstKinds.contains(.number)
         || zip(firstKinds, secondKinds).contains { $0 == .text && $1 == .number }
+        || numbersAreColumnPositions(first)
+      headerWasGuessed = true
     }
     if hasHeader {
       var seen: [String: Int] = [:]
@@ -255,6 +259,14 @@ struct CSVParser {
     labelIndex = try resolveLabel()
     if let columnNames {
       featureNames = columnNames.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    }
+    report.columnCount = columns
+    report.labelColumn = labelIndex
+    report.labelName = labelIndex.flatMap { columnNames?[$0] }
+    if !hasHeader {
+      firstRowNumeric = first.enumerated().allSatisfy { j, field in
+        j == labelIndex || kind(of: field) == .number
+      }
     }
     if hasHeader {
       // Skip the header (and the blank lines before it).
@@ -298,6 +310,22 @@ struct CSVParser {
 
   enum Kind { case number, missing, text }
 
+  /// Whether the numbers of a first row are their own 0-based column
+  /// positions, written as integers (`0,1,2,…,12,y`: what pandas'
+  /// `to_csv(index=False)` writes for a frame without column names), at
+  /// least three of them: a header, not data.
+  func numbersAreColumnPositions(_ fields: [CSVField]) -> Bool {
+    var count = 0
+    for (j, field) in fields.enumerated() {
+      guard case .number = parse(field) else { continue }
+      let digits = UnsafeBufferPointer(
+        start: file.bytes + field.start, count: field.end - field.start)
+      guard digits.elementsEqual(String(j).utf8) else { return false }
+      count += 1
+    }
+    return count >= 3
+  }
+
   func kind(of field: CSVField) -> Kind {
     switch parse(field) {
     case .number: return .number
@@ -317,6 +345,21 @@ struct CSVParser {
         return names.contains(last) ? nil : columns - 1
       }
       return columns == count ? nil : columns - 1
+    case .modelLabel(let count, let names, let trainedName, let trainedIndex):
+      if let names, let columnNames {
+        if let trainedName, !names.contains(trainedName),
+          let index = columnNames.firstIndex(of: trainedName)
+        {
+          return index
+        }
+        guard let last = columnNames.last else { return nil }
+        return names.contains(last) ? nil : columns - 1
+      }
+      if columns == count { return nil }
+      if columns == count + 1, let trainedIndex, trainedIndex >= 0, trainedIndex < columns {
+        return trainedIndex
+      }
+      return columns - 1
     case .index(let index):
       let resolved = index < 0 ? columns + index : index
       guard resolved >= 0, resolved < columns else {
@@ -510,7 +553,9 @@ struct CSVParser {
       switch options.missingValues {
       case .error:
         let code: DataError.Code = parsed == .missing ? .missingValue : .notANumber
-        throw DataError(code, path: path, line: field.line, column: field.column, problem)
+        var error = DataError(code, path: path, line: field.line, column: field.column, problem)
+        error.field = j
+        throw error
       case .skipRow:
         skip = true
       case .zero:
@@ -559,8 +604,19 @@ struct CSVParser {
       let why = report.skippedRows > 0 ? " (every row was skipped for missing values)" : ""
       throw DataError(.empty, path: path, "the file has no data rows\(why)")
     }
+    try takeFirstRowAsHeaderIfItIsOne()
     guard !meanFills.isEmpty else { return }
     let d = featureCount
+    if let given = options.fillValues {
+      for index in meanFills {
+        let j = index % d
+        switch given {
+        case .byName(let byName): values.set(index, featureNames.flatMap { byName[$0[j]] } ?? 0)
+        case .byPosition(let list): values.set(index, j < list.count ? list[j] : 0)
+        }
+      }
+      return
+    }
     var sums = [Double](repeating: 0, count: d)
     var counts = [Int](repeating: rowCount, count: d)
     for index in 0..<values.count { sums[index % d] += values.value(index) }
@@ -569,5 +625,34 @@ struct CSVParser {
       let j = index % d
       values.set(index, counts[j] > 0 ? sums[j] / Double(counts[j]) : 0)
     }
+  }
+
+  /// A detected header can be wrong the other way: a first row of numbers
+  /// whose label is no class of the other rows (`x1,x2,y` above numeric
+  /// data, with `y` read as a class of one row) names the columns. It is
+  /// taken as the header when every other label occurs at least twice,
+  /// and the report says so.
+  mutating func takeFirstRowAsHeaderIfItIsOne() throws(DataError) {
+    guard headerWasGuessed, !hasHeader, firstRowNumeric, let labelIndex, rowCount >= 3,
+      report.skippedRows == 0, meanFills.first.map({ $0 >= featureCount }) ?? true,
+      Set(firstRecordTexts).count == columns, let first = labels.first
+    else { return }
+    var counts: [String: Int] = [:]
+    for label in labels { counts[label, default: 0] += 1 }
+    guard counts[first] == 1, counts.allSatisfy({ $0.key == first || $0.value >= 2 }) else {
+      return
+    }
+    let d = featureCount
+    values.removeFirst(d)
+    meanFills = meanFills.map { $0 - d }
+    labels.removeFirst()
+    rowCount -= 1
+    hasHeader = true
+    columnNames = firstRecordTexts
+    featureNames = firstRecordTexts.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    report.labelName = firstRecordTexts[labelIndex]
+    report.notes.append(
+      "the first row was read as the header: its label \"\(first)\" is no class of the other rows (--no-header reads it as data)"
+    )
   }
 }

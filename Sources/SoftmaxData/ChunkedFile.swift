@@ -82,6 +82,19 @@ final class ChunkedFile {
       if got == 0 {
         atEnd = true
       } else {
+        // No text file holds a NUL byte: a binary file, or a stream such
+        // as /dev/zero, which would otherwise grow the window forever
+        // looking for the end of its first line. (The first read is
+        // checked by the reader, with a line and column:
+        // `rejectNULInFirstWindow(format:)`.)
+        if bytesRead > 0 || count > 0, let found = memchr(bytes + count, 0, got) {
+          let offset =
+            bytesRead + (UnsafeMutableRawPointer(found) - UnsafeMutableRawPointer(bytes + count))
+          throw DataError(
+            .invalidEncoding, path: path,
+            "a NUL byte at byte \(offset): this is not a text file (binary, compressed, or UTF-16?)"
+          )
+        }
         count += got
         bytesRead += got
         arrived = true
@@ -89,5 +102,24 @@ final class ChunkedFile {
     }
     bytes[count] = 0
     return arrived
+  }
+
+  /// Throws when the first window holds a NUL byte, which no text file
+  /// has: the file is binary (an image, a spreadsheet, a compressed file)
+  /// or UTF-16 text, and reading it as `format` would only give a
+  /// misleading error further on. Call after the first ``refill(consumed:)``.
+  func rejectNULInFirstWindow(format: String) throws(DataError) {
+    guard let found = memchr(bytes, 0, count) else { return }
+    let offset = UnsafeRawPointer(found) - UnsafeRawPointer(bytes)
+    var line = 1
+    var lineStart = 0
+    for k in 0..<offset where bytes[k] == UInt8(ascii: "\n") {
+      line += 1
+      lineStart = k + 1
+    }
+    throw DataError(
+      .invalidEncoding, path: path, line: line, column: offset - lineStart + 1,
+      "a NUL byte: this is not a text file (binary, compressed, or UTF-16?); \(format) must be UTF-8 text"
+    )
   }
 }

@@ -51,6 +51,9 @@ public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The 1-based column (in bytes from the start of the line), for text
   /// formats.
   public var column: Int?
+  /// The 0-based field (table column) of a value the error is about, for
+  /// tables; `nil` otherwise.
+  public var field: Int? = nil
   /// What is wrong.
   public var message: String
 

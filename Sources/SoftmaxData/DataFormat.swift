@@ -78,6 +78,20 @@ public enum DataLoader {
     return format
   }
 
+  /// Every file that reading `path` with `options` reads: the file, and a
+  /// labels file given or found beside IDX images (so that a command can
+  /// refuse an output that would replace one of them).
+  public static func inputPaths(of path: String, options: LoadOptions) -> [String] {
+    var paths = [path]
+    if let labels = options.labelsPath { paths.append(labels) }
+    if (try? format(of: path, given: options.format)) == .idx, options.labelsPath == nil,
+      let guess = IDXReader.labelsPath(forImages: path), AtomicFile.exists(guess)
+    {
+      paths.append(guess)
+    }
+    return paths
+  }
+
   /// Reads `path` into a data set of `Scalar`s.
   ///
   /// - Throws: ``DataError`` from the format's reader, naming the file
@@ -117,18 +131,21 @@ public enum DataLoader {
       return try IDXReader.read(images: path, labels: labels, as: Scalar.self)
     case .npy:
       var column: Int? = nil
+      var columnIfExtra: (count: Int, index: Int)? = nil
       switch options.label {
       case .index(let index)?: column = index
       case .last?: column = -1
-      case .lastUnlessFeatures?, LabelColumn.none?, nil: column = nil
+      case .lastUnlessFeatures(let count, _)?: columnIfExtra = (count, -1)
+      case .modelLabel(let count, _, _, let index)?: columnIfExtra = (count, index ?? -1)
+      case LabelColumn.none?, nil: column = nil
       case .name(let name)?:
         throw DataError(
           .labels, path: path,
           "an NPY array has no column names (asked for \"\(name)\"); give an index")
       }
       return try NPYReader.read(
-        path, labels: column == nil ? options.labelsPath : nil, labelColumn: column, as: Scalar.self
-      )
+        path, labels: column == nil ? options.labelsPath : nil, labelColumn: column,
+        labelColumnIfExtra: columnIfExtra, as: Scalar.self)
     }
   }
 }

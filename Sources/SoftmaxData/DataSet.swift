@@ -113,6 +113,16 @@ public struct LoadReport: Sendable, Hashable {
   public var skippedRows: Int = 0
   /// LIBSVM: whether the indices were read as 0-based.
   public var zeroBasedIndices: Bool? = nil
+  /// Tables (CSV; NPY with a label column): the label column's 0-based
+  /// position among all ``columnCount`` columns, and its header name.
+  public var labelColumn: Int? = nil
+  /// Tables: the columns of the file, features and label.
+  public var columnCount: Int? = nil
+  /// Tables with a header: the label column's name.
+  public var labelName: String? = nil
+  /// What the reader decided that the user should hear (a first row
+  /// taken as a header, ...), one sentence each.
+  public var notes: [String] = []
 
   /// Nothing done.
   public init() {}
@@ -129,7 +139,8 @@ public enum MissingValuePolicy: String, Sendable, Hashable, CaseIterable {
   /// Put 0 in its place.
   case zero
   /// Put the mean of the column's readable values in its place (0 when
-  /// the column has none).
+  /// the column has none), or the value ``CSVOptions/fillValues`` gives
+  /// for the column (a model's training means).
   case mean
 }
 
@@ -150,6 +161,14 @@ public enum LabelColumn: Sendable, Hashable {
   /// one of `names`; otherwise it is the label unless the file has exactly
   /// `count` columns.
   case lastUnlessFeatures(count: Int, names: [String]?)
+  /// How `eval` and `predict` find the label column of data for a model
+  /// that remembers where its training file had it (`trainedName`,
+  /// `trainedIndex`): with a header and the model's feature `names`, the
+  /// column named `trainedName` if there is one, else the last column
+  /// unless it is a feature; without names, no label column when the file
+  /// has `count` columns, the column at `trainedIndex` when it has
+  /// `count + 1`, the last otherwise.
+  case modelLabel(count: Int, names: [String]?, trainedName: String?, trainedIndex: Int?)
 }
 
 func quotedList(_ names: [String]) -> String {
@@ -191,6 +210,10 @@ struct ValueBuffer {
 
   mutating func removeLast(_ count: Int) {
     if isFloat { floats.removeLast(count) } else { doubles.removeLast(count) }
+  }
+
+  mutating func removeFirst(_ count: Int) {
+    if isFloat { floats.removeFirst(count) } else { doubles.removeFirst(count) }
   }
 
   /// The values as a matrix, without a copy when the precision matches.

@@ -54,6 +54,7 @@ public enum LIBSVMReader {
   ) throws(DataError) -> DataSet<Scalar> {
     let file = try ChunkedFile(path: path)
     try file.refill(consumed: 0)
+    try file.rejectNULInFirstWindow(format: "LIBSVM")
     var labels: [String] = []
     var rowStarts: [Int] = [0]
     var indices: [Int] = []

@@ -37,28 +37,41 @@ enum SolverState: Sendable, Hashable, Codable {
   /// What is inconsistent in a state read from a file, for `n`
   /// parameters and `rows` training rows; `nil` when it can be resumed.
   /// (A checkpoint is a file: a damaged one must be an error, not a trap.)
-  func shapeProblem(parameterCount n: Int, rows: Int, options: TrainingOptions) -> String? {
+  /// Vectors must have their lengths and finite values; counters must be
+  /// in their ranges.
+  func problem(parameterCount n: Int, rows: Int, options: TrainingOptions) -> String? {
     func vector(_ name: String, _ values: [Double], _ count: Int) -> String? {
-      values.count == count ? nil : "\(name) has \(values.count) values, not \(count)"
+      guard values.count == count else { return "\(name) has \(values.count) values, not \(count)" }
+      if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        return "\(name)[\(bad)] = \(values[bad]) is not finite"
+      }
+      return nil
     }
-    func counter(_ name: String, _ value: Int) -> String? {
-      value >= 0 ? nil : "\(name) is negative"
+    func number(_ name: String, _ value: Double) -> String? {
+      value.isFinite ? nil : "\(name) = \(value) is not finite"
+    }
+    func counter(_ name: String, _ value: Int, atMost limit: Int = Int.max) -> String? {
+      value >= 0 && value <= limit ? nil : "\(name) = \(value) is out of 0...\(limit)"
     }
     var problems: [String?] = []
     switch self {
     case .lbfgs(let state):
       problems = [
-        vector("x", state.x, n), vector("g", state.g, n), counter("iteration", state.iteration),
+        vector("x", state.x, n), vector("g", state.g, n), number("f", state.f),
+        counter("iteration", state.iteration, atMost: max(options.lbfgs.maxIterations, 0)),
         counter("evaluations", state.evaluations),
         state.s.count == state.y.count && state.y.count == state.rho.count
           && state.s.count <= options.lbfgs.memory
           ? nil
           : "\(state.s.count) s, \(state.y.count) y and \(state.rho.count) ρ correction values",
+        state.rho.allSatisfy { $0 > 0 && $0.isFinite } ? nil : "a ρ is not finite and positive",
       ]
       problems += state.s.map { vector("s", $0, n) } + state.y.map { vector("y", $0, n) }
     case .gradientDescent(let state):
       problems = [
-        vector("x", state.x, n), vector("g", state.g, n), counter("iteration", state.iteration),
+        vector("x", state.x, n), vector("g", state.g, n), number("f", state.f),
+        state.step > 0 && state.step.isFinite ? nil : "the step \(state.step) is not positive",
+        counter("iteration", state.iteration, atMost: max(options.lbfgs.maxIterations, 0)),
         counter("evaluations", state.evaluations),
       ]
     case .stochastic(let state):
@@ -66,7 +79,11 @@ enum SolverState: Sendable, Hashable, Codable {
       problems = [
         vector("x", state.x, n), vector("velocity", state.velocity, n),
         vector("second", state.second, adam ? n : 0),
-        vector("best parameters", state.bestParameters, n), counter("epoch", state.epoch),
+        state.second.allSatisfy { $0 >= 0 } ? nil : "a second moment is negative",
+        vector("best parameters", state.bestParameters, n),
+        state.bestLoss.isNaN || state.bestLoss < 0
+          ? "the best loss \(state.bestLoss) is not ≥ 0" : nil,
+        counter("epoch", state.epoch, atMost: max(options.stochastic.epochs, 0)),
         counter("step", state.step),
         counter("epochs without improvement", state.epochsWithoutImprovement),
         state.order.count <= rows && Set(state.order).count == state.order.count

@@ -26,6 +26,14 @@ struct FloatSweep {
     self.featureCount = featureCount
   }
 
+  /// Whether the kernel can use `standardization`: every mean and every
+  /// reciprocal scale is a finite `Float`, and no reciprocal rounds to 0
+  /// (a scale below 1e-38 has a reciprocal beyond `Float`).
+  static func represents(_ standardization: Standardization) -> Bool {
+    standardization.mean.allSatisfy { Float($0).isFinite }
+      && standardization.inverseScale.allSatisfy { Float($0).isFinite && Float($0) != 0 }
+  }
+
   /// Rounds `[W, b]` (flattened as the objective's parameters) into the
   /// Float weights and biases, in place.
   mutating func load(_ parameters: [Double]) {

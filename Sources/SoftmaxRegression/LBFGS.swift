@@ -23,9 +23,10 @@ public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
   case earlyStopping
   /// The progress callback asked to stop.
   case cancelled
-  /// A minibatch loss became infinite or NaN (the learning rate is too
-  /// large for the data's scale): the parameters from before the failing
-  /// epoch (or the best validated ones) are kept. Not converged.
+  /// A minibatch loss or the parameters became infinite or NaN (the
+  /// learning rate is too large for the data's scale): the parameters from
+  /// before the failing epoch (or the best validated ones) are kept, which
+  /// are finite. Not converged.
   case diverged
 
   /// Whether this reason means the optimum was reached.
@@ -171,11 +172,14 @@ public struct LBFGS: Sendable {
       preconditioner.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
       "the preconditioner must hold \(n) finite positive values")
     var x = state?.x ?? start
-    var g = state?.g ?? [Double](repeating: 0, count: n)
+    var g = [Double](repeating: 0, count: n)
     var evaluations = state?.evaluations ?? 1
     let l1Count = l1 > 0 ? min(l1Count, n) : 0
     func l1Term(_ x: [Double]) -> Double { l1Penalty(x, strength: l1, count: l1Count) }
-    var f = state?.f ?? (smooth(x, &g) + l1Term(x))
+    // Resuming, the objective and gradient at x are computed again rather
+    // than read from the state (the same bits for a true checkpoint; the
+    // true values for a damaged one), and not counted again.
+    var f = smooth(x, &g) + l1Term(x)
     var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
     var s: [[Double]] = state?.s ?? []
     var y: [[Double]] = state?.y ?? []

@@ -59,63 +59,146 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
   ///   - logProbabilities: `n × k` (``SoftmaxClassifier/logProbabilities(_:)``).
   ///   - labels: `n` class indices.
   ///   - topK: the k of the top-k accuracy (clipped to `k`).
-  /// - Throws: ``TrainingError`` if counts disagree or a label is out of range.
+  /// - Throws: ``TrainingError`` if counts disagree or a label is out of
+  ///   range; ``TrainingError/Code/insufficientMemory`` when the `k × k`
+  ///   confusion matrix does not fit in `SoftmaxConfiguration.memoryLimit`.
   /// - Complexity: O(n·k·log k).
   public init(logProbabilities: Matrix<Double>, labels: [Int], topK: Int = 5) throws(TrainingError)
   {
-    let n = logProbabilities.rows
-    let k = logProbabilities.columns
-    guard labels.count == n else {
-      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(n) rows")
+    guard labels.count == logProbabilities.rows else {
+      throw TrainingError(
+        .shapeMismatch, "\(labels.count) labels for \(logProbabilities.rows) rows")
     }
-    guard n > 0 else { throw TrainingError(.emptyData, "no rows to evaluate") }
-    if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= k }) {
-      throw TrainingError(.labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(k)")
-    }
-    let kTop = max(1, min(topK, k))
-    var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+    var accumulator = try Accumulator(classCount: logProbabilities.columns, topK: topK)
+    try accumulator.add(logProbabilities, labels: labels[...], firstRow: 0)
+    self = try accumulator.metrics()
+  }
+
+  /// The memory the metrics of `k` classes take (their `k × k` confusion
+  /// matrix), or `nil` when it overflows `Int`.
+  public static func requiredBytes(classCount k: Int) -> Int? {
+    let (cells, overflow1) = k.multipliedReportingOverflow(by: k)
+    let (bytes, overflow2) = cells.multipliedReportingOverflow(by: 8)
+    return overflow1 || overflow2 ? nil : bytes + 64 * k
+  }
+
+  /// Sums metrics over blocks of rows, so that a data set is measured
+  /// without its whole `n × k` probability matrix.
+  struct Accumulator {
+    let k: Int
+    let kTop: Int
+    var confusion: [[Int]]
+    var count = 0
     var correct = 0
     var topCorrect = 0
     var loss = 0.0
-    for i in 0..<n {
-      let row = Array(logProbabilities.row(i))
-      let label = labels[i]
-      let predicted = argmax(row)
-      confusion[label][predicted] += 1
-      if predicted == label { correct += 1 }
-      if topIndices(row, count: kTop).contains(label) { topCorrect += 1 }
-      loss -= row[label]
+
+    init(classCount k: Int, topK: Int) throws(TrainingError) {
+      guard let bytes = ClassificationMetrics.requiredBytes(classCount: k),
+        bytes <= SoftmaxConfiguration.memoryLimit
+      else {
+        throw TrainingError(
+          .insufficientMemory,
+          "\(k) classes: their \(k) × \(k) confusion matrix needs more memory than the \(byteText(SoftmaxConfiguration.memoryLimit)) available"
+        )
+      }
+      self.k = k
+      self.kTop = max(1, min(topK, k))
+      confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
     }
-    var scores: [ClassScores] = []
-    for c in 0..<k {
-      let truePositives = Double(confusion[c][c])
-      let predictedCount = Double((0..<k).reduce(0) { $0 + confusion[$1][c] })
-      let support = confusion[c].reduce(0, +)
-      let precision = predictedCount > 0 ? truePositives / predictedCount : 0
-      let recall = support > 0 ? truePositives / Double(support) : 0
-      let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
-      scores.append(ClassScores(precision: precision, recall: recall, f1: f1, support: support))
+
+    /// Adds the rows of `logProbabilities` (`firstRow` names the first
+    /// in errors).
+    mutating func add(_ logProbabilities: Matrix<Double>, labels: ArraySlice<Int>, firstRow: Int)
+      throws(TrainingError)
+    {
+      for (r, label) in labels.enumerated() {
+        guard label >= 0 && label < k else {
+          throw TrainingError(
+            .labelOutOfRange, "row \(firstRow + r): label \(label) is not in 0..<\(k)")
+        }
+        let row = Array(logProbabilities.row(r))
+        let predicted = argmax(row)
+        confusion[label][predicted] += 1
+        if predicted == label { correct += 1 }
+        if topIndices(row, count: kTop).contains(label) { topCorrect += 1 }
+        loss -= row[label]
+      }
+      count += labels.count
     }
-    count = n
-    accuracy = Double(correct) / Double(n)
-    logLoss = loss / Double(n)
-    self.topK = kTop
-    topKAccuracy = Double(topCorrect) / Double(n)
-    confusionMatrix = confusion
-    perClass = scores
-    macroF1 = scores.map(\.f1).reduce(0, +) / Double(k)
-    weightedF1 = scores.map { $0.f1 * Double($0.support) }.reduce(0, +) / Double(n)
+
+    func metrics() throws(TrainingError) -> ClassificationMetrics {
+      let n = count
+      guard n > 0 else { throw TrainingError(.emptyData, "no rows to evaluate") }
+      var scores: [ClassScores] = []
+      var predictedCounts = [Int](repeating: 0, count: k)
+      for row in confusion { for c in 0..<k { predictedCounts[c] += row[c] } }
+      for c in 0..<k {
+        let truePositives = Double(confusion[c][c])
+        let predictedCount = Double(predictedCounts[c])
+        let support = confusion[c].reduce(0, +)
+        let precision = predictedCount > 0 ? truePositives / predictedCount : 0
+        let recall = support > 0 ? truePositives / Double(support) : 0
+        let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        scores.append(ClassScores(precision: precision, recall: recall, f1: f1, support: support))
+      }
+      return ClassificationMetrics(
+        count: n, accuracy: Double(correct) / Double(n), logLoss: loss / Double(n), topK: kTop,
+        topKAccuracy: Double(topCorrect) / Double(n), confusionMatrix: confusion,
+        perClass: scores, macroF1: scores.map(\.f1).reduce(0, +) / Double(k),
+        weightedF1: scores.map { $0.f1 * Double($0.support) }.reduce(0, +) / Double(n))
+    }
+  }
+
+  private init(
+    count: Int, accuracy: Double, logLoss: Double, topK: Int, topKAccuracy: Double,
+    confusionMatrix: [[Int]], perClass: [ClassScores], macroF1: Double, weightedF1: Double
+  ) {
+    self.count = count
+    self.accuracy = accuracy
+    self.logLoss = logLoss
+    self.topK = topK
+    self.topKAccuracy = topKAccuracy
+    self.confusionMatrix = confusionMatrix
+    self.perClass = perClass
+    self.macroF1 = macroF1
+    self.weightedF1 = weightedF1
   }
 }
 
 extension SoftmaxClassifier {
-  /// The metrics of this model on labelled data.
+  /// The metrics of this model on labelled data, computed over blocks of
+  /// 1024 rows (never the whole `n × k` probability matrix).
   ///
-  /// - Throws: ``TrainingError`` for mismatched shapes or labels.
+  /// - Throws: ``TrainingError`` for mismatched shapes or labels, a
+  ///   non-finite feature, or a confusion matrix beyond the memory limit.
   public func evaluate<T: SoftmaxScalar>(features: Matrix<T>, labels: [Int], topK: Int = 5)
     throws(TrainingError) -> ClassificationMetrics
   {
-    try ClassificationMetrics(
-      logProbabilities: logProbabilities(features), labels: labels, topK: topK)
+    guard labels.count == features.rows else {
+      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(features.rows) rows")
+    }
+    guard features.columns == featureCount else {
+      throw TrainingError(
+        .shapeMismatch,
+        "the data has \(features.columns) feature columns; the model takes \(featureCount)")
+    }
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue,
+        nonFiniteMessage(at: bad, columns: featureCount, features.elements, featureNames))
+    }
+    var accumulator = try ClassificationMetrics.Accumulator(classCount: classCount, topK: topK)
+    let block = 1024
+    var first = 0
+    while first < features.rows {
+      let end = min(features.rows, first + block)
+      let rows = Matrix(
+        rows: end - first, columns: features.columns,
+        elements: Array(features.elements[(first * features.columns)..<(end * features.columns)]))
+      try accumulator.add(logProbabilities(rows), labels: labels[first..<end], firstRow: first)
+      first = end
+    }
+    return try accumulator.metrics()
   }
 }

@@ -24,6 +24,9 @@ import Foundation
 ///   "weights": [[...d numbers...], ... k rows],      // standardized space if "standardization"
 ///   "bias": [...k numbers...],
 ///   "standardization": {"mean": [...d], "scale": [...d]},   // or null
+///   "input": {"format": "csv", "label_column": {"name": "species", "index": 4},
+///             "zero_based_indices": null, "feature_count": 4,
+///             "feature_means": [...d]},    // how the training file was read; or null
 ///   "training": { "options": ..., "stop_reason": "gradientTolerance", "converged": true,
 ///                 "iterations": 97, "objective": 0.0638, ... }   // or null
 /// }
@@ -43,30 +46,55 @@ public enum ModelFile {
 
   /// The JSON text of a model, pretty-printed with sorted keys, ending in
   /// a newline.
-  public static func encode(_ model: SoftmaxClassifier) -> [UInt8] {
+  ///
+  /// Values of the training record that are not finite (an objective
+  /// history that overflowed) are written as the strings `"inf"`, `"-inf"`
+  /// and `"nan"`, which ``decode(_:)`` reads back.
+  ///
+  /// - Throws: ``TrainingError/Code/outOfRange`` for a model that cannot
+  ///   predict (a non-finite weight or bias, a bad standardization), and
+  ///   ``TrainingError/Code/invalidModel`` for inconsistent shapes or
+  ///   duplicate class or feature names: nothing is written for them.
+  public static func encode(_ model: SoftmaxClassifier) throws(TrainingError) -> [UInt8] {
+    if let problem = model.parameterProblem() {
+      throw TrainingError(.outOfRange, "the model cannot be written: \(problem)")
+    }
     let document = Document(
       format: formatName, version: currentVersion, classes: model.classes,
       featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
-      standardization: model.standardization, training: model.training)
+      standardization: model.standardization.map {
+        StandardizationFields(mean: $0.mean, scale: $0.scale)
+      }, input: model.input, training: model.training)
+    do {
+      _ = try document.validated()
+    } catch {
+      throw TrainingError(.invalidModel, "the model cannot be written: \(error.message)")
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.keyEncodingStrategy = .convertToSnakeCase
-    // Every value is finite (the model's invariants), so this does not
-    // throw; if it ever did, that would be a programmer error.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     do {
       return Array(try encoder.encode(document)) + [0x0A]
     } catch {
-      preconditionFailure("a model with a non-finite value cannot be written: \(error)")
+      throw TrainingError(.invalidModel, "the model cannot be written: \(error)")
     }
   }
 
   /// Reads a model from the bytes of a model file.
   ///
-  /// - Throws: ``TrainingError/Code/invalidModel`` naming what is wrong.
+  /// - Throws: ``TrainingError/Code/invalidModel`` naming what is wrong:
+  ///   not JSON (with the line, column and reason), not a model file, a
+  ///   format version this build does not read, a missing field, shapes
+  ///   that disagree, duplicate class or feature names, a parameter that is
+  ///   not finite, a bad standardization.
   public static func decode(_ bytes: [UInt8]) throws(TrainingError) -> SoftmaxClassifier {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
-    // The header first, so that a newer version is named as such even if
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    // The header first, so that another version is named as such even if
     // its fields changed.
     let header: Header
     do {
@@ -74,18 +102,30 @@ public enum ModelFile {
     } catch {
       throw TrainingError(.invalidModel, "not a model file: \(describe(error, in: bytes))")
     }
-    guard header.format == formatName else {
+    guard let format = header.format else {
       throw TrainingError(
-        .invalidModel, "format is \"\(header.format)\"; a model file says \"\(formatName)\"")
+        .invalidModel, "not a model file: it has no \"format\": \"\(formatName)\" field")
     }
-    guard header.version <= currentVersion else {
+    guard format == formatName else {
+      throw TrainingError(
+        .invalidModel, "format is \"\(format)\"; a model file says \"\(formatName)\"")
+    }
+    guard let version = header.version else {
       throw TrainingError(
         .invalidModel,
-        "the file has format version \(header.version), newer than this build reads "
+        "the model file has no numeric \"version\" (this build reads version \(currentVersion))")
+    }
+    guard version <= Double(currentVersion) else {
+      throw TrainingError(
+        .invalidModel,
+        "the file has format version \(versionText(version)), newer than this build reads "
           + "(\(currentVersion)): upgrade swift-softmax")
     }
-    guard header.version >= 1 else {
-      throw TrainingError(.invalidModel, "format version \(header.version) does not exist")
+    guard version >= 1, version == version.rounded() else {
+      throw TrainingError(
+        .invalidModel,
+        "format version \(versionText(version)) does not exist (this build reads version \(currentVersion))"
+      )
     }
     let document: Document
     do {
@@ -96,13 +136,23 @@ public enum ModelFile {
     return try document.validated()
   }
 
+  /// A version number as written: `2`, `1.5`, `1e+20`.
+  private static func versionText(_ version: Double) -> String {
+    version == version.rounded() && abs(version) < 1e15 ? String(Int(version)) : "\(version)"
+  }
+
   private static func describe(_ error: any Error, in bytes: [UInt8]) -> String {
     if let error = error as? DecodingError {
       switch error {
       case .dataCorrupted(let context):
         // The decoder only says "not valid JSON"; say where and why.
-        if context.codingPath.isEmpty, let problem = JSONSyntaxCheck.firstProblem(in: bytes) {
-          return "invalid JSON at \(problem.description)"
+        if context.codingPath.isEmpty {
+          if let problem = JSONSyntaxCheck.firstProblem(in: bytes) {
+            return "invalid JSON at \(problem.description)"
+          }
+          // Valid JSON the decoder still refused: a number too large for
+          // its field, most often.
+          return "a value does not fit its field (\(context.debugDescription))"
         }
         return context.debugDescription + path(context.codingPath)
       case .keyNotFound(let key, let context):
@@ -122,9 +172,25 @@ public enum ModelFile {
       + codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
   }
 
+  /// A standardization as written, validated after the shapes.
+  private struct StandardizationFields: Codable {
+    var mean: [Double]
+    var scale: [Double]
+  }
+
+  /// The two fields every version has; either may be absent or of the
+  /// wrong type (`nil`).
   private struct Header: Decodable {
-    var format: String
-    var version: Int
+    var format: String?
+    var version: Double?
+
+    private enum Keys: String, CodingKey { case format, version }
+
+    init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: Keys.self)
+      format = try? container.decode(String.self, forKey: .format)
+      version = try? container.decode(Double.self, forKey: .version)
+    }
   }
 
   private struct Document: Codable {
@@ -134,7 +200,8 @@ public enum ModelFile {
     var featureNames: [String]?
     var weights: [[Double]]
     var bias: [Double]
-    var standardization: Standardization?
+    var standardization: StandardizationFields?
+    var input: InputDescription?
     var training: TrainingRecord?
 
     func validated() throws(TrainingError) -> SoftmaxClassifier {
@@ -167,6 +234,14 @@ public enum ModelFile {
           "\"feature_names\" has \(counted(featureNames.count, "name")); the weights have \(counted(d, "column"))"
         )
       }
+      if let featureNames, Set(featureNames).count != d {
+        var seen = Set<String>()
+        let duplicate = featureNames.first { !seen.insert($0).inserted } ?? ""
+        throw fail("\"feature_names\" has \"\(duplicate)\" twice")
+      }
+      if let input, let problem = input.problem(featureCount: d) {
+        throw fail("\"input\": \(problem)")
+      }
       if let standardization {
         guard standardization.mean.count == d, standardization.scale.count == d else {
           throw fail(
@@ -180,10 +255,20 @@ public enum ModelFile {
           throw fail(
             "\"standardization\".scale[\(c)] = \(standardization.scale[c]) is not positive")
         }
+        if let c = standardization.scale.firstIndex(where: { $0 < Standardization.smallestScale }) {
+          throw fail(
+            "\"standardization\".scale[\(c)] = \(standardization.scale[c]) is below \(Standardization.smallestScale), whose reciprocal overflows"
+          )
+        }
       }
-      return SoftmaxClassifier(
-        classes: classes, weight: Matrix(weights), bias: bias, standardization: standardization,
+      var model = SoftmaxClassifier(
+        classes: classes, weight: Matrix(weights), bias: bias,
+        standardization: try standardization.map { fields throws(TrainingError) in
+          try Standardization(validatingMean: fields.mean, scale: fields.scale)
+        },
         featureNames: featureNames, training: training)
+      model.input = input
+      return model
     }
   }
 }

@@ -76,11 +76,19 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   /// The Float kernel's rounded parameters (Float features on 64-bit
   /// platforms, where the kernel can read the labels as Int64).
   private var floatSweep: FloatSweep?
+  /// The columns' weighted squares, for the preconditioner.
+  private var columnMoments = ColumnMoments(squareSums: [], rescaledMeanSquares: [:])
 
   /// Creates the objective over a data set.
   ///
+  /// Sample weights are used as given, or multiplied by a power of two when
+  /// their sum (or its reciprocal) would not be finite: the objective is a
+  /// weighted mean, unchanged by a common factor, and ordinary weights are
+  /// never rescaled.
+  ///
   /// - Parameters:
-  ///   - features: `n × d`, every value finite.
+  ///   - features: `n × d`, every value finite, every column's weighted
+  ///     mean square (after standardization) finite.
   ///   - labels: `n` class indices in `0..<classCount`.
   ///   - classCount: `k ≥ 1`.
   ///   - sampleWeights: `n` values ≥ 0 with a positive sum, or `nil` for 1.
@@ -88,27 +96,46 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   ///   - l2: λ₂ ≥ 0.
   ///   - l1: λ₁ ≥ 0.
   ///   - standardization: `d` means and scales, or `nil`.
-  /// - Throws: ``TrainingError`` naming the first bad value.
-  public init(
+  /// - Throws: ``TrainingError`` naming the first bad value; with
+  ///   ``TrainingError/Code/outOfRange`` for a column whose squares
+  ///   overflow (standardize it, or rescale it) or class weights whose
+  ///   weighted sum does, and ``TrainingError/Code/insufficientMemory``
+  ///   when `k·(d + 1)` parameters do not fit in
+  ///   `SoftmaxConfiguration.memoryLimit`.
+  /// - Complexity: one pass over X (the columns' mean squares, kept for
+  ///   ``diagonalPreconditioner()``).
+  public convenience init(
     features: Matrix<T>, labels: [Int], classCount: Int, sampleWeights: [Double]? = nil,
     classWeights: [Double]? = nil, l2: Double = 0, l1: Double = 0,
     standardization: Standardization? = nil
   ) throws(TrainingError) {
+    try self.init(
+      features: features, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
+      featureNames: nil)
+  }
+
+  /// As the public initializer; `featureNames` name the columns in errors.
+  init(
+    features: Matrix<T>, labels: [Int], classCount: Int, sampleWeights: [Double]?,
+    classWeights: [Double]?, l2: Double, l1: Double, standardization: Standardization?,
+    featureNames: [String]?
+  ) throws(TrainingError) {
     let n = features.rows
+    let d = features.columns
     guard n > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
     guard labels.count == n else {
       throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(n) rows")
     }
     guard classCount >= 1 else { throw TrainingError(.shapeMismatch, "no classes") }
+    try Self.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
     if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
       throw TrainingError(
         .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)")
     }
     if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
-        .nonFiniteValue,
-        "row \(bad / features.columns), column \(bad % features.columns): "
-          + "\(features.elements[bad]) is not a finite number")
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
     }
     guard l2 >= 0, l2.isFinite else {
       throw TrainingError(.invalidOption, "l2 = \(l2) must be ≥ 0")
@@ -116,20 +143,9 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     guard l1 >= 0, l1.isFinite else {
       throw TrainingError(.invalidOption, "l1 = \(l1) must be ≥ 0")
     }
-    var sample = [Double](repeating: 1, count: n)
-    if let sampleWeights {
-      guard sampleWeights.count == n else {
-        throw TrainingError(.shapeMismatch, "\(sampleWeights.count) sample weights for \(n) rows")
-      }
-      if let bad = sampleWeights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
-        throw TrainingError(
-          .invalidWeight, "sample weight \(sampleWeights[bad]) of row \(bad) must be finite and ≥ 0"
-        )
-      }
-      sample = sampleWeights
-    }
+    let weights = try Self.validatedSampleWeights(sampleWeights, rows: n)
+    var sample = weights ?? [Double](repeating: 1, count: n)
     let total = sample.reduce(0, +)
-    guard total > 0 else { throw TrainingError(.invalidWeight, "the sample weights sum to 0") }
     if let classWeights {
       guard classWeights.count == classCount else {
         throw TrainingError(
@@ -141,17 +157,26 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
         )
       }
       for i in 0..<n { sample[i] *= classWeights[labels[i]] }
+      // The loss at W = 0 is Σ wᵢ·log k / Σ sᵢ: it must be finite.
+      let weighted = sample.reduce(0, +) / total
+      guard weighted.isFinite, (weighted * Double.log(Double(max(classCount, 2)))).isFinite
+      else {
+        throw TrainingError(
+          .outOfRange,
+          "the class weights (largest \(classWeights.max() ?? 0)) make the weighted loss overflow a Double: use smaller class weights"
+        )
+      }
     }
-    if let standardization, standardization.mean.count != features.columns {
-      throw TrainingError(
-        .shapeMismatch,
-        "standardization has \(standardization.mean.count) columns; the data has \(features.columns)"
-      )
+    if let standardization, let problem = standardization.problem(columns: d) {
+      throw TrainingError(.shapeMismatch, problem)
     }
     self.features = features
-    // The Float kernel reads the features as they are, and the labels as
-    // Int64: Float features on 64-bit platforms.
-    let floatKernel = T.self == Float.self && MemoryLayout<Int>.size == 8
+    // The Float kernel reads the features as they are, the labels as Int64
+    // (64-bit platforms), and the standardization in Float: only when its
+    // values are Floats (a scale below 1e-38 has a reciprocal that is not).
+    let floatKernel =
+      T.self == Float.self && MemoryLayout<Int>.size == 8
+      && (standardization.map(FloatSweep.represents) ?? true)
     if T.self == Double.self {
       self.doubleFeatures = unsafeBitCast(features.elements, to: [Double].self)
     } else if floatKernel {
@@ -163,7 +188,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     self.classCount = classCount
     self.rowWeights = sample
     self.weightTotal = total
-    self.sampleWeights = sampleWeights
+    self.sampleWeights = weights
     self.l2 = l2
     self.l1 = l1
     self.standardization = standardization
@@ -172,6 +197,124 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     if floatKernel {
       self.floatSweep = FloatSweep(
         classCount: classCount, featureCount: features.columns, standardization: standardization)
+    }
+    self.columnMoments = try weightedColumnMoments(featureNames: featureNames)
+  }
+
+  /// Sample weights checked (one per row, finite, ≥ 0, a positive sum) and
+  /// scaled by a power of two when their sum would overflow or underflow;
+  /// `nil` stays `nil`.
+  static func validatedSampleWeights(_ weights: [Double]?, rows n: Int) throws(TrainingError)
+    -> [Double]?
+  {
+    guard let weights else { return nil }
+    guard weights.count == n else {
+      throw TrainingError(.shapeMismatch, "\(weights.count) sample weights for \(n) rows")
+    }
+    if let bad = weights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
+      throw TrainingError(
+        .invalidWeight, "sample weight \(weights[bad]) of row \(bad) must be finite and ≥ 0")
+    }
+    let normalized = PowerOfTwoScaling.normalized(weights)
+    guard normalized.reduce(0, +) > 0 else {
+      throw TrainingError(.invalidWeight, "the sample weights sum to 0")
+    }
+    return normalized
+  }
+
+  /// Throws unless `vectors` vectors of `k·(d + 1)` parameters, in
+  /// `Double`, fit in `SoftmaxConfiguration.memoryLimit`.
+  static func checkMemory(classCount k: Int, featureCount d: Int, vectors: Int)
+    throws(TrainingError)
+  {
+    let (columns, overflow1) = d.addingReportingOverflow(1)
+    let (parameters, overflow2) = k.multipliedReportingOverflow(by: columns)
+    let (bytes, overflow3) = parameters.multipliedReportingOverflow(by: 8 * vectors)
+    let limit = SoftmaxConfiguration.memoryLimit
+    guard overflow1 || overflow2 || overflow3 || bytes > limit else { return }
+    let size = overflow1 || overflow2 || overflow3 ? "more than 2^63 bytes" : byteText(bytes)
+    throw TrainingError(
+      .insufficientMemory,
+      "\(k) classes × \(d + 1) weights per class (features and bias) need \(size) of memory to train, "
+        + "more than the \(byteText(limit)) available")
+  }
+
+  /// Each column's `Σᵢ wᵢ·x̃ᵢc²` (wᵢ = sᵢ·c_yᵢ), and for the columns
+  /// whose sum overflows, the weighted mean square `Σᵢ wᵢ·x̃ᵢc² / Σᵢ sᵢ`
+  /// computed on values scaled by a power of two. A mean square beyond
+  /// the largest `Double` is an error naming the column.
+  private func weightedColumnMoments(featureNames: [String]?) throws(TrainingError)
+    -> ColumnMoments
+  {
+    let d = featureCount
+    let sums = columnSquareSums(exponents: nil)
+    let overflowed = (0..<d).filter { !sums[$0].isFinite }
+    var meanSquares: [Int: Double] = [:]
+    if !overflowed.isEmpty {
+      var largest = [Double](repeating: 0, count: d)
+      forEachStandardizedRow { _, x in
+        for c in overflowed { largest[c] = max(largest[c], abs(x[c])) }
+      }
+      var exponents = [Int](repeating: 0, count: d)
+      for c in overflowed where largest[c].isFinite { exponents[c] = Int(largest[c].exponent) }
+      let scaled = columnSquareSums(exponents: exponents)
+      for c in overflowed {
+        // Σ w·x² / Σs = 4^e · (Σ w·(x·2^-e)²) / Σs.
+        let meanSquare =
+          largest[c].isFinite
+          ? PowerOfTwoScaling.scale(scaled[c] / weightTotal, by: 2 * exponents[c]) : .infinity
+        guard meanSquare.isFinite else {
+          let name = columnName(c, featureNames)
+          throw TrainingError(
+            .outOfRange,
+            largest[c].isFinite && standardization == nil
+              ? "\(name) has values up to \(largest[c]): too large to train on, as their squares "
+                + "overflow a Double; standardize the features, or rescale the column"
+              : "\(name) has values too large to train on even standardized (x − mean "
+                + "overflows a Double); rescale the column")
+        }
+        meanSquares[c] = meanSquare
+      }
+    }
+    return ColumnMoments(squareSums: sums, rescaledMeanSquares: meanSquares)
+  }
+
+  /// `Σᵢ wᵢ·(x̃ᵢc·2^-e[c])²` per column (`e` all 0 when `nil`).
+  private func columnSquareSums(exponents: [Int]?) -> [Double] {
+    var sums = [Double](repeating: 0, count: featureCount)
+    let d = featureCount
+    rowWeights.withUnsafeBufferPointer { w in
+      forEachStandardizedRow { i, x in
+        guard w[i] != 0 else { return }
+        if let exponents {
+          for c in 0..<d where exponents[c] != 0 {
+            let v = PowerOfTwoScaling.scale(x[c], by: -exponents[c])
+            sums[c] += w[i] * v * v
+          }
+        } else {
+          for c in 0..<d { sums[c] += w[i] * x[c] * x[c] }
+        }
+      }
+    }
+    return sums
+  }
+
+  /// Calls `body(i, x̃ᵢ)` for every row, standardized in `Double` when the
+  /// objective standardizes.
+  private func forEachStandardizedRow(_ body: (Int, UnsafeMutableBufferPointer<Double>) -> Void) {
+    let d = featureCount
+    let mean = standardization?.mean
+    let inverseScale = standardization?.inverseScale
+    var row = [Double](repeating: 0, count: d)
+    row.withUnsafeMutableBufferPointer { out in
+      features.forEachRowInDouble { i, x in
+        if let mean, let inverseScale {
+          for c in 0..<d { out[c] = (x[c] - mean[c]) * inverseScale[c] }
+        } else {
+          for c in 0..<d { out[c] = x[c] }
+        }
+        body(i, out)
+      }
     }
   }
 
@@ -282,33 +425,30 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   /// `(k−1)/k² · Σᵢ wᵢ·x̃ᵢc² / Σᵢ sᵢ + λ₂` for weight `(j, c)` and
   /// `(k−1)/k² · Σᵢ wᵢ / Σᵢ sᵢ` for a bias (wᵢ = sᵢ·c_yᵢ). Returned as
   /// reciprocals, each floored at 1e-12 of the largest diagonal entry so
-  /// that an all-zero column with λ₂ = 0 gets a finite value.
+  /// that an all-zero column with λ₂ = 0 gets a finite value: every
+  /// value is finite and positive, whatever the data.
   ///
-  /// Cost: one pass over X.
+  /// Cost: O(k·d) (the columns' squares are summed when the objective is
+  /// made).
   public func diagonalPreconditioner() -> [Double] {
     let k = classCount
     let d = featureCount
-    var moments = [Double](repeating: 0, count: d)
-    let mean = standardization?.mean
-    let inverseScale = standardization?.inverseScale
-    rowWeights.withUnsafeBufferPointer { w in
-      features.forEachRowInDouble { i, x in
-        guard w[i] != 0 else { return }
-        for c in 0..<d {
-          var v = x[c]
-          if let mean, let inverseScale { v = (v - mean[c]) * inverseScale[c] }
-          moments[c] += w[i] * v * v
-        }
-      }
-    }
+    let moments = columnMoments
     let curvature = Double(k - 1) / Double(k * k) / weightTotal
     let biasCurvature = rowWeights.reduce(0, +) * curvature
     var diagonal = [Double](repeating: biasCurvature, count: parameterCount)
-    for j in 0..<k {
-      for c in 0..<d { diagonal[j * d + c] = curvature * moments[c] + l2 }
+    var columnCurvature = moments.squareSums.map { curvature * $0 }
+    for (c, meanSquare) in moments.rescaledMeanSquares {
+      columnCurvature[c] = Double(k - 1) / Double(k * k) * meanSquare
     }
-    let floor = 1e-12 * (diagonal.max() ?? 1)
-    return diagonal.map { 1 / max($0, floor, 1e-300) }
+    for j in 0..<k {
+      for c in 0..<d { diagonal[j * d + c] = columnCurvature[c] + l2 }
+    }
+    let largest = diagonal.reduce(0) { $1.isFinite ? max($0, $1) : $0 }
+    let floor = max(1e-12 * largest, 1e-300)
+    // Finite and positive whatever the data: an entry that overflowed
+    // (it cannot, for moments init accepted) would take the floor too.
+    return diagonal.map { $0.isFinite && $0 >= floor ? 1 / $0 : 1 / floor }
   }
 
   // MARK: - The sweep
@@ -327,9 +467,20 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     return data + penalty
   }
 
-  /// Sums the blocks `rows(0)…rows(blockCount − 1)` in parallel, each into
-  /// its own slice of `partials`, then in block order; returns
-  /// `loss / denominator` and `(λ₂/2)·‖W‖²`, and the gradient of their sum.
+  /// Blocks computed at once, each into its own partial sums, before they
+  /// are added to the running total in block order: at most 32, and at
+  /// most 64 MiB of partial sums. (The result does not depend on it: the
+  /// blocks are always added one after another, in order.)
+  static func blocksPerWave(stride: Int) -> Int {
+    max(1, min(32, (64 << 20) / 8 / max(stride, 1)))
+  }
+
+  /// Sums the blocks `rows(0)…rows(blockCount − 1)`: in waves of
+  /// ``blocksPerWave(stride:)`` blocks computed in parallel, each into its
+  /// own slice of `partials`, then added to the totals in block order;
+  /// returns `loss / denominator` and `(λ₂/2)·‖W‖²`, and the gradient of
+  /// their sum. Memory: one wave of partial sums, whatever the row count;
+  /// the result is bitwise the same for every thread count.
   private func sweep(
     _ parameters: [Double], blockCount: Int, partials: inout [Double], gradient: inout [Double],
     wantGradient: Bool, denominator: Double, rows: (Int) -> BlockRows
@@ -341,8 +492,9 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
       parameters.count == parameterCount,
       "\(parameters.count) parameters; the objective has \(parameterCount)")
     let stride = weightCount + k + 1
-    if partials.count != blockCount * stride {
-      partials = [Double](repeating: 0, count: blockCount * stride)
+    let wave = min(Self.blocksPerWave(stride: stride), max(blockCount, 1))
+    if partials.count != wave * stride {
+      partials = [Double](repeating: 0, count: wave * stride)
     }
     // Float features: the parameters rounded into buffers kept from call to
     // call (no allocation per minibatch step).
@@ -354,41 +506,64 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
         parameters: parameters, classCount: k, featureCount: d, standardization: standardization)
     }
     let floatKernel = floatSweep
-    partials.withUnsafeMutableBufferPointer { partialBuffer in
-      guard let partialBase = partialBuffer.baseAddress else { return }
-      parallelFor(count: blockCount, cost: Self.blockRows * d * k * 2, grain: 1) { begin, end in
-        for block in begin..<end {
-          let out = UnsafeMutableBufferPointer(start: partialBase + block * stride, count: stride)
-          out.initialize(repeating: 0)
-          self.sweepBlock(
-            rows(block), plan: plan, floatKernel: floatKernel, wantGradient: wantGradient,
-            into: out)
-        }
-      }
-    }
-    // Blocks in order: the same sums for every thread count.
     if wantGradient && gradient.count != parameterCount {
       gradient = [Double](repeating: 0, count: parameterCount)
     }
-    let scale = denominator > 0 ? 1 / denominator : 0
-    let l2 = self.l2
+    // gradient[0..<weightCount + k] holds the running sums of the blocks'
+    // gradients until the end; the loss is summed from 0.
     var loss = 0.0
-    var penalty = 0.0
-    partials.withUnsafeBufferPointer { partial in
-      gradient.withUnsafeMutableBufferPointer { g in
-        parameters.withUnsafeBufferPointer { w in
-          for block in 0..<blockCount { loss += partial[block * stride + weightCount + k] }
-          for index in 0..<weightCount { penalty += w[index] * w[index] }
-          guard wantGradient else { return }
-          for index in 0..<(weightCount + k) {
-            var sum = partial[index]
-            for block in 1..<max(blockCount, 1) { sum += partial[block * stride + index] }
-            g[index] = sum * scale + (index < weightCount ? l2 * w[index] : 0)
+    partials.withUnsafeMutableBufferPointer { partialBuffer in
+      gradient.withUnsafeMutableBufferPointer { totals in
+        guard let partialBase = partialBuffer.baseAddress else { return }
+        var first = 0
+        while first < blockCount {
+          let count = min(wave, blockCount - first)
+          parallelFor(count: count, cost: Self.blockRows * d * k * 2, grain: 1) { begin, end in
+            for slot in begin..<end {
+              let out = UnsafeMutableBufferPointer(
+                start: partialBase + slot * stride, count: stride)
+              out.initialize(repeating: 0)
+              self.sweepBlock(
+                rows(first + slot), plan: plan, floatKernel: floatKernel,
+                wantGradient: wantGradient, into: out)
+            }
           }
+          for slot in 0..<count { loss += partialBase[slot * stride + weightCount + k] }
+          if wantGradient, let totals = totals.baseAddress {
+            // Blocks in order for every index (split across threads by
+            // index, which does not change any index's order).
+            let isFirstWave = first == 0
+            parallelFor(count: weightCount + k, cost: count, grain: 4096) { begin, end in
+              for slot in 0..<count {
+                let partial = partialBase + slot * stride
+                if isFirstWave && slot == 0 {
+                  (totals + begin).update(from: partial + begin, count: end - begin)
+                } else {
+                  for index in begin..<end { totals[index] += partial[index] }
+                }
+              }
+            }
+          }
+          first += count
         }
       }
     }
-    return (loss * scale, 0.5 * l2 * penalty)
+    let scale = denominator > 0 ? 1 / denominator : 0
+    let l2 = self.l2
+    var penalty = 0.0
+    gradient.withUnsafeMutableBufferPointer { g in
+      parameters.withUnsafeBufferPointer { w in
+        for index in 0..<weightCount { penalty += w[index] * w[index] }
+        guard wantGradient else { return }
+        for index in 0..<(weightCount + k) {
+          g[index] = g[index] * scale + (index < weightCount ? l2 * w[index] : 0)
+        }
+      }
+    }
+    // A loss that overflowed (logits beyond Double: inf − inf) is +inf,
+    // never NaN: finite parameters have a loss ≥ 0.
+    let data = loss * scale
+    return (data.isNaN ? .infinity : data, 0.5 * l2 * penalty)
   }
 
   /// Sums the weighted losses of the block's rows and, if wanted, `Gᵀ·X̃`
@@ -508,4 +683,39 @@ struct BlockPlan {
     mean = standardization?.mean ?? []
     inverseScale = standardization?.inverseScale ?? []
   }
+}
+
+/// The columns' `Σᵢ wᵢ·x̃ᵢc²`, and the weighted mean squares of the columns
+/// whose sum overflows a `Double` (summed rescaled; see
+/// ``SoftmaxRegressionObjective/diagonalPreconditioner()``).
+struct ColumnMoments {
+  var squareSums: [Double]
+  var rescaledMeanSquares: [Int: Double]
+}
+
+/// "feature 3 (\"petal_width\")": 0-based, as the library counts rows
+/// and columns, with the feature's name when known.
+func columnName(_ c: Int, _ names: [String]?) -> String {
+  if let names, c < names.count { return "feature \(c) (\"\(names[c])\")" }
+  return "feature \(c)"
+}
+
+/// "row 1, column 0: nan is not a finite number" (0-based), with the
+/// column's name when known.
+func nonFiniteMessage<T>(at index: Int, columns d: Int, _ elements: [T], _ names: [String]?)
+  -> String
+{
+  let c = index % max(d, 1)
+  let name = names.flatMap { c < $0.count ? " (\"\($0[c])\")" : nil } ?? ""
+  return "row \(index / max(d, 1)), column \(c)\(name): \(elements[index]) is not a finite number"
+}
+
+/// `bytes` as "1.5 GiB", "12 MiB", "900 bytes".
+func byteText(_ bytes: Int) -> String {
+  let units = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+  for (size, name) in units where bytes >= size {
+    let value = (Double(bytes) / Double(size) * 10).rounded() / 10
+    return "\(value) \(name)"
+  }
+  return "\(bytes) bytes"
 }

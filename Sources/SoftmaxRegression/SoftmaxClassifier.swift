@@ -28,6 +28,10 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   public var standardization: Standardization?
   /// How the model was trained and how well it did, if it was trained here.
   public var training: TrainingRecord?
+  /// How its training data was read (label column, LIBSVM index base,
+  /// feature means), if known: evaluation and prediction read other files
+  /// the same way.
+  public var input: InputDescription? = nil
 
   /// Creates a model from its parameters.
   ///
@@ -52,6 +56,22 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     self.training = training
   }
 
+  /// What is wrong with the parameters (a non-finite weight or bias, a
+  /// standardization of the wrong size or with a bad value), or `nil`.
+  func parameterProblem() -> String? {
+    if let index = weight.elements.firstIndex(where: { !$0.isFinite }) {
+      return
+        "weight [\(index / max(featureCount, 1))][\(index % max(featureCount, 1))] = \(weight.elements[index]) is not finite"
+    }
+    if let j = bias.firstIndex(where: { !$0.isFinite }) {
+      return "bias [\(j)] = \(bias[j]) is not finite"
+    }
+    if let standardization, let problem = standardization.problem(columns: featureCount) {
+      return problem
+    }
+    return nil
+  }
+
   /// `k`.
   public var classCount: Int { classes.count }
   /// `d`.
@@ -64,10 +84,18 @@ public struct SoftmaxClassifier: Sendable, Hashable {
 
   /// The logits `z = W·x̃ + b` of every row (the decision function).
   ///
-  /// - Parameter features: `n × d`.
+  /// A row whose logits overflow a `Double` (finite but huge weights or
+  /// features) is computed again without overflow (see
+  /// `overflowFreeShiftedLogits`) and returned shifted by its largest
+  /// logit, `z − max(z)`: every value is finite or `−inf`, and softmax,
+  /// log-softmax and the argmax are those of the exact logits. So
+  /// probabilities are always finite, whatever the model and the data.
+  ///
+  /// - Parameter features: `n × d`, finite.
   /// - Returns: `n × k`.
   /// - Throws: ``TrainingError/Code/shapeMismatch`` if the column count is
-  ///   not the model's.
+  ///   not the model's, ``TrainingError/Code/nonFiniteValue`` for a NaN or
+  ///   infinite feature.
   /// - Complexity: O(n·d·k), accumulated in `Double`.
   public func logits<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError) -> Matrix<
     Double
@@ -77,6 +105,10 @@ public struct SoftmaxClassifier: Sendable, Hashable {
       throw TrainingError(
         .shapeMismatch, "the data has \(features.columns) feature columns; the model takes \(d)")
     }
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+    }
     let k = classCount
     let n = features.rows
     let w = weight.elements
@@ -84,12 +116,22 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     let inverseScale = standardization?.inverseScale ?? [Double](repeating: 1, count: d)
     var output = [Double](repeating: 0, count: n * k)
     var row = [Double](repeating: 0, count: d)
-    features.forEachRowInDouble { i, x in
-      for c in 0..<d { row[c] = (x[c] - mean[c]) * inverseScale[c] }
-      for j in 0..<k {
-        var z = bias[j]
-        for c in 0..<d { z += w[j * d + c] * row[c] }
-        output[i * k + j] = z
+    output.withUnsafeMutableBufferPointer { output in
+      features.forEachRowInDouble { i, x in
+        for c in 0..<d { row[c] = (x[c] - mean[c]) * inverseScale[c] }
+        var finite = true
+        for j in 0..<k {
+          var z = bias[j]
+          for c in 0..<d { z += w[j * d + c] * row[c] }
+          output[i * k + j] = z
+          finite = finite && z.isFinite
+        }
+        if !finite {
+          overflowFreeShiftedLogits(
+            x: x, weight: w, bias: bias, mean: standardization?.mean,
+            inverseScale: standardization?.inverseScale,
+            into: UnsafeMutableBufferPointer(rebasing: output[(i * k)..<((i + 1) * k)]))
+        }
       }
     }
     return Matrix(rows: n, columns: k, elements: output)

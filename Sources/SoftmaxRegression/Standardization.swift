@@ -11,56 +11,142 @@ public import SoftmaxCore
 /// scikit-learn's `StandardScaler`: the mean and the population standard
 /// deviation (ddof 0) of each column of the training data, with scale 1
 /// for a constant column (so it maps to 0 instead of dividing by zero).
+///
+/// Every mean is finite and every scale is finite and at least
+/// ``smallestScale``, so that `1/scale` is finite too: ``init(mean:scale:)``
+/// traps otherwise (a programmer error), ``init(validatingMean:scale:)``
+/// and decoding throw.
 public struct Standardization: Sendable, Hashable, Codable {
   /// One mean per feature.
   public var mean: [Double]
-  /// One positive scale per feature.
+  /// One scale per feature, finite and at least ``smallestScale``.
   public var scale: [Double]
+
+  /// The smallest scale: `1e-300`, whose reciprocal is finite. A column
+  /// whose deviation is below it is treated as constant (scale 1).
+  public static let smallestScale = 1e-300
 
   /// Creates a standardization from given means and scales.
   ///
-  /// - Precondition: equal counts; every scale finite and positive.
+  /// - Precondition: equal counts; every mean finite; every scale finite
+  ///   and at least ``smallestScale``. (Values from a file go through
+  ///   ``init(validatingMean:scale:)`` instead.)
   public init(mean: [Double], scale: [Double]) {
-    precondition(mean.count == scale.count, "\(mean.count) means, \(scale.count) scales")
-    precondition(scale.allSatisfy { $0 > 0 && $0.isFinite }, "scales must be finite and positive")
+    if let problem = Self.problem(mean: mean, scale: scale) { preconditionFailure(problem) }
     self.mean = mean
     self.scale = scale
   }
 
+  /// Creates a standardization from means and scales that may be wrong
+  /// (read from a file).
+  ///
+  /// - Throws: ``TrainingError/Code/invalidModel`` naming the first bad
+  ///   value: counts that differ, a mean that is not finite, a scale that
+  ///   is not finite or below ``smallestScale``.
+  public init(validatingMean mean: [Double], scale: [Double]) throws(TrainingError) {
+    if let problem = Self.problem(mean: mean, scale: scale) {
+      throw TrainingError(.invalidModel, problem)
+    }
+    self.mean = mean
+    self.scale = scale
+  }
+
+  /// Reads and validates a standardization (see
+  /// ``init(validatingMean:scale:)``); a bad one is a `DecodingError`.
+  public init(from decoder: any Decoder) throws {
+    enum Keys: String, CodingKey { case mean, scale }
+    let container = try decoder.container(keyedBy: Keys.self)
+    let mean = try container.decode([Double].self, forKey: .mean)
+    let scale = try container.decode([Double].self, forKey: .scale)
+    if let problem = Self.problem(mean: mean, scale: scale) {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(codingPath: decoder.codingPath, debugDescription: problem))
+    }
+    self.mean = mean
+    self.scale = scale
+  }
+
+  /// What is wrong with these means and scales, or `nil`.
+  static func problem(mean: [Double], scale: [Double]) -> String? {
+    guard mean.count == scale.count else {
+      return "the standardization has \(mean.count) means and \(scale.count) scales"
+    }
+    if let c = mean.firstIndex(where: { !$0.isFinite }) {
+      return "the standardization's mean[\(c)] = \(mean[c]) is not finite"
+    }
+    if let c = scale.firstIndex(where: { !($0 >= smallestScale) || !$0.isFinite }) {
+      return
+        "the standardization's scale[\(c)] = \(scale[c]) is not a finite number ≥ \(smallestScale)"
+    }
+    return nil
+  }
+
+  /// What is wrong with this standardization for data of `columns`
+  /// features, or `nil` (its fields are public and may have been changed
+  /// since it was made).
+  func problem(columns: Int) -> String? {
+    if let problem = Self.problem(mean: mean, scale: scale) { return problem }
+    guard mean.count == columns else {
+      return "the standardization has \(mean.count) columns; the data has \(columns)"
+    }
+    return nil
+  }
+
   /// Learns the mean and population standard deviation of every column.
   ///
-  /// Two passes in `Double` (mean, then Σ(x − mean)²), so a column with a
-  /// large offset keeps its spread exactly; a column whose deviation is 0,
-  /// or below `1e-300`, gets scale 1. Sample weights, if given, weight the
-  /// mean and variance (as `StandardScaler.fit(sample_weight:)`).
+  /// Passes in `Double`: each column's largest magnitude, its mean, then
+  /// Σ(x − mean)², so a column with a large offset keeps its spread
+  /// exactly; a column whose deviation is 0, or below ``smallestScale``,
+  /// gets scale 1. Sample weights, if given, weight the mean and variance
+  /// (as `StandardScaler.fit(sample_weight:)`).
   ///
-  /// - Complexity: O(n·d), two reads of the data.
+  /// Any finite values work: a column whose sums could overflow (values
+  /// above 2^256, whose squares summed can) or underflow (values below
+  /// 2^-256) is summed on its values scaled by a power of two, exactly,
+  /// and the results scaled back; weights whose sum could overflow are
+  /// scaled the same way. Ordinary data is never rescaled.
+  ///
+  /// - Precondition: every value finite; `sampleWeights`, if given, has one
+  ///   finite weight ≥ 0 per row and a positive sum.
+  /// - Complexity: O(n·d), three reads of the data.
   public init<T: SoftmaxScalar>(fitting features: Matrix<T>, sampleWeights: [Double]? = nil) {
     let d = features.columns
+    let weights = sampleWeights.map(PowerOfTwoScaling.normalized)
+    let total = weights?.reduce(0, +) ?? Double(features.rows)
+    var largest = [Double](repeating: 0, count: d)
+    features.forEachRowInDouble { _, x in
+      for c in 0..<d { largest[c] = max(largest[c], abs(x[c])) }
+    }
+    // Column c is summed as x·2^-e[c]; e[c] = 0 for ordinary columns.
+    let exponents = largest.map(PowerOfTwoScaling.exponent(bringingDown:))
+    func scaled(_ x: UnsafeBufferPointer<Double>, _ c: Int) -> Double {
+      PowerOfTwoScaling.scale(x[c], by: -exponents[c])
+    }
     var mean = [Double](repeating: 0, count: d)
     var variance = [Double](repeating: 0, count: d)
-    let total = sampleWeights?.reduce(0, +) ?? Double(features.rows)
     features.forEachRowInDouble { i, x in
-      let w = sampleWeights?[i] ?? 1
-      for c in 0..<d { mean[c] += w * x[c] }
+      let w = weights?[i] ?? 1
+      for c in 0..<d { mean[c] += w * scaled(x, c) }
     }
     for c in 0..<d { mean[c] /= total }
     features.forEachRowInDouble { i, x in
-      let w = sampleWeights?[i] ?? 1
+      let w = weights?[i] ?? 1
       for c in 0..<d {
-        let deviation = x[c] - mean[c]
+        let deviation = scaled(x, c) - mean[c]
         variance[c] += w * deviation * deviation
       }
     }
-    let scale = variance.map { v -> Double in
-      let deviation = (v / total).squareRoot()
-      return deviation > 1e-300 && deviation.isFinite ? deviation : 1
+    let scale = (0..<d).map { c -> Double in
+      let deviation = PowerOfTwoScaling.scale((variance[c] / total).squareRoot(), by: exponents[c])
+      return deviation >= Self.smallestScale && deviation.isFinite ? deviation : 1
     }
+    for c in 0..<d { mean[c] = PowerOfTwoScaling.scale(mean[c], by: exponents[c]) }
     self.init(mean: mean, scale: scale)
   }
 
   /// `1 / scale` per feature: training and prediction compute
-  /// `x̃ = (x − mean) · (1/scale)` with it.
+  /// `x̃ = (x − mean) · (1/scale)` with it (finite, as every scale is at
+  /// least ``smallestScale``).
   public var inverseScale: [Double] { scale.map { 1 / $0 } }
 
   /// `(x − mean) / scale` for every row.

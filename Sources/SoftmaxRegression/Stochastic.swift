@@ -64,7 +64,9 @@ public struct EarlyStopping: Sendable, Hashable, Codable {
 /// The settings of the minibatch solvers, ``TrainingOptions/Solver/sgd``
 /// and ``TrainingOptions/Solver/adam``.
 public struct StochasticOptions: Sendable, Hashable, Codable {
-  /// Rows per step; the last batch of an epoch may be smaller.
+  /// Rows per step; the last batch of an epoch may be smaller. A batch
+  /// size above the training rows' count takes them all in one batch
+  /// (full-batch steps).
   public var batchSize: Int = 256
   /// Passes over the (training part of the) data.
   public var epochs: Int = 10
@@ -137,7 +139,15 @@ struct StochasticTrainer<T: SoftmaxScalar> {
   ) throws(TrainingError) -> Outcome {
     var generator = SplitMix64(seed: options.seed)
     let (trainingRows, validationRows) = try split(using: &generator)
-    if let state { generator = SplitMix64(seed: state.generator) }
+    if let state {
+      generator = SplitMix64(seed: state.generator)
+      guard state.order.count == trainingRows.count, Set(state.order) == Set(trainingRows) else {
+        throw TrainingError(
+          .invalidModel,
+          "a damaged checkpoint: its row order is not an order of the \(trainingRows.count) training rows"
+        )
+      }
+    }
     let rate = options.learningRate ?? (adam ? 0.001 : 0.1)
     let weightCount = objective.classCount * objective.featureCount
     let count = state?.x.count ?? start.count
@@ -148,8 +158,10 @@ struct StochasticTrainer<T: SoftmaxScalar> {
     var second = state?.second ?? [Double](repeating: 0, count: adam ? count : 0)
     var step = state?.step ?? 0
     var order = state?.order ?? trainingRows
+    // Never more than the rows (a batch size of 2^63 − 1 allocates nothing).
+    let batchSize = min(options.batchSize, max(order.count, 1))
     var batch: [Int] = []
-    batch.reserveCapacity(options.batchSize)
+    batch.reserveCapacity(batchSize)
     var reason = state?.stop ?? StopReason.iterationLimit
     var validationHistory: [Double] = state?.validationHistory ?? []
     var best = (loss: state?.bestLoss ?? Double.infinity, parameters: state?.bestParameters ?? x)
@@ -162,7 +174,7 @@ struct StochasticTrainer<T: SoftmaxScalar> {
       var lossSum = 0.0
       var begin = 0
       while begin < order.count {
-        let end = min(order.count, begin + options.batchSize)
+        let end = begin + min(batchSize, order.count - begin)
         batch.removeAll(keepingCapacity: true)
         batch.append(contentsOf: order[begin..<end])
         let loss = objective.minibatchValueAndGradient(rows: batch, at: x, gradient: &gradient)
@@ -179,6 +191,13 @@ struct StochasticTrainer<T: SoftmaxScalar> {
           sgdStep(&x, gradient, &velocity, eta: eta, weightCount: weightCount)
         }
         begin = end
+      }
+      // A step can leave inf or NaN parameters that no loss has seen yet:
+      // the epoch diverged all the same.
+      if !allFinite(x) {
+        x = epochStart
+        reason = .diverged
+        break epochs
       }
       epoch += 1
       var validationLoss: Double? = nil
@@ -234,6 +253,15 @@ struct StochasticTrainer<T: SoftmaxScalar> {
         parameters: x, objective: smooth + objective.l1Term(x), gradientNorm: norm,
         iterations: epoch, evaluations: step, stopReason: reason),
       validationHistory: validationHistory)
+  }
+
+  /// Whether every value is finite.
+  private func allFinite(_ values: [Double]) -> Bool {
+    values.withUnsafeBufferPointer { buffer in
+      var finite = true
+      for v in buffer { finite = finite && v.isFinite }
+      return finite
+    }
   }
 
   /// `v ← μ·v + g`; `w ← w − η·v` (or `w − η·(g + μ·v)` with Nesterov);
@@ -303,7 +331,7 @@ struct StochasticTrainer<T: SoftmaxScalar> {
   private func split(using generator: inout SplitMix64) throws(TrainingError) -> ([Int], [Int]) {
     let n = objective.features.rows
     guard let early = options.earlyStopping else { return (Array(0..<n), []) }
-    let (training, validation) = StratifiedSplit.split(
+    let (training, validation) = try StratifiedSplit.split(
       labels: objective.labels, classCount: objective.classCount,
       fraction: early.validationFraction, using: &generator)
     guard validation.count < n else {

@@ -22,10 +22,22 @@ public enum StratifiedSplit {
   ///   - generator: the random source of the shuffle.
   /// - Returns: the kept and held-out row indices, each ascending.
   ///   The kept part is empty when `fraction` takes every row.
+  /// - Throws: ``TrainingError`` (`.invalidOption`) for a fraction outside
+  ///   (0, 1) or a class count below 1, (`.labelOutOfRange`) for a label
+  ///   outside `0..<classCount`.
   /// - Complexity: O(n).
   public static func split(
     labels: [Int], classCount: Int, fraction: Double, using generator: inout SplitMix64
-  ) -> (kept: [Int], heldOut: [Int]) {
+  ) throws(TrainingError) -> (kept: [Int], heldOut: [Int]) {
+    guard fraction > 0, fraction < 1 else {
+      throw TrainingError(
+        .invalidOption, "the fraction to hold out, \(fraction), must be in (0, 1)")
+    }
+    guard classCount >= 1 else { throw TrainingError(.invalidOption, "no classes") }
+    if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
+      throw TrainingError(
+        .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)")
+    }
     let n = labels.count
     var shuffled = Array(0..<n)
     generator.shuffle(&shuffled)

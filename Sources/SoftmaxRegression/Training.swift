@@ -62,6 +62,15 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// The defaults: L-BFGS, no regularization, no standardization.
   public init() {}
 
+  /// About how many parameter-sized vectors of `Double` the solver keeps
+  /// (L-BFGS: its correction pairs, up to one per iteration, and a dozen
+  /// working vectors; the others: a dozen), for the memory check of
+  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
+  var solverVectors: Int {
+    guard solver == .lbfgs else { return 12 }
+    return 2 * min(max(lbfgs.memory, 0), max(lbfgs.maxIterations, 0), 1 << 20) + 12
+  }
+
   /// λ₂ with the same minimiser as scikit-learn's `LogisticRegression(C:)`:
   /// `1 / (C · Σ sample weights)` (`1 / (C·n)` without weights).
   public static func l2(forC c: Double, sampleWeightTotal: Double) -> Double {
@@ -140,6 +149,16 @@ extension SoftmaxClassifier {
       throw TrainingError(.shapeMismatch, "\(featureNames.count) feature names for \(d) columns")
     }
     try validate(options)
+    guard features.rows > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+    }
+    try SoftmaxRegressionObjective<T>.checkMemory(
+      classCount: k, featureCount: d, vectors: options.solverVectors)
+    // Checked, and scaled by a power of two if their sum would overflow.
+    let weights = try SoftmaxRegressionObjective<T>.validatedSampleWeights(
+      sampleWeights, rows: features.rows)
     let fingerprint =
       checkpoint != nil || checkpoints
       ? DataFingerprint(features: features, labels: labels, sampleWeights: sampleWeights) : nil
@@ -156,16 +175,19 @@ extension SoftmaxClassifier {
           "the warm-start model has \(warmStart.classCount) classes and "
             + "\(warmStart.featureCount) features; the data has \(k) and \(d)")
       }
+      if let problem = warmStart.parameterProblem() {
+        throw TrainingError(.invalidModel, "the warm-start model: \(problem)")
+      }
       standardization = warmStart.standardization
     } else if options.standardize {
-      standardization = Standardization(fitting: features, sampleWeights: sampleWeights)
+      standardization = Standardization(fitting: features, sampleWeights: weights)
     }
     let classWeights = try resolveClassWeights(
-      options.classWeighting, labels: labels, classCount: k, sampleWeights: sampleWeights)
+      options.classWeighting, labels: labels, classCount: k, sampleWeights: weights)
     let objective = try SoftmaxRegressionObjective(
-      features: features, labels: labels, classCount: k, sampleWeights: sampleWeights,
+      features: features, labels: labels, classCount: k, sampleWeights: weights,
       classWeights: classWeights, l2: options.l2, l1: options.l1,
-      standardization: standardization)
+      standardization: standardization, featureNames: featureNames)
     let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
     var history: [Double] = checkpoint?.content.objectiveHistory ?? []
     var validationHistory: [Double]? = nil
@@ -214,6 +236,15 @@ extension SoftmaxClassifier {
       validationHistory: options.stochastic.earlyStopping == nil ? nil : validationHistory,
       sampleCount: features.rows)
     let parameters = result.parameters
+    // Every solver returns finite parameters (L-BFGS and gradient descent
+    // accept only finite objectives; the minibatch solvers go back to the
+    // last finite epoch); this guards the promise.
+    if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+      throw TrainingError(
+        .outOfRange,
+        "training reached a non-finite parameter (\(parameters[bad]) at \(bad)); "
+          + "standardize the features, or lower the learning rate")
+    }
     return SoftmaxClassifier(
       classes: classes,
       weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
@@ -228,6 +259,18 @@ extension SoftmaxClassifier {
     featureNames: [String]?, data: DataFingerprint?
   ) throws(TrainingError) {
     let saved = checkpoint.content
+    // The data first: options that depend on it (λ = 1/(C·n)) differ too
+    // when the data does, and "other data" is what the user must hear.
+    guard saved.classes == classes, saved.featureNames == featureNames else {
+      throw TrainingError(
+        .shapeMismatch, "the checkpoint was made on other data (other classes or features)")
+    }
+    guard let data, saved.data == data else {
+      throw TrainingError(
+        .shapeMismatch,
+        "the checkpoint was made on other data (\(saved.data.rows) rows × \(saved.data.features) features, fingerprint \(saved.data.hash))"
+      )
+    }
     if saved.options != options {
       let differing = zip(
         Mirror(reflecting: saved.options).children, Mirror(reflecting: options).children
@@ -250,16 +293,17 @@ extension SoftmaxClassifier {
     guard kindMatches else {
       throw TrainingError(.invalidModel, "the checkpoint's state is not of a \(options.solver) run")
     }
-    guard saved.classes == classes, saved.featureNames == featureNames else {
-      throw TrainingError(.shapeMismatch, "the checkpoint was made with other classes or features")
+    if let standardization = saved.standardization,
+      let problem = standardization.problem(columns: data.features)
+    {
+      throw TrainingError(.invalidModel, "a damaged checkpoint: \(problem)")
     }
-    guard let data, saved.data == data else {
+    if saved.standardization == nil && options.standardize {
       throw TrainingError(
-        .shapeMismatch,
-        "the checkpoint was made on other data (\(saved.data.rows) rows × \(saved.data.features) features, fingerprint \(saved.data.hash))"
+        .invalidModel, "a damaged checkpoint: the options standardize but it has no standardization"
       )
     }
-    if let problem = saved.solver.shapeProblem(
+    if let problem = saved.solver.problem(
       parameterCount: classes.count * (data.features + 1), rows: data.rows, options: options)
     {
       throw TrainingError(.invalidModel, "a damaged checkpoint: \(problem)")
@@ -366,8 +410,9 @@ extension SoftmaxClassifier {
     progress: (IterationReport) -> Bool
   ) -> OptimizationResult {
     var x = state?.x ?? start
-    var g: [Double] = state?.g ?? []
-    var f = state?.f ?? objective.smoothValueAndGradient(at: x, gradient: &g)
+    var g: [Double] = []
+    // Resuming, f and g are computed again at x (see LBFGS).
+    var f = objective.smoothValueAndGradient(at: x, gradient: &g)
     var evaluations = state?.evaluations ?? 1
     var step = state?.step ?? options.learningRate
     var iteration = state?.iteration ?? 0

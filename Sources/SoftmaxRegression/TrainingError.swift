@@ -28,6 +28,13 @@ public struct TrainingError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A model file cannot be read: not JSON, a missing field, a newer
     /// format version, wrong shapes or a non-finite parameter.
     case invalidModel
+    /// A finite value is beyond what the arithmetic can hold: a feature
+    /// whose squares overflow a `Double`, class weights whose weighted sum
+    /// does, a model whose parameters became infinite.
+    case outOfRange
+    /// The problem needs more memory than the machine has (a class count
+    /// times a feature count beyond it): refused before allocating.
+    case insufficientMemory
   }
 
   /// What kind of problem it is.

@@ -81,7 +81,7 @@ struct CheckpointTests {
       return true
     }
     // Asking for checkpoints changes nothing.
-    #expect(ModelFile.encode(uninterrupted) == ModelFile.encode(plain))
+    #expect(try ModelFile.encode(uninterrupted) == ModelFile.encode(plain))
     let iterations = try #require(uninterrupted.training?.iterations)
     #expect(saved.count == iterations && iterations >= 4, "one checkpoint per iteration")
     for stop in Set([1, 2, iterations / 2, iterations - 1, iterations]) {
@@ -104,7 +104,7 @@ struct CheckpointTests {
       // It went on from there, not from the start.
       #expect(reported == Array((stop + 1)..<(iterations + 1)))
       #expect(
-        ModelFile.encode(resumed) == ModelFile.encode(uninterrupted),
+        try ModelFile.encode(resumed) == ModelFile.encode(uninterrupted),
         "stopped after \(stop) of \(iterations)")
       #expect(checkpoint == saved[stop - 1], "the same state whether stopped there or not")
     }

@@ -99,7 +99,7 @@ struct JSONSyntaxCheckTests {
       classes: ["a", "b", "c"], weight: Matrix([[0.5, -1.25], [2e-3, 4], [1e10, -0.0]]),
       bias: [0.1, 0.2, -0.3], featureNames: ["x", "y"])
     model.standardization = nil
-    let text = ModelFile.encode(model)
+    let text = try ModelFile.encode(model)
     // Damage from an alphabet of JSON's own characters, so that a fair
     // share of the damaged files are still valid.
     let alphabet = Array(#"{}[],:"0123456789-+.eE tfnrul "#.utf8) + [0x0A]

@@ -94,7 +94,7 @@ struct ModelTests {
     var (model, data) = try Self.irisModel()
     let metrics = try model.evaluate(features: data.features, labels: data.labels)
     model.training?.metrics = metrics
-    let bytes = ModelFile.encode(model)
+    let bytes = try ModelFile.encode(model)
     let decoded = try ModelFile.decode(bytes)
     #expect(decoded == model)
     #expect(decoded.training?.metrics?.accuracy == model.training?.metrics?.accuracy)
@@ -143,7 +143,7 @@ struct ModelTests {
   @Test("a truncated model file is refused")
   func truncated() throws {
     let (model, _) = try Self.irisModel()
-    let bytes = ModelFile.encode(model)
+    let bytes = try ModelFile.encode(model)
     for cut in stride(from: 0, to: bytes.count - 2, by: max(1, bytes.count / 40)) {
       #expect(throws: TrainingError.self) { _ = try ModelFile.decode(Array(bytes[0..<cut])) }
     }
