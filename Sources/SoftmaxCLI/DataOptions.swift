@@ -88,25 +88,48 @@ struct DataOptions: ParsableArguments {
     return .name(label)
   }
 
-  /// The readers' options. With a `model`, LIBSVM indices are checked
-  /// against its features; `labelsOptional` (predict) reads a last column
-  /// as features when the model says it is one.
+  /// The readers' options. With a `model` (eval, predict), the file is
+  /// read as the model's training file was, unless an option says
+  /// otherwise: its label column (by name, or by position when the file
+  /// has one column more than the features; `labelsOptional` lets predict
+  /// read a file without one), its LIBSVM index base and feature count,
+  /// and, under `--missing mean`, its training means.
   func loadOptions(for model: SoftmaxClassifier? = nil, labelsOptional: Bool = false) throws
     -> LoadOptions
   {
     var options = LoadOptions()
     options.format = format
     options.label = labelColumn
-    if let model, labelsOptional, labelColumn == nil {
-      options.label = .lastUnlessFeatures(count: model.featureCount, names: model.featureNames)
+    let input = model?.input
+    if let model, labelColumn == nil {
+      if let trained = input?.labelColumn {
+        options.label = .modelLabel(
+          count: model.featureCount, names: model.featureNames, trainedName: trained.name,
+          trainedIndex: trained.index)
+      } else if labelsOptional {
+        options.label = .lastUnlessFeatures(count: model.featureCount, names: model.featureNames)
+      }
     }
     options.labelsPath = labels
     options.csv.delimiter = delimiterScalar
     options.csv.hasHeader = header
     options.csv.missingValues = missing
-    options.libsvm.zeroBased = zeroBased
+    if missing == .mean, let model, let means = input?.featureMeans {
+      if let names = model.featureNames {
+        options.csv.fillValues = .byName(
+          Dictionary(zip(names, means), uniquingKeysWith: { first, _ in first }))
+      } else {
+        options.csv.fillValues = .byPosition(means)
+      }
+    }
+    options.libsvm.zeroBased = zeroBased ?? input?.zeroBasedIndices
     options.libsvm.featureCount = model?.featureCount
     return options
+  }
+
+  /// Every file reading `path` reads (the data, a labels file).
+  func inputPaths(of path: String, for model: SoftmaxClassifier? = nil) throws -> [String] {
+    DataLoader.inputPaths(of: path, options: try loadOptions(for: model))
   }
 
   /// Whether to read `path` as `Float`.
@@ -126,11 +149,15 @@ enum LoadedData {
   case float(DataSet<Float>)
   case double(DataSet<Double>)
 
+  /// Reads `path` as `options` say, for `model` if given (see
+  /// ``DataOptions/loadOptions(for:labelsOptional:)``); `fillValues`, if
+  /// given, are what `--missing mean` fills in (another file's means).
   static func load(
     _ path: String, options: DataOptions, for model: SoftmaxClassifier? = nil,
-    labelsOptional: Bool = false
+    labelsOptional: Bool = false, fillValues: FillValues? = nil
   ) throws -> LoadedData {
-    let load = try options.loadOptions(for: model, labelsOptional: labelsOptional)
+    var load = try options.loadOptions(for: model, labelsOptional: labelsOptional)
+    if let fillValues { load.csv.fillValues = fillValues }
     if try options.readsFloat(path) {
       return .float(try DataLoader.load(path, options: load, as: Float.self))
     }
@@ -172,6 +199,24 @@ enum LoadedData {
     }
   }
 
+  /// Calls `body` with consecutive blocks of at most `size` rows.
+  func forEachBlock(of size: Int, _ body: (LoadedData) throws -> Void) throws {
+    var first = 0
+    while first < count {
+      let end = min(count, first + size)
+      try body(first == 0 && end == count ? self : rows(Array(first..<end)))
+      first = end
+    }
+  }
+
+  /// The model's class probabilities of every row.
+  func probabilities(_ model: SoftmaxClassifier) throws -> Matrix<Double> {
+    switch self {
+    case .float(let set): return try model.probabilities(set.features)
+    case .double(let set): return try model.probabilities(set.features)
+    }
+  }
+
   func rows(_ indices: [Int]) -> LoadedData {
     switch self {
     case .float(let data): return .float(data.rows(indices))
@@ -194,9 +239,19 @@ enum LoadedData {
       }
       return self
     }
-    switch self {
-    case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
-    case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
+    do {
+      switch self {
+      case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
+      case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
+      }
+    } catch {
+      // No label column was found, and a column the model does not know
+      // is there: most likely the labels, under another name.
+      if labels == nil, let extra = featureNames?.first(where: { !names.contains($0) }) {
+        throw CommandFailure(
+          "\(error.description) (if \"\(extra)\" holds the labels, give --label \(extra))")
+      }
+      throw error
     }
   }
 
@@ -207,8 +262,19 @@ enum LoadedData {
       reference: "the model expects", path: path)
   }
 
-  /// Says on stderr what the reader filled in or skipped.
+  /// Its feature means as `--missing mean` takes them, by name when the
+  /// file has names.
+  var meanFillValues: FillValues {
+    let means = featureMeans
+    if let names = featureNames {
+      return .byName(Dictionary(zip(names, means), uniquingKeysWith: { first, _ in first }))
+    }
+    return .byPosition(means)
+  }
+
+  /// Says on stderr what the reader filled in, skipped or decided.
   func noteReport(_ path: String) {
+    for note in report.notes { StandardError.write("softmax: note: \(path): \(note)\n") }
     if report.filledValues > 0 {
       StandardError.write("softmax: \(path): filled \(report.filledValues) missing values\n")
     }
@@ -221,7 +287,12 @@ enum LoadedData {
 
 /// The class index of each label, by the model's (or the training set's)
 /// classes; a label not among them is an error naming it and its row.
-func classIndices(_ labels: [String], classes: [String], path: String) throws -> [Int] {
+///
+/// `labelColumn` (the 0-based column the labels were read from, for
+/// tables) is named in the error, with how to choose another.
+func classIndices(_ labels: [String], classes: [String], path: String, labelColumn: Int? = nil)
+  throws -> [Int]
+{
   var index: [String: Int] = [:]
   for (k, name) in classes.enumerated() { index[name] = k }
   var result: [Int] = []
@@ -229,8 +300,11 @@ func classIndices(_ labels: [String], classes: [String], path: String) throws ->
   for (row, label) in labels.enumerated() {
     guard let k = index[label] else {
       let shown = classes.prefix(10).joined(separator: ", ") + (classes.count > 10 ? ", ..." : "")
+      let column =
+        labelColumn.map { "; labels read from column \($0) (--label N reads another)" } ?? ""
       throw CommandFailure(
-        "\(path): row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))")
+        "\(path): row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))\(column)"
+      )
     }
     result.append(k)
   }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
 
@@ -50,16 +51,29 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      if let plot { try AtomicFile.checkWritable(plot) }
+      let inputs =
+        [NamedPath(role: "the model", path: model)]
+        + (try dataOptions.inputPaths(of: data)).enumerated().map {
+          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
+        }
+      try checkOutputs(plot.map { [NamedPath(role: "--plot", path: $0)] } ?? [], against: inputs)
       let classifier = try loadModel(model)
-      let loaded = try LoadedData.load(data, options: dataOptions, for: classifier)
-        .matching(classifier, path: data)
+      if plot != nil, classifier.classCount > SVGChart.largestConfusionMatrix {
+        throw CommandFailure(
+          "--plot: a confusion matrix of \(classifier.classCount) classes is too large to draw (at most \(SVGChart.largestConfusionMatrix))",
+          exitCode: 2)
+      }
+      let loaded = try readingFor(classifier) {
+        try LoadedData.load(data, options: dataOptions, for: classifier)
+          .matching(classifier, path: data)
+      }
       loaded.noteReport(data)
       guard let labels = loaded.labels else {
         throw CommandFailure(
           "\(data): no labels to evaluate against (give --label, or --labels for IDX and NPY)")
       }
-      let indices = try classIndices(labels, classes: classifier.classes, path: data)
+      let indices = try classIndices(
+        labels, classes: classifier.classes, path: data, labelColumn: loaded.report.labelColumn)
       let metrics = try loaded.evaluate(classifier, labels: indices, topK: topK)
       if let plot {
         let svg = SVGChart.confusionMatrix(
@@ -173,7 +187,10 @@ struct Predict: ParsableCommand {
   var topK: Int?
 
   @Option(
-    help: ArgumentHelp("Write the CSV here (atomically) instead of stdout.", valueName: "path"))
+    name: [.short, .long],
+    help: ArgumentHelp(
+      "Write the CSV here (atomically; - for standard output) instead of stdout.",
+      valueName: "path"))
   var output: String?
 
   func validate() throws {
@@ -182,41 +199,56 @@ struct Predict: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      if let output { try AtomicFile.checkWritable(output) }
-      let classifier = try loadModel(model)
-      let loaded = try LoadedData.load(
-        data, options: dataOptions, for: classifier, labelsOptional: true
-      ).matching(classifier, path: data)
-      loaded.noteReport(data)
-      let probabilities: [[Double]]
-      switch loaded {
-      case .float(let set): probabilities = try classifier.probabilities(set.features).rowArrays
-      case .double(let set): probabilities = try classifier.probabilities(set.features).rowArrays
-      }
-      let classes = classifier.classes
-      var out = ""
-      if let topK {
-        let k = min(topK, classes.count)
-        out += (1...k).map { "label_\($0),p_\($0)" }.joined(separator: ",") + "\n"
-        for row in probabilities {
-          let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-          out +=
-            order.prefix(k).map { "\(csvField(classes[$0])),\(row[$0])" }.joined(separator: ",")
-            + "\n"
+      let inputs =
+        [NamedPath(role: "the model", path: model)]
+        + (try dataOptions.inputPaths(of: data)).enumerated().map {
+          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
         }
+      try checkOutputs(
+        output.map { [NamedPath(role: "--output", path: $0)] } ?? [], against: inputs)
+      let classifier = try loadModel(model)
+      let loaded = try readingFor(classifier) {
+        try LoadedData.load(data, options: dataOptions, for: classifier, labelsOptional: true)
+          .matching(classifier, path: data)
+      }
+      loaded.noteReport(data)
+      let classes = classifier.classes
+      let k = topK.map { min($0, classes.count) }
+      // The CSV text is all held before it is written (whole or not at
+      // all): refuse one beyond the memory limit rather than fail in it.
+      let perRow = proba ? 24 * classes.count : (k.map { 24 * $0 } ?? 16)
+      let (size, overflow) = loaded.count.multipliedReportingOverflow(by: max(perRow, 1))
+      if overflow || size > SoftmaxConfiguration.memoryLimit / 2 {
+        throw CommandFailure(
+          "\(data): the predictions of \(loaded.count) rows × \(classes.count) classes would need more than half the memory available; predict fewer rows at a time"
+        )
+      }
+      var out = ""
+      if let k {
+        out += (1...k).map { "label_\($0),p_\($0)" }.joined(separator: ",") + "\n"
       } else {
         out +=
           "predicted"
           + (proba ? "," + classes.map { csvField("p_" + $0) }.joined(separator: ",") : "") + "\n"
-        for row in probabilities {
-          var best = 0
-          for j in row.indices where row[j] > row[best] { best = j }
-          out += csvField(classes[best])
-          if proba { out += "," + row.map { "\($0)" }.joined(separator: ",") }
-          out += "\n"
+      }
+      // A block of rows at a time: never the whole n × k probability matrix.
+      try loaded.forEachBlock(of: 1024) { block in
+        for row in try block.probabilities(classifier).rowArrays {
+          if let k {
+            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            out +=
+              order.prefix(k).map { "\(csvField(classes[$0])),\(row[$0])" }.joined(separator: ",")
+              + "\n"
+          } else {
+            var best = 0
+            for j in row.indices where row[j] > row[best] { best = j }
+            out += csvField(classes[best])
+            if proba { out += "," + row.map { "\($0)" }.joined(separator: ",") }
+            out += "\n"
+          }
         }
       }
-      if let output {
+      if let output, output != "-" {
         try AtomicFile.write(Array(out.utf8), to: output)
       } else {
         print(out, terminator: "")
@@ -236,4 +268,26 @@ func csvField(_ text: String) -> String {
     quoted.append(character)
   }
   return quoted + "\""
+}
+
+/// Runs `body` (reading data for `model`), adding to a value error in a
+/// CSV feature column a hint that the column may be the labels: the model
+/// remembers where its training file had them, but a file laid out
+/// otherwise needs `--label`.
+func readingFor<T>(_ model: SoftmaxClassifier, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as DataError {
+    guard error.code == .notANumber, let field = error.field,
+      !error.message.contains("out of the finite range"),
+      DataFormat(path: error.path) == .csv
+    else { throw error }
+    let trained = model.input?.labelColumn.map { label in
+      label.name.map { " (the model's training file had it in \"\($0)\")" }
+        ?? " (the model's training file had it in column \(label.index))"
+    }
+    throw CommandFailure(
+      "\(error.description) (if column \(field) holds the labels, give --label \(field)\(trained ?? ""); --missing skip|zero|mean accepts other text)"
+    )
+  }
 }

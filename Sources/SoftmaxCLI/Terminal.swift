@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
 
@@ -79,13 +80,19 @@ func hint(for error: DataError) -> String {
     ? " (--missing skip|zero|mean accepts it)" : ""
 }
 
-/// Ctrl-C while training: the first asks the optimizer to stop after its
-/// current iteration (the model so far is kept and saved); the second
+/// Ctrl-C. Before training has done its first iteration (while the data
+/// loads, while training sets up), it ends the process at once with exit
+/// code 130: nothing has been written, and every existing file stays as
+/// it was. After that, the first Ctrl-C asks the optimizer to stop after
+/// its current iteration (the model so far is kept and saved); the second
 /// ends the process at once.
 enum Interrupt {
   nonisolated(unsafe) static var requested: sig_atomic_t = 0
+  nonisolated(unsafe) static var trainingStarted: sig_atomic_t = 0
 
   static func install() {
+    requested = 0
+    trainingStarted = 0
     // A parent may have left SIGINT blocked (a test runner, a job
     // control wrapper): unblock it, or Ctrl-C would stay pending forever.
     var set = sigset_t()
@@ -93,21 +100,70 @@ enum Interrupt {
     sigaddset(&set, SIGINT)
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
     signal(SIGINT) { _ in
+      // Only async-signal-safe calls here: write(2), _exit(2), signal(2).
+      if Interrupt.trainingStarted == 0 {
+        let message: StaticString =
+          "\nsoftmax: interrupted before training began; nothing written\n"
+        _ = Glibc.write(2, message.utf8Start, message.utf8CodeUnitCount)
+        _exit(130)
+      }
       Interrupt.requested = 1
       signal(SIGINT, SIG_DFL)
     }
   }
 
+  /// From now on Ctrl-C stops training gracefully (called when the first
+  /// iteration is done).
+  static func markTrainingStarted() { trainingStarted = 1 }
+
   static var wasRequested: Bool { requested != 0 }
 }
 
-/// Reads a model file.
+/// The largest model or checkpoint file read: an eighth of the memory
+/// limit (decoding JSON takes several times its size).
+var largestJSONFile: Int { max(SoftmaxConfiguration.memoryLimit / 8, 1 << 20) }
+
+/// Reads a model file (a stream, such as `<(cat model.json)`, too; a
+/// binary file or `/dev/zero` is refused at its first NUL byte).
 func loadModel(_ path: String) throws -> SoftmaxClassifier {
-  let bytes = try AtomicFile.read(path)
+  let bytes = try AtomicFile.readText(path, maximumBytes: largestJSONFile)
   do {
     return try ModelFile.decode(bytes)
   } catch {
     throw CommandFailure("\(path): \(error.message)")
+  }
+}
+
+/// A file a command reads or writes, with how its messages name it
+/// (`--model`, `the training data`).
+struct NamedPath {
+  var role: String
+  var path: String
+}
+
+/// Refuses, before any work, an output that is the same file as an input
+/// or as another output (same device and inode, through links; or, for
+/// files not there yet, the same resolved path): writing it would replace
+/// a file the user needs, or one output would replace the other. Devices
+/// and FIFOs (`/dev/null`, `/dev/stdout`) are written in place and may be
+/// shared. Also checks that every output can be written.
+///
+/// - Throws: a usage error (exit code 2) naming both roles and the path.
+func checkOutputs(_ outputs: [NamedPath], against inputs: [NamedPath]) throws {
+  for (index, output) in outputs.enumerated() where output.path != "-" {
+    try AtomicFile.checkWritable(output.path)
+    guard AtomicFile.isRegularOrAbsent(output.path) else { continue }
+    for input in inputs where AtomicFile.sameFile(output.path, input.path) {
+      throw CommandFailure(
+        "\(output.role) \(output.path) is \(input.role)\(input.path == output.path ? "" : " (\(input.path))"): writing it would replace it; choose another path",
+        exitCode: 2)
+    }
+    for other in outputs[..<index]
+    where other.path != "-" && AtomicFile.sameFile(output.path, other.path) {
+      throw CommandFailure(
+        "\(output.role) and \(other.role) are the same file (\(output.path)): one would replace the other; give each its own path",
+        exitCode: 2)
+    }
   }
 }
 

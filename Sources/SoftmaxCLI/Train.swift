@@ -171,7 +171,7 @@ struct Train: ParsableCommand {
       if !quiet { StandardError.write("softmax: no checkpoint at \(path) yet; starting afresh\n") }
       return nil
     }
-    let bytes = try AtomicFile.read(path)
+    let bytes = try AtomicFile.readText(path, maximumBytes: largestJSONFile)
     do {
       let checkpoint = try TrainingCheckpoint.decode(bytes)
       if !quiet {
@@ -247,9 +247,7 @@ struct Train: ParsableCommand {
   func run() throws {
     try reportingFailures {
       Interrupt.install()
-      for output in [model, plot, checkpoint].compactMap({ $0 }) {
-        try AtomicFile.checkWritable(output)
-      }
+      try checkOutputs(outputs, against: try inputs())
       if let threads { SoftmaxConfiguration.threadCount = threads }
       let started = monotonicSeconds()
       let all = try LoadedData.load(data, options: dataOptions)
@@ -278,7 +276,12 @@ struct Train: ParsableCommand {
       } else if let test {
         var options = dataOptions
         options.precision = all.isFloat ? .float : .double
-        let loaded = try LoadedData.load(test, options: options).aligned(
+        // Missing test values take the training data's means, as a
+        // model's predictions do.
+        let loaded = try LoadedData.load(
+          test, options: options,
+          fillValues: dataOptions.missing == .mean ? all.meanFillValues : nil
+        ).aligned(
           toFeatureNames: all.featureNames, count: all.featureCount,
           reference: "the training data has", path: test)
         loaded.noteReport(test)
@@ -299,6 +302,12 @@ struct Train: ParsableCommand {
         training = (training.data.rows(kept), kept.map { training.labels[$0] })
       }
       let options = trainingOptions(rows: training.data.count)
+      if let batchSize, optimizer.solver.isStochastic, batchSize > training.data.count, !quiet {
+        StandardError.write(
+          "softmax: note: --batch-size \(batchSize) is more than the \(training.data.count) training rows: every step takes them all\n"
+        )
+      }
+      try ClassificationMetrics.checkMemory(classCount: encoding.classes.count)
       var session = TrainingRun(
         classes: encoding.classes, featureNames: training.data.featureNames, options: options,
         topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
@@ -310,13 +319,28 @@ struct Train: ParsableCommand {
           path: checkpoint, every: checkpointEvery, seconds: checkpointSeconds ?? 60)
         if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
       }
-      let outcome = try session.fit(training.data, labels: training.labels, validation: validation)
+      let outcome: TrainingRun.Outcome
+      do {
+        outcome = try session.fit(training.data, labels: training.labels, validation: validation)
+      } catch let error as TrainingError where session.resumingFrom != nil {
+        // A checkpoint problem names the checkpoint's file.
+        guard error.message.contains("checkpoint"), let checkpoint else { throw error }
+        throw CommandFailure("\(checkpoint): \(error.message)")
+      }
       var model = outcome.model
       let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)
       let testMetrics = try testing.map {
         try $0.data.evaluate(model, labels: $0.labels, topK: topK)
       }
       model.training?.metrics = testMetrics ?? trainMetrics
+      model.input = InputDescription(
+        format: try DataLoader.format(of: data, given: dataOptions.format).rawValue,
+        labelColumn: all.report.labelColumn.map {
+          InputDescription.LabelColumn(
+            name: all.report.labelName, index: $0,
+            columnCount: all.report.columnCount ?? training.data.featureCount + 1)
+        }, zeroBasedIndices: all.report.zeroBasedIndices,
+        featureMeans: training.data.featureMeans)
       try AtomicFile.write(ModelFile.encode(model), to: self.model)
       if let plot {
         try AtomicFile.write(
@@ -376,6 +400,32 @@ struct Train: ParsableCommand {
         throw ExitCode(130)
       }
     }
+  }
+
+  /// The files training reads, each named for messages.
+  func inputs() throws -> [NamedPath] {
+    var paths: [NamedPath] = []
+    for (index, path) in try dataOptions.inputPaths(of: data).enumerated() {
+      paths.append(
+        NamedPath(role: index == 0 ? "the training data" : "its labels file", path: path))
+    }
+    if let test {
+      for (index, path) in try dataOptions.inputPaths(of: test).enumerated() {
+        paths.append(NamedPath(role: index == 0 ? "the test data" : "its labels file", path: path))
+      }
+    }
+    return paths
+  }
+
+  /// The files training writes.
+  var outputs: [NamedPath] {
+    [NamedPath(role: "--model", path: model)]
+      + [
+        plot.map { NamedPath(role: "--plot", path: $0) },
+        checkpoint.map {
+          NamedPath(role: "--checkpoint", path: $0)
+        },
+      ].compactMap { $0 }
   }
 
   func trainingOptions(rows: Int) -> TrainingOptions {

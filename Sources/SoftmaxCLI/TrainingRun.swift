@@ -139,6 +139,7 @@ struct TrainingRun {
       warmStart: standardization.map { _ in model([Double](repeating: 0, count: k * (d + 1))) },
       resumingFrom: resumingFrom, checkpoints: checkpoints != nil
     ) { report in
+      Interrupt.markTrainingStarted()
       last = report
       if let policy = checkpoints {
         let due =
@@ -196,6 +197,16 @@ struct TrainingRun {
 }
 
 extension LoadedData {
+  /// Each feature's mean (exact for any finite values; see
+  /// `Standardization(fitting:)`), for the model to fill missing values
+  /// with at prediction.
+  var featureMeans: [Double] {
+    switch self {
+    case .float(let set): return Standardization(fitting: set.features).mean
+    case .double(let set): return Standardization(fitting: set.features).mean
+    }
+  }
+
   var isFloat: Bool {
     if case .float = self { return true }
     return false

@@ -37,20 +37,21 @@ public enum AtomicFile {
   /// - Throws: ``DataError`` (`.io`) naming the path and the system's
   ///   reason; the file at `path` is then as it was.
   public static func write(_ bytes: [UInt8], to path: String) throws(DataError) {
-    let target = try resolvingLinks(path)
+    // What the path names in the end (through every link, /dev/stdout's
+    // magic ones too): a device, FIFO or socket is written in place.
     var status = stat()
-    if stat(target, &status) == 0 {
+    if stat(path, &status) == 0 {
       switch status.st_mode & S_IFMT {
       case S_IFREG: break
       case S_IFDIR: throw DataError(.io, path: path, "cannot write: it is a directory")
       case S_IFCHR, S_IFIFO, S_IFSOCK:
-        try writeDirectly(bytes, to: target, path: path)
+        try writeDirectly(bytes, to: path, path: path)
         return
       default:
         throw DataError(.io, path: path, "cannot write: it is not a regular file")
       }
     }
-    try replace(target, with: bytes, path: path)
+    try replace(try resolvingLinks(path), with: bytes, path: path)
   }
 
   /// The atomic replacement of the regular (or absent) file `target`.
@@ -194,14 +195,13 @@ public enum AtomicFile {
   ///
   /// - Throws: ``DataError`` (`.io`) saying which of these fails.
   public static func checkWritable(_ path: String) throws(DataError) {
-    let target = try resolvingLinks(path)
     var status = stat()
-    if stat(target, &status) == 0 {
+    if stat(path, &status) == 0 {
       switch status.st_mode & S_IFMT {
       case S_IFDIR:
         throw DataError(.io, path: path, "cannot write: it is a directory")
       case S_IFCHR, S_IFIFO, S_IFSOCK:
-        guard access(target, W_OK) == 0 else {
+        guard access(path, W_OK) == 0 else {
           throw DataError(.io, path: path, "cannot write: permission denied")
         }
         return
@@ -209,6 +209,7 @@ public enum AtomicFile {
         break
       }
     }
+    let target = try resolvingLinks(path)
     let (directory, _) = split(target)
     guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
       throw DataError(.io, path: path, "cannot write: the directory \(directory) does not exist")

@@ -166,6 +166,10 @@ public enum SVGChart {
     return svg
   }
 
+  /// The most classes ``confusionMatrix(_:classes:title:)`` draws: beyond
+  /// that, a million cells of SVG is no picture.
+  public static let largestConfusionMatrix = 1000
+
   /// A `k × k` confusion matrix as a heat map: rows are the true classes,
   /// columns the predicted ones; each cell shows its count and is shaded
   /// by the square root of its share of the row (the recall on the
@@ -251,8 +255,10 @@ public enum SVGChart {
     return out
   }
 
-  /// A coordinate with two decimals.
+  /// A coordinate with two decimals (0 for a coordinate that is not
+  /// finite or is beyond any drawing, which only absurd data gives).
   static func f(_ value: Double) -> String {
+    guard value.isFinite, abs(value) < 1e9 else { return "0" }
     let rounded = (value * 100).rounded() / 100
     return rounded == rounded.rounded() ? String(Int(rounded)) : "\(rounded)"
   }

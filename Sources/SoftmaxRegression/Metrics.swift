@@ -82,6 +82,22 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     return overflow1 || overflow2 ? nil : bytes + 64 * k
   }
 
+  /// Throws unless the metrics of `k` classes (their `k × k` confusion
+  /// matrix) fit in `SoftmaxConfiguration.memoryLimit`: a command checks
+  /// this before training, not after.
+  ///
+  /// - Throws: ``TrainingError/Code/insufficientMemory``.
+  public static func checkMemory(classCount k: Int) throws(TrainingError) {
+    guard let bytes = requiredBytes(classCount: k), bytes <= SoftmaxConfiguration.memoryLimit
+    else {
+      let size = requiredBytes(classCount: k).map(byteText) ?? "more than 2^63 bytes"
+      throw TrainingError(
+        .insufficientMemory,
+        "\(k) classes: their \(k) × \(k) confusion matrix needs \(size), more than the \(byteText(SoftmaxConfiguration.memoryLimit)) of memory available"
+      )
+    }
+  }
+
   /// Sums metrics over blocks of rows, so that a data set is measured
   /// without its whole `n × k` probability matrix.
   struct Accumulator {
@@ -94,14 +110,7 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     var loss = 0.0
 
     init(classCount k: Int, topK: Int) throws(TrainingError) {
-      guard let bytes = ClassificationMetrics.requiredBytes(classCount: k),
-        bytes <= SoftmaxConfiguration.memoryLimit
-      else {
-        throw TrainingError(
-          .insufficientMemory,
-          "\(k) classes: their \(k) × \(k) confusion matrix needs more memory than the \(byteText(SoftmaxConfiguration.memoryLimit)) available"
-        )
-      }
+      try ClassificationMetrics.checkMemory(classCount: k)
       self.k = k
       self.kTop = max(1, min(topK, k))
       confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
