@@ -119,6 +119,24 @@ def main():
     write("infinite_model.json", good.replace("0.125", "1e999", 1))
     write("not_json_model.json", "\x00\x01binary, not a model\n")
 
+    # Round 2: values that are finite but huge or tiny, models that are
+    # valid JSON but not usable, text that hides an error.
+    rows = "".join("%d,%s,%d,%s\n" % (i, "%de199" % (i + 1), i % 3, "ab"[i % 2]) for i in range(8))
+    write("huge_feature.csv", HEADER + rows)
+    rows = "".join("%d,%s,1,%s\n" % (i, "-1.7e308" if i == 3 else "1.7e308", "ab"[i % 2])
+                   for i in range(8))
+    write("spanning_feature.csv", HEADER + rows)
+    write("subnormal_scale_model.json",
+          model(standardization={"mean": [0, 0, 0], "scale": [1, 5e-324, 1]}))
+    write("version_model.json", model(version=1.5))
+    write("duplicate_features_model.json", model(feature_names=["f1", "f2", "f1"]))
+    write("empty_field.txt", "1,2,3\n4,,6\n")
+    classes = ["c%d" % j for j in range(1001)]
+    write("many_classes_model.json", json.dumps({
+        "format": "swift-softmax-model", "version": 1, "classes": classes,
+        "feature_names": ["f1"], "weights": [[0.0]] * 1001, "bias": [0.0] * 1001}) + "\n")
+    write("one_feature.csv", "f1,label\n1,c0\n2,c1\n")
+
 
 if __name__ == "__main__":
     main()

@@ -139,7 +139,10 @@ struct PythonLiteralParser {
         position += word.utf8.count
         return value
       }
-      let shown = String(decoding: bytes[position..<min(bytes.count, position + 12)], as: UTF8.self)
+      let word = bytes[position..<min(bytes.count, position + 12)].prefix {
+        ![0x20, 0x09, 0x0A, 0x0D].contains($0)
+      }
+      let shown = String(decoding: word, as: UTF8.self)
       throw problem("a value cannot start with \"\(shown)\"")
     }
   }

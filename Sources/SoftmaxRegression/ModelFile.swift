@@ -115,17 +115,17 @@ public enum ModelFile {
         .invalidModel,
         "the model file has no numeric \"version\" (this build reads version \(currentVersion))")
     }
-    guard version <= Double(currentVersion) else {
-      throw TrainingError(
-        .invalidModel,
-        "the file has format version \(versionText(version)), newer than this build reads "
-          + "(\(currentVersion)): upgrade swift-softmax")
-    }
     guard version >= 1, version == version.rounded() else {
       throw TrainingError(
         .invalidModel,
         "format version \(versionText(version)) does not exist (this build reads version \(currentVersion))"
       )
+    }
+    guard version <= Double(currentVersion) else {
+      throw TrainingError(
+        .invalidModel,
+        "the file has format version \(versionText(version)), newer than this build reads "
+          + "(\(currentVersion)): upgrade swift-softmax")
     }
     let document: Document
     do {
