@@ -84,6 +84,7 @@ let package = Package(
         "SoftmaxRegression",
         "SoftmaxCore",
         "_SoftmaxTestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Fixtures"]
     ),

@@ -328,8 +328,8 @@ struct FormatTests {
     #expect(try jsonObject(eval.stdout)["accuracy"] as? Double == 1)
     let told = try softmax(
       ["predict", "model.json", "test.svm", "--zero-based"], in: directory)
-    let default_ = try softmax(["predict", "model.json", "test.svm"], in: directory)
-    #expect(told.stdout == default_.stdout && told.stdout == "predicted\n0\n1\n0\n1\n")
+    let detected = try softmax(["predict", "model.json", "test.svm"], in: directory)
+    #expect(told.stdout == detected.stdout && told.stdout == "predicted\n0\n1\n0\n1\n")
   }
 
   @Test("CSV: a header of column positions, or over a label no other row has, is a header")
