@@ -28,14 +28,15 @@ import Darwin
 #endif
 
 enum FuzzedReader: String {
-  case csv, libsvm, idx, npy, model, checkpoint
+  case csv, libsvm, idx, npy, model, checkpoint, pipeline, resume
 }
 
 let fuzzedReader: FuzzedReader = {
   guard let name = getenv("SOFTMAX_FUZZ_TARGET"),
     let reader = FuzzedReader(rawValue: String(cString: name))
   else {
-    fatalError("set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy, model or checkpoint")
+    fatalError(
+      "set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy, model, checkpoint, pipeline or resume")
   }
   return reader
 }()
@@ -110,6 +111,8 @@ func readAll(_ path: String) {
     if let data = try? NPYReader.read(path, as: Double.self) { exercise(data) }
     if let data = try? NPYReader.read(path, labelColumn: -1, as: Float.self) { exercise(data) }
     if let data = try? NPYReader.read(path, labels: path, as: Double.self) { exercise(data) }
+  case .pipeline, .resume:
+    break  // in-memory targets (fuzzOneInput)
   case .model:
     guard let bytes = try? AtomicFile.read(path),
       let model = try? ModelFile.decode(bytes)
@@ -119,13 +122,16 @@ func readAll(_ path: String) {
     if let probabilities = try? model.probabilities(row) {
       precondition(probabilities.rows == 2 && probabilities.columns == model.classCount)
     }
-    _ = ModelFile.encode(model)
+    // A model that loads is valid: it must save.
+    precondition((try? ModelFile.encode(model)) != nil, "a model read cannot be written")
   case .checkpoint:
     guard let bytes = try? AtomicFile.read(path),
       let checkpoint = try? TrainingCheckpoint.decode(bytes)
     else { return }
     _ = checkpoint.encoded()
-    if let model = resume(checkpoint) { _ = ModelFile.encode(model) }
+    if let model = resume(checkpoint) {
+      precondition((try? ModelFile.encode(model)) != nil, "a resumed model cannot be written")
+    }
   }
 }
 
@@ -136,42 +142,19 @@ func resume(_ checkpoint: TrainingCheckpoint) -> SoftmaxClassifier? {
   let options = checkpoint.options
   // The options come from the file: skip long runs, which are not bugs.
   guard options.lbfgs.maxIterations <= 50, options.stochastic.epochs <= 50,
-    options.lbfgs.maxLineSearchSteps <= 50
+    options.lbfgs.maxLineSearchSteps <= 50, options.lbfgs.memory <= 50
   else { return nil }
   return try? SoftmaxClassifier.fit(
     features: checkpointData.features, labels: checkpointData.labels, classes: ["a", "b", "c"],
     options: options, resumingFrom: checkpoint)
 }
 
-/// Checkpoints of every solver on ``checkpointData``: the seed corpus of
-/// the checkpoint target (their fingerprint matches, so mutations reach
-/// the resume code).
+/// Checkpoints of every solver on ``checkpointData`` (``checkpointSeeds()``):
+/// the seed corpus of the checkpoint target (their fingerprint matches, so
+/// mutations reach the resume code).
 func writeCheckpointSeeds(to directory: String) {
-  var options = TrainingOptions()
-  options.lbfgs.maxIterations = 20
-  options.stochastic.epochs = 6
-  options.stochastic.batchSize = 4
-  var variants: [TrainingOptions] = []
-  for solver in TrainingOptions.Solver.allCases {
-    var variant = options
-    variant.solver = solver
-    variant.l2 = 0.01
-    if solver == .sgd { variant.stochastic.momentum = 0.5 }
-    if solver == .adam { variant.stochastic.earlyStopping = EarlyStopping() }
-    if solver == .lbfgs { variant.l1 = 0.001 }
-    variants.append(variant)
-  }
-  for (index, variant) in variants.enumerated() {
-    var saved: TrainingCheckpoint? = nil
-    _ = try? SoftmaxClassifier.fit(
-      features: checkpointData.features, labels: checkpointData.labels, classes: ["a", "b", "c"],
-      options: variant, checkpoints: true
-    ) { report in
-      if report.iteration == 3 { saved = report.checkpoint }
-      return true
-    }
-    guard let saved else { continue }
-    saved.encoded().withUnsafeBytes { write($0, to: "\(directory)/seed-\(index).json") }
+  for (index, seed) in checkpointSeeds().enumerated() {
+    _ = seed.encoded().withUnsafeBytes { write($0, to: "\(directory)/seed-\(index).json") }
   }
 }
 
@@ -179,6 +162,16 @@ func writeCheckpointSeeds(to directory: String) {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : count)
+  switch fuzzedReader {
+  case .pipeline:
+    runPipeline(bytes)
+    return 0
+  case .resume:
+    runResume(bytes)
+    return 0
+  default:
+    break
+  }
   let suffix = [FuzzedReader.csv: ".csv", .libsvm: ".svm", .idx: ".idx", .npy: ".npy"][
     fuzzedReader, default: ".json"]
   let path = writeInput(bytes, suffix: suffix)
@@ -203,6 +196,13 @@ public func fuzzMain(
 ) -> CInt {
   var count = argc
   var arguments = argv
+  if let finding = getenv("SOFTMAX_FUZZ_EXPAND"),
+    let bytes = try? AtomicFile.read(String(cString: finding))
+  {
+    let text = bytes.withUnsafeBytes { mutatedCheckpoint($0) } ?? []
+    _ = text.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+    return 0
+  }
   if let directory = getenv("SOFTMAX_FUZZ_CHECKPOINT_SEEDS") {
     writeCheckpointSeeds(to: String(cString: directory))
     return 0

@@ -50,7 +50,7 @@ enum SolverState: Sendable, Hashable, Codable {
     func number(_ name: String, _ value: Double) -> String? {
       value.isFinite ? nil : "\(name) = \(value) is not finite"
     }
-    func counter(_ name: String, _ value: Int, atMost limit: Int = Int.max) -> String? {
+    func counter(_ name: String, _ value: Int, atMost limit: Int = 1 << 53) -> String? {
       value >= 0 && value <= limit ? nil : "\(name) = \(value) is out of 0...\(limit)"
     }
     var problems: [String?] = []

@@ -199,4 +199,23 @@ struct CheckpointTests {
       #expect(result.stopReason == .lineSearchFailed)
     }
   }
+
+  @Test("a fuzzer finding: a checkpoint whose evaluation count is Int.max is an error, not an overflow")
+  func evaluationCountOverflow() throws {
+    // Found by the `resume` target (Fuzz/Sources/PipelineTarget.swift):
+    // the count went up by one in OWL-QN's line search and overflowed.
+    let path = repositoryRoot.appendingPathComponent(
+      "Tests/SoftmaxRegressionTests/Fixtures/FuzzRegressions/resume-evaluations-overflow"
+    ).path
+    let bytes = try #require(FileManager.default.contents(atPath: path))
+    let checkpoint = try TrainingCheckpoint.decode(Array(bytes))
+    #expect {
+      try SoftmaxClassifier.fit(
+        features: Self.fuzzData.features, labels: Self.fuzzData.labels,
+        classes: ["a", "b", "c"], options: checkpoint.options, resumingFrom: checkpoint)
+    } throws: { error in
+      (error as? TrainingError)?.message
+        == "a damaged checkpoint: evaluations = 9223372036854775807 is out of 0...9007199254740992"
+    }
+  }
 }

@@ -76,6 +76,35 @@ struct ExtremeValuePropertyTests {
     }
   }
 
+  /// A fuzzer finding (`pipeline`): SGD diverging to weights near 1e279
+  /// with λ₂ = 5e-324 gave (λ₂/2)·‖W‖² = 0·inf = NaN as the objective, and
+  /// a model file whose record did not read back equal.
+  @Test("the L2 penalty of huge weights is finite or +inf, never NaN, and 0 without L2")
+  func penaltyOfHugeWeights() throws {
+    let features = Matrix(rows: 2, columns: 2, elements: [0.7, 0.9, 0, 0])
+    let weights = [1.75e279, 2.25e279, -1.75e279, -2.25e279, 0, 0]
+    for (l2, expected) in [
+      (
+        Double.leastNonzeroMagnitude,
+        0.5 * (0x1p-1074.squareRoot() * 1.75e279) * (0x1p-1074.squareRoot() * 1.75e279) * 2
+          + 0.5 * (0x1p-1074.squareRoot() * 2.25e279) * (0x1p-1074.squareRoot() * 2.25e279) * 2
+      ),
+      (0, 0),
+    ] {
+      let objective = try SoftmaxRegressionObjective(
+        features: features, labels: [0, 1], classCount: 2, l2: l2)
+      let value = objective.value(at: weights)
+      #expect(!value.isNaN, "λ₂ = \(l2)")
+      // The data term is +inf here (the logits overflow); the penalty alone:
+      var gradient: [Double] = []
+      _ = objective.smoothValueAndGradient(at: weights, gradient: &gradient)
+      let zero = try SoftmaxRegressionObjective(
+        features: Matrix(rows: 1, columns: 2, elements: [0, 0]), labels: [0], classCount: 2, l2: l2)
+      let penalty = zero.value(at: weights) - Double.log(2)
+      #expect(abs(penalty - expected) <= 4 * max(expected, .leastNormalMagnitude).ulp, "λ₂ = \(l2)")
+    }
+  }
+
   @Test("a column whose squares overflow is an error naming it; standardized, it trains")
   func hugeColumn() throws {
     let features = Matrix(
