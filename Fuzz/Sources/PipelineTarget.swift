@@ -104,7 +104,8 @@ func train<T: SoftmaxScalar>(_ path: String, options o: [UInt8], as _: T.Type) {
     preconditionFailure("a model cannot predict its own training data")
   }
   for row in probabilities.rowArrays {
-    precondition(row.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "a probability is not in [0, 1]")
+    precondition(
+      row.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "a probability is not in [0, 1]")
     precondition(abs(row.reduce(0, +) - 1) <= 1e-12, "probabilities do not sum to 1")
   }
   guard let metrics = try? loaded.evaluate(features: data.features, labels: encoding.indices)
@@ -161,7 +162,11 @@ func replacingNumber(_ n: Int, in text: [UInt8], with literal: String) -> [UInt8
   while i < text.count {
     let byte = text[i]
     if inString {
-      if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { inString = false }
+      if byte == UInt8(ascii: "\\") {
+        i += 1
+      } else if byte == UInt8(ascii: "\"") {
+        inString = false
+      }
       i += 1
       continue
     }

@@ -200,7 +200,8 @@ struct CheckpointTests {
     }
   }
 
-  @Test("a fuzzer finding: a checkpoint whose evaluation count is Int.max is an error, not an overflow")
+  @Test(
+    "a fuzzer finding: a checkpoint whose evaluation count is Int.max is an error, not an overflow")
   func evaluationCountOverflow() throws {
     // Found by the `resume` target (Fuzz/Sources/PipelineTarget.swift):
     // the count went up by one in OWL-QN's line search and overflowed.
