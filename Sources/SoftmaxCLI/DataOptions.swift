@@ -154,10 +154,16 @@ enum LoadedData {
   /// given, are what `--missing mean` fills in (another file's means).
   static func load(
     _ path: String, options: DataOptions, for model: SoftmaxClassifier? = nil,
-    labelsOptional: Bool = false, fillValues: FillValues? = nil
+    labelsOptional: Bool = false, fillValues: FillValues? = nil, like reference: LoadedData? = nil
   ) throws -> LoadedData {
     var load = try options.loadOptions(for: model, labelsOptional: labelsOptional)
     if let fillValues { load.csv.fillValues = fillValues }
+    // A LIBSVM file read beside another (a test file beside the training
+    // file) takes its index base and feature count.
+    if let reference, let zeroBased = reference.report.zeroBasedIndices {
+      load.libsvm.zeroBased = options.zeroBased ?? zeroBased
+      load.libsvm.featureCount = reference.featureCount
+    }
     if try options.readsFloat(path) {
       return .float(try DataLoader.load(path, options: load, as: Float.self))
     }

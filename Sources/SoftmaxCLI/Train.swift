@@ -280,7 +280,7 @@ struct Train: ParsableCommand {
         // model's predictions do.
         let loaded = try LoadedData.load(
           test, options: options,
-          fillValues: dataOptions.missing == .mean ? all.meanFillValues : nil
+          fillValues: dataOptions.missing == .mean ? all.meanFillValues : nil, like: all
         ).aligned(
           toFeatureNames: all.featureNames, count: all.featureCount,
           reference: "the training data has", path: test)

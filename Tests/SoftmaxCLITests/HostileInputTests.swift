@@ -323,6 +323,11 @@ struct FormatTests {
       to: directory + "/train.svm")
     try write("0 1:2\n1 2:2\n0 1:3\n1 2:3\n", to: directory + "/test.svm")
     #expect(try softmax(["train", "train.svm", "--quiet"], in: directory).status == 0)
+    // train --test reads the test file as the training file was read.
+    let tested = try softmax(
+      ["train", "train.svm", "--test", "test.svm", "--json", "--model", "t.json"], in: directory)
+    #expect(tested.status == 0, "\(tested.stderr)")
+    #expect(try jsonObject(tested.stdout)["test_accuracy"] as? Double == 1)
     let eval = try softmax(["eval", "model.json", "test.svm", "--json"], in: directory)
     #expect(eval.status == 0, "\(eval.stderr)")
     #expect(try jsonObject(eval.stdout)["accuracy"] as? Double == 1)
