@@ -232,7 +232,8 @@ struct Predict: ParsableCommand {
           + (proba ? "," + classes.map { csvField("p_" + $0) }.joined(separator: ",") : "") + "\n"
       }
       // A block of rows at a time: never the whole n × k probability matrix.
-      try loaded.forEachBlock(of: 1024) { block in
+      try loaded.forEachBlock(of: SoftmaxClassifier.rowsPerBlock(classCount: classes.count)) {
+        block in
         for row in try block.probabilities(classifier).rowArrays {
           if let k {
             let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }

@@ -61,7 +61,8 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
   ///   - topK: the k of the top-k accuracy (clipped to `k`).
   /// - Throws: ``TrainingError`` if counts disagree or a label is out of
   ///   range; ``TrainingError/Code/insufficientMemory`` when the `k × k`
-  ///   confusion matrix does not fit in `SoftmaxConfiguration.memoryLimit`.
+  ///   confusion matrix takes more than half of
+  ///   `SoftmaxConfiguration.memoryLimit`.
   /// - Complexity: O(n·k·log k).
   public init(logProbabilities: Matrix<Double>, labels: [Int], topK: Int = 5) throws(TrainingError)
   {
@@ -83,17 +84,18 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
   }
 
   /// Throws unless the metrics of `k` classes (their `k × k` confusion
-  /// matrix) fit in `SoftmaxConfiguration.memoryLimit`: a command checks
+  /// matrix) take at most half of `SoftmaxConfiguration.memoryLimit` (the
+  /// other half for the data and the model): a command checks
   /// this before training, not after.
   ///
   /// - Throws: ``TrainingError/Code/insufficientMemory``.
   public static func checkMemory(classCount k: Int) throws(TrainingError) {
-    guard let bytes = requiredBytes(classCount: k), bytes <= SoftmaxConfiguration.memoryLimit
+    guard let bytes = requiredBytes(classCount: k), bytes <= SoftmaxConfiguration.memoryLimit / 2
     else {
       let size = requiredBytes(classCount: k).map(byteText) ?? "more than 2^63 bytes"
       throw TrainingError(
         .insufficientMemory,
-        "\(k) classes: their \(k) × \(k) confusion matrix needs \(size), more than the \(byteText(SoftmaxConfiguration.memoryLimit)) of memory available"
+        "\(k) classes: their \(k) × \(k) confusion matrix needs \(size), more than half of the \(byteText(SoftmaxConfiguration.memoryLimit)) of memory available"
       )
     }
   }
@@ -176,8 +178,16 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
 }
 
 extension SoftmaxClassifier {
+  /// Rows computed at once when probabilities are taken a block at a time:
+  /// 1024, fewer when `k` is large, so that a block's `rows × k`
+  /// probabilities take at most 8 MiB.
+  public static func rowsPerBlock(classCount k: Int) -> Int {
+    max(1, min(1024, (1 << 20) / max(k, 1)))
+  }
+
   /// The metrics of this model on labelled data, computed over blocks of
-  /// 1024 rows (never the whole `n × k` probability matrix).
+  /// rows (``rowsPerBlock(classCount:)``; never the whole `n × k`
+  /// probability matrix).
   ///
   /// - Throws: ``TrainingError`` for mismatched shapes or labels, a
   ///   non-finite feature, or a confusion matrix beyond the memory limit.
@@ -198,7 +208,7 @@ extension SoftmaxClassifier {
         nonFiniteMessage(at: bad, columns: featureCount, features.elements, featureNames))
     }
     var accumulator = try ClassificationMetrics.Accumulator(classCount: classCount, topK: topK)
-    let block = 1024
+    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
     var first = 0
     while first < features.rows {
       let end = min(features.rows, first + block)

@@ -100,7 +100,7 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   ///   ``TrainingError/Code/outOfRange`` for a column whose squares
   ///   overflow (standardize it, or rescale it) or class weights whose
   ///   weighted sum does, and ``TrainingError/Code/insufficientMemory``
-  ///   when `k·(d + 1)` parameters do not fit in
+  ///   when `k·(d + 1)` parameters take more than half of
   ///   `SoftmaxConfiguration.memoryLimit`.
   /// - Complexity: one pass over X (the columns' mean squares, kept for
   ///   ``diagonalPreconditioner()``).
@@ -223,7 +223,8 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
   }
 
   /// Throws unless `vectors` vectors of `k·(d + 1)` parameters, in
-  /// `Double`, fit in `SoftmaxConfiguration.memoryLimit`.
+  /// `Double`, take at most half of `SoftmaxConfiguration.memoryLimit`
+  /// (the other half for the data).
   static func checkMemory(classCount k: Int, featureCount d: Int, vectors: Int)
     throws(TrainingError)
   {
@@ -231,12 +232,12 @@ public final class SoftmaxRegressionObjective<T: SoftmaxScalar>: @unchecked Send
     let (parameters, overflow2) = k.multipliedReportingOverflow(by: columns)
     let (bytes, overflow3) = parameters.multipliedReportingOverflow(by: 8 * vectors)
     let limit = SoftmaxConfiguration.memoryLimit
-    guard overflow1 || overflow2 || overflow3 || bytes > limit else { return }
+    guard overflow1 || overflow2 || overflow3 || bytes > limit / 2 else { return }
     let size = overflow1 || overflow2 || overflow3 ? "more than 2^63 bytes" : byteText(bytes)
     throw TrainingError(
       .insufficientMemory,
       "\(k) classes × \(d + 1) weights per class (features and bias) need \(size) of memory to train, "
-        + "more than the \(byteText(limit)) available")
+        + "more than half of the \(byteText(limit)) available")
   }
 
   /// Each column's `Σᵢ wᵢ·x̃ᵢc²` (wᵢ = sᵢ·c_yᵢ), and for the columns

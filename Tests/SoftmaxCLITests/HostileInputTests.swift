@@ -197,7 +197,7 @@ struct SizeTests {
     #expect(run.status == 1)
     #expect(
       run.stderr
-        == "softmax: 20000 classes: their 20000 × 20000 confusion matrix needs 3.0 GiB, more than the 256.0 MiB of memory available\n"
+        == "softmax: 20000 classes: their 20000 × 20000 confusion matrix needs 3.0 GiB, more than half of the 256.0 MiB of memory available\n"
     )
     // The parameters alone, for a wide file: k·(d + 1) beyond the limit.
     var wide = (0..<400).map { "f\($0)" }.joined(separator: ",") + ",label\n"
