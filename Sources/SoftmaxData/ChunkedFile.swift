@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import SoftmaxCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -66,6 +68,15 @@ final class ChunkedFile {
       count = remaining
     }
     if count == capacity {
+      // One record longer than the window: the window doubles, up to a
+      // quarter of the memory limit (a stream of one endless line stops).
+      let longest = max(256 << 20, SoftmaxConfiguration.memoryLimit / 4)
+      guard capacity <= longest / 2 else {
+        throw DataError(
+          .unsupported, path: path,
+          "a line (or quoted field) longer than \(longest) bytes, from byte \(bytesRead - count): "
+            + "this reader keeps one line in memory")
+      }
       let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2 + 1)
       larger.update(from: bytes, count: count)
       bytes.deallocate()
