@@ -302,6 +302,11 @@ struct Train: ParsableCommand {
         training = (training.data.rows(kept), kept.map { training.labels[$0] })
       }
       let options = trainingOptions(rows: training.data.count)
+      if let c = inverseStrength, !options.l2.isFinite {
+        throw CommandFailure(
+          "--C \(c) makes λ = 1/(C·n) = \(options.l2) for n = \(training.data.count) rows; give a C nearer 1, or --l2",
+          exitCode: 2)
+      }
       if let batchSize, optimizer.solver.isStochastic, batchSize > training.data.count, !quiet {
         StandardError.write(
           "softmax: note: --batch-size \(batchSize) is more than the \(training.data.count) training rows: every step takes them all\n"
