@@ -23,7 +23,8 @@ public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
   case earlyStopping
   /// The progress callback asked to stop.
   case cancelled
-  /// A minibatch loss or the parameters became infinite or NaN (the
+  /// A minibatch loss or the parameters became infinite or NaN, or the
+  /// loss grew beyond 10^10 times its value at zero parameters (the
   /// learning rate is too large for the data's scale): the parameters from
   /// before the failing epoch (or the best validated ones) are kept, which
   /// are finite. Not converged.

@@ -149,6 +149,7 @@ struct StochasticTrainer<T: SoftmaxScalar> {
       }
     }
     let rate = options.learningRate ?? (adam ? 0.001 : 0.1)
+    let blowUp = divergenceThreshold()
     let weightCount = objective.classCount * objective.featureCount
     let count = state?.x.count ?? start.count
     var x = state?.x ?? start
@@ -178,7 +179,7 @@ struct StochasticTrainer<T: SoftmaxScalar> {
         batch.removeAll(keepingCapacity: true)
         batch.append(contentsOf: order[begin..<end])
         let loss = objective.minibatchValueAndGradient(rows: batch, at: x, gradient: &gradient)
-        guard loss.isFinite else {
+        guard loss.isFinite, loss <= blowUp else {
           x = epochStart
           reason = .diverged
           break epochs
@@ -253,6 +254,20 @@ struct StochasticTrainer<T: SoftmaxScalar> {
         parameters: x, objective: smooth + objective.l1Term(x), gradientNorm: norm,
         iterations: epoch, evaluations: step, stopReason: reason),
       validationHistory: validationHistory)
+  }
+
+  /// A minibatch loss above which training has diverged though it is
+  /// finite: 10^10 times the loss at W = 0 (log k nats, at least 1), times
+  /// the largest class weight. No model that learns comes near it (a loss
+  /// of 10^10 nats is a probability of e^-10^10 for the true class); a
+  /// learning rate of 1e300 reaches it in one step.
+  private func divergenceThreshold() -> Double {
+    var classWeight = 1.0
+    for (i, weight) in objective.rowWeights.enumerated() {
+      let sample = objective.sampleWeights?[i] ?? 1
+      if sample > 0 { classWeight = max(classWeight, weight / sample) }
+    }
+    return 1e10 * max(1, Double.log(Double(objective.classCount))) * classWeight
   }
 
   /// Whether every value is finite.
