@@ -122,7 +122,8 @@ struct ExtremeValueTests {
       let predicted = try softmax(["predict", "model.json", iris, "--proba"], in: directory)
       #expect(predicted.status == 0 && !predicted.stdout.contains("nan"))
     }
-    let sgd = try softmax(["train", iris, "--optimizer", "sgd", "--learning-rate", "1e20"])
+    let sgd = try softmax(
+      ["train", iris, "--optimizer", "sgd", "--learning-rate", "1e20"], in: directory)
     #expect(sgd.stderr.contains("not converged (diverged)"))
   }
 
