@@ -417,11 +417,26 @@ struct FormatTests {
 
 @Suite("Hostile checkpoints: damage is an error naming the file; resuming on other data says so")
 struct CheckpointDamageTests {
-  func checkpoint(in directory: String) throws -> [String: Any] {
+  /// Trains 4 iterations with a checkpoint in `directory`, then rewrites
+  /// the checkpoint with `damage` applied to its document and to its
+  /// L-BFGS state.
+  func damageCheckpoint(
+    in directory: String,
+    _ damage: (_ document: inout [String: Any], _ state: inout [String: Any]) throws -> Void
+  ) throws {
     let run = try softmax(
       ["train", iris, "--checkpoint", "ck.json", "--max-iter", "4", "--quiet"], in: directory)
     #expect(run.status == 0)
-    return try jsonObject(String(contentsOfFile: directory + "/ck.json", encoding: .utf8))
+    var document = try jsonObject(String(contentsOfFile: directory + "/ck.json", encoding: .utf8))
+    var solver = try #require(document["solver"] as? [String: Any])
+    var lbfgs = try #require(solver["lbfgs"] as? [String: Any])
+    var state = try #require(lbfgs["state"] as? [String: Any])
+    try damage(&document, &state)
+    lbfgs["state"] = state
+    solver["lbfgs"] = lbfgs
+    document["solver"] = solver
+    try JSONSerialization.data(withJSONObject: document).write(
+      to: URL(fileURLWithPath: directory + "/ck.json"))
   }
 
   @Test(
@@ -430,35 +445,28 @@ struct CheckpointDamageTests {
   func damaged(_ damage: String) throws {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    var document = try checkpoint(in: directory)
-    var solver = try #require(document["solver"] as? [String: Any])
-    var lbfgs = try #require(solver["lbfgs"] as? [String: Any])
-    var state = try #require(lbfgs["state"] as? [String: Any])
-    var x = try #require(state["x"] as? [Any])
     var standardize = false
-    switch damage {
-    case "x nan": x[0] = "nan"
-    case "x inf": x[1] = "-inf"
-    case "iteration": state["iteration"] = 1 << 60
-    case "rho": state["rho"] = (state["rho"] as? [Any] ?? []).map { _ in -1.0 }
-    case "short g": state["g"] = [0.0]
-    case "f nan": state["f"] = "nan"
-    default:
-      standardize = true
-      document["standardization"] = [
-        "mean": damage == "mean nan" ? ["nan", 0, 0, 0] : [0, 0, 0, 0],
-        "scale": damage == "scale 0" ? [0, 1, 1, 1] : [1, 1, 1, 1],
-      ]
-      var options = try #require(document["options"] as? [String: Any])
-      options["standardize"] = true
-      document["options"] = options
+    try damageCheckpoint(in: directory) { document, state in
+      var x = try #require(state["x"] as? [Any])
+      switch damage {
+      case "x nan": x[0] = "nan"
+      case "x inf": x[1] = "-inf"
+      case "iteration": state["iteration"] = 1 << 60
+      case "rho": state["rho"] = (state["rho"] as? [Any] ?? []).map { _ in -1.0 }
+      case "short g": state["g"] = [0.0]
+      case "f nan": state["f"] = "nan"
+      default:
+        standardize = true
+        document["standardization"] = [
+          "mean": damage == "mean nan" ? ["nan", 0, 0, 0] : [0, 0, 0, 0],
+          "scale": damage == "scale 0" ? [0, 1, 1, 1] : [1, 1, 1, 1],
+        ]
+        var options = try #require(document["options"] as? [String: Any])
+        options["standardize"] = true
+        document["options"] = options
+      }
+      state["x"] = x
     }
-    state["x"] = x
-    lbfgs["state"] = state
-    solver["lbfgs"] = lbfgs
-    document["solver"] = solver
-    try JSONSerialization.data(withJSONObject: document).write(
-      to: URL(fileURLWithPath: directory + "/ck.json"))
     let run = try softmax(
       ["train", iris, "--checkpoint", "ck.json", "--resume", "--max-iter", "4"]
         + (standardize ? ["--standardize"] : []), in: directory)
@@ -471,17 +479,10 @@ struct CheckpointDamageTests {
   func hugeParameters() throws {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    var document = try checkpoint(in: directory)
-    var solver = try #require(document["solver"] as? [String: Any])
-    var lbfgs = try #require(solver["lbfgs"] as? [String: Any])
-    var state = try #require(lbfgs["state"] as? [String: Any])
-    let count = (state["x"] as? [Any])?.count ?? 0
-    state["x"] = (0..<count).map { Double($0 % 3) * 1e300 }
-    lbfgs["state"] = state
-    solver["lbfgs"] = lbfgs
-    document["solver"] = solver
-    try JSONSerialization.data(withJSONObject: document).write(
-      to: URL(fileURLWithPath: directory + "/ck.json"))
+    try damageCheckpoint(in: directory) { _, state in
+      let count = (state["x"] as? [Any])?.count ?? 0
+      state["x"] = (0..<count).map { Double($0 % 3) * 1e300 }
+    }
     let run = try softmax(
       ["train", iris, "--checkpoint", "ck.json", "--resume", "--max-iter", "4", "--json"],
       in: directory)
@@ -498,7 +499,7 @@ struct CheckpointDamageTests {
   func otherData() throws {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    _ = try checkpoint(in: directory)
+    try damageCheckpoint(in: directory) { _, _ in }
     let lines = try String(contentsOfFile: iris, encoding: .utf8).split(separator: "\n")
     try write(lines.prefix(120).joined(separator: "\n") + "\n", to: directory + "/fewer.csv")
     let run = try softmax(

@@ -318,20 +318,6 @@ struct SizeOptionTests {
     #expect(huge.parameters == exact.parameters)
   }
 
-  @Test("Adam and SGD at a learning rate of 1e20: diverged, finite parameters")
-  func divergence() throws {
-    let data = try LabelledData(named: "iris")
-    for solver in [TrainingOptions.Solver.sgd, .adam] {
-      var options = TrainingOptions()
-      options.solver = solver
-      options.stochastic.learningRate = 1e20
-      let model = try SoftmaxClassifier.fit(
-        features: data.features, labels: data.labels, classes: ["0", "1", "2"], options: options)
-      #expect(model.parameters.allSatisfy { $0.isFinite }, "\(solver)")
-      _ = try ModelFile.encode(model)
-    }
-  }
-
   @Test("StratifiedSplit: a fraction outside (0, 1) and a label out of range are typed errors")
   func splitErrors() {
     var generator = SplitMix64(seed: 1)

@@ -310,20 +310,25 @@ struct StochasticSolverTests {
     #expect(rerun.parameters == model.parameters)
   }
 
-  /// A learning rate far too large makes the loss overflow: training
-  /// stops, says so, and returns finite parameters.
-  @Test("divergence is reported, not returned as a model of NaNs")
-  func divergenceIsReported() throws {
+  /// A learning rate far too large makes the loss overflow (1e20) or
+  /// explode while finite (1e300, with weights near 1e300): training
+  /// stops, says so, and returns finite parameters that the model file
+  /// takes.
+  @Test(
+    "divergence is reported, not returned as a model of NaNs",
+    arguments: [TrainingOptions.Solver.sgd, .adam], [1e20, 1e300])
+  func divergenceIsReported(_ solver: TrainingOptions.Solver, _ rate: Double) throws {
     let data = try LabelledData(named: "digits")
     var options = TrainingOptions()
-    options.solver = .sgd
-    options.stochastic.learningRate = 1e300
+    options.solver = solver
+    options.stochastic.learningRate = rate
     let model = try SoftmaxClassifier.fit(
       features: data.features, labels: data.labels, classes: (0..<10).map(String.init),
       options: options)
     #expect(model.training?.stopReason == .diverged)
     #expect(model.training?.converged == false)
     #expect(model.parameters.allSatisfy { $0.isFinite })
+    _ = try ModelFile.encode(model)
   }
 
   @Test("bad stochastic options are rejected by name")
