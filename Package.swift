@@ -83,6 +83,7 @@ let package = Package(
       dependencies: [
         "SoftmaxRegression",
         "SoftmaxCore",
+        "SoftmaxData",
         "_SoftmaxTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
