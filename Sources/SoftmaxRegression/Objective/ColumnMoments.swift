@@ -1,0 +1,131 @@
+//===--- ColumnMoments.swift ----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// Each column's `Σᵢ wᵢ·x̃ᵢc²` (wᵢ = sᵢ·c_yᵢ), summed once when an
+/// objective is made: the curvature of the objective at W = 0, for the
+/// L-BFGS preconditioner, and the check that no column's squares overflow.
+///
+/// A column whose sum overflows is summed again on its values scaled by a
+/// power of two, which gives its weighted mean square `Σᵢ wᵢ·x̃ᵢc² / Σᵢ sᵢ`;
+/// a mean square beyond the largest `Double` is an error naming the
+/// column.
+struct ColumnMoments: Sendable {
+  /// `Σᵢ wᵢ·x̃ᵢc²` per column (infinite for the rescaled ones).
+  var squareSums: [Double]
+  /// The weighted mean squares of the columns whose sum overflows.
+  var rescaledMeanSquares: [Int: Double]
+
+  init<T: SoftmaxScalar>(
+    features: Matrix<T>, rowWeights: [Double], weightTotal: Double,
+    standardization: Standardization?, featureNames: [String]?
+  ) throws(TrainingError) {
+    let d = features.columns
+    let sums = Self.squareSums(
+      features, rowWeights: rowWeights, standardization: standardization, exponents: nil)
+    let overflowed = (0..<d).filter { !sums[$0].isFinite }
+    var meanSquares: [Int: Double] = [:]
+    if !overflowed.isEmpty {
+      var largest = [Double](repeating: 0, count: d)
+      Self.forEachStandardizedRow(features, standardization) { _, x in
+        for c in overflowed { largest[c] = max(largest[c], abs(x[c])) }
+      }
+      var exponents = [Int](repeating: 0, count: d)
+      for c in overflowed where largest[c].isFinite { exponents[c] = Int(largest[c].exponent) }
+      let scaled = Self.squareSums(
+        features, rowWeights: rowWeights, standardization: standardization, exponents: exponents)
+      for c in overflowed {
+        // Σ w·x² / Σs = 4^e · (Σ w·(x·2^-e)²) / Σs.
+        let meanSquare =
+          largest[c].isFinite
+          ? PowerOfTwoScaling.scale(scaled[c] / weightTotal, by: 2 * exponents[c]) : .infinity
+        guard meanSquare.isFinite else {
+          let name = columnName(c, featureNames)
+          throw TrainingError(
+            .outOfRange,
+            largest[c].isFinite && standardization == nil
+              ? "\(name) has values up to \(largest[c]): too large to train on, as their squares "
+                + "overflow a Double; standardize the features, or rescale the column"
+              : "\(name) has values too large to train on even standardized (x − mean "
+                + "overflows a Double); rescale the column")
+        }
+        meanSquares[c] = meanSquare
+      }
+    }
+    squareSums = sums
+    rescaledMeanSquares = meanSquares
+  }
+
+  /// The reciprocal of the objective's Hessian diagonal at uniform
+  /// probabilities (see `SoftmaxRegressionObjective.diagonalPreconditioner()`),
+  /// floored at 1e-12 of the largest entry: finite and positive.
+  func inverseHessianDiagonal(
+    classCount k: Int, parameterCount: Int, rowWeights: [Double], weightTotal: Double,
+    l2: Double
+  ) -> [Double] {
+    let d = squareSums.count
+    let curvature = Double(k - 1) / Double(k * k) / weightTotal
+    let biasCurvature = rowWeights.reduce(0, +) * curvature
+    var diagonal = [Double](repeating: biasCurvature, count: parameterCount)
+    var columnCurvature = squareSums.map { curvature * $0 }
+    for (c, meanSquare) in rescaledMeanSquares {
+      columnCurvature[c] = Double(k - 1) / Double(k * k) * meanSquare
+    }
+    for j in 0..<k {
+      for c in 0..<d { diagonal[j * d + c] = columnCurvature[c] + l2 }
+    }
+    let largest = diagonal.reduce(0) { $1.isFinite ? max($0, $1) : $0 }
+    let floor = max(1e-12 * largest, 1e-300)
+    return diagonal.map { $0.isFinite && $0 >= floor ? 1 / $0 : 1 / floor }
+  }
+
+  /// `Σᵢ wᵢ·(x̃ᵢc·2^-e[c])²` per column (`e` all 0 when `nil`).
+  private static func squareSums<T: SoftmaxScalar>(
+    _ features: Matrix<T>, rowWeights: [Double], standardization: Standardization?,
+    exponents: [Int]?
+  ) -> [Double] {
+    let d = features.columns
+    var sums = [Double](repeating: 0, count: d)
+    rowWeights.withUnsafeBufferPointer { w in
+      forEachStandardizedRow(features, standardization) { i, x in
+        guard w[i] != 0 else { return }
+        if let exponents {
+          for c in 0..<d where exponents[c] != 0 {
+            let v = PowerOfTwoScaling.scale(x[c], by: -exponents[c])
+            sums[c] += w[i] * v * v
+          }
+        } else {
+          for c in 0..<d { sums[c] += w[i] * x[c] * x[c] }
+        }
+      }
+    }
+    return sums
+  }
+
+  /// Calls `body(i, x̃ᵢ)` for every row, standardized in `Double` when a
+  /// standardization is given.
+  private static func forEachStandardizedRow<T: SoftmaxScalar>(
+    _ features: Matrix<T>, _ standardization: Standardization?,
+    _ body: (Int, UnsafeMutableBufferPointer<Double>) -> Void
+  ) {
+    let d = features.columns
+    let mean = standardization?.mean
+    let inverseScale = standardization?.inverseScale
+    var row = [Double](repeating: 0, count: d)
+    row.withUnsafeMutableBufferPointer { out in
+      features.forEachRowInDouble { i, x in
+        if let mean, let inverseScale {
+          for c in 0..<d { out[c] = (x[c] - mean[c]) * inverseScale[c] }
+        } else {
+          for c in 0..<d { out[c] = x[c] }
+        }
+        body(i, out)
+      }
+    }
+  }
+}

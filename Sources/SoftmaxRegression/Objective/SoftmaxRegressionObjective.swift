@@ -1,0 +1,348 @@
+//===--- SoftmaxRegressionObjective.swift ---------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+/// The training objective of softmax regression on dense features: the
+/// first ``TrainingObjective``.
+///
+/// For features X (`n × d`), labels y, sample weights s (default 1) and class
+/// weights c (default 1), parameters W (`k × d`) and b (`k`):
+///
+///     L(W, b) = Σᵢ sᵢ·c_yᵢ·nllᵢ / Σᵢ sᵢ + (λ₂/2)·‖W‖²_F + λ₁·‖W‖₁
+///     nllᵢ = logsumexp(zᵢ) − zᵢ[yᵢ],  zᵢ = W·x̃ᵢ + b
+///
+/// where x̃ = (x − μ)/σ when a ``Standardization`` is given (learned on
+/// the training data; constant columns have σ = 1) and x̃ = x otherwise.
+/// The bias is not penalised. This has the same minimiser as scikit-learn's
+/// `LogisticRegression(C:)`, whose objective is `½‖W‖² + C·Σᵢ wᵢ·nllᵢ`,
+/// when λ₂ = 1/(C·Σᵢ sᵢ) (1/(C·n) without sample weights):
+/// scikit-learn's objective is `C·Σᵢ sᵢ` times this one.
+///
+/// The gradient is `∂L/∂W = Gᵀ·X̃/Σs + λ₂·W`, `∂L/∂b = Gᵀ·1/Σs`, with
+/// `G[i, j] = sᵢ·c_yᵢ·(softmax(zᵢ)ⱼ − [j = yᵢ])`: the textbook
+/// `∂L/∂w_ji = (a_j − y_j)·o_i`, summed over the samples. The L1 term is
+/// not differentiable at 0 and is left out of the smooth part; the solvers
+/// handle it (OWL-QN, a proximal step).
+///
+/// Parameters are flattened as `[W row by row, b]` (`k·d + k` values).
+///
+/// Cost: one pass over X per evaluation, `2·n·d·k` multiply-adds, by
+/// SoftmaxCore's fused block (`Float` features: the SIMD kernel, logits in
+/// `Float`, sums in `Double`; other types in `Double` throughout). The rows
+/// are cut into fixed blocks of ``blockRows``, each summed on its own and
+/// added to the total in block order, so the result is bitwise the same
+/// for every thread count; at most a wave of 32 blocks' partial sums is
+/// held at once, whatever the row count.
+///
+/// A value: immutable and `Sendable`; an evaluation writes only its
+/// ``Workspace``.
+public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
+  /// The rows of a block of a full pass: the unit of work and of summation.
+  public static var blockRows: Int { 256 }
+
+  /// The rows of a minibatch block (a 256-row batch is 2 blocks, one for
+  /// each thread of two).
+  public static var minibatchBlockRows: Int { 128 }
+
+  /// `n × d` features.
+  public let features: Matrix<T>
+  /// Class index of each row, in `0..<classCount`.
+  public let labels: [Int]
+  /// `k`.
+  public let classCount: Int
+  /// `sᵢ·c_yᵢ` for each row.
+  public let rowWeights: [Double]
+  /// `Σᵢ sᵢ`: the denominator of the mean.
+  public let weightTotal: Double
+  /// `sᵢ` of each row (scaled by a power of two if their sum would not be
+  /// finite), or `nil` when every row weighs 1.
+  public let sampleWeights: [Double]?
+  /// λ₂ ≥ 0.
+  public let l2: Double
+  /// λ₁ ≥ 0.
+  public let l1: Double
+  /// Applied to every row on the fly, if given.
+  public let standardization: Standardization?
+
+  /// The number of features `d`.
+  public var featureCount: Int { features.columns }
+  /// `k·d + k`.
+  public var parameterCount: Int { classCount * (featureCount + 1) }
+  /// `n`.
+  public var rowCount: Int { features.rows }
+  /// λ₁.
+  public var l1Strength: Double { l1 }
+  /// The weights `W` (not the biases).
+  public var l1Count: Int { classCount * featureCount }
+  /// The labels, for stratified validation splits.
+  public var strata: (labels: [Int], classCount: Int)? { (labels, classCount) }
+
+  /// The features in Double, for every type but Float (the same storage
+  /// for Double); empty when the Float kernel reads them.
+  let doubleFeatures: [Double]
+  /// The standardization rounded to Float, when the Float kernel runs.
+  let floatStandardization: (mean: [Float], inverseScale: [Float])?
+  /// Whether the Float kernel runs (Float features, 64-bit Int, a
+  /// standardization that Float holds).
+  let usesFloatKernel: Bool
+  /// The columns' weighted squares, for the preconditioner.
+  let columnMoments: ColumnMoments
+
+  /// What an evaluation writes: partial sums of a wave of blocks, and the
+  /// parameters rounded to `Float` for the Float kernel. One per caller.
+  public struct Workspace {
+    var partials: [Double] = []
+    var floatWeights: [Float] = []
+    var floatBias: [Float] = []
+  }
+
+  /// A new workspace.
+  public func makeWorkspace() -> Workspace { Workspace() }
+
+  /// Creates the objective over a data set.
+  ///
+  /// Sample weights are used as given, or multiplied by a power of two when
+  /// their sum (or its reciprocal) would not be finite: the objective is a
+  /// weighted mean, unchanged by a common factor, and ordinary weights are
+  /// never rescaled.
+  ///
+  /// - Parameters:
+  ///   - features: `n × d`, every value finite, every column's weighted
+  ///     mean square (after standardization) finite.
+  ///   - labels: `n` class indices in `0..<classCount`.
+  ///   - classCount: `k ≥ 1`.
+  ///   - sampleWeights: `n` values ≥ 0 with a positive sum, or `nil` for 1.
+  ///   - classWeights: `k` values ≥ 0, or `nil` for 1.
+  ///   - l2: λ₂ ≥ 0.
+  ///   - l1: λ₁ ≥ 0.
+  ///   - standardization: `d` means and scales, or `nil`.
+  /// - Throws: ``TrainingError`` naming the first bad value; with
+  ///   ``TrainingError/Code/outOfRange`` for a column whose squares
+  ///   overflow (standardize it, or rescale it) or class weights whose
+  ///   weighted sum does, and ``TrainingError/Code/insufficientMemory``
+  ///   when `k·(d + 1)` parameters take more than half of
+  ///   `SoftmaxConfiguration.memoryLimit`.
+  /// - Complexity: one pass over X (the columns' mean squares, kept for
+  ///   ``diagonalPreconditioner()``).
+  public init(
+    features: Matrix<T>, labels: [Int], classCount: Int, sampleWeights: [Double]? = nil,
+    classWeights: [Double]? = nil, l2: Double = 0, l1: Double = 0,
+    standardization: Standardization? = nil
+  ) throws(TrainingError) {
+    try self.init(
+      features: features, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
+      featureNames: nil)
+  }
+
+  /// As the public initializer; `featureNames` name the columns in errors.
+  init(
+    features: Matrix<T>, labels: [Int], classCount: Int, sampleWeights: [Double]?,
+    classWeights: [Double]?, l2: Double, l1: Double, standardization: Standardization?,
+    featureNames: [String]?
+  ) throws(TrainingError) {
+    let n = features.rows
+    let d = features.columns
+    guard n > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
+    guard labels.count == n else {
+      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(n) rows")
+    }
+    guard classCount >= 1 else { throw TrainingError(.shapeMismatch, "no classes") }
+    try Self.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
+    if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
+      throw TrainingError(
+        .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)")
+    }
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+    }
+    guard l2 >= 0, l2.isFinite else {
+      throw TrainingError(.invalidOption, "l2 = \(l2) must be ≥ 0")
+    }
+    guard l1 >= 0, l1.isFinite else {
+      throw TrainingError(.invalidOption, "l1 = \(l1) must be ≥ 0")
+    }
+    let weights = try Self.validatedSampleWeights(sampleWeights, rows: n)
+    var sample = weights ?? [Double](repeating: 1, count: n)
+    let total = sample.reduce(0, +)
+    if let classWeights {
+      guard classWeights.count == classCount else {
+        throw TrainingError(
+          .shapeMismatch, "\(classWeights.count) class weights for \(classCount) classes")
+      }
+      if let bad = classWeights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
+        throw TrainingError(
+          .invalidWeight, "class weight \(classWeights[bad]) of class \(bad) must be finite and ≥ 0"
+        )
+      }
+      for i in 0..<n { sample[i] *= classWeights[labels[i]] }
+      // The loss at W = 0 is Σ wᵢ·log k / Σ sᵢ: it must be finite.
+      let weighted = sample.reduce(0, +) / total
+      guard weighted.isFinite, (weighted * Double.log(Double(max(classCount, 2)))).isFinite
+      else {
+        throw TrainingError(
+          .outOfRange,
+          "the class weights (largest \(classWeights.max() ?? 0)) make the weighted loss overflow a Double: use smaller class weights"
+        )
+      }
+    }
+    if let standardization, let problem = standardization.problem(columns: d) {
+      throw TrainingError(.shapeMismatch, problem)
+    }
+    // The Float kernel reads the features as they are, the labels as Int64
+    // (64-bit platforms), and the standardization in Float: only when its
+    // values are Floats (a scale below 1e-38 has a reciprocal that is not).
+    let floatKernel =
+      T.self == Float.self && MemoryLayout<Int>.size == 8
+      && (standardization.map(Self.floatRepresents) ?? true)
+    self.features = features
+    if T.self == Double.self {
+      self.doubleFeatures = unsafeBitCast(features.elements, to: [Double].self)
+    } else if floatKernel {
+      self.doubleFeatures = []
+    } else {
+      self.doubleFeatures = features.elements.map { Double($0) }
+    }
+    self.usesFloatKernel = floatKernel
+    self.floatStandardization =
+      floatKernel
+      ? standardization.map { ($0.mean.map { Float($0) }, $0.inverseScale.map { Float($0) }) }
+      : nil
+    self.labels = labels
+    self.classCount = classCount
+    self.rowWeights = sample
+    self.weightTotal = total
+    self.sampleWeights = weights
+    self.l2 = l2
+    self.l1 = l1
+    self.standardization = standardization
+    self.columnMoments = try ColumnMoments(
+      features: features, rowWeights: sample, weightTotal: total,
+      standardization: standardization, featureNames: featureNames)
+  }
+
+  /// Whether the Float kernel can use `standardization`: every mean and
+  /// every reciprocal scale is a finite `Float`, and no reciprocal rounds
+  /// to 0 (a scale below 1e-38 has a reciprocal beyond `Float`).
+  static func floatRepresents(_ standardization: Standardization) -> Bool {
+    standardization.mean.allSatisfy { Float($0).isFinite }
+      && standardization.inverseScale.allSatisfy { Float($0).isFinite && Float($0) != 0 }
+  }
+
+  /// Sample weights checked (one per row, finite, ≥ 0, a positive sum) and
+  /// scaled by a power of two when their sum would overflow or underflow;
+  /// `nil` stays `nil`.
+  static func validatedSampleWeights(_ weights: [Double]?, rows n: Int) throws(TrainingError)
+    -> [Double]?
+  {
+    guard let weights else { return nil }
+    guard weights.count == n else {
+      throw TrainingError(.shapeMismatch, "\(weights.count) sample weights for \(n) rows")
+    }
+    if let bad = weights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
+      throw TrainingError(
+        .invalidWeight, "sample weight \(weights[bad]) of row \(bad) must be finite and ≥ 0")
+    }
+    let normalized = PowerOfTwoScaling.normalized(weights)
+    guard normalized.reduce(0, +) > 0 else {
+      throw TrainingError(.invalidWeight, "the sample weights sum to 0")
+    }
+    return normalized
+  }
+
+  /// Throws unless `vectors` vectors of `k·(d + 1)` parameters, in
+  /// `Double`, take at most half of `SoftmaxConfiguration.memoryLimit`
+  /// (the other half for the data).
+  static func checkMemory(classCount k: Int, featureCount d: Int, vectors: Int)
+    throws(TrainingError)
+  {
+    let (columns, overflow1) = d.addingReportingOverflow(1)
+    let (parameters, overflow2) = k.multipliedReportingOverflow(by: columns)
+    let (bytes, overflow3) = parameters.multipliedReportingOverflow(by: 8 * vectors)
+    let limit = SoftmaxConfiguration.memoryLimit
+    guard overflow1 || overflow2 || overflow3 || bytes > limit / 2 else { return }
+    let size = overflow1 || overflow2 || overflow3 ? "more than 2^63 bytes" : byteText(bytes)
+    throw TrainingError(
+      .insufficientMemory,
+      "\(k) classes × \(d + 1) weights per class (features and bias) need \(size) of memory to train, "
+        + "more than half of the \(byteText(limit)) available")
+  }
+
+  // MARK: - Evaluations
+
+  /// The smooth objective over every row and its gradient (see the type).
+  public func smoothValueAndGradient(
+    at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    let n = features.rows
+    let blockRows = Self.blockRows
+    let (data, penalty) = sumBlocks(
+      parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &gradient,
+      wantGradient: true, denominator: weightTotal, workspace: &workspace
+    ) { block in
+      .range((block * blockRows)..<min(n, (block + 1) * blockRows))
+    }
+    return data + penalty
+  }
+
+  /// The smooth objective on a minibatch, and its gradient: the weighted
+  /// cross-entropy of the rows listed, divided by their sample-weight sum
+  /// (their count without sample weights, as PyTorch's mean
+  /// `cross_entropy`), plus (λ₂/2)·‖W‖².
+  ///
+  /// With every row listed in order it is the full smooth objective (up to
+  /// the order of summation). The rows are cut into fixed blocks of
+  /// ``minibatchBlockRows`` summed in order: bitwise the same result for
+  /// every thread count.
+  ///
+  /// Cost: `2·b·d·k` multiply-adds for `b` rows, read in place (no copy).
+  public func smoothValueAndGradient(
+    rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    let (data, penalty) = sumBlocks(
+      rows: rows, parameters, gradient: &gradient, wantGradient: true, workspace: &workspace)
+    return data + penalty
+  }
+
+  /// The weighted mean cross-entropy of the rows listed, without penalties:
+  /// `Σ sᵢ·c_yᵢ·nllᵢ / Σ sᵢ` over them (a validation loss).
+  ///
+  /// Cost: the forward half of a minibatch evaluation.
+  public func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
+    var unused: [Double] = []
+    return sumBlocks(
+      rows: rows, parameters, gradient: &unused, wantGradient: false, workspace: &workspace
+    ).data
+  }
+
+  /// ``loss(rows:at:workspace:)`` with a workspace made for the call.
+  public func crossEntropy(rows: [Int], at parameters: [Double]) -> Double {
+    var workspace = makeWorkspace()
+    return loss(rows: rows, at: parameters, workspace: &workspace)
+  }
+
+  /// ``diagonalPreconditioner()``.
+  public func inverseHessianDiagonal() -> [Double]? { diagonalPreconditioner() }
+
+  /// An inverse-Hessian diagonal for ``LBFGS``: the objective's Hessian at
+  /// uniform probabilities (W = 0, b = 0) has diagonal
+  /// `(k−1)/k² · Σᵢ wᵢ·x̃ᵢc² / Σᵢ sᵢ + λ₂` for weight `(j, c)` and
+  /// `(k−1)/k² · Σᵢ wᵢ / Σᵢ sᵢ` for a bias (wᵢ = sᵢ·c_yᵢ). Returned as
+  /// reciprocals, each floored at 1e-12 of the largest diagonal entry so
+  /// that an all-zero column with λ₂ = 0 gets a finite value: every
+  /// value is finite and positive, whatever the data.
+  ///
+  /// Cost: O(k·d) (the columns' squares are summed when the objective is
+  /// made).
+  public func diagonalPreconditioner() -> [Double] {
+    columnMoments.inverseHessianDiagonal(
+      classCount: classCount, parameterCount: parameterCount, rowWeights: rowWeights,
+      weightTotal: weightTotal, l2: l2)
+  }
+}
