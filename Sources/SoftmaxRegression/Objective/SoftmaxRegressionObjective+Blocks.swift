@@ -196,10 +196,12 @@ extension SoftmaxRegressionObjective {
                     x: x, featureCount: d, classCount: k, weights: w, bias: b, mean: mean,
                     inverseScale: inverseScale, labels: labels, rowWeights: rowWeights)
                   body { rows, wantGradient, out in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k)) {
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k))
+                    {
                       scratch in
                       guard let scratch = scratch.baseAddress else { return }
-                      kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                      kernel.accumulate(
+                        rows, wantGradient: wantGradient, scratch: scratch, into: out)
                     }
                   }
                 }
@@ -228,7 +230,8 @@ extension SoftmaxRegressionObjective {
                   body { rows, wantGradient, out in
                     withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
                       guard let scratch = scratch.baseAddress else { return }
-                      kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                      kernel.accumulate(
+                        rows, wantGradient: wantGradient, scratch: scratch, into: out)
                     }
                   }
                 }

@@ -10,7 +10,7 @@
 /// leading parameters, which the solvers handle themselves (OWL-QN, a
 /// proximal step).
 ///
-/// The solvers (``LBFGS``, ``GradientDescent``, ``MinibatchTraining`` with
+/// The solvers (``LBFGS``, ``GradientDescent``, minibatch training with
 /// ``SGD`` or ``Adam``) know nothing else of the model: a new model
 /// (sparse features, hidden layers) is a new conformer, not a new solver,
 /// as LIBLINEAR's solvers take any `function {fun, grad, Hv}`.

@@ -5,78 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// Why an optimizer stopped.
-public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
-  /// The largest gradient component (the pseudo-gradient with L1) fell
-  /// below the gradient tolerance: converged.
-  case gradientTolerance
-  /// The objective changed by less than the relative tolerance in one
-  /// iteration: converged.
-  case objectiveTolerance
-  /// The iteration or epoch limit was reached first: not converged.
-  case iterationLimit
-  /// No step along the search direction lowered the objective (rounding
-  /// noise near an optimum, or a badly scaled problem): not converged.
-  case lineSearchFailed
-  /// The validation loss stopped improving for `patience` epochs; the best
-  /// model was restored.
-  case earlyStopping
-  /// The progress callback asked to stop.
-  case cancelled
-  /// A minibatch loss or the parameters became infinite or NaN, or the
-  /// loss grew beyond 10^10 times its value at zero parameters (the
-  /// learning rate is too large for the data's scale): the parameters from
-  /// before the failing epoch (or the best validated ones) are kept, which
-  /// are finite. Not converged.
-  case diverged
-
-  /// Whether this reason means the optimum was reached.
-  public var isConverged: Bool {
-    self == .gradientTolerance || self == .objectiveTolerance || self == .earlyStopping
-  }
-}
-
-/// What one iteration of an optimizer reached, for progress reports.
-public struct IterationReport: Sendable, Hashable {
-  /// 1 for the first iteration (or epoch).
-  public var iteration: Int
-  /// The objective after it; for the minibatch solvers, the mean of the
-  /// epoch's minibatch objectives (as PyTorch loops report a running loss).
-  public var objective: Double
-  /// The largest component of the (pseudo-)gradient after it; NaN for the
-  /// minibatch solvers, which compute no full gradient during training.
-  public var gradientNorm: Double
-  /// Objective and gradient evaluations so far: full passes over the data,
-  /// or minibatch steps for the minibatch solvers.
-  public var evaluations: Int
-  /// The held-out loss after the epoch, with early stopping.
-  public var validationLoss: Double?
-  /// The parameters after it (the weights row-major, then the biases; in
-  /// the standardized space when the model standardizes), for callers
-  /// that measure the model as it trains. Shared, not copied, until the
-  /// optimizer's next step.
-  public var parameters: [Double]
-  /// Everything needed to go on from here exactly as if never stopped,
-  /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
-  /// was asked for checkpoints; `nil` otherwise.
-  public var checkpoint: TrainingCheckpoint? = nil
-  /// The optimizer's state after this iteration (checkpoints only).
-  var solverState: SolverState? = nil
-
-  /// Creates a report.
-  public init(
-    iteration: Int, objective: Double, gradientNorm: Double, evaluations: Int,
-    validationLoss: Double? = nil, parameters: [Double] = []
-  ) {
-    self.iteration = iteration
-    self.objective = objective
-    self.gradientNorm = gradientNorm
-    self.evaluations = evaluations
-    self.validationLoss = validationLoss
-    self.parameters = parameters
-  }
-}
-
 /// The settings of the L-BFGS minimizer.
 public struct LBFGSOptions: Sendable, Hashable, Codable {
   /// Correction pairs kept (scipy's `maxcor`, 10 by default).
@@ -103,22 +31,6 @@ public struct LBFGSOptions: Sendable, Hashable, Codable {
   public init() {}
 }
 
-/// The outcome of a minimization.
-public struct OptimizationResult: Sendable, Hashable {
-  /// The last accepted point.
-  public var parameters: [Double]
-  /// The objective there.
-  public var objective: Double
-  /// The largest component of its (pseudo-)gradient.
-  public var gradientNorm: Double
-  /// Iterations done.
-  public var iterations: Int
-  /// Objective and gradient evaluations.
-  public var evaluations: Int
-  /// Why it stopped.
-  public var stopReason: StopReason
-}
-
 /// Limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright,
 /// algorithms 7.4, 3.5 and 3.6, cubic interpolation), and OWL-QN (Andrew &
 /// Gao, 2007) when an L1 term λ₁·Σ|xᵢ| over the first `l1Count`
@@ -133,6 +45,37 @@ public struct LBFGS: Sendable {
   /// Creates a minimizer.
   public init(options: LBFGSOptions = LBFGSOptions()) {
     self.options = options
+  }
+
+  /// Minimizes an objective: its smooth part, plus its L1 term by OWL-QN,
+  /// starting from `start`, with the objective's inverse-Hessian diagonal
+  /// as the initial scale when `preconditioned` (and the options ask for
+  /// it).
+  ///
+  /// - Parameters:
+  ///   - objective: what to minimize; evaluated with one workspace.
+  ///   - start: the first point (`objective.parameterCount` values).
+  ///   - progress: called after every iteration; return `false` to stop.
+  public func minimize<Objective: TrainingObjective>(
+    _ objective: Objective, from start: [Double],
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) -> OptimizationResult {
+    minimize(objective, from: start, resuming: nil, reportsState: false, progress: progress)
+  }
+
+  /// As the public `minimize(_:from:progress:)`, going on from `state`
+  /// (see the closure form).
+  func minimize<Objective: TrainingObjective>(
+    _ objective: Objective, from start: [Double], resuming state: LBFGSState?,
+    reportsState: Bool, progress: (IterationReport) -> Bool
+  ) -> OptimizationResult {
+    var workspace = objective.makeWorkspace()
+    return minimize(
+      from: start, resuming: state, reportsState: reportsState, l1: objective.l1Strength,
+      l1Count: objective.l1Count,
+      preconditioner: options.diagonalPreconditioning ? objective.inverseHessianDiagonal() : nil,
+      smooth: { objective.smoothValueAndGradient(at: $0, gradient: &$1, workspace: &workspace) },
+      progress: progress)
   }
 
   /// Minimizes `smooth(x) + l1 · Σ_{i < l1Count} |xᵢ|`.
@@ -273,7 +216,10 @@ public struct LBFGS: Sendable {
         rho.append(1 / curvature)
       }
       let gradientNorm = maxAbs(pg)
-      let stop = options.stopReason(previous: previous, current: f, gradientNorm: gradientNorm)
+      let stop = convergence(
+        previous: previous, current: f, gradientNorm: gradientNorm,
+        gradientTolerance: options.gradientTolerance,
+        relativeObjectiveTolerance: options.relativeObjectiveTolerance)
       var report = IterationReport(
         iteration: iteration, objective: f, gradientNorm: gradientNorm,
         evaluations: evaluations, parameters: x)
@@ -414,67 +360,4 @@ struct LBFGSState: Sendable, Hashable, Codable {
   var iteration: Int
   var evaluations: Int
   var stop: StopReason?
-}
-
-extension LBFGSOptions {
-  /// The convergence test after an iteration that took the objective from
-  /// `previous` to `current`: gradient tolerance first, then relative
-  /// objective change; nil to go on. Shared by every full-batch optimizer.
-  func stopReason(previous: Double, current: Double, gradientNorm: Double) -> StopReason? {
-    if gradientNorm <= gradientTolerance { return .gradientTolerance }
-    if relativeObjectiveTolerance > 0,
-      previous - current <= relativeObjectiveTolerance * max(abs(previous), abs(current), 1)
-    {
-      return .objectiveTolerance
-    }
-    return nil
-  }
-}
-
-// MARK: - Vector helpers
-
-/// `strength · Σ_{i < count} |xᵢ|`: the L1 term over the leading `count`
-/// coordinates (0 when `count` is 0).
-func l1Penalty(_ x: [Double], strength: Double, count: Int) -> Double {
-  guard count > 0 else { return 0 }
-  var sum = 0.0
-  for i in 0..<count { sum += abs(x[i]) }
-  return strength * sum
-}
-
-/// The pseudo-gradient of smooth + λ₁·Σ_{i < count}|xᵢ|: the gradient where
-/// it exists, the component of least magnitude of the subdifferential at 0.
-func pseudoGradient(_ x: [Double], _ g: [Double], l1: Double, l1Count: Int) -> [Double] {
-  guard l1Count > 0 else { return g }
-  var pg = g
-  for i in 0..<l1Count {
-    if x[i] > 0 {
-      pg[i] = g[i] + l1
-    } else if x[i] < 0 {
-      pg[i] = g[i] - l1
-    } else if g[i] + l1 < 0 {
-      pg[i] = g[i] + l1
-    } else if g[i] - l1 > 0 {
-      pg[i] = g[i] - l1
-    } else {
-      pg[i] = 0
-    }
-  }
-  return pg
-}
-
-func dot(_ a: [Double], _ b: [Double]) -> Double {
-  var sum = 0.0
-  for i in a.indices { sum += a[i] * b[i] }
-  return sum
-}
-
-func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
-  for i in y.indices { y[i] += alpha * x[i] }
-}
-
-func maxAbs(_ a: [Double]) -> Double {
-  var m = 0.0
-  for v in a { m = max(m, abs(v)) }
-  return m
 }

@@ -1,4 +1,4 @@
-//===--- Training.swift ---------------------------------------*- swift -*-===//
+//===--- Fit.swift -----------------------------------------------*- swift -*-===//
 //
 // This source file is part of the swift-softmax open source project
 // Licensed under Apache License v2.0
@@ -6,109 +6,6 @@
 //===----------------------------------------------------------------------===//
 
 public import SoftmaxCore
-
-/// How classes are weighted in the loss.
-public enum ClassWeighting: Sendable, Hashable, Codable {
-  /// Every class weighs 1.
-  case uniform
-  /// Class c weighs `n / (k · count_c)` (scikit-learn's `"balanced"`):
-  /// with sample weights, n and count_c are sums of sample weights, as
-  /// scikit-learn ≥ 1.8 counts them. A class with no rows weighs 0.
-  case balanced
-  /// One weight per class, in class order.
-  case custom([Double])
-}
-
-/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
-public struct TrainingOptions: Sendable, Hashable, Codable {
-  /// The optimizer.
-  public enum Solver: String, Sendable, Hashable, Codable, CaseIterable {
-    /// L-BFGS with a strong-Wolfe line search (OWL-QN with an L1 term):
-    /// the default, for data that fits in memory.
-    case lbfgs
-    /// Full-batch gradient descent, the textbook algorithm, with a
-    /// backtracking (Armijo) step so that it never diverges.
-    case gradientDescent
-    /// Minibatch stochastic gradient descent, with momentum or Nesterov
-    /// momentum (``StochasticOptions``); L1 by a proximal step.
-    case sgd
-    /// Adam on minibatches (``StochasticOptions``).
-    case adam
-
-    /// Whether the solver works on minibatches (``StochasticOptions``).
-    public var isStochastic: Bool { self == .sgd || self == .adam }
-  }
-
-  /// The optimizer.
-  public var solver: Solver = .lbfgs
-  /// λ₂ of the objective (see ``SoftmaxRegressionObjective``).
-  public var l2: Double = 0
-  /// λ₁ of the objective.
-  public var l1: Double = 0
-  /// Learn a ``Standardization`` and train in the standardized space.
-  public var standardize: Bool = false
-  /// Class weights.
-  public var classWeighting: ClassWeighting = .uniform
-  /// The stopping rules and memory of L-BFGS; `maxIterations` and the two
-  /// tolerances also bound gradient descent.
-  public var lbfgs = LBFGSOptions()
-  /// The first step of gradient descent (it halves until the objective
-  /// decreases enough, and grows by 1.5 after a success).
-  public var learningRate: Double = 1
-  /// Batch size, epochs, step sizes, momentum, seed and early stopping of
-  /// the minibatch solvers.
-  public var stochastic = StochasticOptions()
-
-  /// The defaults: L-BFGS, no regularization, no standardization.
-  public init() {}
-
-  /// About how many parameter-sized vectors of `Double` the solver keeps
-  /// (L-BFGS: its correction pairs, up to one per iteration, and a dozen
-  /// working vectors; the others: a dozen), for the memory check of
-  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
-  var solverVectors: Int {
-    guard solver == .lbfgs else { return 12 }
-    return 2 * min(max(lbfgs.memory, 0), max(lbfgs.maxIterations, 0), 1 << 20) + 12
-  }
-
-  /// λ₂ with the same minimiser as scikit-learn's `LogisticRegression(C:)`:
-  /// `1 / (C · Σ sample weights)` (`1 / (C·n)` without weights).
-  public static func l2(forC c: Double, sampleWeightTotal: Double) -> Double {
-    1 / (c * sampleWeightTotal)
-  }
-}
-
-/// What training did, stored with the model.
-public struct TrainingRecord: Sendable, Hashable, Codable {
-  /// The options used.
-  public var options: TrainingOptions
-  /// Why it stopped, and whether that is convergence.
-  public var stopReason: StopReason
-  /// ``StopReason/isConverged`` of ``stopReason``.
-  public var converged: Bool
-  /// Iterations (or epochs) done.
-  public var iterations: Int
-  /// Objective and gradient evaluations: full passes, or minibatch steps
-  /// for the minibatch solvers.
-  public var evaluations: Int
-  /// The final objective (mean weighted cross-entropy + penalties) over
-  /// all the training rows, computed exactly at the returned parameters.
-  public var objective: Double
-  /// The largest component of the final (pseudo-)gradient, exact.
-  public var gradientNorm: Double
-  /// The objective after each iteration (the running minibatch mean of
-  /// each epoch for the minibatch solvers).
-  public var objectiveHistory: [Double]
-  /// The held-out loss after each epoch, with early stopping.
-  public var validationHistory: [Double]? = nil
-  /// Metrics measured after training, for the model file to carry: set by
-  /// the caller, on whichever data it holds out or trains on
-  /// (`let m = try model.evaluate(features:labels:)`, then
-  /// `model.training?.metrics = m`).
-  public var metrics: ClassificationMetrics? = nil
-  /// Training rows.
-  public var sampleCount: Int
-}
 
 extension SoftmaxClassifier {
   /// Trains a model by minimizing ``SoftmaxRegressionObjective``.
@@ -209,25 +106,20 @@ extension SoftmaxClassifier {
     switch options.solver {
     case .lbfgs:
       result = LBFGS(options: options.lbfgs).minimize(
-        from: start, resuming: resumed?.lbfgs, reportsState: checkpoints, l1: options.l1,
-        l1Count: k * d,
-        preconditioner: options.lbfgs.diagonalPreconditioning
-          ? objective.diagonalPreconditioner() : nil,
-        smooth: { objective.smoothValueAndGradient(at: $0, gradient: &$1) },
+        objective, from: start, resuming: resumed?.lbfgs, reportsState: checkpoints,
         progress: recordingProgress)
     case .gradientDescent:
-      result = gradientDescent(
-        objective: objective, start: start, options: options, resuming: resumed?.gradientDescent,
-        reportsState: checkpoints, progress: recordingProgress)
+      result = GradientDescent(options: options.gradientDescentOptions).minimize(
+        objective, from: start, resuming: resumed?.gradientDescent, reportsState: checkpoints,
+        progress: recordingProgress)
     case .sgd, .adam:
-      let outcome = try StochasticTrainer(
-        objective: objective, options: options.stochastic, adam: options.solver == .adam,
-        l1: options.l1, gradientTolerance: options.lbfgs.gradientTolerance
-      ).run(
+      var training = MinibatchTraining(
+        objective: objective, options: options.stochastic, rule: options.minibatchRule)
+      training.gradientTolerance = options.lbfgs.gradientTolerance
+      result = try training.run(
         from: start, resuming: resumed?.stochastic, reportsState: checkpoints,
         progress: recordingProgress)
-      result = outcome.result
-      validationHistory = outcome.validationHistory
+      validationHistory = result.validationHistory
     }
     let record = TrainingRecord(
       options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
@@ -402,116 +294,4 @@ extension SoftmaxClassifier {
     }
   }
 
-  /// Full-batch gradient descent with backtracking: step η halves until
-  /// `f(w − η·g) ≤ f(w) − ½·η·‖g‖²`, then grows by 1.5 for the next one.
-  private static func gradientDescent<T>(
-    objective: SoftmaxRegressionObjective<T>, start: [Double], options: TrainingOptions,
-    resuming state: GradientDescentState?, reportsState: Bool,
-    progress: (IterationReport) -> Bool
-  ) -> OptimizationResult {
-    var x = state?.x ?? start
-    var g: [Double] = []
-    // Resuming, f and g are computed again at x (see LBFGS).
-    var f = objective.smoothValueAndGradient(at: x, gradient: &g)
-    var evaluations = state?.evaluations ?? 1
-    var step = state?.step ?? options.learningRate
-    var iteration = state?.iteration ?? 0
-    var reason = state?.stop ?? StopReason.iterationLimit
-    let limits = options.lbfgs
-    if maxAbs(g) <= limits.gradientTolerance { reason = .gradientTolerance }
-    while reason == .iterationLimit && iteration < limits.maxIterations {
-      let squaredNorm = dot(g, g)
-      var accepted = false
-      for _ in 0..<60 {
-        var trial = x
-        axpy(-step, g, &trial)
-        var trialGradient: [Double] = []
-        let value = objective.smoothValueAndGradient(at: trial, gradient: &trialGradient)
-        evaluations += 1
-        if value.isFinite, value <= f - 0.5 * step * squaredNorm {
-          let previous = f
-          x = trial
-          f = value
-          g = trialGradient
-          accepted = true
-          iteration += 1
-          step *= 1.5
-          let norm = maxAbs(g)
-          let stop = limits.stopReason(previous: previous, current: f, gradientNorm: norm)
-          var report = IterationReport(
-            iteration: iteration, objective: f, gradientNorm: norm, evaluations: evaluations,
-            parameters: x)
-          if reportsState {
-            report.solverState = .gradientDescent(
-              state: GradientDescentState(
-                x: x, g: g, f: f, step: step, iteration: iteration, evaluations: evaluations,
-                stop: stop))
-          }
-          let keepGoing = progress(report)
-          if let stop {
-            reason = stop
-          } else if !keepGoing {
-            reason = .cancelled
-          }
-          break
-        }
-        step *= 0.5
-      }
-      if !accepted {
-        reason = .lineSearchFailed
-      }
-    }
-    return OptimizationResult(
-      parameters: x, objective: f, gradientNorm: maxAbs(g), iterations: iteration,
-      evaluations: evaluations, stopReason: reason)
-  }
-}
-
-/// Gradient descent between two iterations (see ``LBFGSState``).
-struct GradientDescentState: Sendable, Hashable, Codable {
-  var x: [Double]
-  var g: [Double]
-  var f: Double
-  var step: Double
-  var iteration: Int
-  var evaluations: Int
-  var stop: StopReason?
-}
-
-/// Maps labels as they appear in data (strings, or integers written as
-/// strings) to class indices, as scikit-learn's `LabelEncoder`: the
-/// classes sorted (numerically when every label is an integer, by Unicode
-/// scalars otherwise), each label replaced by its class's index.
-public struct ClassEncoding: Sendable, Hashable {
-  /// The distinct labels, sorted.
-  public var classes: [String]
-  /// The class index of each label given.
-  public var indices: [Int]
-
-  /// Encodes `labels`.
-  public init(labels: [String]) {
-    let distinct = Set(labels)
-    // Integer order only when every label is an integer written canonically
-    // ("7", "-2"; not "07"), so that distinct labels stay distinct.
-    let integers = distinct.compactMap { label in
-      Int(label).flatMap { String($0) == label ? $0 : nil }
-    }
-    if integers.count == distinct.count {
-      classes = integers.sorted().map(String.init)
-    } else {
-      classes = distinct.sorted {
-        $0.unicodeScalars.map(\.value).lexicographicallyPrecedes($1.unicodeScalars.map(\.value))
-      }
-    }
-    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-    indices = labels.map { index[$0] ?? -1 }  // every label is a class
-  }
-
-  /// Encodes integer labels.
-  public init(labels: [Int]) {
-    let classes = Array(Set(labels)).sorted()
-    let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-    self.classes = classes.map(String.init)
-    self.indices = labels.map { index[$0] ?? -1 }  // every label is a class
-  }
 }

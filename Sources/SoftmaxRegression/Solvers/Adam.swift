@@ -1,0 +1,77 @@
+//===--- Adam.swift -------------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// Adam on minibatches (Kingma & Ba, 2015, with bias correction; an L2
+/// penalty is part of the gradient, as PyTorch's `weight_decay`):
+///
+///     m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
+///     w ← w − η·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
+///
+/// The epochs, batches, schedule, early stopping and divergence test are
+/// the minibatch loop's, shared with ``SGD``. Adam takes no L1 term.
+public struct Adam: Sendable, Hashable {
+  /// The base step size η (scaled by the schedule each epoch).
+  public var learningRate: Double
+  /// β₁, the gradient's moving average, in [0, 1).
+  public var beta1: Double
+  /// β₂, the squared gradient's moving average, in [0, 1).
+  public var beta2: Double
+  /// ε > 0.
+  public var epsilon: Double
+
+  /// Adam with PyTorch's defaults.
+  public init(
+    learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
+    epsilon: Double = 1e-8
+  ) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+  }
+
+  /// Minimizes the smooth part of `objective` from `start` in epochs of
+  /// minibatches, as `training` says.
+  ///
+  /// - Precondition: the objective has no L1 term.
+  /// - Throws: ``TrainingError`` when early stopping's held-out part
+  ///   leaves no training rows.
+  public func minimize<Objective: TrainingObjective>(
+    _ objective: Objective, from start: [Double], training: StochasticOptions,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) throws(TrainingError) -> OptimizationResult {
+    try MinibatchTraining(objective: objective, options: training, rule: .adam(self))
+      .run(from: start, progress: progress)
+  }
+
+  /// One step of the `step`-th update (1-based), with the moments `m`, `v`.
+  func update(
+    _ x: inout [Double], _ g: [Double], _ m: inout [Double], _ v: inout [Double], eta: Double,
+    step: Int
+  ) {
+    let beta1 = self.beta1
+    let beta2 = self.beta2
+    let correction1 = 1 - Double.pow(beta1, Double(step))
+    let correction2 = 1 - Double.pow(beta2, Double(step))
+    let epsilon = self.epsilon
+    x.withUnsafeMutableBufferPointer { x in
+      g.withUnsafeBufferPointer { g in
+        m.withUnsafeMutableBufferPointer { m in
+          v.withUnsafeMutableBufferPointer { v in
+            for i in 0..<x.count {
+              m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+              v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+              x[i] -= eta * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+//===--- Optimization.swift -----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// What every solver shares: why it stopped, what it reports after each
+// iteration, what it returns, the full-batch convergence test, and the
+// vector arithmetic of the solvers.
+
+/// Why an optimizer stopped.
+public enum StopReason: String, Sendable, Hashable, Codable, CaseIterable {
+  /// The largest gradient component (the pseudo-gradient with L1) fell
+  /// below the gradient tolerance: converged.
+  case gradientTolerance
+  /// The objective changed by less than the relative tolerance in one
+  /// iteration: converged.
+  case objectiveTolerance
+  /// The iteration or epoch limit was reached first: not converged.
+  case iterationLimit
+  /// No step along the search direction lowered the objective (rounding
+  /// noise near an optimum, or a badly scaled problem): not converged.
+  case lineSearchFailed
+  /// The validation loss stopped improving for `patience` epochs; the best
+  /// model was restored.
+  case earlyStopping
+  /// The progress callback asked to stop.
+  case cancelled
+  /// A minibatch loss or the parameters became infinite or NaN, or the
+  /// loss grew beyond 10^10 times its value at zero parameters (the
+  /// learning rate is too large for the data's scale): the parameters from
+  /// before the failing epoch (or the best validated ones) are kept, which
+  /// are finite. Not converged.
+  case diverged
+
+  /// Whether this reason means the optimum was reached.
+  public var isConverged: Bool {
+    self == .gradientTolerance || self == .objectiveTolerance || self == .earlyStopping
+  }
+}
+
+/// What one iteration of an optimizer reached, for progress reports.
+public struct IterationReport: Sendable, Hashable {
+  /// 1 for the first iteration (or epoch).
+  public var iteration: Int
+  /// The objective after it; for the minibatch solvers, the mean of the
+  /// epoch's minibatch objectives (as PyTorch loops report a running loss).
+  public var objective: Double
+  /// The largest component of the (pseudo-)gradient after it; NaN for the
+  /// minibatch solvers, which compute no full gradient during training.
+  public var gradientNorm: Double
+  /// Objective and gradient evaluations so far: full passes over the data,
+  /// or minibatch steps for the minibatch solvers.
+  public var evaluations: Int
+  /// The held-out loss after the epoch, with early stopping.
+  public var validationLoss: Double?
+  /// The parameters after it (the weights row-major, then the biases; in
+  /// the standardized space when the model standardizes), for callers
+  /// that measure the model as it trains. Shared, not copied, until the
+  /// optimizer's next step.
+  public var parameters: [Double]
+  /// Everything needed to go on from here exactly as if never stopped,
+  /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+  /// was asked for checkpoints; `nil` otherwise.
+  public var checkpoint: TrainingCheckpoint? = nil
+  /// The optimizer's state after this iteration (checkpoints only).
+  var solverState: SolverState? = nil
+
+  /// Creates a report.
+  public init(
+    iteration: Int, objective: Double, gradientNorm: Double, evaluations: Int,
+    validationLoss: Double? = nil, parameters: [Double] = []
+  ) {
+    self.iteration = iteration
+    self.objective = objective
+    self.gradientNorm = gradientNorm
+    self.evaluations = evaluations
+    self.validationLoss = validationLoss
+    self.parameters = parameters
+  }
+}
+
+/// The outcome of a minimization.
+public struct OptimizationResult: Sendable, Hashable {
+  /// The last accepted point.
+  public var parameters: [Double]
+  /// The objective there.
+  public var objective: Double
+  /// The largest component of its (pseudo-)gradient.
+  public var gradientNorm: Double
+  /// Iterations done.
+  public var iterations: Int
+  /// Objective and gradient evaluations.
+  public var evaluations: Int
+  /// Why it stopped.
+  public var stopReason: StopReason
+  /// The held-out loss after each epoch, for the minibatch solvers with
+  /// early stopping; empty otherwise.
+  public var validationHistory: [Double] = []
+
+  /// Creates a result.
+  public init(
+    parameters: [Double], objective: Double, gradientNorm: Double, iterations: Int,
+    evaluations: Int, stopReason: StopReason
+  ) {
+    self.parameters = parameters
+    self.objective = objective
+    self.gradientNorm = gradientNorm
+    self.iterations = iterations
+    self.evaluations = evaluations
+    self.stopReason = stopReason
+  }
+}
+
+/// The convergence test of the full-batch solvers after an iteration that
+/// took the objective from `previous` to `current`: the gradient tolerance
+/// first, then the relative change of the objective
+/// (`(f_k − f_{k+1}) ≤ tolerance · max(|f_k|, |f_{k+1}|, 1)`, off at 0);
+/// `nil` to go on.
+func convergence(
+  previous: Double, current: Double, gradientNorm: Double, gradientTolerance: Double,
+  relativeObjectiveTolerance: Double
+) -> StopReason? {
+  if gradientNorm <= gradientTolerance { return .gradientTolerance }
+  if relativeObjectiveTolerance > 0,
+    previous - current <= relativeObjectiveTolerance * max(abs(previous), abs(current), 1)
+  {
+    return .objectiveTolerance
+  }
+  return nil
+}
+
+// MARK: - Vector helpers
+
+/// `strength · Σ_{i < count} |xᵢ|`: the L1 term over the leading `count`
+/// coordinates (0 when `count` is 0).
+func l1Penalty(_ x: [Double], strength: Double, count: Int) -> Double {
+  guard count > 0 else { return 0 }
+  var sum = 0.0
+  for i in 0..<count { sum += abs(x[i]) }
+  return strength * sum
+}
+
+/// The pseudo-gradient of smooth + λ₁·Σ_{i < count}|xᵢ|: the gradient where
+/// it exists, the component of least magnitude of the subdifferential at 0.
+func pseudoGradient(_ x: [Double], _ g: [Double], l1: Double, l1Count: Int) -> [Double] {
+  guard l1Count > 0 else { return g }
+  var pg = g
+  for i in 0..<l1Count {
+    if x[i] > 0 {
+      pg[i] = g[i] + l1
+    } else if x[i] < 0 {
+      pg[i] = g[i] - l1
+    } else if g[i] + l1 < 0 {
+      pg[i] = g[i] + l1
+    } else if g[i] - l1 > 0 {
+      pg[i] = g[i] - l1
+    } else {
+      pg[i] = 0
+    }
+  }
+  return pg
+}
+
+func dot(_ a: [Double], _ b: [Double]) -> Double {
+  var sum = 0.0
+  for i in a.indices { sum += a[i] * b[i] }
+  return sum
+}
+
+func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+  for i in y.indices { y[i] += alpha * x[i] }
+}
+
+func maxAbs(_ a: [Double]) -> Double {
+  var m = 0.0
+  for v in a { m = max(m, abs(v)) }
+  return m
+}
