@@ -1,0 +1,136 @@
+//===--- SoftmaxClassifier+Prediction.swift -------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+extension SoftmaxClassifier {
+  /// The logits `z = W·x̃ + b` of every row (the decision function).
+  ///
+  /// A row whose logits overflow a `Double` (finite but huge weights or
+  /// features) is computed again without overflow (see
+  /// `overflowFreeShiftedLogits`) and returned shifted by its largest
+  /// logit, `z − max(z)`: every value is finite or `−inf`, and softmax,
+  /// log-softmax and the argmax are those of the exact logits. So
+  /// probabilities are always finite, whatever the model and the data.
+  ///
+  /// - Parameter features: `n × d`, finite.
+  /// - Returns: `n × k`.
+  /// - Throws: ``TrainingError/Code/shapeMismatch`` if the column count is
+  ///   not the model's, ``TrainingError/Code/nonFiniteValue`` for a NaN or
+  ///   infinite feature.
+  /// - Complexity: O(n·d·k), accumulated in `Double`.
+  public func logits<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError) -> Matrix<
+    Double
+  > {
+    let d = featureCount
+    guard features.columns == d else {
+      throw TrainingError(
+        .shapeMismatch, "the data has \(features.columns) feature columns; the model takes \(d)")
+    }
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+    }
+    let k = classCount
+    let n = features.rows
+    let layer = DenseLayer(weight: weight, bias: bias)
+    let mean = standardization?.mean ?? [Double](repeating: 0, count: d)
+    let inverseScale = standardization?.inverseScale ?? [Double](repeating: 1, count: d)
+    let blockRows = Self.rowsPerBlock(classCount: max(k, d))
+    var output = [Double](repeating: 0, count: n * k)
+    var block: [Double] = []
+    block.reserveCapacity(blockRows * d)
+    var first = 0
+    // A block of rows at a time: x̃ = (x − μ)·(1/σ) (the layer's input),
+    // then DenseLayer's forward z = W·x̃ + b.
+    func flush(_ count: Int) {
+      guard count > 0 else { return }
+      let z = layer(Matrix(rows: count, columns: d, elements: block)).elements
+      output.withUnsafeMutableBufferPointer { out in
+        for r in 0..<count {
+          let i = first + r
+          var finite = true
+          for j in 0..<k {
+            out[i * k + j] = z[r * k + j]
+            finite = finite && z[r * k + j].isFinite
+          }
+          guard !finite else { continue }
+          features.row(i).map { Double($0) }.withUnsafeBufferPointer { x in
+            overflowFreeShiftedLogits(
+              x: x, weight: weight.elements, bias: bias, mean: standardization?.mean,
+              inverseScale: standardization?.inverseScale,
+              into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
+          }
+        }
+      }
+      first += count
+      block.removeAll(keepingCapacity: true)
+    }
+    features.forEachRowInDouble { i, x in
+      for c in 0..<d { block.append((x[c] - mean[c]) * inverseScale[c]) }
+      if i + 1 - first == blockRows { flush(blockRows) }
+    }
+    flush(n - first)
+    return Matrix(rows: n, columns: k, elements: output)
+  }
+
+  /// The class probabilities of every row: `n × k`, rows summing to 1.
+  public func probabilities<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+    -> Matrix<Double>
+  {
+    softmax(try logits(features))
+  }
+
+  /// The log-probabilities of every row (log-softmax of the logits, exact
+  /// where the probability underflows): `n × k`.
+  public func logProbabilities<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+    -> Matrix<Double>
+  {
+    logSoftmax(try logits(features))
+  }
+
+  /// The index of the most probable class of every row (the first on ties).
+  public func predictedClassIndices<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+    -> [Int]
+  {
+    try logits(features).rowArrays.map(argmax)
+  }
+
+  /// The name of the most probable class of every row.
+  public func predict<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError) -> [String] {
+    try predictedClassIndices(features).map { classes[$0] }
+  }
+
+  /// The `count` most probable classes of every row, most probable first
+  /// (ties: the lower index first), with their probabilities.
+  ///
+  /// - Precondition: `count ≥ 1`; it is clipped to the class count.
+  public func topClasses<T: SoftmaxScalar>(_ features: Matrix<T>, count: Int) throws(TrainingError)
+    -> [[(classIndex: Int, probability: Double)]]
+  {
+    precondition(count >= 1, "count must be at least 1")
+    return try probabilities(features).rowArrays.map { row in
+      topIndices(row, count: count).map { ($0, row[$0]) }
+    }
+  }
+}
+
+/// The index of the largest value (the first of equals; NaN never wins).
+func argmax(_ values: [Double]) -> Int {
+  var best = 0
+  for i in values.indices.dropFirst() where values[i] > values[best] { best = i }
+  return best
+}
+
+/// The indices of the `count` largest values, largest first, lower index
+/// first among equals.
+func topIndices(_ values: [Double], count: Int) -> [Int] {
+  let sorted = values.indices.sorted { a, b in
+    values[a] != values[b] ? values[a] > values[b] : a < b
+  }
+  return Array(sorted.prefix(count))
+}
