@@ -1,0 +1,292 @@
+//===--- SolverTests.swift ------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// Every solver on functions whose minimum is known in closed form, and
+// whose difficulty is known, through the same TrainingObjective protocol
+// the softmax models use: an ill-conditioned quadratic, Rosenbrock's
+// valley, an L1 problem with a sparse solution, and a sum over rows for
+// the minibatch solvers.
+
+import SoftmaxCore
+import SoftmaxRegression
+import Testing
+
+/// `f(x) = ½·Σ λᵢ·(xᵢ − cᵢ)²` with λ from 1 to κ (log-spaced): the minimum
+/// is `c`, the Hessian's condition number κ. As a sum over rows, row r is
+/// `f` with `c` replaced by `c + δ_r` (δ summing to 0): the same minimum.
+struct Quadratic: TrainingObjective {
+  var curvature: [Double]
+  var center: [Double]
+  var offsets: [[Double]]
+  var l1Strength: Double = 0
+  var l1Count: Int { l1Strength > 0 ? center.count : 0 }
+
+  init(dimension n: Int, condition: Double, rows: Int = 1, l1: Double = 0) {
+    curvature = (0..<n).map { Double.pow(condition, Double($0) / Double(max(n - 1, 1))) }
+    center = (0..<n).map { Double(($0 * 7) % 11) / 5 - 1 }
+    var generator = SplitMix64(seed: 9)
+    var raw = (0..<rows).map { _ in
+      (0..<n).map { _ in Double(generator.next(below: 2001)) / 1000 - 1 }
+    }
+    // Offsets with zero mean, so the minimum stays at `center`.
+    for i in 0..<n {
+      let mean = raw.map { $0[i] }.reduce(0, +) / Double(rows)
+      for r in 0..<rows { raw[r][i] -= mean }
+    }
+    offsets = raw
+    l1Strength = l1
+  }
+
+  var parameterCount: Int { center.count }
+  var rowCount: Int { offsets.count }
+  func makeWorkspace() {}
+
+  func smoothValueAndGradient(
+    at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    smoothValueAndGradient(
+      rows: Array(0..<rowCount), at: x, gradient: &gradient, workspace: &workspace)
+  }
+
+  func smoothValueAndGradient(
+    rows: [Int], at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    gradient = [Double](repeating: 0, count: x.count)
+    var value = 0.0
+    for r in rows {
+      for i in x.indices {
+        let e = x[i] - center[i] - offsets[r][i]
+        value += 0.5 * curvature[i] * e * e
+        gradient[i] += curvature[i] * e / Double(rows.count)
+      }
+    }
+    return value / Double(rows.count)
+  }
+
+  func loss(rows: [Int], at x: [Double], workspace: inout Void) -> Double {
+    var gradient: [Double] = []
+    return smoothValueAndGradient(rows: rows, at: x, gradient: &gradient, workspace: &workspace)
+  }
+
+  func inverseHessianDiagonal() -> [Double]? { curvature.map { 1 / $0 } }
+
+  func hessianVectorProduct(at x: [Double], direction: [Double], workspace: inout Void)
+    -> [Double]?
+  {
+    zip(curvature, direction).map(*)
+  }
+
+  /// The minimum with the L1 term: `cᵢ` soft-thresholded by `λ₁/λᵢ`.
+  var sparseMinimum: [Double] {
+    zip(center, curvature).map { c, h in
+      let t = l1Strength / h
+      return c > t ? c - t : (c < -t ? c + t : 0)
+    }
+  }
+}
+
+/// Rosenbrock's function in n dimensions,
+/// `Σ 100·(x_{i+1} − x_i²)² + (1 − x_i)²`: a curved valley, minimum at 1.
+struct Rosenbrock: TrainingObjective {
+  var parameterCount: Int
+  var rowCount: Int { 1 }
+  var l1Strength: Double { 0 }
+  var l1Count: Int { 0 }
+  func makeWorkspace() {}
+
+  func smoothValueAndGradient(
+    at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    gradient = [Double](repeating: 0, count: x.count)
+    var value = 0.0
+    for i in 0..<(x.count - 1) {
+      let a = x[i + 1] - x[i] * x[i]
+      let b = 1 - x[i]
+      value += 100 * a * a + b * b
+      gradient[i] += -400 * x[i] * a - 2 * b
+      gradient[i + 1] += 200 * a
+    }
+    return value
+  }
+
+  func smoothValueAndGradient(
+    rows: [Int], at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
+  }
+
+  func loss(rows: [Int], at x: [Double], workspace: inout Void) -> Double {
+    var gradient: [Double] = []
+    return smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
+  }
+}
+
+func largestError(_ x: [Double], _ y: [Double]) -> Double {
+  zip(x, y).map { abs($0 - $1) }.max() ?? 0
+}
+
+@Suite("Solvers on functions with known minima")
+struct KnownFunctionSolverTests {
+  @Test("L-BFGS: a quadratic of condition 10^4 from the identity, 10^8 preconditioned")
+  func lbfgsQuadratic() {
+    for preconditioned in [false, true] {
+      let quadratic = Quadratic(dimension: 60, condition: preconditioned ? 1e8 : 1e4)
+      var options = LBFGSOptions()
+      options.gradientTolerance = 1e-10
+      options.relativeObjectiveTolerance = 0
+      options.maxIterations = 5000
+      options.diagonalPreconditioning = preconditioned
+      let result = LBFGS(options: options).minimize(
+        quadratic, from: [Double](repeating: 0, count: 60))
+      #expect(result.stopReason == .gradientTolerance, "\(result.stopReason)")
+      // |x − c| ≤ |g|/λ_min = 1e-10.
+      #expect(largestError(result.parameters, quadratic.center) <= 1e-9)
+      // The exact inverse diagonal is the inverse Hessian: Newton's steps,
+      // whatever the condition; from the identity, many more.
+      #expect(
+        preconditioned ? result.iterations <= 4 : result.iterations < 2000,
+        "\(result.iterations) iterations")
+    }
+  }
+
+  /// (From four dimensions on, Rosenbrock's function also has a local
+  /// minimum near (−1, 1, …, 1), which the classic start falls into.)
+  @Test("L-BFGS: Rosenbrock's valley in 2 and 3 dimensions, from the classic start")
+  func lbfgsRosenbrock() {
+    for n in [2, 3] {
+      var options = LBFGSOptions()
+      options.gradientTolerance = 1e-9
+      options.relativeObjectiveTolerance = 0
+      var start = [Double](repeating: 1, count: n)
+      start[0] = -1.2
+      let result = LBFGS(options: options).minimize(Rosenbrock(parameterCount: n), from: start)
+      #expect(result.stopReason == .gradientTolerance, "n = \(n): \(result.stopReason)")
+      #expect(largestError(result.parameters, [Double](repeating: 1, count: n)) <= 1e-7)
+      #expect(result.iterations < 200)
+    }
+  }
+
+  @Test("OWL-QN: an L1 problem whose solution is the soft-threshold, with exact zeros")
+  func owlqnSparse() {
+    let problem = Quadratic(dimension: 40, condition: 100, l1: 0.3)
+    var options = LBFGSOptions()
+    options.gradientTolerance = 1e-10
+    let result = LBFGS(options: options).minimize(
+      problem, from: [Double](repeating: 0.5, count: 40))
+    let expected = problem.sparseMinimum
+    #expect(expected.contains(0) && expected.contains { $0 != 0 })
+    #expect(largestError(result.parameters, expected) <= 1e-9)
+    for (x, e) in zip(result.parameters, expected) where e == 0 { #expect(x == 0) }
+  }
+
+  @Test("gradient descent: a quadratic of condition 100; the backtracking limit is an option")
+  func gradientDescentQuadratic() {
+    let quadratic = Quadratic(dimension: 20, condition: 100)
+    var options = GradientDescent.Options()
+    options.gradientTolerance = 1e-9
+    options.relativeObjectiveTolerance = 0
+    options.maxIterations = 20_000
+    let result = GradientDescent(options: options).minimize(
+      quadratic, from: [Double](repeating: 0, count: 20))
+    #expect(result.stopReason == .gradientTolerance)
+    #expect(largestError(result.parameters, quadratic.center) <= 1e-8)
+    // Step 1e9 with 3 halvings cannot decrease f: the iteration fails.
+    options.initialStep = 1e9
+    options.maxBacktrackingSteps = 3
+    let failed = GradientDescent(options: options).minimize(
+      quadratic, from: [Double](repeating: 0, count: 20))
+    #expect(failed.stopReason == .lineSearchFailed && failed.iterations == 0)
+  }
+
+  @Test("SGD (momentum, Nesterov, proximal L1) and Adam on a sum over rows")
+  func minibatchSolvers() throws {
+    let rows = Quadratic(dimension: 8, condition: 10, rows: 64)
+    var training = StochasticOptions()
+    training.batchSize = 8
+    training.epochs = 400
+    training.schedule = .cosine
+    // The start is about 1 away from the minimum; each run must end within
+    // 1 % of that, the noise of the last steps (whose size falls to 0).
+    let start = [Double](repeating: 0, count: 8)
+    #expect(largestError(start, rows.center) >= 0.8)
+    for sgd in [SGD(learningRate: 0.05), SGD(learningRate: 0.02, momentum: 0.9, nesterov: true)] {
+      let result = try sgd.minimize(rows, from: start, training: training)
+      #expect(largestError(result.parameters, rows.center) <= 1e-2, "\(sgd)")
+    }
+    let adam = try Adam(learningRate: 0.05).minimize(rows, from: start, training: training)
+    #expect(largestError(adam.parameters, rows.center) <= 1e-2)
+    let sparse = Quadratic(dimension: 8, condition: 10, rows: 64, l1: 0.3)
+    let proximal = try SGD(learningRate: 0.05).minimize(sparse, from: start, training: training)
+    #expect(largestError(proximal.parameters, sparse.sparseMinimum) <= 1e-2)
+  }
+
+  @Test("the quadratic's Hessian-vector product is the curvature times the direction")
+  func hessianVectorProduct() throws {
+    let quadratic = Quadratic(dimension: 5, condition: 10)
+    var workspace: Void = ()
+    let product = try #require(
+      quadratic.hessianVectorProduct(
+        at: [0, 0, 0, 0, 0], direction: [1, 1, 1, 1, 1], workspace: &workspace))
+    #expect(product == quadratic.curvature)
+  }
+}
+
+@Suite("One objective, many threads")
+struct ConcurrentObjectiveTests {
+  /// A full and a minibatch evaluation at `point`, with a new workspace.
+  static func evaluate<O: TrainingObjective>(_ objective: O, _ point: [Double]) -> [Double] {
+    var workspace = objective.makeWorkspace()
+    var gradient: [Double] = []
+    let value = objective.smoothValueAndGradient(
+      at: point, gradient: &gradient, workspace: &workspace)
+    let batch: [Int] = Array(stride(from: 3, to: 900, by: 7))
+    var batchGradient: [Double] = []
+    let batchValue = objective.smoothValueAndGradient(
+      rows: batch, at: point, gradient: &batchGradient, workspace: &workspace)
+    return [value, batchValue] + gradient + batchGradient
+  }
+
+  /// The evaluations at every point, all at once in a task group.
+  static func concurrently<O: TrainingObjective>(_ objective: O, _ points: [[Double]]) async
+    -> [[Double]]
+  {
+    await withTaskGroup(of: (Int, [Double]).self) { group in
+      for (index, point) in points.enumerated() {
+        group.addTask { (index, evaluate(objective, point)) }
+      }
+      var results = [[Double]](repeating: [], count: points.count)
+      for await (index, result) in group { results[index] = result }
+      return results
+    }
+  }
+
+  /// Eight evaluations at once, each task with its own workspace, give
+  /// the bits of the same evaluations one after another (Double and Float
+  /// features; run under ThreadSanitizer by Scripts/sanitizers.sh).
+  @Test func concurrentEvaluations() async throws {
+    let data = try LabelledData(named: "digits")
+    let floats = Matrix(
+      rows: data.features.rows, columns: data.features.columns,
+      elements: data.features.elements.map { Float($0) })
+    let doubles = try SoftmaxRegressionObjective(
+      features: data.features, labels: data.labels, classCount: 10, l2: 0.01)
+    let singles = try SoftmaxRegressionObjective(
+      features: floats, labels: data.labels, classCount: 10, l2: 0.01)
+    let count = doubles.parameterCount
+    var points: [[Double]] = []
+    for seed in 0..<8 {
+      points.append(
+        (0..<count).map { index -> Double in
+          Double((index * 31 + seed * 17) % 97) / 970 - 0.05
+        })
+    }
+    let serialDoubles = points.map { Self.evaluate(doubles, $0) }
+    #expect(await Self.concurrently(doubles, points) == serialDoubles)
+    let serialFloats = points.map { Self.evaluate(singles, $0) }
+    #expect(await Self.concurrently(singles, points) == serialFloats)
+  }
+}
