@@ -56,7 +56,7 @@ let package = Package(
     // The innermost Float loops, compiled per CPU level (see README).
     .target(
       name: "_SoftmaxKernels",
-      exclude: ["kernels_impl.h"],
+      exclude: ["kernels_impl.h", "level"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux, .android]))]
     ),
     .target(

@@ -128,7 +128,7 @@ public func crossEntropyPerSample<T: SoftmaxScalar>(
 }
 
 /// The fused softmax-cross-entropy forward and backward pass: the loss and
-/// `∂L/∂z = a - y` (scaled by the weights and the reduction) in one sweep,
+/// `∂L/∂z = a - y` (scaled by the weights and the reduction) in one pass,
 /// never building a Jacobian.
 ///
 /// The gradient of row i (not ignored, label y) is

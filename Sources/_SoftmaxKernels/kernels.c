@@ -81,10 +81,9 @@ static void special_lane(int op, const float *x, long stride, const uint8_t *mas
 /// (scaled, minus the one-hot target) and the loss is returned.
 static double special_cross_entropy(const float *x, float *g, long cols, int64_t label,
                                     double scale) {
-  float log_probability;
   special_lane(SK_OP_SOFTMAX, x, 1, 0, g, 1, 0, cols);
-  special_lane(SK_OP_LOG_SOFTMAX, x + label, 1, 0, &log_probability, 1, 0, 1);
-  // The log-probability of the label within the whole row:
+  // The loss from the special values: NaN anywhere, +inf entries (the
+  // label's share among them), or a row of -inf (uniform).
   long positive_infinities = 0, nan = 0;
   for (long c = 0; c < cols; c++) {
     if (x[c] != x[c]) nan = 1;
@@ -95,7 +94,6 @@ static double special_cross_entropy(const float *x, float *g, long cols, int64_t
   else if (positive_infinities > 0) loss = x[label] == INFINITY ? log((double)positive_infinities) : INFINITY;
   else loss = log((double)cols);  // all -inf: uniform
   for (long c = 0; c < cols; c++) g[c] = (float)(((double)g[c] - (c == label ? 1.0 : 0.0)) * scale);
-  (void)log_probability;
   return loss;
 }
 

@@ -8,7 +8,7 @@
 // Times softmax regression on MNIST (60000 × 784, pixels/255, 10 classes,
 // C = 1, i.e. λ = 1/60000), printing JSON lines:
 //   {"what": "read-pass", ...}   one plain read of X (sum of all floats): the memory floor
-//   {"what": "gradient", ...}    one objective + gradient evaluation (the fused sweep)
+//   {"what": "gradient", ...}    one objective + gradient evaluation (the fused pass)
 //   {"what": "fit", ...}         L-BFGS to the tight optimum, with the objective reached
 //   {"what": "minibatch-pass", ...}  with --step-profile: one epoch of minibatch gradients
 //                                (no updates), shuffled batches of 256 and 60000, and

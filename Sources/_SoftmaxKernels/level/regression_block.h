@@ -1,0 +1,244 @@
+//===--- regression_block.h ---------------------------------------------*- C -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+//
+// One block of softmax regression: the dense layer, the cross-entropy and the gradient of the rows of a block, fused.
+// Included once per CPU level by kernels_impl.h (SK_FN names the level).
+//
+//===----------------------------------------------------------------------===//
+
+// MARK: - Softmax regression: one block of the fused objective (forward, cross-entropy, backward)
+
+// Classes per group: the forward pass keeps 4 rows × SK_FORWARD_GROUP
+// accumulators in registers, the backward pass SK_GROUP_MAX (32 zmm
+// registers on AVX-512, 16 ymm on AVX2, 16 xmm on the baseline).
+#if defined(SK_AVX512)
+#define SK_GROUP_MAX 10
+#define SK_FORWARD_GROUP 5
+#elif defined(SK_AVX2)
+#define SK_GROUP_MAX 4
+#define SK_FORWARD_GROUP 1
+#else
+#define SK_GROUP_MAX 2
+#define SK_FORWARD_GROUP 1
+#endif
+
+#ifndef SK_PREFETCH_ROWS
+#define SK_PREFETCH_ROWS 4
+#endif
+#ifndef SK_ROW
+/// Row r of a block: index[r] of the whole array, or r of a contiguous block.
+#define SK_ROW(index, r) ((index) ? (long)(index)[r] : (r))
+#endif
+
+/// The sum of the 16 lanes, in a fixed tree order.
+SK_INLINE float SK_FN(lane_sum)(v16f v) {
+  v8f h = v.lo + v.hi;
+  v4f q = h.lo + h.hi;
+  v2f t = q.lo + q.hi;
+  return t.x + t.y;
+}
+
+/// Features [c, c + 16) of a row, standardized if `standardized` (a
+/// constant after inlining).
+SK_INLINE v16f SK_FN(feature_chunk)(const float *xr, long c, const float *mu, const float *inv,
+                                    const int standardized) {
+  v16f v = SK_FN(load)(xr + c);
+  return standardized ? (v - SK_FN(load)(mu + c)) * SK_FN(load)(inv + c) : v;
+}
+
+/// The last, partial chunk [c, d): lanes past d are 0.
+SK_INLINE v16f SK_FN(feature_tail)(const float *xr, long c, long lanes, const float *mu,
+                                   const float *inv, const int standardized) {
+  v16f v = SK_FN(load_part)(xr + c, lanes, 0.0f);
+  if (!standardized) return v;
+  return (v - SK_FN(load_part)(mu + c, lanes, 0.0f)) * SK_FN(load_part)(inv + c, lanes, 0.0f);
+}
+
+/// a[r][g] += x̃_r[c, c + lanes) · w[g·d + (0, lanes)] for four rows and G
+/// classes; `lanes` is 16 (plain loads, the hot loop) or the tail's count
+/// (masked loads), a constant after inlining either way.
+SK_INLINE void SK_FN(forward_chunk)(v16f a[4][SK_FORWARD_GROUP], const float *const xs[4],
+                                    const float *w, long d, const int G, long c, long lanes,
+                                    const float *mu, const float *inv, const int standardized) {
+  v16f v[4];
+  for (int r = 0; r < 4; r++)
+    v[r] = lanes == 16 ? SK_FN(feature_chunk)(xs[r], c, mu, inv, standardized)
+                       : SK_FN(feature_tail)(xs[r], c, lanes, mu, inv, standardized);
+  for (int g = 0; g < G; g++) {
+    v16f wv = lanes == 16 ? SK_FN(load)(w + g * d) : SK_FN(load_part)(w + g * d, lanes, 0.0f);
+    for (int r = 0; r < 4; r++) a[r][g] = a[r][g] + v[r] * wv;
+  }
+}
+
+/// Logits of classes [j0, j0 + G) for four rows (repeated pointers allowed):
+/// 4·G accumulators, and per 16 columns 4 + G loads for 4·G FMAs.
+///
+/// With `ahead` (the next four rows of a gathered minibatch, whose
+/// addresses the hardware prefetcher cannot guess), each 16-column step
+/// also prefetches the same line of those rows.
+SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], const float *const *ahead,
+                                         long d, const float *w, const float *b, long j0,
+                                         const int G, const float *mu, const float *inv,
+                                         float *const zs[4], const int standardized) {
+  v16f a[4][SK_FORWARD_GROUP];
+  for (int g = 0; g < G; g++) a[0][g] = a[1][g] = a[2][g] = a[3][g] = 0.0f;
+  long c = 0;
+  for (; c + 16 <= d; c += 16) {
+    if (ahead)
+      for (int q = 0; q < 4; q++) __builtin_prefetch(ahead[q] + c, 0, 3);
+    SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, 16, mu, inv, standardized);
+  }
+  if (c < d) SK_FN(forward_chunk)(a, xs, w + j0 * d + c, d, G, c, d - c, mu, inv, standardized);
+  for (int r = 0; r < 4; r++)
+    for (int g = 0; g < G; g++) zs[r][j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a[r][g]);
+}
+
+/// out_w[j][c] += Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each
+/// 16-column chunk summed over the block's rows in float, then added to
+/// the double partial.
+SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, long rows,
+                                          long d, const float *gz, long k, long j0, const int G,
+                                          const float *mu, const float *inv, double *out_w,
+                                          const int standardized) {
+  for (long c = 0; c < d; c += 16) {
+    long lanes = d - c < 16 ? d - c : 16;
+    v16f acc[SK_GROUP_MAX];
+    for (int g = 0; g < G; g++) acc[g] = 0.0f;
+    if (lanes == 16) {
+      for (long r = 0; r < rows; r++) {
+        // Gathered rows: no stride for the hardware to follow; fetch ahead.
+        if (index && r + 8 < rows) __builtin_prefetch(x + index[r + 8] * d + c, 0, 3);
+        v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
+        const float *gr = gz + r * k + j0;
+        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+      }
+    } else {
+      for (long r = 0; r < rows; r++) {
+        v16f xv =
+            SK_FN(feature_tail)(x + SK_ROW(index, r) * d, c, lanes, mu, inv, standardized);
+        const float *gr = gz + r * k + j0;
+        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      double *o = out_w + (j0 + g) * d + c;
+      float lanes_out[16];
+      SK_FN(store)(lanes_out, acc[g]);
+      for (long l = 0; l < lanes; l++) o[l] += (double)lanes_out[l];
+    }
+  }
+}
+
+/// The size of each of the fewest equal groups of at most `most` classes
+/// that cover k (the last may be smaller).
+SK_INLINE long SK_FN(group_size)(long k, long most) {
+  const long groups = (k + most - 1) / most;
+  return (k + groups - 1) / groups;
+}
+
+static void SK_FN(regression_block)(const float *x, const int64_t *index, long rows, long d,
+                                    const float *w, const float *b, long k, const float *mu,
+                                    const float *inv, const int64_t *labels,
+                                    const double *row_weights, int want_gradient, float *z,
+                                    double *out) {
+  const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
+  // Logits, four rows at a time (the last group repeats its last row).
+  const long fgroup = SK_FN(group_size)(k, SK_FORWARD_GROUP);
+  for (long r = 0; r < rows; r += 4) {
+    const float *xs[4];
+    const float *next[4];
+    float *zs[4];
+    for (int q = 0; q < 4; q++) {
+      long row = r + q < rows ? r + q : rows - 1;
+      long following = r + SK_PREFETCH_ROWS + q < rows ? r + SK_PREFETCH_ROWS + q : rows - 1;
+      xs[q] = x + SK_ROW(index, row) * d;
+      next[q] = x + SK_ROW(index, following) * d;
+      zs[q] = z + row * k;
+    }
+    for (long j0 = 0; j0 < k; j0 += fgroup) {
+      long size = k - j0 < fgroup ? k - j0 : fgroup;
+      // Gathered rows: prefetch the next four during the first class group.
+      const float *const *ahead = j0 == 0 ? next : 0;
+      switch (size) {
+#define SK_FORWARD_CASE(G)                                                              \
+  case G:                                                                               \
+    if (mu) SK_FN(regression_forward)(xs, ahead, d, w, b, j0, G, mu, inv, zs, 1);       \
+    else SK_FN(regression_forward)(xs, ahead, d, w, b, j0, G, mu, inv, zs, 0);          \
+    break;
+        SK_FORWARD_CASE(1)
+#if SK_FORWARD_GROUP >= 2
+        SK_FORWARD_CASE(2)
+#endif
+#if SK_FORWARD_GROUP >= 5
+        SK_FORWARD_CASE(3)
+        SK_FORWARD_CASE(4)
+        SK_FORWARD_CASE(5)
+#endif
+#undef SK_FORWARD_CASE
+      default: break;
+      }
+    }
+  }
+  // Softmax cross-entropy per row: loss in double, z replaced by the
+  // weighted gradient w_r·(softmax - onehot).
+  double *out_b = out + k * d;
+  double loss = 0;
+  for (long r = 0; r < rows; r++) {
+    float *zr = z + r * k;
+    float m = -__builtin_inff();
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
+    }
+    const long label = (long)labels[SK_ROW(index, r)];
+    const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
+    double sum = 0;
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
+      sum += (double)SK_FN(lane_sum)(e);
+      if (want_gradient) SK_FN(store_part)(zr + j, e, lanes);
+    }
+    const double weight = row_weights[SK_ROW(index, r)];
+    loss += weight * (log(sum) - (double)top_gap);
+    if (!want_gradient) continue;
+    const float scale = (float)(weight / sum);
+    for (long j = 0; j < k; j++) zr[j] *= scale;
+    zr[label] -= (float)weight;
+    for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
+  }
+  out[k * d + k] += loss;
+  if (!want_gradient) return;
+  for (long j0 = 0; j0 < k; j0 += group) {
+    long size = k - j0 < group ? k - j0 : group;
+    switch (size) {
+#define SK_BACKWARD_CASE(G)                                                                   \
+  case G:                                                                                 \
+    if (mu) SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 1);   \
+    else SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 0);      \
+    break;
+      SK_BACKWARD_CASE(1)
+      SK_BACKWARD_CASE(2)
+#if SK_GROUP_MAX >= 4
+      SK_BACKWARD_CASE(3)
+      SK_BACKWARD_CASE(4)
+#endif
+#if SK_GROUP_MAX >= 10
+      SK_BACKWARD_CASE(5)
+      SK_BACKWARD_CASE(6)
+      SK_BACKWARD_CASE(7)
+      SK_BACKWARD_CASE(8)
+      SK_BACKWARD_CASE(9)
+      SK_BACKWARD_CASE(10)
+#endif
+#undef SK_BACKWARD_CASE
+    default: break;
+    }
+  }
+}
+#undef SK_GROUP_MAX
+#undef SK_FORWARD_GROUP
