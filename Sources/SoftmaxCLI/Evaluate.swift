@@ -64,16 +64,9 @@ struct Evaluate: ParsableCommand {
           exitCode: 2)
       }
       let loaded = try readingFor(classifier) {
-        try LoadedData.load(data, options: dataOptions, for: classifier)
-          .matching(classifier, path: data)
+        try dataOptions.load(data, for: classifier).matching(classifier, path: data)
       }
-      loaded.noteReport(data)
-      guard let labels = loaded.labels else {
-        throw CommandFailure(
-          "\(data): no labels to evaluate against (give --label, or --labels for IDX and NPY)")
-      }
-      let indices = try classIndices(
-        labels, classes: classifier.classes, path: data, labelColumn: loaded.report.labelColumn)
+      let indices = try loaded.classIndices(of: classifier.classes, path: data)
       let metrics = try loaded.evaluate(classifier, labels: indices, topK: topK)
       if let plot {
         let svg = SVGChart.confusionMatrix(
@@ -149,112 +142,6 @@ struct Evaluate: ParsableCommand {
           + row.map { String($0).padded(cellWidth) }.joined(separator: " "))
     }
     return lines.joined(separator: "\n")
-  }
-}
-
-struct Predict: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract: "Predict a label for every row of a data file.",
-    discussion: """
-      Writes CSV: a header, then one row per data row: the predicted label (column \
-      "predicted"); with --proba every class's probability (columns "p_<class>"); with \
-      --top-k K the K best classes and their probabilities (label_1, p_1, ...). Numbers are \
-      printed so that they read back to the same double. The data may have the label column \
-      or not: a file with exactly the model's feature count has none, one with one column \
-      more has it last (or where --label says). Columns are matched to the model's by \
-      header name when both have names.
-
-      Examples:
-        softmax predict model.json Data/iris.csv
-        softmax predict model.json new.csv --proba --output predictions.csv
-        softmax predict model.json new.csv --top-k 3
-      """)
-
-  @Argument(help: "The model file (from softmax train).")
-  var model: String
-
-  @Argument(help: "The data: CSV/TSV, LIBSVM, IDX images or NPY.")
-  var data: String
-
-  @OptionGroup(title: "Reading data")
-  var dataOptions: DataOptions
-
-  @Flag(help: "Add every class's probability.")
-  var proba = false
-
-  @Option(
-    name: .customLong("top-k"), help: "Write the k most likely classes with their probabilities.")
-  var topK: Int?
-
-  @Option(
-    name: [.short, .long],
-    help: ArgumentHelp(
-      "Write the CSV here (atomically; - for standard output) instead of stdout.",
-      valueName: "path"))
-  var output: String?
-
-  func validate() throws {
-    if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
-  }
-
-  func run() throws {
-    try reportingFailures {
-      let inputs =
-        [NamedPath(role: "the model", path: model)]
-        + (try dataOptions.inputPaths(of: data)).enumerated().map {
-          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
-        }
-      try checkOutputs(
-        output.map { [NamedPath(role: "--output", path: $0)] } ?? [], against: inputs)
-      let classifier = try loadModel(model)
-      let loaded = try readingFor(classifier) {
-        try LoadedData.load(data, options: dataOptions, for: classifier, labelsOptional: true)
-          .matching(classifier, path: data)
-      }
-      loaded.noteReport(data)
-      let classes = classifier.classes
-      let k = topK.map { min($0, classes.count) }
-      // The CSV text is all held before it is written (whole or not at
-      // all): refuse one beyond the memory limit rather than fail in it.
-      let perRow = proba ? 24 * classes.count : (k.map { 24 * $0 } ?? 16)
-      let (size, overflow) = loaded.count.multipliedReportingOverflow(by: max(perRow, 1))
-      if overflow || size > SoftmaxConfiguration.memoryLimit / 2 {
-        throw CommandFailure(
-          "\(data): the predictions of \(loaded.count) rows × \(classes.count) classes would need more than half the memory available; predict fewer rows at a time"
-        )
-      }
-      var out = ""
-      if let k {
-        out += (1...k).map { "label_\($0),p_\($0)" }.joined(separator: ",") + "\n"
-      } else {
-        out +=
-          "predicted"
-          + (proba ? "," + classes.map { csvField("p_" + $0) }.joined(separator: ",") : "") + "\n"
-      }
-      // A block of rows at a time: never the whole n × k probability matrix.
-      try loaded.forEachBlock(of: SoftmaxClassifier.rowsPerBlock(classCount: classes.count)) {
-        block in
-        for row in try block.probabilities(classifier).rowArrays {
-          if let k {
-            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-            out +=
-              order.prefix(k).map { "\(csvField(classes[$0])),\(row[$0])" }.joined(separator: ",")
-              + "\n"
-          } else {
-            var best = 0
-            for j in row.indices where row[j] > row[best] { best = j }
-            out += csvField(classes[best])
-            if proba { out += "," + row.map { "\($0)" }.joined(separator: ",") }
-            out += "\n"
-          }
-        }
-      }
-      if let output, output != "-" {
-        try AtomicFile.write(Array(out.utf8), to: output)
-      } else {
-        print(out, terminator: "")
-      }
-    }
   }
 }
 

@@ -250,160 +250,45 @@ struct Train: ParsableCommand {
       try checkOutputs(outputs, against: try inputs())
       if let threads { SoftmaxConfiguration.threadCount = threads }
       let started = monotonicSeconds()
-      let all = try LoadedData.load(data, options: dataOptions)
-      all.noteReport(data)
-      guard let labels = all.labels else {
-        throw CommandFailure("\(data): no labels (give --label, or --labels for IDX and NPY)")
-      }
-      let encoding = ClassEncoding(labels: labels)
-      guard encoding.classes.count >= 2 else {
-        throw CommandFailure(
-          "\(data): every row has the label \"\(encoding.classes.first ?? "")\"; a classifier needs at least 2 classes"
-        )
-      }
-      var generator = SplitMix64(seed: seed)
-      var training = (data: all, labels: encoding.indices)
-      var testing: (data: LoadedData, labels: [Int], name: String)? = nil
-      if let testSplit {
-        let (kept, heldOut) = try StratifiedSplit.split(
-          labels: encoding.indices, classCount: encoding.classes.count, fraction: testSplit,
-          using: &generator)
-        guard !kept.isEmpty else {
-          throw CommandFailure("--test-split \(testSplit) leaves no training rows")
-        }
-        training = (all.rows(kept), kept.map { encoding.indices[$0] })
-        testing = (all.rows(heldOut), heldOut.map { encoding.indices[$0] }, "test split")
-      } else if let test {
-        var options = dataOptions
-        options.precision = all.isFloat ? .float : .double
-        // Missing test values take the training data's means, as a
-        // model's predictions do.
-        let loaded = try LoadedData.load(
-          test, options: options,
-          fillValues: dataOptions.missing == .mean ? all.meanFillValues : nil, like: all
-        ).aligned(
-          toFeatureNames: all.featureNames, count: all.featureCount,
-          reference: "the training data has", path: test)
-        loaded.noteReport(test)
-        guard let testLabels = loaded.labels else { throw CommandFailure("\(test): no labels") }
-        testing = (
-          loaded, try classIndices(testLabels, classes: encoding.classes, path: test), test
-        )
-      }
-      var validation: (data: LoadedData, labels: [Int])? = nil
-      if let validationSplit, !optimizer.solver.isStochastic {
-        let (kept, heldOut) = try StratifiedSplit.split(
-          labels: training.labels, classCount: encoding.classes.count, fraction: validationSplit,
-          using: &generator)
-        guard !kept.isEmpty else {
-          throw CommandFailure("--validation-split leaves no training rows")
-        }
-        validation = (training.data.rows(heldOut), heldOut.map { training.labels[$0] })
-        training = (training.data.rows(kept), kept.map { training.labels[$0] })
-      }
-      let options = trainingOptions(rows: training.data.count)
-      if let c = inverseStrength, !options.l2.isFinite {
-        throw CommandFailure(
-          "--C \(c) makes λ = 1/(C·n) = \(options.l2) for n = \(training.data.count) rows; give a C nearer 1, or --l2",
-          exitCode: 2)
-      }
-      if let batchSize, optimizer.solver.isStochastic, batchSize > training.data.count, !quiet {
-        StandardError.write(
-          "softmax: note: --batch-size \(batchSize) is more than the \(training.data.count) training rows: every step takes them all\n"
-        )
-      }
-      try ClassificationMetrics.checkMemory(classCount: encoding.classes.count)
-      var session = TrainingRun(
-        classes: encoding.classes, featureNames: training.data.featureNames, options: options,
-        topK: topK, quiet: quiet || json, wantsHistory: plot != nil,
-        total: optimizer.solver.isStochastic
-          ? options.stochastic.epochs : options.lbfgs.maxIterations,
-        unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
-      if let checkpoint {
-        session.checkpoints = CheckpointPolicy(
-          path: checkpoint, every: checkpointEvery, seconds: checkpointSeconds ?? 60)
-        if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
-      }
-      let outcome: TrainingRun.Outcome
-      do {
-        outcome = try session.fit(training.data, labels: training.labels, validation: validation)
-      } catch let error as TrainingError where session.resumingFrom != nil {
-        // A checkpoint problem names the checkpoint's file.
-        guard error.message.contains("checkpoint"), let checkpoint else { throw error }
-        throw CommandFailure("\(checkpoint): \(error.message)")
-      }
+      let data = try loadTrainingData()
+      let options = try trainingOptions(rows: data.trainingLabels.count)
+      try ClassificationMetrics.checkMemory(classCount: data.classes.count)
+      let outcome = try train(data, options: options)
       var model = outcome.model
-      let trainMetrics = try training.data.evaluate(model, labels: training.labels, topK: topK)
-      let testMetrics = try testing.map {
-        try $0.data.evaluate(model, labels: $0.labels, topK: topK)
-      }
-      model.training?.metrics = testMetrics ?? trainMetrics
-      model.input = InputDescription(
-        format: try DataLoader.format(of: data, given: dataOptions.format).rawValue,
-        labelColumn: all.report.labelColumn.map {
-          InputDescription.LabelColumn(
-            name: all.report.labelName, index: $0,
-            columnCount: all.report.columnCount ?? training.data.featureCount + 1)
-        }, zeroBasedIndices: all.report.zeroBasedIndices,
-        featureMeans: training.data.featureMeans)
+      let train = try data.training.evaluate(model, labels: data.trainingLabels, topK: topK)
+      let test = try data.testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
+      model.training?.metrics = test ?? train
+      model.input = try data.inputDescription(of: self.data, format: dataOptions.format)
       try AtomicFile.write(ModelFile.encode(model), to: self.model)
       if let plot {
         try AtomicFile.write(
           Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)
       }
-      let seconds = monotonicSeconds() - started
-      let record = model.training
-      if json {
-        let fields: [(String, JSON)] = [
-          ("objective", .optional(record?.objective)),
-          ("train_loss", .number(trainMetrics.logLoss)),
-          ("train_accuracy", .number(trainMetrics.accuracy)),
-          ("test_loss", .optional(testMetrics?.logLoss)),
-          ("test_accuracy", .optional(testMetrics?.accuracy)),
-          ("validation_loss", .optional(outcome.validationLoss)),
-          ("iterations", .int(record?.iterations ?? 0)),
-          ("converged", .bool(record?.converged ?? false)),
-          ("stop_reason", .string(record.map { "\($0.stopReason)" } ?? "")),
-          ("interrupted", .bool(Interrupt.wasRequested)),
-          ("seconds", .number(seconds)),
-          ("optimizer", .string(optimizer.rawValue)),
-          ("l2", .number(options.l2)),
-          ("l1", .number(options.l1)),
-          ("rows", .int(training.data.count)),
-          ("test_rows", testing.map { .int($0.data.count) } ?? .null),
-          ("features", .int(training.data.featureCount)),
-          ("classes", .array(encoding.classes.map { .string($0) })),
-          ("model", .string(self.model)),
-          ("plot", plot.map { .string($0) } ?? .null),
-        ]
-        print(JSON.object(fields).rendered)
-      } else if !quiet {
-        printSummary(
-          model: model, rows: training.data.count, features: training.data.featureCount,
-          train: trainMetrics, test: testMetrics, testName: testing?.name,
-          validationLoss: outcome.validationLoss, seconds: seconds, l2: options.l2)
-      }
-      if let record, !record.converged, !Interrupt.wasRequested, !quiet {
-        let advice: String
-        switch record.stopReason {
-        case .lineSearchFailed:
-          advice =
-            "no step lowered the objective: rounding noise near the optimum"
-            + (all.isFloat ? " (--precision double goes further)" : "")
-            + ", or badly scaled features (--standardize)"
-        case .diverged:
-          advice = "the loss overflowed: lower --learning-rate, or --standardize"
-        default:
-          advice = "raise --max-iter or --epochs, or try --standardize"
-        }
-        StandardError.write("softmax: warning: not converged (\(record.stopReason)): \(advice)\n")
-      }
-      if Interrupt.wasRequested {
-        StandardError.write(
-          "softmax: interrupted; saved the model after \(record?.iterations ?? 0) iterations to \(self.model)\n"
-        )
-        throw ExitCode(130)
-      }
+      try report(
+        model, data: data, train: train, test: test, validationLoss: outcome.validationLoss,
+        options: options, seconds: monotonicSeconds() - started)
+    }
+  }
+
+  /// Trains with a progress display, Ctrl-C and checkpoints.
+  func train(_ data: TrainingData, options: TrainingOptions) throws -> TrainingRun.Outcome {
+    var session = TrainingRun(
+      classes: data.classes, featureNames: data.training.featureNames, options: options,
+      quiet: quiet || json, wantsHistory: plot != nil,
+      total: optimizer.solver.isStochastic
+        ? options.stochastic.epochs : options.lbfgs.maxIterations,
+      unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
+    if let checkpoint {
+      session.checkpoints = CheckpointPolicy(
+        path: checkpoint, every: checkpointEvery, seconds: checkpointSeconds ?? 60)
+      if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
+    }
+    do {
+      return try session.fit(data.training, labels: data.trainingLabels)
+    } catch let error as TrainingError where session.resumingFrom != nil {
+      // A checkpoint problem names the checkpoint's file.
+      guard error.message.contains("checkpoint"), let checkpoint else { throw error }
+      throw CommandFailure("\(checkpoint): \(error.message)")
     }
   }
 
@@ -433,13 +318,19 @@ struct Train: ParsableCommand {
       ].compactMap { $0 }
   }
 
-  func trainingOptions(rows: Int) -> TrainingOptions {
+  /// The options of the library's `fit` for `rows` training rows.
+  func trainingOptions(rows: Int) throws -> TrainingOptions {
     var options = TrainingOptions()
     options.solver = optimizer.solver
     if let l2 {
       options.l2 = l2
     } else {
       options.l2 = TrainingOptions.l2(forC: inverseStrength ?? 1, sampleWeightTotal: Double(rows))
+    }
+    if let c = inverseStrength, !options.l2.isFinite {
+      throw CommandFailure(
+        "--C \(c) makes λ = 1/(C·n) = \(options.l2) for n = \(rows) rows; give a C nearer 1, or --l2",
+        exitCode: 2)
     }
     options.l1 = l1
     options.standardize = standardize
@@ -452,39 +343,20 @@ struct Train: ParsableCommand {
     if optimizer.solver.isStochastic { options.stochastic.learningRate = learningRate }
     if let momentum { options.stochastic.momentum = momentum }
     options.stochastic.seed = seed
+    // Held-out rows: early stopping for the minibatch solvers, a reported
+    // validation loss for the full-batch ones (the library splits both).
     if let validationSplit, optimizer.solver.isStochastic {
       var early = EarlyStopping()
       early.validationFraction = validationSplit
       options.stochastic.earlyStopping = early
+    } else {
+      options.heldOutFraction = validationSplit
     }
-    return options
-  }
-
-  func printSummary(
-    model: SoftmaxClassifier, rows: Int, features: Int, train: ClassificationMetrics,
-    test: ClassificationMetrics?, testName: String?, validationLoss: Double?, seconds: Double,
-    l2: Double
-  ) {
-    guard let record = model.training else { return }
-    let unit = optimizer.solver.isStochastic ? "epochs" : "iterations"
-    print(
-      "trained on \(rows) rows × \(features) features, \(model.classCount) classes: \(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
-    )
-    print(
-      "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(l2))"
-    )
-    print(
-      "  train          loss \(String(fixed: train.logLoss, digits: 6))   accuracy \(String(fixed: train.accuracy * 100, digits: 2))%"
-    )
-    if let validationLoss {
-      print("  validation     loss \(String(fixed: validationLoss, digits: 6))")
-    }
-    if let test, let testName {
-      print(
-        "  test           loss \(String(fixed: test.logLoss, digits: 6))   accuracy \(String(fixed: test.accuracy * 100, digits: 2))%   top-\(test.topK) \(String(fixed: test.topKAccuracy * 100, digits: 2))%   (\(testName), \(test.count) rows)"
+    if let batchSize, optimizer.solver.isStochastic, batchSize > rows, !quiet {
+      StandardError.write(
+        "softmax: note: --batch-size \(batchSize) is more than the \(rows) training rows: every step takes them all\n"
       )
     }
-    print("model written to \(self.model)")
-    if let plot { print("plot written to \(plot)") }
+    return options
   }
 }

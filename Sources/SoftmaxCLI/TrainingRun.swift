@@ -15,7 +15,6 @@ struct TrainingHistory {
   var objective: [Double] = []
   var trainAccuracy: [Double] = []
   var validationLoss: [Double] = []
-  var validationAccuracy: [Double] = []
   var unit = "iteration"
 
   func svg(optimizer: String) -> String {
@@ -30,8 +29,7 @@ struct TrainingHistory {
       })
     let accuracy = SVGChart.Panel(
       title: "Accuracy", xLabel: unit, yLabel: "accuracy",
-      series: [series("train", trainAccuracy), series("validation", validationAccuracy)].compactMap
-      { $0 })
+      series: [series("train", trainAccuracy)].compactMap { $0 })
     return SVGChart.lineCharts([loss, accuracy])
   }
 }
@@ -50,7 +48,6 @@ struct TrainingRun {
   var classes: [String]
   var featureNames: [String]?
   var options: TrainingOptions
-  var topK: Int
   var quiet: Bool
   var wantsHistory: Bool
   var total: Int
@@ -64,57 +61,30 @@ struct TrainingRun {
     var validationLoss: Double?
   }
 
-  func fit(_ data: LoadedData, labels: [Int], validation: (data: LoadedData, labels: [Int])?)
-    throws -> Outcome
-  {
-    switch data {
-    case .float(let set):
-      return try fit(
-        set, labels: labels,
-        validation: validation.flatMap { v in v.data.float.map { ($0, v.labels) } })
-    case .double(let set):
-      return try fit(
-        set, labels: labels,
-        validation: validation.flatMap { v in v.data.double.map { ($0, v.labels) } })
-    }
-  }
-
   /// Training accuracy is measured on at most this many rows while
   /// training (the final metrics use every row).
   static let sampleSize = 1000
 
-  func fit<T: SoftmaxScalar>(
-    _ data: DataSet<T>, labels: [Int], validation: (DataSet<T>, [Int])?
-  ) throws -> Outcome {
-    let standardization = options.standardize ? Standardization(fitting: data.features) : nil
-    let n = data.count
+  func fit(_ data: AnyDataSet, labels: [Int]) throws -> Outcome {
     // A fixed pseudo-random sample (its own generator: training's stream
     // is untouched), as evenly spaced rows can follow the file's order.
-    var sampleRows = Array(0..<n)
-    if n > Self.sampleSize {
+    var sampleRows = Array(0..<data.count)
+    if data.count > Self.sampleSize {
       var generator = SplitMix64(seed: 0x5A3D_1E5A)
       generator.shuffle(&sampleRows)
       sampleRows = Array(sampleRows.prefix(Self.sampleSize)).sorted()
     }
     let sample = data.rows(sampleRows)
     let sampleLabels = sampleRows.map { labels[$0] }
-    let k = classes.count
     let d = data.featureCount
     var display = ProgressDisplay(quiet: quiet, total: total, unit: unit)
     var history = TrainingHistory()
     history.unit = unit
     let stride = max(1, total / 400)
-    func model(_ parameters: [Double]) -> SoftmaxClassifier {
+    func model(_ report: IterationReport) -> SoftmaxClassifier {
       SoftmaxClassifier(
-        classes: classes,
-        weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
-        bias: Array(parameters[(k * d)...]), standardization: standardization)
-    }
-    func accuracy(_ model: SoftmaxClassifier, _ features: Matrix<T>, _ labels: [Int]) -> Double? {
-      guard let predicted = try? model.predictedClassIndices(features), !labels.isEmpty else {
-        return nil
-      }
-      return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        classes: classes, featureCount: d, parameters: report.parameters,
+        standardization: report.standardization)
     }
     var last: IterationReport? = nil
     var saved = (iteration: resumingFrom?.iteration ?? -1, time: monotonicSeconds())
@@ -131,14 +101,7 @@ struct TrainingRun {
         saveFailed = true
       }
     }
-    // The standardization goes in through a zero warm start (the start fit
-    // uses anyway), so that fit keeps this one instead of computing its own.
-    let fitted = try SoftmaxClassifier.fit(
-      features: data.features, labels: labels, classes: classes, featureNames: featureNames,
-      options: options,
-      warmStart: standardization.map { _ in model([Double](repeating: 0, count: k * (d + 1))) },
-      resumingFrom: resumingFrom, checkpoints: checkpoints != nil
-    ) { report in
+    let progress = { (report: IterationReport) -> Bool in
       Interrupt.markTrainingStarted()
       last = report
       if let policy = checkpoints {
@@ -149,87 +112,49 @@ struct TrainingRun {
       }
       let show = display.wantsUpdate(step: report.iteration)
       let record = wantsHistory && (report.iteration % stride == 0 || report.iteration <= 1)
-      if show || record, report.parameters.count == k * (d + 1) {
-        let current = model(report.parameters)
-        let trainAccuracy = accuracy(current, sample.features, sampleLabels)
-        var validationLoss = report.validationLoss
-        var validationAccuracy: Double? = nil
-        if let (set, setLabels) = validation {
-          let metrics = try? current.evaluate(features: set.features, labels: setLabels, topK: 1)
-          validationLoss = metrics?.logLoss
-          validationAccuracy = metrics?.accuracy
-        }
+      if show || record {
+        let trainAccuracy = sample.accuracy(model(report), labels: sampleLabels)
         if record {
           history.steps.append(Double(report.iteration))
           history.objective.append(report.objective)
           if let trainAccuracy { history.trainAccuracy.append(trainAccuracy) }
-          if let validationLoss { history.validationLoss.append(validationLoss) }
-          if let validationAccuracy { history.validationAccuracy.append(validationAccuracy) }
+          if let loss = report.validationLoss { history.validationLoss.append(loss) }
         }
         if show {
           display.update(
             step: report.iteration, loss: report.objective, accuracy: trainAccuracy,
-            validationLoss: validationLoss)
+            validationLoss: report.validationLoss)
         }
       }
       return !Interrupt.wasRequested
     }
+    let fitted: SoftmaxClassifier
+    switch data {
+    case .float(let set):
+      fitted = try SoftmaxClassifier.fit(
+        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+        progress: progress)
+    case .double(let set):
+      fitted = try SoftmaxClassifier.fit(
+        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+        progress: progress)
+    }
     // The last step, if the display skipped it (time-limited updates).
     if let last, display.lastShown != last.iteration, display.style != .silent {
-      let current = model(last.parameters)
       display.update(
         step: last.iteration, loss: last.objective,
-        accuracy: accuracy(current, sample.features, sampleLabels),
+        accuracy: sample.accuracy(model(last), labels: sampleLabels),
         validationLoss: last.validationLoss)
     }
     display.finish()
     if let policy = checkpoints { save(last?.checkpoint, path: policy.path) }
-    var validationLoss: Double? = nil
-    if let (set, setLabels) = validation {
-      validationLoss = try fitted.evaluate(features: set.features, labels: setLabels, topK: 1)
-        .logLoss
-    } else if let losses = fitted.training?.validationHistory, !losses.isEmpty {
-      validationLoss =
-        options.stochastic.earlyStopping?.restoreBest == true ? losses.min() : losses.last
-    }
-    return Outcome(model: fitted, history: history, validationLoss: validationLoss)
-  }
-}
-
-extension LoadedData {
-  /// Each feature's mean (exact for any finite values; see
-  /// `Standardization(fitting:)`), for the model to fill missing values
-  /// with at prediction.
-  var featureMeans: [Double] {
-    switch self {
-    case .float(let set): return Standardization(fitting: set.features).mean
-    case .double(let set): return Standardization(fitting: set.features).mean
-    }
-  }
-
-  var isFloat: Bool {
-    if case .float = self { return true }
-    return false
-  }
-
-  var float: DataSet<Float>? {
-    if case .float(let set) = self { return set }
-    return nil
-  }
-
-  var double: DataSet<Double>? {
-    if case .double(let set) = self { return set }
-    return nil
-  }
-
-  func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws
-    -> ClassificationMetrics
-  {
-    let k = min(topK, model.classCount)
-    switch self {
-    case .float(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
-    case .double(let set):
-      return try model.evaluate(features: set.features, labels: labels, topK: k)
-    }
+    let losses = fitted.training?.validationHistory ?? []
+    let restoresBest =
+      options.solver.isStochastic && options.stochastic.earlyStopping?.restoreBest == true
+    return Outcome(
+      model: fitted, history: history,
+      validationLoss: losses.isEmpty ? nil : (restoresBest ? losses.min() : losses.last))
   }
 }

@@ -117,6 +117,22 @@ public struct Matrix<Scalar> {
     }
   }
 
+  /// The rows at `indices`, in that order: a new `indices.count × columns`
+  /// matrix.
+  ///
+  /// - Precondition: every index is in `0..<rows`.
+  /// - Complexity: O(indices.count × columns).
+  @inlinable
+  public func selectingRows(_ indices: [Int]) -> Matrix {
+    var selected: [Scalar] = []
+    selected.reserveCapacity(indices.count * columns)
+    for index in indices {
+      precondition(index >= 0 && index < rows, "Row index \(index) out of range 0..<\(rows)")
+      selected.append(contentsOf: storage[(index * columns)..<((index + 1) * columns)])
+    }
+    return Matrix(rows: indices.count, columns: columns, elements: selected)
+  }
+
   /// The elements of row `index`.
   @inlinable
   public func row(_ index: Int) -> ArraySlice<Scalar> {

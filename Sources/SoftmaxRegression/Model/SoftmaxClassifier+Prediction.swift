@@ -113,7 +113,21 @@ extension SoftmaxClassifier {
     -> [[(classIndex: Int, probability: Double)]]
   {
     precondition(count >= 1, "count must be at least 1")
-    return try probabilities(features).rowArrays.map { row in
+    return Self.ranked(try probabilities(features), count: count)
+  }
+
+  /// The `count` most probable classes of each row of `probabilities`
+  /// (`n × k`, from ``probabilities(_:)``), most probable first, the lower
+  /// index first among equals; `count` is clipped to `k`. With `count` 1,
+  /// the predicted class.
+  ///
+  /// - Precondition: `count ≥ 1`.
+  /// - Complexity: O(n·k·log k).
+  public static func ranked(_ probabilities: Matrix<Double>, count: Int)
+    -> [[(classIndex: Int, probability: Double)]]
+  {
+    precondition(count >= 1, "count must be at least 1")
+    return probabilities.rowArrays.map { row in
       topIndices(row, count: count).map { ($0, row[$0]) }
     }
   }

@@ -53,7 +53,8 @@ public struct IterationReport: Sendable, Hashable {
   /// Objective and gradient evaluations so far: full passes over the data,
   /// or minibatch steps for the minibatch solvers.
   public var evaluations: Int
-  /// The held-out loss after the epoch, with early stopping.
+  /// The held-out loss after the epoch (early stopping) or iteration
+  /// (``TrainingOptions/heldOutFraction``).
   public var validationLoss: Double?
   /// The parameters after it (the weights row-major, then the biases; in
   /// the standardized space when the model standardizes), for callers
@@ -64,6 +65,11 @@ public struct IterationReport: Sendable, Hashable {
   /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
   /// was asked for checkpoints; `nil` otherwise.
   public var checkpoint: TrainingCheckpoint? = nil
+  /// The standardization the parameters are in, when
+  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+  /// standardizes: with them, the model so far
+  /// (``SoftmaxClassifier/init(classes:featureCount:parameters:standardization:featureNames:training:)``).
+  public var standardization: Standardization? = nil
   /// The optimizer's state after this iteration (checkpoints only).
   var solverState: SolverState? = nil
 

@@ -133,6 +133,8 @@ public struct TrainingCheckpoint: Sendable, Hashable {
     var standardization: Standardization?
     var objectiveHistory: [Double]
     var solver: SolverState
+    /// The held-out losses so far of a full-batch run that holds rows out.
+    var validationHistory: [Double]? = nil
   }
 
   /// The format name in every checkpoint file.

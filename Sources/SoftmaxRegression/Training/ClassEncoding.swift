@@ -41,4 +41,35 @@ public struct ClassEncoding: Sendable, Hashable {
     self.classes = classes.map(String.init)
     self.indices = labels.map { index[$0] ?? -1 }  // every label is a class
   }
+
+  /// The class index of each of `labels` (of other data: a test or
+  /// evaluation file), by these classes.
+  ///
+  /// - Throws: ``TrainingError/Code/labelOutOfRange`` for the first label
+  ///   that is not one of the classes, naming its row (1-based, as files
+  ///   count) and the classes.
+  /// - Complexity: O(n + k).
+  public func indices(of labels: [String]) throws(TrainingError) -> [Int] {
+    var index: [String: Int] = [:]
+    for (k, name) in classes.enumerated() { index[name] = k }
+    var result: [Int] = []
+    result.reserveCapacity(labels.count)
+    for (row, label) in labels.enumerated() {
+      guard let k = index[label] else {
+        let shown =
+          classes.prefix(10).joined(separator: ", ") + (classes.count > 10 ? ", ..." : "")
+        throw TrainingError(
+          .labelOutOfRange,
+          "row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))")
+      }
+      result.append(k)
+    }
+    return result
+  }
+
+  /// An encoding of exactly `classes`, in that order (a model's).
+  public init(classes: [String]) {
+    self.classes = classes
+    self.indices = Array(classes.indices)
+  }
 }

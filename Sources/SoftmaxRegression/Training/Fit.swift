@@ -79,24 +79,53 @@ extension SoftmaxClassifier {
     } else if options.standardize {
       standardization = Standardization(fitting: features, sampleWeights: weights)
     }
+    // The full-batch solvers hold out rows for validation here (the
+    // minibatch solvers in their loop, for early stopping), by the same
+    // seed and stratified split: the model trains on the rest.
+    let heldOut = try heldOutSplit(labels: labels, classCount: k, options: options)
+    let training = heldOut.map { features.selectingRows($0.kept) } ?? features
+    let trainingLabels = heldOut.map { $0.kept.map { labels[$0] } } ?? labels
+    let trainingWeights = heldOut.flatMap { split in weights.map { w in split.kept.map { w[$0] } } }
+      ?? weights
+    if heldOut != nil && checkpoint == nil && warmStart == nil && options.standardize {
+      standardization = Standardization(fitting: training, sampleWeights: trainingWeights)
+    }
     let classWeights = try resolveClassWeights(
-      options.classWeighting, labels: labels, classCount: k, sampleWeights: weights)
+      options.classWeighting, labels: trainingLabels, classCount: k,
+      sampleWeights: trainingWeights)
     let objective = try SoftmaxRegressionObjective(
-      features: features, labels: labels, classCount: k, sampleWeights: weights,
-      classWeights: classWeights, l2: options.l2, l1: options.l1,
+      features: training, labels: trainingLabels, classCount: k,
+      sampleWeights: trainingWeights, classWeights: classWeights, l2: options.l2, l1: options.l1,
       standardization: standardization, featureNames: featureNames)
+    let validation = try heldOut.map { split throws(TrainingError) in
+      try SoftmaxRegressionObjective(
+        features: features.selectingRows(split.heldOut), labels: split.heldOut.map { labels[$0] },
+        classCount: k, sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
+        classWeights: classWeights, l2: 0, l1: 0, standardization: standardization,
+        featureNames: featureNames)
+    }
+    let validationRows = validation.map { Array(0..<$0.rowCount) } ?? []
     let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
     var history: [Double] = checkpoint?.content.objectiveHistory ?? []
-    var validationHistory: [Double]? = nil
+    var validationHistory: [Double]? = checkpoint?.content.validationHistory
+    var validationWorkspace = validation?.makeWorkspace()
     let recordingProgress = { (report: IterationReport) -> Bool in
       history.append(report.objective)
       var report = report
+      report.standardization = standardization
+      if let validation, var workspace = validationWorkspace {
+        let loss = validation.loss(rows: validationRows, at: report.parameters, workspace: &workspace)
+        validationWorkspace = workspace
+        report.validationLoss = loss
+        validationHistory = (validationHistory ?? []) + [loss]
+      }
       if let fingerprint, let state = report.solverState {
-        report.checkpoint = TrainingCheckpoint(
-          content: TrainingCheckpoint.Content(
-            format: TrainingCheckpoint.formatName, version: TrainingCheckpoint.currentVersion,
-            options: options, classes: classes, featureNames: featureNames, data: fingerprint,
-            standardization: standardization, objectiveHistory: history, solver: state))
+        var content = TrainingCheckpoint.Content(
+          format: TrainingCheckpoint.formatName, version: TrainingCheckpoint.currentVersion,
+          options: options, classes: classes, featureNames: featureNames, data: fingerprint,
+          standardization: standardization, objectiveHistory: history, solver: state)
+        content.validationHistory = validation == nil ? nil : validationHistory
+        report.checkpoint = TrainingCheckpoint(content: content)
         report.solverState = nil
       }
       return progress(report)
@@ -125,7 +154,8 @@ extension SoftmaxClassifier {
       options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
       iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
       gradientNorm: result.gradientNorm, objectiveHistory: history,
-      validationHistory: options.stochastic.earlyStopping == nil ? nil : validationHistory,
+      validationHistory: options.stochastic.earlyStopping == nil && validation == nil
+        ? nil : validationHistory,
       sampleCount: features.rows)
     let parameters = result.parameters
     // Every solver returns finite parameters (L-BFGS and gradient descent
@@ -202,6 +232,25 @@ extension SoftmaxClassifier {
     }
   }
 
+  /// The rows to train on and to validate on, when `options` hold out a
+  /// fraction for a full-batch solver: stratified, by the seed of
+  /// `options.stochastic` (the minibatch solvers' early stopping splits the
+  /// same way); `nil` otherwise.
+  private static func heldOutSplit(labels: [Int], classCount: Int, options: TrainingOptions)
+    throws(TrainingError) -> (kept: [Int], heldOut: [Int])?
+  {
+    guard let fraction = options.heldOutFraction, !options.solver.isStochastic else { return nil }
+    var generator = SplitMix64(seed: options.stochastic.seed)
+    let split = try StratifiedSplit.split(
+      labels: labels, classCount: classCount, fraction: fraction, using: &generator)
+    guard !split.kept.isEmpty else {
+      throw TrainingError(
+        .invalidOption,
+        "holding out \(fraction) of the \(labels.count) rows for validation leaves none to train on")
+    }
+    return split
+  }
+
   private static func validate(_ options: TrainingOptions) throws(TrainingError) {
     func check(_ ok: Bool, _ message: String) throws(TrainingError) {
       if !ok { throw TrainingError(.invalidOption, message) }
@@ -228,6 +277,10 @@ extension SoftmaxClassifier {
       try check(
         options.l1 == 0,
         "\(options.solver) does not take an L1 term; use L-BFGS (OWL-QN) or SGD (proximal)")
+    }
+    if let fraction = options.heldOutFraction {
+      try check(
+        fraction > 0 && fraction < 1, "held-out fraction = \(fraction) must be in (0, 1)")
     }
     if options.solver.isStochastic { try validate(options.stochastic) }
   }

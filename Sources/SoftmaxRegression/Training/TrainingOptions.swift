@@ -62,6 +62,12 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// Batch size, epochs, step sizes, momentum, seed and early stopping of
   /// the minibatch solvers.
   public var stochastic = StochasticOptions()
+  /// For L-BFGS and gradient descent: hold out this fraction of the rows
+  /// (stratified, by `stochastic.seed`), train on the rest, and report the
+  /// held-out loss after every iteration (``IterationReport/validationLoss``,
+  /// ``TrainingRecord/validationHistory``). The minibatch solvers hold out
+  /// rows with `stochastic.earlyStopping` instead. `nil`: none.
+  public var heldOutFraction: Double? = nil
 
   /// The defaults: L-BFGS, no regularization, no standardization.
   public init() {}
@@ -134,7 +140,8 @@ public struct TrainingRecord: Sendable, Hashable, Codable {
   /// The objective after each iteration (the running minibatch mean of
   /// each epoch for the minibatch solvers).
   public var objectiveHistory: [Double]
-  /// The held-out loss after each epoch, with early stopping.
+  /// The held-out loss after each epoch (early stopping) or iteration
+  /// (``TrainingOptions/heldOutFraction``).
   public var validationHistory: [Double]? = nil
   /// Metrics measured after training, for the model file to carry: set by
   /// the caller, on whichever data it holds out or trains on
