@@ -11,7 +11,7 @@
 ///
 /// The ``code`` says what kind of problem it is; ``description`` says
 /// exactly what, naming the sample and the value.
-public struct SoftmaxError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SoftmaxError: LibraryError, Hashable {
   /// The kind of problem. New codes may be added in later versions.
   public struct Code: Sendable, Hashable, CustomStringConvertible {
     @usableFromInline let name: String
@@ -32,11 +32,18 @@ public struct SoftmaxError: Error, Sendable, Hashable, CustomStringConvertible {
   /// What is wrong, naming the sample and the value.
   public let description: String
 
+  /// The sample it concerns, when there is one.
+  public var location: ErrorLocation?
+
+  /// What is wrong (the description).
+  public var message: String { description }
+
   /// Creates an error.
   @inlinable
-  public init(code: Code, description: String) {
+  public init(code: Code, description: String, location: ErrorLocation? = nil) {
     self.code = code
     self.description = description
+    self.location = location
   }
 
   @inlinable
@@ -44,7 +51,7 @@ public struct SoftmaxError: Error, Sendable, Hashable, CustomStringConvertible {
     SoftmaxError(
       code: .labelOutOfRange,
       description:
-        "sample \(sample): label \(label) is out of range 0..<\(classCount) (\(classCount) classes)"
-    )
+        "sample \(sample): label \(label) is out of range 0..<\(classCount) (\(classCount) classes)",
+      location: ErrorLocation(row: sample))
   }
 }

@@ -5,12 +5,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import SoftmaxCore
+
 /// A problem reading or writing a data or model file. The message names
 /// the file and, where there is one, the line, the column or the value.
 ///
 /// Its description reads as compilers print locations,
 /// `path:line:column: message`, with the parts that are known.
-public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct DataError: LibraryError, Hashable {
   /// What kind of problem it is.
   public enum Code: String, Sendable, Hashable, CaseIterable {
     /// The operating system refused an operation (no such file, no
@@ -64,6 +66,11 @@ public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
     self.line = line
     self.column = column
     self.message = message
+  }
+
+  /// The file, line and column.
+  public var location: ErrorLocation? {
+    ErrorLocation(path: path, line: line, column: column)
   }
 
   /// `path:line:column: message` (the location parts that are known).

@@ -33,7 +33,8 @@ extension SoftmaxClassifier {
     }
     if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
+        location: ErrorLocation(row: bad / max(d, 1)))
     }
     let k = classCount
     let n = features.rows

@@ -156,11 +156,13 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     try Self.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
     if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
       throw TrainingError(
-        .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)")
+        .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)",
+        location: ErrorLocation(row: bad))
     }
     if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
+        location: ErrorLocation(row: bad / max(d, 1)))
     }
     guard l2 >= 0, l2.isFinite else {
       throw TrainingError(.invalidOption, "l2 = \(l2) must be ≥ 0")

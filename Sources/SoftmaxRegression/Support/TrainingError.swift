@@ -5,10 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import SoftmaxCore
+
 /// A problem with the data, the options or a model that training,
 /// prediction or loading cannot proceed with. The message names the row,
 /// column, class or field and the value.
-public struct TrainingError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TrainingError: LibraryError, Hashable {
   /// What kind of problem it is.
   public enum Code: String, Sendable, Hashable, CaseIterable {
     /// The data set has no rows.
@@ -39,13 +41,17 @@ public struct TrainingError: Error, Sendable, Hashable, CustomStringConvertible 
 
   /// What kind of problem it is.
   public var code: Code
-  /// What is wrong, naming the value.
+  /// What is wrong, naming the value (and the row or feature, which
+  /// ``location`` also holds when it is a row).
   public var message: String
+  /// The row of the data it concerns, when there is one.
+  public var location: ErrorLocation?
 
   /// Creates an error.
-  public init(_ code: Code, _ message: String) {
+  public init(_ code: Code, _ message: String, location: ErrorLocation? = nil) {
     self.code = code
     self.message = message
+    self.location = location
   }
 
   /// The message.

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import SoftmaxCore
+
 /// Maps labels as they appear in data (strings, or integers written as
 /// strings) to class indices, as scikit-learn's `LabelEncoder`: the
 /// classes sorted (numerically when every label is an integer, by Unicode
@@ -60,7 +62,8 @@ public struct ClassEncoding: Sendable, Hashable {
           classes.prefix(10).joined(separator: ", ") + (classes.count > 10 ? ", ..." : "")
         throw TrainingError(
           .labelOutOfRange,
-          "row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))")
+          "row \(row + 1): label \"\(label)\" is not one of the model's classes (\(shown))",
+          location: ErrorLocation(row: row))
       }
       result.append(k)
     }

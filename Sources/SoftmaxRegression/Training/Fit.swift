@@ -49,7 +49,8 @@ extension SoftmaxClassifier {
     guard features.rows > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
     if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames))
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
+        location: ErrorLocation(row: bad / max(d, 1)))
     }
     try SoftmaxRegressionObjective<T>.checkMemory(
       classCount: k, featureCount: d, vectors: options.solverVectors)
@@ -85,7 +86,8 @@ extension SoftmaxClassifier {
     let heldOut = try heldOutSplit(labels: labels, classCount: k, options: options)
     let training = heldOut.map { features.selectingRows($0.kept) } ?? features
     let trainingLabels = heldOut.map { $0.kept.map { labels[$0] } } ?? labels
-    let trainingWeights = heldOut.flatMap { split in weights.map { w in split.kept.map { w[$0] } } }
+    let trainingWeights =
+      heldOut.flatMap { split in weights.map { w in split.kept.map { w[$0] } } }
       ?? weights
     if heldOut != nil && checkpoint == nil && warmStart == nil && options.standardize {
       standardization = Standardization(fitting: training, sampleWeights: trainingWeights)
@@ -114,7 +116,8 @@ extension SoftmaxClassifier {
       var report = report
       report.standardization = standardization
       if let validation, var workspace = validationWorkspace {
-        let loss = validation.loss(rows: validationRows, at: report.parameters, workspace: &workspace)
+        let loss = validation.loss(
+          rows: validationRows, at: report.parameters, workspace: &workspace)
         validationWorkspace = workspace
         report.validationLoss = loss
         validationHistory = (validationHistory ?? []) + [loss]
@@ -246,7 +249,8 @@ extension SoftmaxClassifier {
     guard !split.kept.isEmpty else {
       throw TrainingError(
         .invalidOption,
-        "holding out \(fraction) of the \(labels.count) rows for validation leaves none to train on")
+        "holding out \(fraction) of the \(labels.count) rows for validation leaves none to train on"
+      )
     }
     return split
   }
