@@ -120,8 +120,12 @@ public enum AnyDataSet: Sendable {
   /// data and the reference (a model, or the training data) have names;
   /// otherwise the column count must be `count`.
   ///
-  /// - Parameter reference: how the count error names the reference
-  ///   ("the model expects", "the training data has").
+  /// - Parameters:
+  ///   - names: the reference's feature names, or `nil`.
+  ///   - count: the reference's feature count.
+  ///   - reference: how the count error names the reference ("the model
+  ///     expects", "the training data has").
+  ///   - path: the file, for the error.
   /// - Throws: ``DataError`` (`.shapeMismatch`) naming the columns that
   ///   differ, or both counts.
   public func aligned(
