@@ -114,7 +114,10 @@ struct ObjectiveTests {
       #expect(error.message.contains("row 1, column 0"))
     }
     let good = Matrix(rows: 2, columns: 1, elements: [1.0, 2])
-    #expect(throws: TrainingError(.labelOutOfRange, "row 1: label 2 is not in 0..<2")) {
+    #expect(
+      throws: TrainingError(
+        .labelOutOfRange, "row 1: label 2 is not in 0..<2", location: ErrorLocation(row: 1))
+    ) {
       _ = try SoftmaxRegressionObjective(features: good, labels: [0, 2], classCount: 2)
     }
     #expect(throws: TrainingError.self) {
