@@ -81,6 +81,9 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 // A point away from zero, so that the softmax is not uniform.
 let parameters = (0..<objective.parameterCount).map { Double(($0 * 7919) % 201 - 100) * 1e-4 }
+// One workspace, as a solver keeps one for its evaluations.
+var workspace = objective.makeWorkspace()
+let allRows = Array(0..<n)
 var gradient: [Double] = []
 var readTimes: [Double] = []
 var gradientTimes: [Double] = []
@@ -100,9 +103,9 @@ for _ in 0..<repeats {
     return sums.sum()
   }
   let t1 = now()
-  _ = objective.valueAndGradient(at: parameters, gradient: &gradient)
+  _ = objective.smoothValueAndGradient(at: parameters, gradient: &gradient, workspace: &workspace)
   let t2 = now()
-  _ = objective.value(at: parameters)
+  _ = objective.loss(rows: allRows, at: parameters, workspace: &workspace)
   valueTimes.append(now() - t2)
   readTimes.append(t1 - t0)
   gradientTimes.append(t2 - t1)
@@ -138,7 +141,8 @@ if arguments.contains("--step-profile") {
     var begin = 0
     while begin < n {
       let rows = Array(order[begin..<min(n, begin + batch)])
-      _ = objective.minibatchValueAndGradient(rows: rows, at: parameters, gradient: &g)
+      _ = objective.smoothValueAndGradient(
+        rows: rows, at: parameters, gradient: &g, workspace: &workspace)
       begin += batch
     }
     print("{\"what\": \"minibatch-pass\", \"batch\": \(batch), \"seconds\": \(now() - t0)}")
@@ -147,7 +151,8 @@ if arguments.contains("--step-profile") {
   var begin = 0
   while begin < n {
     let rows = Array(begin..<min(n, begin + 256))
-    _ = objective.minibatchValueAndGradient(rows: rows, at: parameters, gradient: &g)
+    _ = objective.smoothValueAndGradient(
+      rows: rows, at: parameters, gradient: &g, workspace: &workspace)
     begin += 256
   }
   print("{\"what\": \"minibatch-pass-in-order\", \"batch\": 256, \"seconds\": \(now() - t0)}")

@@ -91,16 +91,21 @@ struct ColumnMoments: Sendable {
   ) -> [Double] {
     let d = features.columns
     var sums = [Double](repeating: 0, count: d)
-    rowWeights.withUnsafeBufferPointer { w in
-      forEachStandardizedRow(features, standardization) { i, x in
-        guard w[i] != 0 else { return }
-        if let exponents {
-          for c in 0..<d where exponents[c] != 0 {
-            let v = PowerOfTwoScaling.scale(x[c], by: -exponents[c])
-            sums[c] += w[i] * v * v
+    // Through pointers: a captured array would be checked for uniqueness
+    // at every element (a pass over MNIST took 150 ms instead of 25).
+    sums.withUnsafeMutableBufferPointer { sums in
+      rowWeights.withUnsafeBufferPointer { w in
+        forEachStandardizedRow(features, standardization) { i, x in
+          let weight = w[i]
+          guard weight != 0 else { return }
+          if let exponents {
+            for c in 0..<d where exponents[c] != 0 {
+              let v = PowerOfTwoScaling.scale(x[c], by: -exponents[c])
+              sums[c] += weight * v * v
+            }
+          } else {
+            for c in 0..<d { sums[c] += weight * x[c] * x[c] }
           }
-        } else {
-          for c in 0..<d { sums[c] += w[i] * x[c] * x[c] }
         }
       }
     }

@@ -62,7 +62,9 @@ struct MinibatchTraining<Objective: TrainingObjective> {
       }
     }
     let rate = rule.learningRate
-    let blowUp = try divergenceThreshold()
+    // The divergence threshold is evaluated only for a loss that may pass
+    // it (above 10^10): ordinary runs never pay for it.
+    var threshold: Double? = nil
     let count = state?.x.count ?? start.count
     var workspace = objective.makeWorkspace()
     var x = state?.x ?? start
@@ -93,7 +95,13 @@ struct MinibatchTraining<Objective: TrainingObjective> {
         batch.append(contentsOf: order[begin..<end])
         let loss = objective.smoothValueAndGradient(
           rows: batch, at: x, gradient: &gradient, workspace: &workspace)
-        guard loss.isFinite, loss <= blowUp else {
+        var diverged = !loss.isFinite
+        if !diverged && loss > 1e10 {
+          let limit = threshold ?? divergenceThreshold()
+          threshold = limit
+          diverged = loss > limit
+        }
+        guard !diverged else {
           x = epochStart
           reason = .diverged
           break epochs
@@ -187,7 +195,7 @@ struct MinibatchTraining<Objective: TrainingObjective> {
   /// softmax regression), and at least 10^10. No model that learns comes
   /// near it (a loss of 10^10 nats is a probability of e^-10^10 for the
   /// true class); a learning rate of 1e300 reaches it in one step.
-  private func divergenceThreshold() throws(TrainingError) -> Double {
+  private func divergenceThreshold() -> Double {
     var gradient: [Double] = []
     let zero = [Double](repeating: 0, count: objective.parameterCount)
     let atZero = objective.smoothValueAndGradient(at: zero, gradient: &gradient)
