@@ -171,10 +171,8 @@ extension SoftmaxClassifier {
           + "standardize the features, or lower the learning rate")
     }
     return SoftmaxClassifier(
-      classes: classes,
-      weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
-      bias: Array(parameters[(k * d)...]), standardization: standardization,
-      featureNames: featureNames, training: record)
+      classes: classes, featureCount: d, parameters: parameters,
+      standardization: standardization, featureNames: featureNames, training: record)
   }
 
   /// Throws unless `checkpoint` was made by a run with these options on
