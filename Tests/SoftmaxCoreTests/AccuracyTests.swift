@@ -96,7 +96,8 @@ struct AccuracyTests {
     // comment give: the worst over the three kernel levels, 2.14 ulps
     // (baseline 2.1396; AVX2 and AVX-512 2.1251). Measured above it, the
     // documents are wrong: update all three with this test.
-    #expect(report.softmaxUlps <= documentedFloatSoftmaxUlps + 0.005, "documented figure: \(report)")
+    #expect(
+      report.softmaxUlps <= documentedFloatSoftmaxUlps + 0.005, "documented figure: \(report)")
     #expect(report.logSoftmaxUlps <= 2, "\(report)")
     #expect(report.rowSumError <= 1e-6, "\(report)")
   }
