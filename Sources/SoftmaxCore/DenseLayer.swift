@@ -69,6 +69,49 @@ public struct DenseLayer<T: SoftmaxScalar>: Sendable, Hashable {
     return output
   }
 
+  /// The outputs `Z = O·Wᵀ + b` for a batch of sparse inputs: each output
+  /// sums the bias and `w_ji·o_i` over the row's stored entries only (the
+  /// other inputs are 0), in increasing `i`.
+  ///
+  /// - Parameter input: `N × inputCount`.
+  /// - Returns: `N × outputCount`, dense.
+  /// - Complexity: O(N × outputs + entries × outputs).
+  ///
+  /// Error bound: as for dense inputs, with `inputs` replaced by the
+  /// row's entry count. With finite weights the result has the bits of the
+  /// dense forward of the same rows (the terms left out are zeros, which
+  /// change no sum), but for the sign of a zero.
+  @inlinable
+  public func callAsFunction(_ input: SparseMatrix<T>) -> Matrix<T> {
+    precondition(
+      input.columns == inputCount,
+      "input has \(input.columns) columns; the layer has \(inputCount) inputs")
+    let d = inputCount
+    let k = outputCount
+    var output = [T](repeating: T.zero, count: input.rows * k)
+    var sums = [T.Accumulator](repeating: T.Accumulator.zero, count: k)
+    weight.storage.withUnsafeBufferPointer { w in
+      input.columnIndices.withUnsafeBufferPointer { columns in
+        input.values.withUnsafeBufferPointer { values in
+          sums.withUnsafeMutableBufferPointer { sums in
+            output.withUnsafeMutableBufferPointer { output in
+              for n in 0..<input.rows {
+                for j in 0..<k { sums[j] = T.widen(bias[j]) }
+                for entry in input.rowOffsets[n]..<input.rowOffsets[n + 1] {
+                  let i = Int(columns[entry])
+                  let o = T.widen(values[entry])
+                  for j in 0..<k { sums[j] += T.widen(w[j * d + i]) * o }
+                }
+                for j in 0..<k { output[n * k + j] = T.narrow(sums[j]) }
+              }
+            }
+          }
+        }
+      }
+    }
+    return Matrix(rows: input.rows, columns: k, elements: output)
+  }
+
   /// The outputs `z = W·o + b` for one input vector.
   ///
   /// - Complexity: O(inputs × outputs).

@@ -9,7 +9,7 @@
 // header (and, at the end, whether a first row read as data was one), the
 // label column, and the capacity to reserve.
 
-public import SoftmaxCore
+import SoftmaxCore
 
 #if canImport(Glibc)
 import Glibc

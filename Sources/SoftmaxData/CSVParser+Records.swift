@@ -8,7 +8,7 @@
 // Records and fields: the RFC 4180 scanner over the window, blank lines,
 // numbers and text of fields.
 
-public import SoftmaxCore
+import SoftmaxCore
 
 #if canImport(Glibc)
 import Glibc

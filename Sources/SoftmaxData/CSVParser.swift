@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SoftmaxCore
+import SoftmaxCore
 
 #if canImport(Glibc)
 import Glibc

@@ -228,7 +228,7 @@ struct StandardizationRangeTests {
       _ = try Standardization(validatingMean: [0, .nan], scale: [1, 1])
     }
     #expect(throws: TrainingError.self) {
-      _ = try Standardization(validatingMean: [0], scale: [5e-324])
+      _ = try Standardization(validatingMean: [0], scale: [.leastNonzeroMagnitude])
     }
     #expect(throws: TrainingError.self) {
       _ = try Standardization(validatingMean: [0, 0], scale: [1])

@@ -137,24 +137,16 @@ extension RegressionBlock where Scalar == Double {
       } else {
         for c in 0..<d { standardized[c] = row[c] }
       }
-      // Forward: z = W·x̃ + b, and its maximum.
-      var top = -Double.infinity
+      // Forward: z = W·x̃ + b.
       for j in 0..<k {
         var z = bias[j]
         let wj = weights + j * d
         for c in 0..<d { z += wj[c] * standardized[c] }
         logits[j] = z
-        top = max(top, z)
       }
       let label = labels[i]
-      let zLabel = logits[label]
-      var sum = 0.0
-      for j in 0..<k {
-        logits[j] = Double.exp(logits[j] - top)
-        sum += logits[j]
-      }
-      // nll = log Σ e^(z − m) − (z_y − m); the sum is at least 1.
-      loss += weight * (Double.log(sum) - (zLabel - top))
+      let (nll, sum) = softmaxCrossEntropy(logits, count: k, label: label)
+      loss += weight * nll
       guard wantGradient, weight != 0 else { continue }
       // Backward: ∂L/∂z = s·(a − y), then ∂L/∂b += it, ∂L/∂W += it·x̃ᵀ.
       for j in 0..<k {
@@ -166,4 +158,31 @@ extension RegressionBlock where Scalar == Double {
     }
     out[k * d + k] += loss
   }
+}
+
+/// The softmax cross-entropy of one row of `k` logits, in `Double`, as
+/// training computes it: `nll = log Σⱼ e^(zⱼ − m) − (z_y − m)` with
+/// `m = max z`, and the logits replaced by `e^(zⱼ − m)`, whose sum (at
+/// least 1) is returned with it, so that `softmax(z)ⱼ = zⱼ' / sum` and
+/// the gradient `∂nll/∂zⱼ = zⱼ' / sum − [j = y]`. Every training path
+/// (dense and sparse rows) computes the loss of a row here.
+///
+/// Accuracy: `z − m` rounded once, `exp` and `log` of the platform: a few
+/// ulps of the exact value, but near 0 where `log(sum)` cancels
+/// `z_y − m` (a confident right answer), whose absolute error is about
+/// 2⁻⁵³·|z_y − m|.
+@inline(__always)
+package func softmaxCrossEntropy(
+  _ logits: UnsafeMutablePointer<Double>, count k: Int, label: Int
+) -> (nll: Double, sum: Double) {
+  var top = -Double.infinity
+  for j in 0..<k { top = max(top, logits[j]) }
+  let zLabel = logits[label]
+  var sum = 0.0
+  for j in 0..<k {
+    logits[j] = Double.exp(logits[j] - top)
+    sum += logits[j]
+  }
+  // The sum is at least 1 (the maximum's term).
+  return (Double.log(sum) - (zLabel - top), sum)
 }

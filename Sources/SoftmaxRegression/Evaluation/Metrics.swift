@@ -191,31 +191,21 @@ extension SoftmaxClassifier {
   ///
   /// - Throws: ``TrainingError`` for mismatched shapes or labels, a
   ///   non-finite feature, or a confusion matrix beyond the memory limit.
-  public func evaluate<T: SoftmaxScalar>(features: Matrix<T>, labels: [Int], topK: Int = 5)
+  public func evaluate<F: ClassifierFeatures>(features: F, labels: [Int], topK: Int = 5)
     throws(TrainingError) -> ClassificationMetrics
   {
     guard labels.count == features.rows else {
       throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(features.rows) rows")
     }
-    guard features.columns == featureCount else {
-      throw TrainingError(
-        .shapeMismatch,
-        "the data has \(features.columns) feature columns; the model takes \(featureCount)")
-    }
-    if let bad = firstNonFiniteIndex(features.elements) {
-      throw TrainingError(
-        .nonFiniteValue,
-        nonFiniteMessage(at: bad, columns: featureCount, features.elements, featureNames))
-    }
+    try features.validate(for: self)
     var accumulator = try ClassificationMetrics.Accumulator(classCount: classCount, topK: topK)
     let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
     var first = 0
     while first < features.rows {
       let end = min(features.rows, first + block)
-      let rows = Matrix(
-        rows: end - first, columns: features.columns,
-        elements: Array(features.elements[(first * features.columns)..<(end * features.columns)]))
-      try accumulator.add(logProbabilities(rows), labels: labels[first..<end], firstRow: first)
+      try accumulator.add(
+        logProbabilities(features.rows(in: first..<end)), labels: labels[first..<end],
+        firstRow: first)
       first = end
     }
     return try accumulator.metrics()

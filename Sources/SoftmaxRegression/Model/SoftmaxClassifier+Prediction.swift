@@ -26,16 +26,8 @@ extension SoftmaxClassifier {
   public func logits<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError) -> Matrix<
     Double
   > {
+    try features.validate(for: self)
     let d = featureCount
-    guard features.columns == d else {
-      throw TrainingError(
-        .shapeMismatch, "the data has \(features.columns) feature columns; the model takes \(d)")
-    }
-    if let bad = firstNonFiniteIndex(features.elements) {
-      throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
-        location: ErrorLocation(row: bad / max(d, 1)))
-    }
     let k = classCount
     let n = features.rows
     let layer = DenseLayer(weight: weight, bias: bias)
@@ -79,30 +71,97 @@ extension SoftmaxClassifier {
     return Matrix(rows: n, columns: k, elements: output)
   }
 
-  /// The class probabilities of every row: `n × k`, rows summing to 1.
-  public func probabilities<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+  /// The logits of sparse rows: the same as for their dense form (bitwise
+  /// when the standardization only scales, as sparse training's does),
+  /// from the stored entries: `z = W·(x/σ) + b − W·(μ/σ)`, the means
+  /// folded into the biases once.
+  ///
+  /// - Parameter features: `n × d`, every stored value finite.
+  /// - Returns: `n × k`.
+  /// - Throws: as the dense ``logits(_:)-(Matrix<T>)``.
+  /// - Complexity: O(k·(entries + n)), plus O(k·d) once when the
+  ///   standardization centers.
+  public func logits<T: SoftmaxScalar>(_ features: SparseMatrix<T>) throws(TrainingError)
     -> Matrix<Double>
   {
-    softmax(try logits(features))
+    try features.validate(for: self)
+    let d = featureCount
+    let k = classCount
+    let n = features.rows
+    let inverseScale = standardization?.inverseScale
+    var foldedBias = bias
+    if let standardization, !standardization.isScalingOnly, let inverseScale {
+      for j in 0..<k {
+        var shift = 0.0
+        for c in 0..<d { shift += weight[j, c] * (standardization.mean[c] * inverseScale[c]) }
+        foldedBias[j] -= shift
+      }
+    }
+    let layer = DenseLayer(weight: weight, bias: foldedBias)
+    let blockRows = Self.rowsPerBlock(classCount: k)
+    var output = [Double](repeating: 0, count: n * k)
+    var first = 0
+    while first < n {
+      let end = min(n, first + blockRows)
+      // The block's rows scaled, x/σ (the layer's input).
+      var builder = SparseMatrix<Double>.Builder(columns: d)
+      for i in first..<end {
+        let (columns, values) = features.row(i)
+        for (c, x) in zip(columns, values) {
+          builder.append(column: Int(c), value: Double(x) * (inverseScale?[Int(c)] ?? 1))
+        }
+        builder.endRow()
+      }
+      let z = layer(builder.matrix).elements
+      for r in 0..<(end - first) {
+        let i = first + r
+        var finite = true
+        for j in 0..<k {
+          output[i * k + j] = z[r * k + j]
+          finite = finite && z[r * k + j].isFinite
+        }
+        guard !finite else { continue }
+        var dense = [Double](repeating: 0, count: d)
+        let (columns, values) = features.row(i)
+        for (c, x) in zip(columns, values) { dense[Int(c)] = Double(x) }
+        output.withUnsafeMutableBufferPointer { out in
+          dense.withUnsafeBufferPointer { x in
+            overflowFreeShiftedLogits(
+              x: x, weight: weight.elements, bias: bias, mean: standardization?.mean,
+              inverseScale: inverseScale,
+              into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
+          }
+        }
+      }
+      first = end
+    }
+    return Matrix(rows: n, columns: k, elements: output)
+  }
+
+  /// The class probabilities of every row: `n × k`, rows summing to 1.
+  public func probabilities<F: ClassifierFeatures>(_ features: F) throws(TrainingError)
+    -> Matrix<Double>
+  {
+    softmax(try features.logits(by: self))
   }
 
   /// The log-probabilities of every row (log-softmax of the logits, exact
   /// where the probability underflows): `n × k`.
-  public func logProbabilities<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+  public func logProbabilities<F: ClassifierFeatures>(_ features: F) throws(TrainingError)
     -> Matrix<Double>
   {
-    logSoftmax(try logits(features))
+    logSoftmax(try features.logits(by: self))
   }
 
   /// The index of the most probable class of every row (the first on ties).
-  public func predictedClassIndices<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError)
+  public func predictedClassIndices<F: ClassifierFeatures>(_ features: F) throws(TrainingError)
     -> [Int]
   {
-    try logits(features).rowArrays.map(argmax)
+    try features.logits(by: self).rowArrays.map(argmax)
   }
 
   /// The name of the most probable class of every row.
-  public func predict<T: SoftmaxScalar>(_ features: Matrix<T>) throws(TrainingError) -> [String] {
+  public func predict<F: ClassifierFeatures>(_ features: F) throws(TrainingError) -> [String] {
     try predictedClassIndices(features).map { classes[$0] }
   }
 
@@ -110,7 +169,7 @@ extension SoftmaxClassifier {
   /// (ties: the lower index first), with their probabilities.
   ///
   /// - Precondition: `count ≥ 1`; it is clipped to the class count.
-  public func topClasses<T: SoftmaxScalar>(_ features: Matrix<T>, count: Int) throws(TrainingError)
+  public func topClasses<F: ClassifierFeatures>(_ features: F, count: Int) throws(TrainingError)
     -> [[(classIndex: Int, probability: Double)]]
   {
     precondition(count >= 1, "count must be at least 1")

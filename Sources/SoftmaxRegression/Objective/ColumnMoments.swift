@@ -134,3 +134,74 @@ struct ColumnMoments: Sendable {
     }
   }
 }
+
+extension ColumnMoments {
+  /// The moments from their parts.
+  init(squareSums: [Double], rescaledMeanSquares: [Int: Double]) {
+    self.squareSums = squareSums
+    self.rescaledMeanSquares = rescaledMeanSquares
+  }
+
+  /// The columns' `Σᵢ wᵢ·x̃ᵢc²` of sparse rows, over their stored entries
+  /// (the others are 0), with `x̃ = x·(1/σ)` when `inverseScale` is given;
+  /// a column whose sum overflows is summed again scaled by a power of
+  /// two, as for dense rows.
+  ///
+  /// - Complexity: one pass over the entries (two with a column whose
+  ///   squares overflow).
+  init<T: SoftmaxScalar>(
+    features: SparseMatrix<T>, rowWeights: [Double], weightTotal: Double,
+    inverseScale: [Double]?, featureNames: [String]?
+  ) throws(TrainingError) {
+    let d = features.columns
+    func forEachEntry(_ body: (_ weight: Double, _ column: Int, _ x: Double) -> Void) {
+      features.rowOffsets.withUnsafeBufferPointer { offsets in
+        features.columnIndices.withUnsafeBufferPointer { columns in
+          features.values.withUnsafeBufferPointer { values in
+            rowWeights.withUnsafeBufferPointer { w in
+              for i in 0..<features.rows where w[i] != 0 {
+                for entry in offsets[i]..<offsets[i + 1] {
+                  let c = Int(columns[entry])
+                  body(w[i], c, Double(values[entry]) * (inverseScale?[c] ?? 1))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var sums = [Double](repeating: 0, count: d)
+    sums.withUnsafeMutableBufferPointer { sums in
+      forEachEntry { weight, c, x in sums[c] += weight * x * x }
+    }
+    let overflowed = Set((0..<d).filter { !sums[$0].isFinite })
+    var meanSquares: [Int: Double] = [:]
+    if !overflowed.isEmpty {
+      var largest: [Int: Double] = [:]
+      forEachEntry { _, c, x in
+        if overflowed.contains(c) { largest[c] = max(largest[c] ?? 0, abs(x)) }
+      }
+      var scaled: [Int: Double] = [:]
+      forEachEntry { weight, c, x in
+        guard overflowed.contains(c), let top = largest[c], top.isFinite else { return }
+        let v = PowerOfTwoScaling.scale(x, by: -Int(top.exponent))
+        scaled[c, default: 0] += weight * v * v
+      }
+      for c in overflowed.sorted() {
+        let top = largest[c] ?? .infinity
+        let meanSquare =
+          top.isFinite
+          ? PowerOfTwoScaling.scale((scaled[c] ?? 0) / weightTotal, by: 2 * Int(top.exponent))
+          : .infinity
+        guard meanSquare.isFinite else {
+          throw TrainingError(
+            .outOfRange,
+            "\(columnName(c, featureNames)) has values up to \(top): too large to train on, as "
+              + "their squares overflow a Double; standardize the features, or rescale the column")
+        }
+        meanSquares[c] = meanSquare
+      }
+    }
+    self.init(squareSums: sums, rescaledMeanSquares: meanSquares)
+  }
+}

@@ -134,23 +134,10 @@ extension SoftmaxRegressionObjective {
     // A loss that overflowed (logits beyond Double: inf − inf) is +inf,
     // never NaN: finite parameters have a loss ≥ 0.
     let data = loss * scale
-    return (data.isNaN ? .infinity : data, l2Penalty(parameters, sumOfSquares: squares))
-  }
-
-  /// `(λ₂/2)·‖W‖²` from `Σ w²` (`sumOfSquares`): 0 when λ₂ = 0, and, when
-  /// the sum overflows, `Σ (√λ₂·w)² / 2`, which does not (the
-  /// true penalty of huge weights and a tiny λ₂ is finite); never NaN.
-  private func l2Penalty(_ parameters: [Double], sumOfSquares: Double) -> Double {
-    guard l2 > 0 else { return 0 }
-    let penalty = 0.5 * l2 * sumOfSquares
-    guard !penalty.isFinite || penalty == 0 && sumOfSquares > 0 else { return penalty }
-    let root = l2.squareRoot()
-    var scaled = 0.0
-    for index in 0..<(classCount * featureCount) {
-      let v = root * parameters[index]
-      scaled += v * v
-    }
-    return 0.5 * scaled
+    return (
+      data.isNaN ? .infinity : data,
+      l2Penalty(parameters, weightCount: weightCount, l2: l2, sumOfSquares: squares)
+    )
   }
 
   /// Rounds `[W, b]` into the workspace's Float weights and biases.

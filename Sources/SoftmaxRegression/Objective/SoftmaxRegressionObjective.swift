@@ -146,53 +146,17 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     classWeights: [Double]?, l2: Double, l1: Double, standardization: Standardization?,
     featureNames: [String]?
   ) throws(TrainingError) {
-    let n = features.rows
     let d = features.columns
-    guard n > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
-    guard labels.count == n else {
-      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(n) rows")
+    if classCount >= 1 {
+      try WeightedRows.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
     }
-    guard classCount >= 1 else { throw TrainingError(.shapeMismatch, "no classes") }
-    try Self.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
-    if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
-      throw TrainingError(
-        .labelOutOfRange, "row \(bad): label \(labels[bad]) is not in 0..<\(classCount)",
-        location: ErrorLocation(row: bad))
-    }
+    let rows = try WeightedRows(
+      rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: l1)
     if let bad = firstNonFiniteIndex(features.elements) {
       throw TrainingError(
         .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
         location: ErrorLocation(row: bad / max(d, 1)))
-    }
-    guard l2 >= 0, l2.isFinite else {
-      throw TrainingError(.invalidOption, "l2 = \(l2) must be ≥ 0")
-    }
-    guard l1 >= 0, l1.isFinite else {
-      throw TrainingError(.invalidOption, "l1 = \(l1) must be ≥ 0")
-    }
-    let weights = try Self.validatedSampleWeights(sampleWeights, rows: n)
-    var sample = weights ?? [Double](repeating: 1, count: n)
-    let total = sample.reduce(0, +)
-    if let classWeights {
-      guard classWeights.count == classCount else {
-        throw TrainingError(
-          .shapeMismatch, "\(classWeights.count) class weights for \(classCount) classes")
-      }
-      if let bad = classWeights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
-        throw TrainingError(
-          .invalidWeight, "class weight \(classWeights[bad]) of class \(bad) must be finite and ≥ 0"
-        )
-      }
-      for i in 0..<n { sample[i] *= classWeights[labels[i]] }
-      // The loss at W = 0 is Σ wᵢ·log k / Σ sᵢ: it must be finite.
-      let weighted = sample.reduce(0, +) / total
-      guard weighted.isFinite, (weighted * Double.log(Double(max(classCount, 2)))).isFinite
-      else {
-        throw TrainingError(
-          .outOfRange,
-          "the class weights (largest \(classWeights.max() ?? 0)) make the weighted loss overflow a Double: use smaller class weights"
-        )
-      }
     }
     if let standardization, let problem = standardization.problem(columns: d) {
       throw TrainingError(.shapeMismatch, problem)
@@ -218,14 +182,14 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
       : nil
     self.labels = labels
     self.classCount = classCount
-    self.rowWeights = sample
-    self.weightTotal = total
-    self.sampleWeights = weights
+    self.rowWeights = rows.rowWeights
+    self.weightTotal = rows.weightTotal
+    self.sampleWeights = rows.sampleWeights
     self.l2 = l2
     self.l1 = l1
     self.standardization = standardization
     self.columnMoments = try ColumnMoments(
-      features: features, rowWeights: sample, weightTotal: total,
+      features: features, rowWeights: rows.rowWeights, weightTotal: rows.weightTotal,
       standardization: standardization, featureNames: featureNames)
   }
 
@@ -235,45 +199,6 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
   static func floatRepresents(_ standardization: Standardization) -> Bool {
     standardization.mean.allSatisfy { Float($0).isFinite }
       && standardization.inverseScale.allSatisfy { Float($0).isFinite && Float($0) != 0 }
-  }
-
-  /// Sample weights checked (one per row, finite, ≥ 0, a positive sum) and
-  /// scaled by a power of two when their sum would overflow or underflow;
-  /// `nil` stays `nil`.
-  static func validatedSampleWeights(_ weights: [Double]?, rows n: Int) throws(TrainingError)
-    -> [Double]?
-  {
-    guard let weights else { return nil }
-    guard weights.count == n else {
-      throw TrainingError(.shapeMismatch, "\(weights.count) sample weights for \(n) rows")
-    }
-    if let bad = weights.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
-      throw TrainingError(
-        .invalidWeight, "sample weight \(weights[bad]) of row \(bad) must be finite and ≥ 0")
-    }
-    let normalized = PowerOfTwoScaling.normalized(weights)
-    guard normalized.reduce(0, +) > 0 else {
-      throw TrainingError(.invalidWeight, "the sample weights sum to 0")
-    }
-    return normalized
-  }
-
-  /// Throws unless `vectors` vectors of `k·(d + 1)` parameters, in
-  /// `Double`, take at most half of `SoftmaxConfiguration.memoryLimit`
-  /// (the other half for the data).
-  static func checkMemory(classCount k: Int, featureCount d: Int, vectors: Int)
-    throws(TrainingError)
-  {
-    let (columns, overflow1) = d.addingReportingOverflow(1)
-    let (parameters, overflow2) = k.multipliedReportingOverflow(by: columns)
-    let (bytes, overflow3) = parameters.multipliedReportingOverflow(by: 8 * vectors)
-    let limit = SoftmaxConfiguration.memoryLimit
-    guard overflow1 || overflow2 || overflow3 || bytes > limit / 2 else { return }
-    let size = overflow1 || overflow2 || overflow3 ? "more than 2^63 bytes" : byteText(bytes)
-    throw TrainingError(
-      .insufficientMemory,
-      "\(k) classes × \(d + 1) weights per class (features and bias) need \(size) of memory to train, "
-        + "more than half of the \(byteText(limit)) available")
   }
 
   // MARK: - Evaluations

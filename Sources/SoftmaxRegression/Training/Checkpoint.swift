@@ -216,4 +216,22 @@ struct DataFingerprint: Sendable, Hashable, Codable {
     for weight in sampleWeights ?? [] { mix(weight.bitPattern) }
     hash = String(h, radix: 16)
   }
+
+  /// The fingerprint of sparse data: its row offsets, column indices and
+  /// values (the same data stored dense has another fingerprint).
+  init<T: SoftmaxScalar>(features: SparseMatrix<T>, labels: [Int], sampleWeights: [Double]?) {
+    rows = features.rows
+    self.features = features.columns
+    var h: UInt64 = 0xBB67_AE85_84CA_A73B
+    func mix(_ word: UInt64) {
+      h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+      h ^= h >> 29
+    }
+    for offset in features.rowOffsets { mix(UInt64(offset)) }
+    for column in features.columnIndices { mix(UInt64(UInt32(bitPattern: column))) }
+    for value in features.values { mix(Double(value).bitPattern) }
+    for label in labels { mix(UInt64(bitPattern: Int64(label))) }
+    for weight in sampleWeights ?? [] { mix(weight.bitPattern) }
+    hash = String(h, radix: 16)
+  }
 }

@@ -39,6 +39,42 @@ extension SoftmaxClassifier {
     checkpoints: Bool = false,
     progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
+    try fitting(
+      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+      featureNames: featureNames, options: options, warmStart: warmStart,
+      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+  }
+
+  /// Trains a model on sparse features by minimizing
+  /// ``SparseSoftmaxRegressionObjective``: the same as the dense
+  /// ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``,
+  /// computed from the stored entries (memory and time proportional to
+  /// them), with one difference: `options.standardize` scales the features
+  /// without centering them (``Standardization/init(scaling:sampleWeights:)``),
+  /// and a warm start's standardization must not center either.
+  ///
+  /// The model is the same kind of model: it predicts dense and sparse
+  /// rows alike.
+  public static func fit<T: SoftmaxScalar>(
+    features: SparseMatrix<T>, labels: [Int], classes: [String], sampleWeights: [Double]? = nil,
+    featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
+    warmStart: SoftmaxClassifier? = nil, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+    checkpoints: Bool = false,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) throws(TrainingError) -> SoftmaxClassifier {
+    try fitting(
+      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+      featureNames: featureNames, options: options, warmStart: warmStart,
+      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+  }
+
+  /// The training of both `fit`s, over either layout of features.
+  static func fitting<Features: TrainingFeatures>(
+    _ features: Features, labels: [Int], classes: [String], sampleWeights: [Double]?,
+    featureNames: [String]?, options: TrainingOptions, warmStart: SoftmaxClassifier?,
+    resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: Bool,
+    progress: (IterationReport) -> Bool
+  ) throws(TrainingError) -> SoftmaxClassifier {
     let k = classes.count
     let d = features.columns
     guard k >= 1 else { throw TrainingError(.shapeMismatch, "no classes") }
@@ -47,19 +83,16 @@ extension SoftmaxClassifier {
     }
     try validate(options)
     guard features.rows > 0 else { throw TrainingError(.emptyData, "the data set has no rows") }
-    if let bad = firstNonFiniteIndex(features.elements) {
-      throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
-        location: ErrorLocation(row: bad / max(d, 1)))
-    }
-    try SoftmaxRegressionObjective<T>.checkMemory(
-      classCount: k, featureCount: d, vectors: options.solverVectors)
+    try features.checkFinite(featureNames: featureNames)
+    try WeightedRows.checkMemory(
+      classCount: k, featureCount: d,
+      vectors: options.solverVectors + Features.workspaceVectors)
     // Checked, and scaled by a power of two if their sum would overflow.
-    let weights = try SoftmaxRegressionObjective<T>.validatedSampleWeights(
+    let weights = try WeightedRows.validatedSampleWeights(
       sampleWeights, rows: features.rows)
     let fingerprint =
       checkpoint != nil || checkpoints
-      ? DataFingerprint(features: features, labels: labels, sampleWeights: sampleWeights) : nil
+      ? features.fingerprint(labels: labels, sampleWeights: sampleWeights) : nil
     var standardization: Standardization? = nil
     if let checkpoint {
       try checkResumable(
@@ -78,7 +111,7 @@ extension SoftmaxClassifier {
       }
       standardization = warmStart.standardization
     } else if options.standardize {
-      standardization = Standardization(fitting: features, sampleWeights: weights)
+      standardization = features.fittedStandardization(sampleWeights: weights)
     }
     // The full-batch solvers hold out rows for validation here (the
     // minibatch solvers in their loop, for early stopping), by the same
@@ -90,19 +123,19 @@ extension SoftmaxClassifier {
       heldOut.flatMap { split in weights.map { w in split.kept.map { w[$0] } } }
       ?? weights
     if heldOut != nil && checkpoint == nil && warmStart == nil && options.standardize {
-      standardization = Standardization(fitting: training, sampleWeights: trainingWeights)
+      standardization = training.fittedStandardization(sampleWeights: trainingWeights)
     }
     let classWeights = try resolveClassWeights(
       options.classWeighting, labels: trainingLabels, classCount: k,
       sampleWeights: trainingWeights)
-    let objective = try SoftmaxRegressionObjective(
-      features: training, labels: trainingLabels, classCount: k,
-      sampleWeights: trainingWeights, classWeights: classWeights, l2: options.l2, l1: options.l1,
+    let objective = try training.objective(
+      labels: trainingLabels, classCount: k, sampleWeights: trainingWeights,
+      classWeights: classWeights, l2: options.l2, l1: options.l1,
       standardization: standardization, featureNames: featureNames)
     let validation = try heldOut.map { split throws(TrainingError) in
-      try SoftmaxRegressionObjective(
-        features: features.selectingRows(split.heldOut), labels: split.heldOut.map { labels[$0] },
-        classCount: k, sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
+      try features.selectingRows(split.heldOut).objective(
+        labels: split.heldOut.map { labels[$0] }, classCount: k,
+        sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
         classWeights: classWeights, l2: 0, l1: 0, standardization: standardization,
         featureNames: featureNames)
     }

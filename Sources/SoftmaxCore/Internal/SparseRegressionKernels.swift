@@ -1,0 +1,122 @@
+//===--- SparseRegressionKernels.swift ------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// Softmax regression on sparse rows, for training (SoftmaxRegression calls
+// it; package API): the forward pass of a row — the dense layer over the
+// row's stored entries, then `softmaxCrossEntropy` — leaves the row's
+// residual `s·(softmax(z) − onehot(y))`, and the backward pass adds
+// `residual·x` into the gradient of the columns the row touches.
+//
+// The weights are read column-major (`k` weights of a column side by side,
+// `weightsByColumn[c·k + j] = w_jc`), so that each stored entry reads and
+// writes `k` consecutive values. Everything is in `Double`; `Float` values
+// convert exactly.
+//
+// The backward pass takes a range of columns: the caller splits the
+// columns among threads, and each gradient value is summed over the rows
+// in their order whatever the split, so the result is bitwise the same for
+// every thread count.
+
+/// The rows of a sparse softmax-regression problem; pointers stay valid
+/// for the calls.
+package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
+  /// CSR arrays of the whole matrix.
+  package var rowOffsets: UnsafePointer<Int>
+  package var columnIndices: UnsafePointer<Int32>
+  package var values: UnsafePointer<Scalar>
+  /// `k`.
+  package var classCount: Int
+  /// The class of every row, in `0..<k`.
+  package var labels: UnsafePointer<Int>
+  /// `s_r` of every row.
+  package var rowWeights: UnsafePointer<Double>
+
+  package init(
+    rowOffsets: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
+    values: UnsafePointer<Scalar>, classCount: Int, labels: UnsafePointer<Int>,
+    rowWeights: UnsafePointer<Double>
+  ) {
+    self.rowOffsets = rowOffsets
+    self.columnIndices = columnIndices
+    self.values = values
+    self.classCount = classCount
+    self.labels = labels
+    self.rowWeights = rowWeights
+  }
+
+  /// The forward pass of row `row`: `z = b + Σ_e w_{·c_e}·x_e`, its
+  /// weighted loss `s·nll` (returned), and in `residual` (`k` doubles)
+  /// `s·(softmax(z) − onehot(y))` when `wantResidual` (else the
+  /// exponentials).
+  ///
+  /// - Parameters:
+  ///   - weightsByColumn: `d × k`, column-major weights.
+  ///   - bias: `k` biases.
+  @inline(__always)
+  package func forward(
+    row: Int, weightsByColumn: UnsafePointer<Double>, bias: UnsafePointer<Double>,
+    residual: UnsafeMutablePointer<Double>, wantResidual: Bool
+  ) -> Double {
+    let k = classCount
+    for j in 0..<k { residual[j] = bias[j] }
+    for entry in rowOffsets[row]..<rowOffsets[row + 1] {
+      let x = Double(values[entry])
+      let w = weightsByColumn + Int(columnIndices[entry]) * k
+      for j in 0..<k { residual[j] += w[j] * x }
+    }
+    let label = labels[row]
+    let weight = rowWeights[row]
+    let (nll, sum) = softmaxCrossEntropy(residual, count: k, label: label)
+    if wantResidual {
+      // As the dense block computes it.
+      for j in 0..<k { residual[j] = weight * (residual[j] / sum - (j == label ? 1 : 0)) }
+    }
+    return weight * nll
+  }
+
+  /// The backward pass of row `row` over the columns in `columns`: adds
+  /// `residual·x_e` to the `k` gradient values of each such entry's
+  /// column in `gradientByColumn` (`d × k`, column-major).
+  @inline(__always)
+  package func backward(
+    row: Int, residual: UnsafePointer<Double>, columns: Range<Int>,
+    into gradientByColumn: UnsafeMutablePointer<Double>
+  ) {
+    let k = classCount
+    var entry = rowOffsets[row]
+    var end = rowOffsets[row + 1]
+    // The row's entries in `columns`: its columns are increasing.
+    if columns.lowerBound > 0 {
+      var high = end
+      while entry < high {
+        let middle = (entry + high) / 2
+        if Int(columnIndices[middle]) < columns.lowerBound {
+          entry = middle + 1
+        } else {
+          high = middle
+        }
+      }
+    }
+    if columns.upperBound <= Int(Int32.max) {
+      var low = entry
+      while low < end {
+        let middle = (low + end) / 2
+        if Int(columnIndices[middle]) < columns.upperBound {
+          low = middle + 1
+        } else {
+          end = middle
+        }
+      }
+    }
+    while entry < end {
+      let x = Double(values[entry])
+      let g = gradientByColumn + Int(columnIndices[entry]) * k
+      for j in 0..<k { g[j] += residual[j] * x }
+      entry += 1
+    }
+  }
+}

@@ -1,0 +1,73 @@
+//===--- Standardization+Sparse.swift -------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+extension Standardization {
+  /// Learns a scaling of sparse features without centering: every mean
+  /// is 0 and every scale is the column's population standard deviation
+  /// (zeros included), as scikit-learn's
+  /// `StandardScaler(with_mean=False)`. Centering would turn every zero
+  /// of a sparse row into a non-zero; scaling keeps the zeros.
+  ///
+  /// The deviation is computed about the column's mean from the stored
+  /// entries, `Σ wᵢ(xᵢ − μ)²` over them plus `μ²` times the weight of the
+  /// rows that have no entry in the column, with the same power-of-two
+  /// rescaling as ``init(fitting:sampleWeights:)`` for columns outside
+  /// [2^-256, 2^256]. A column with no spread gets scale 1.
+  ///
+  /// - Precondition: every stored value finite; `sampleWeights`, if given,
+  ///   has one finite weight ≥ 0 per row and a positive sum.
+  /// - Complexity: three passes over the stored entries; O(d) memory.
+  public init<T: SoftmaxScalar>(scaling features: SparseMatrix<T>, sampleWeights: [Double]? = nil) {
+    let d = features.columns
+    let weights = sampleWeights.map(PowerOfTwoScaling.normalized)
+    let total = weights?.reduce(0, +) ?? Double(features.rows)
+    func forEachEntry(_ body: (_ weight: Double, _ column: Int, _ x: Double) -> Void) {
+      features.rowOffsets.withUnsafeBufferPointer { offsets in
+        features.columnIndices.withUnsafeBufferPointer { columns in
+          features.values.withUnsafeBufferPointer { values in
+            for i in 0..<features.rows {
+              let w = weights?[i] ?? 1
+              for entry in offsets[i]..<offsets[i + 1] {
+                body(w, Int(columns[entry]), Double(values[entry]))
+              }
+            }
+          }
+        }
+      }
+    }
+    var largest = [Double](repeating: 0, count: d)
+    forEachEntry { _, c, x in largest[c] = max(largest[c], abs(x)) }
+    // Column c is summed as x·2^-e[c]; e[c] = 0 for ordinary columns.
+    let exponents = largest.map(PowerOfTwoScaling.exponent(bringingDown:))
+    var mean = [Double](repeating: 0, count: d)
+    var storedWeight = [Double](repeating: 0, count: d)
+    forEachEntry { w, c, x in
+      mean[c] += w * PowerOfTwoScaling.scale(x, by: -exponents[c])
+      storedWeight[c] += w
+    }
+    for c in 0..<d { mean[c] /= total }
+    var variance = [Double](repeating: 0, count: d)
+    forEachEntry { w, c, x in
+      let deviation = PowerOfTwoScaling.scale(x, by: -exponents[c]) - mean[c]
+      variance[c] += w * deviation * deviation
+    }
+    let scale = (0..<d).map { c -> Double in
+      // The rows without an entry in the column deviate by −μ.
+      let zeros = max(total - storedWeight[c], 0)
+      let sum = variance[c] + zeros * mean[c] * mean[c]
+      let deviation = PowerOfTwoScaling.scale((sum / total).squareRoot(), by: exponents[c])
+      return deviation >= Self.smallestScale && deviation.isFinite ? deviation : 1
+    }
+    self.init(mean: [Double](repeating: 0, count: d), scale: scale)
+  }
+
+  /// Whether it only scales (every mean is 0): the standardization sparse
+  /// features take.
+  public var isScalingOnly: Bool { mean.allSatisfy { $0 == 0 } }
+}

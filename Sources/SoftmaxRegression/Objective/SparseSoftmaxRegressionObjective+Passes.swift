@@ -1,0 +1,246 @@
+//===--- SparseSoftmaxRegressionObjective+Passes.swift --------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+// The evaluation of the sparse objective: the weights laid out by column,
+// then waves of rows — a forward pass in blocks of rows (in parallel, the
+// blocks' sums added in block order) leaving each row's residual, and a
+// backward pass over the wave's rows in order, with the columns split
+// among the threads — and the gradient laid back out by class.
+
+extension SparseSoftmaxRegressionObjective {
+  /// The rows of a wave: at most 64 blocks, and at most 64 MiB of
+  /// residuals.
+  static func waveRows(classCount k: Int) -> Int {
+    blockRows * max(1, min(64, (64 << 20) / 8 / max(1, blockRows * k)))
+  }
+
+  /// `loss / denominator` over `listed` rows (every row when `nil`), the
+  /// penalty `(λ₂/2)·‖W‖²`, and the gradient of their sum.
+  func evaluate(
+    _ parameters: [Double], rows listed: [Int]?, gradient: inout [Double], wantGradient: Bool,
+    denominator: Double, workspace: inout Workspace
+  ) -> (data: Double, penalty: Double) {
+    let k = classCount
+    let d = featureCount
+    let weightCount = k * d
+    precondition(
+      parameters.count == parameterCount,
+      "\(parameters.count) parameters; the objective has \(parameterCount)")
+    // At least one value each, so that the buffers have an address.
+    let byColumnCount = max(weightCount, 1)
+    if workspace.weightsByColumn.count != byColumnCount {
+      workspace.weightsByColumn = [Double](repeating: 0, count: byColumnCount)
+    }
+    if wantGradient {
+      if workspace.gradientByColumn.count != byColumnCount {
+        workspace.gradientByColumn = [Double](repeating: 0, count: byColumnCount)
+      }
+      if gradient.count != parameterCount {
+        gradient = [Double](repeating: 0, count: parameterCount)
+      }
+    }
+    let rowTotal = listed?.count ?? rowCount
+    let waveRows = min(Self.waveRows(classCount: k), max(rowTotal, 1))
+    let blocksPerWave = (waveRows + Self.blockRows - 1) / Self.blockRows
+    if workspace.residuals.count != waveRows * k {
+      workspace.residuals = [Double](repeating: 0, count: waveRows * k)
+    }
+    if workspace.partials.count != blocksPerWave * (k + 1) {
+      workspace.partials = [Double](repeating: 0, count: blocksPerWave * (k + 1))
+    }
+    var loss = 0.0
+    var biasGradient = [Double](repeating: 0, count: k)
+    let averageEntries = max(1, features.nonZeroCount / max(rowCount, 1))
+    withKernel { kernel in
+      parameters.withUnsafeBufferPointer { p in
+        workspace.weightsByColumn.withUnsafeMutableBufferPointer { byColumn in
+          workspace.gradientByColumn.withUnsafeMutableBufferPointer { gradientByColumn in
+            workspace.residuals.withUnsafeMutableBufferPointer { residuals in
+              workspace.partials.withUnsafeMutableBufferPointer { partials in
+                guard let p = p.baseAddress, let byColumn = byColumn.baseAddress,
+                  let residuals = residuals.baseAddress, let partials = partials.baseAddress
+                else { return }
+                layOutByColumn(p, into: byColumn)
+                let gradientOut = wantGradient ? gradientByColumn.baseAddress : nil
+                if let gradientOut {
+                  parallelFor(count: weightCount, cost: 1, grain: 4096) { begin, end in
+                    (gradientOut + begin).update(repeating: 0, count: end - begin)
+                  }
+                }
+                let bias = p + weightCount
+                var first = 0
+                while first < rowTotal {
+                  let count = min(waveRows, rowTotal - first)
+                  let blocks = (count + Self.blockRows - 1) / Self.blockRows
+                  let start = first
+                  func row(_ r: Int) -> Int { listed?[start + r] ?? start + r }
+                  // Forward: each block's loss and bias gradient on its own.
+                  parallelFor(count: blocks, cost: Self.blockRows * averageEntries * k, grain: 1) {
+                    begin, end in
+                    for block in begin..<end {
+                      let partial = partials + block * (k + 1)
+                      partial.update(repeating: 0, count: k + 1)
+                      let rows = (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows)
+                      for r in rows {
+                        let residual = residuals + r * k
+                        partial[k] += kernel.forward(
+                          row: row(r), weightsByColumn: byColumn, bias: bias, residual: residual,
+                          wantResidual: gradientOut != nil)
+                        if gradientOut != nil {
+                          for j in 0..<k { partial[j] += residual[j] }
+                        }
+                      }
+                    }
+                  }
+                  for block in 0..<blocks {
+                    let partial = partials + block * (k + 1)
+                    loss += partial[k]
+                    for j in 0..<k { biasGradient[j] += partial[j] }
+                  }
+                  // Backward: the wave's rows in order, columns split.
+                  if let gradientOut {
+                    let parts = columnParts()
+                    parallelFor(count: parts.count, cost: count * averageEntries * k, grain: 1) {
+                      begin, end in
+                      for part in begin..<end {
+                        for r in 0..<count {
+                          kernel.backward(
+                            row: row(r), residual: residuals + r * k, columns: parts[part],
+                            into: gradientOut)
+                        }
+                      }
+                    }
+                  }
+                  first += count
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var squares = 0.0
+    parameters.withUnsafeBufferPointer { w in
+      for index in 0..<weightCount { squares += w[index] * w[index] }
+    }
+    let scale = denominator > 0 ? 1 / denominator : 0
+    if wantGradient {
+      layOutByClass(
+        workspace.gradientByColumn, parameters: parameters, scale: scale, into: &gradient)
+      for j in 0..<k { gradient[weightCount + j] = biasGradient[j] * scale }
+    }
+    // A loss that overflowed is +inf, never NaN (see the dense objective).
+    let data = loss * scale
+    return (
+      data.isNaN ? .infinity : data,
+      l2Penalty(parameters, weightCount: weightCount, l2: l2, sumOfSquares: squares)
+    )
+  }
+
+  /// Calls `body` with the kernel over this objective's rows.
+  private func withKernel(_ body: (SparseRegressionRows<T>) -> Void) {
+    features.rowOffsets.withUnsafeBufferPointer { offsets in
+      features.columnIndices.withUnsafeBufferPointer { columns in
+        features.values.withUnsafeBufferPointer { values in
+          rows.labels.withUnsafeBufferPointer { labels in
+            rows.rowWeights.withUnsafeBufferPointer { weights in
+              // Empty arrays may have no base address: a 1-entry stand-in
+              // is never read (no row has entries then).
+              let column0: Int32 = 0
+              let value0: T = 0
+              withUnsafePointer(to: column0) { column0 in
+                withUnsafePointer(to: value0) { value0 in
+                  guard let offsets = offsets.baseAddress, let labels = labels.baseAddress,
+                    let weights = weights.baseAddress
+                  else { return }
+                  body(
+                    SparseRegressionRows(
+                      rowOffsets: offsets, columnIndices: columns.baseAddress ?? column0,
+                      values: values.baseAddress ?? value0, classCount: classCount,
+                      labels: labels, rowWeights: weights))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The columns split into one range per thread, with about as many
+  /// stored entries each (the last range open-ended; one open range on
+  /// one thread). The split changes no result.
+  private func columnParts() -> [Range<Int>] {
+    let threads = max(1, SoftmaxConfiguration.threadCount)
+    let d = featureCount
+    let total = columnEntries[d]
+    guard threads > 1, d > 1, total > 0 else { return [0..<Int.max] }
+    var bounds = [0]
+    for part in 1..<threads {
+      // The first column at which the entries before it reach the share.
+      let target = total * part / threads
+      var low = bounds[bounds.count - 1]
+      var high = d
+      while low < high {
+        let middle = (low + high) / 2
+        if columnEntries[middle] < target { low = middle + 1 } else { high = middle }
+      }
+      bounds.append(low)
+    }
+    var parts: [Range<Int>] = []
+    for part in 0..<threads {
+      let lower = bounds[part]
+      let upper = part + 1 < threads ? bounds[part + 1] : Int.max
+      if lower < upper { parts.append(lower..<upper) }
+    }
+    return parts
+  }
+
+  /// `byColumn[c·k + j] = w_jc/σ_c` from the parameters `[W (k × d), b]`.
+  private func layOutByColumn(
+    _ parameters: UnsafePointer<Double>, into byColumn: UnsafeMutablePointer<Double>
+  ) {
+    let k = classCount
+    let d = featureCount
+    let inverseScale = self.inverseScale
+    parallelFor(count: d, cost: k, grain: 1024) { begin, end in
+      for c in begin..<end {
+        let s = inverseScale?[c] ?? 1
+        for j in 0..<k { byColumn[c * k + j] = parameters[j * d + c] * s }
+      }
+    }
+  }
+
+  /// `gradient[j·d + c] = byColumn[c·k + j]·(1/σ_c)·scale + λ₂·w_jc`.
+  private func layOutByClass(
+    _ byColumn: [Double], parameters: [Double], scale: Double, into gradient: inout [Double]
+  ) {
+    let k = classCount
+    let d = featureCount
+    let l2 = self.l2
+    let inverseScale = self.inverseScale
+    byColumn.withUnsafeBufferPointer { byColumn in
+      parameters.withUnsafeBufferPointer { w in
+        gradient.withUnsafeMutableBufferPointer { g in
+          guard let byColumn = byColumn.baseAddress, let w = w.baseAddress,
+            let g = g.baseAddress
+          else { return }
+          parallelFor(count: d, cost: k, grain: 1024) { begin, end in
+            for c in begin..<end {
+              let s = (inverseScale?[c] ?? 1) * scale
+              for j in 0..<k {
+                g[j * d + c] = byColumn[c * k + j] * s + l2 * w[j * d + c]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

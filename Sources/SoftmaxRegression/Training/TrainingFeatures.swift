@@ -1,0 +1,108 @@
+//===--- TrainingFeatures.swift -------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// A layout of features that `fit` trains on (dense `Matrix`, sparse
+/// `SparseMatrix`): what differs between layouts — the objective, the
+/// standardization learned, the checks and the fingerprint — behind one
+/// interface, so that `fit` is written once.
+protocol TrainingFeatures: Sendable {
+  /// The objective of softmax regression on this layout.
+  associatedtype Objective: TrainingObjective
+
+  /// `n`.
+  var rows: Int { get }
+  /// `d`.
+  var columns: Int { get }
+  /// Vectors of `k·(d + 1)` doubles an evaluation's workspace holds
+  /// beyond the solver's.
+  static var workspaceVectors: Int { get }
+
+  /// The rows at `indices`, in that order.
+  func selectingRows(_ indices: [Int]) -> Self
+
+  /// Throws ``TrainingError/Code/nonFiniteValue`` naming the first value
+  /// that is NaN or infinite.
+  func checkFinite(featureNames: [String]?) throws(TrainingError)
+
+  /// The standardization `options.standardize` learns on this layout.
+  func fittedStandardization(sampleWeights: [Double]?) -> Standardization
+
+  /// A hash of the data, for checkpoints.
+  func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint
+
+  /// The objective over these rows.
+  func objective(
+    labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
+    l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
+  ) throws(TrainingError) -> Objective
+}
+
+extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
+  static var workspaceVectors: Int { 0 }
+
+  func checkFinite(featureNames: [String]?) throws(TrainingError) {
+    if let bad = firstNonFiniteIndex(elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: columns, elements, featureNames),
+        location: ErrorLocation(row: bad / Swift.max(columns, 1)))
+    }
+  }
+
+  func fittedStandardization(sampleWeights: [Double]?) -> Standardization {
+    Standardization(fitting: self, sampleWeights: sampleWeights)
+  }
+
+  func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint {
+    DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
+  }
+
+  func objective(
+    labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
+    l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
+  ) throws(TrainingError) -> SoftmaxRegressionObjective<Scalar> {
+    try SoftmaxRegressionObjective(
+      features: self, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
+      featureNames: featureNames)
+  }
+}
+
+extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
+  /// The weights and the gradient laid out by column.
+  static var workspaceVectors: Int { 2 }
+
+  func checkFinite(featureNames: [String]?) throws(TrainingError) {
+    if let bad = firstNonFiniteEntry() {
+      let row = rowOfEntry(bad)
+      throw TrainingError(
+        .nonFiniteValue,
+        "row \(row), \(columnName(Int(columnIndices[bad]), featureNames)): "
+          + "\(values[bad]) is not a finite number",
+        location: ErrorLocation(row: row))
+    }
+  }
+
+  func fittedStandardization(sampleWeights: [Double]?) -> Standardization {
+    Standardization(scaling: self, sampleWeights: sampleWeights)
+  }
+
+  func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint {
+    DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
+  }
+
+  func objective(
+    labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
+    l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
+  ) throws(TrainingError) -> SparseSoftmaxRegressionObjective<Scalar> {
+    try SparseSoftmaxRegressionObjective(
+      features: self, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
+      featureNames: featureNames)
+  }
+}
