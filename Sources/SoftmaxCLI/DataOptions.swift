@@ -15,6 +15,21 @@ extension MissingValuePolicy: ExpressibleByArgument {}
 
 extension DataPrecision: ExpressibleByArgument {}
 
+/// `--dense` or `--sparse`.
+enum LayoutFlag: String, EnumerableFlag {
+  case dense
+  case sparse
+
+  static func help(for value: LayoutFlag) -> ArgumentHelp? {
+    switch value {
+    case .dense:
+      "Store the features dense (default: sparse for LIBSVM files below 10% non-zeros, dense otherwise)."
+    case .sparse:
+      "Store the features sparse: memory in proportion to the non-zeros; --standardize then scales without centering (centering would fill every zero)."
+    }
+  }
+}
+
 /// How every command reads data files.
 struct DataOptions: ParsableArguments {
   @Option(
@@ -60,6 +75,14 @@ struct DataOptions: ParsableArguments {
       "Read features as float or double (auto: float for IDX and NPY, double for text).",
       valueName: "auto|float|double"))
   var precision: DataPrecision = .automatic
+
+  @Flag var layout: LayoutFlag?
+
+  @Flag(
+    help:
+      "With a model (eval, predict): leave out LIBSVM entries whose index is beyond the model's features (it never saw them) instead of stopping."
+  )
+  var ignoreUnknownFeatures = false
 
   func validate() throws {
     if let delimiter, delimiterScalar == nil {
@@ -117,6 +140,8 @@ struct DataOptions: ParsableArguments {
     }
     options.libsvm.zeroBased = zeroBased ?? input?.zeroBasedIndices
     options.libsvm.featureCount = model?.featureCount
+    options.libsvm.ignoresUnknownFeatures = ignoreUnknownFeatures
+    options.layout = layout.map { $0 == .dense ? .dense : .sparse } ?? .automatic
     return options
   }
 

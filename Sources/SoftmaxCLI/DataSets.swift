@@ -13,52 +13,53 @@ import SoftmaxRegression
 // one switch each, the work in the libraries.
 
 extension AnyDataSet {
+  /// The features, whatever their precision and layout, as the
+  /// classifier's methods take them.
+  var features: any ClassifierFeatures {
+    switch self {
+    case .float(let set): return set.features
+    case .double(let set): return set.features
+    case .sparseFloat(let set): return set.features
+    case .sparseDouble(let set): return set.features
+    }
+  }
+
   /// The model's metrics on these rows.
   func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws
     -> ClassificationMetrics
   {
-    let k = min(topK, model.classCount)
-    switch self {
-    case .float(let set): return try model.evaluate(features: set.features, labels: labels, topK: k)
-    case .double(let set):
-      return try model.evaluate(features: set.features, labels: labels, topK: k)
-    }
+    try model.evaluate(features: features, labels: labels, topK: min(topK, model.classCount))
   }
 
   /// The model's class probabilities of every row.
   func probabilities(_ model: SoftmaxClassifier) throws -> Matrix<Double> {
-    switch self {
-    case .float(let set): return try model.probabilities(set.features)
-    case .double(let set): return try model.probabilities(set.features)
-    }
+    try model.probabilities(features)
   }
 
   /// The fraction of these rows whose most probable class is the label,
   /// or `nil` without rows.
   func accuracy(_ model: SoftmaxClassifier, labels: [Int]) -> Double? {
-    let predicted: [Int]?
-    switch self {
-    case .float(let set): predicted = try? model.predictedClassIndices(set.features)
-    case .double(let set): predicted = try? model.predictedClassIndices(set.features)
+    guard let predicted = try? model.predictedClassIndices(features), !labels.isEmpty else {
+      return nil
     }
-    guard let predicted, !labels.isEmpty else { return nil }
     return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
   }
 
   /// Each feature's mean (exact for any finite values; see
   /// `Standardization(fitting:)`), for the model to fill missing values
-  /// with at prediction.
-  var featureMeans: [Double] {
+  /// with at prediction; `nil` for sparse data, which has none missing.
+  var featureMeans: [Double]? {
     switch self {
     case .float(let set): return Standardization(fitting: set.features).mean
     case .double(let set): return Standardization(fitting: set.features).mean
+    case .sparseFloat, .sparseDouble: return nil
     }
   }
 
   /// Its feature means as `--missing mean` takes them, by name when the
   /// file has names.
-  var meanFillValues: FillValues {
-    let means = featureMeans
+  var meanFillValues: FillValues? {
+    guard let means = featureMeans else { return nil }
     if let names = featureNames {
       return .byName(Dictionary(zip(names, means), uniquingKeysWith: { first, _ in first }))
     }

@@ -140,6 +140,16 @@ struct TrainingRun {
         features: set.features, labels: labels, classes: classes, featureNames: featureNames,
         options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
         progress: progress)
+    case .sparseFloat(let set):
+      fitted = try SoftmaxClassifier.fit(
+        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+        progress: progress)
+    case .sparseDouble(let set):
+      fitted = try SoftmaxClassifier.fit(
+        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+        progress: progress)
     }
     // The last step, if the display skipped it (time-limited updates).
     if let last, display.lastShown != last.iteration, display.style != .silent {

@@ -27,31 +27,97 @@ public enum DataPrecision: String, Sendable, Hashable, CaseIterable {
   }
 }
 
-/// A data set read in the precision its file asks for (``DataPrecision``):
-/// one type for the code that handles either.
-public enum AnyDataSet: Sendable {
-  /// Features in `Float`.
-  case float(DataSet<Float>)
-  /// Features in `Double`.
-  case double(DataSet<Double>)
+/// How the features of a data set are stored.
+public enum DataLayout: String, Sendable, Hashable, CaseIterable {
+  /// Sparse for LIBSVM files whose density is below
+  /// ``LIBSVMReader/denseDensityThreshold`` (or too large to store dense)
+  /// and for text; dense otherwise.
+  case automatic = "auto"
+  /// A dense matrix.
+  case dense
+  /// A sparse matrix (its stored entries).
+  case sparse
+}
 
-  /// Reads `path` (see ``DataLoader/load(_:options:as:)``) in `precision`.
+/// A data set read in the precision its file asks for (``DataPrecision``)
+/// and stored in the layout it needs (``DataLayout``): one type for the
+/// code that handles any of them.
+public enum AnyDataSet: Sendable {
+  /// Dense features in `Float`.
+  case float(DataSet<Float>)
+  /// Dense features in `Double`.
+  case double(DataSet<Double>)
+  /// Sparse features in `Float`.
+  case sparseFloat(SparseDataSet<Float>)
+  /// Sparse features in `Double`.
+  case sparseDouble(SparseDataSet<Double>)
+
+  /// Reads `path` (see ``DataLoader/load(_:options:as:)``) in `precision`,
+  /// in the layout of `options.layout`.
   ///
   /// - Throws: ``DataError`` from the format's reader.
   public static func load(
     _ path: String, options: LoadOptions = LoadOptions(), precision: DataPrecision = .automatic
   ) throws(DataError) -> AnyDataSet {
     let format = try DataLoader.format(of: path, given: options.format)
-    if precision.readsFloat(format) {
-      return .float(try DataLoader.load(path, options: options, as: Float.self))
+    let float = precision.readsFloat(format)
+    if format == .libsvm {
+      return float
+        ? try libsvm(
+          LIBSVMReader.parse(path, options: options.libsvm, as: Float.self), options.layout, path)
+        : try libsvm(
+          LIBSVMReader.parse(path, options: options.libsvm, as: Double.self), options.layout, path)
     }
-    return .double(try DataLoader.load(path, options: options, as: Double.self))
+    if float {
+      let data = try DataLoader.load(path, options: options, as: Float.self)
+      return options.layout == .sparse ? .sparseFloat(data.sparse()) : .float(data)
+    }
+    let data = try DataLoader.load(path, options: options, as: Double.self)
+    return options.layout == .sparse ? .sparseDouble(data.sparse()) : .double(data)
+  }
+
+  /// A LIBSVM file in the layout asked for; automatic: dense when its
+  /// density reaches the threshold and its dense size is allowed.
+  private static func libsvm<Scalar: SoftmaxScalar>(
+    _ parsed: LIBSVMReader.Parsed<Scalar>, _ layout: DataLayout, _ path: String
+  ) throws(DataError) -> AnyDataSet {
+    let sparse = parsed.data
+    try DataLoader.requireFeatures(sparse.featureCount, hasLabels: true, path: path)
+    let cells = Double(sparse.count) * Double(max(sparse.featureCount, 1))
+    let density = Double(sparse.features.nonZeroCount) / cells
+    let dense: Bool
+    switch layout {
+    case .dense: dense = true
+    case .sparse: dense = false
+    case .automatic:
+      dense =
+        density >= LIBSVMReader.denseDensityThreshold
+        && cells <= Double(LIBSVMReader.maximumDenseValues(fileSize: parsed.fileSize))
+    }
+    if dense {
+      let data = try parsed.dense(path: path)
+      if let data = data as? DataSet<Float> { return .float(data) }
+      if let data = data as? DataSet<Double> { return .double(data) }
+    }
+    if let data = sparse as? SparseDataSet<Float> { return .sparseFloat(data) }
+    if let data = sparse as? SparseDataSet<Double> { return .sparseDouble(data) }
+    preconditionFailure("LIBSVM data of \(Scalar.self)")
   }
 
   /// Whether the features are `Float`.
   public var isFloat: Bool {
-    if case .float = self { return true }
-    return false
+    switch self {
+    case .float, .sparseFloat: return true
+    case .double, .sparseDouble: return false
+    }
+  }
+
+  /// Whether the features are stored sparse.
+  public var isSparse: Bool {
+    switch self {
+    case .sparseFloat, .sparseDouble: return true
+    case .float, .double: return false
+    }
   }
 
   /// The labels as written, or `nil`.
@@ -59,6 +125,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return data.labels
     case .double(let data): return data.labels
+    case .sparseFloat(let data): return data.labels
+    case .sparseDouble(let data): return data.labels
     }
   }
 
@@ -67,6 +135,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return data.featureNames
     case .double(let data): return data.featureNames
+    case .sparseFloat(let data): return data.featureNames
+    case .sparseDouble(let data): return data.featureNames
     }
   }
 
@@ -75,6 +145,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return data.count
     case .double(let data): return data.count
+    case .sparseFloat(let data): return data.count
+    case .sparseDouble(let data): return data.count
     }
   }
 
@@ -83,6 +155,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return data.featureCount
     case .double(let data): return data.featureCount
+    case .sparseFloat(let data): return data.featureCount
+    case .sparseDouble(let data): return data.featureCount
     }
   }
 
@@ -91,6 +165,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return data.report
     case .double(let data): return data.report
+    case .sparseFloat(let data): return data.report
+    case .sparseDouble(let data): return data.report
     }
   }
 
@@ -101,6 +177,8 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return .float(data.rows(indices))
     case .double(let data): return .double(data.rows(indices))
+    case .sparseFloat(let data): return .sparseFloat(data.rows(indices))
+    case .sparseDouble(let data): return .sparseDouble(data.rows(indices))
     }
   }
 
@@ -141,6 +219,10 @@ public enum AnyDataSet: Sendable {
     switch self {
     case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
     case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
+    case .sparseFloat(let data):
+      return .sparseFloat(try data.dense().selectingFeatures(named: names, path: path).sparse())
+    case .sparseDouble(let data):
+      return .sparseDouble(try data.dense().selectingFeatures(named: names, path: path).sparse())
     }
   }
 }

@@ -57,6 +57,8 @@ public struct LoadOptions: Sendable, Hashable {
   public var csv = CSVOptions()
   /// LIBSVM settings.
   public var libsvm = LIBSVMOptions()
+  /// How to store the features (``AnyDataSet/load(_:options:precision:)``).
+  public var layout = DataLayout.automatic
 
   /// Every setting detected or defaulted.
   public init() {}
@@ -101,14 +103,18 @@ public enum DataLoader {
     _ path: String, options: LoadOptions = LoadOptions(), as _: Scalar.Type = Scalar.self
   ) throws(DataError) -> DataSet<Scalar> {
     let data = try read(path, options: options, as: Scalar.self)
-    guard data.featureCount > 0 else {
-      throw DataError(
-        .empty, path: path,
-        data.labels == nil
-          ? "the file has no feature columns"
-          : "the file has labels but no feature columns (is it really in this format?)")
-    }
+    try requireFeatures(data.featureCount, hasLabels: data.labels != nil, path: path)
     return data
+  }
+
+  /// Throws `.empty` for data without feature columns.
+  static func requireFeatures(_ count: Int, hasLabels: Bool, path: String) throws(DataError) {
+    guard count == 0 else { return }
+    throw DataError(
+      .empty, path: path,
+      hasLabels
+        ? "the file has labels but no feature columns (is it really in this format?)"
+        : "the file has no feature columns")
   }
 
   private static func read<Scalar: SoftmaxScalar>(

@@ -22,45 +22,101 @@ public struct LIBSVMOptions: Sendable, Hashable {
   /// 1-based otherwise.
   public var zeroBased: Bool? = nil
   /// The number of features; `nil` takes the largest index seen. Give a
-  /// model's feature count to read data for it (an index beyond it is an
-  /// error).
+  /// model's feature count to read data for it: rows whose largest index
+  /// is lower are normal (their other features are 0), and an index
+  /// beyond it is an error, or dropped under ``ignoresUnknownFeatures``.
   public var featureCount: Int? = nil
+  /// With a ``featureCount``: leave out the entries whose index is beyond
+  /// it (features the model never saw, which it would weigh 0), counted in
+  /// the load report's notes, instead of stopping with an error.
+  public var ignoresUnknownFeatures = false
 
   /// Detect the index base; as many features as the largest index.
   public init() {}
 }
 
-/// Reads LIBSVM / svmlight sparse text into a dense ``DataSet``.
+/// Reads LIBSVM / svmlight sparse text: into a ``SparseDataSet`` (memory
+/// proportional to the stored entries) or a dense ``DataSet``.
 ///
 /// Each line is `label index:value index:value ... [# comment]`;
 /// `qid:n` pairs are skipped, blank lines and `#` lines too. Indices must
-/// be ascending within a line (as scikit-learn requires). Integer-valued
-/// labels are written canonically (`+1` and `1.0` are both `"1"`), so
-/// that they sort as numbers.
+/// be ascending within a line (as scikit-learn requires) and below 2³¹.
+/// Integer-valued labels are written canonically (`+1` and `1.0` are both
+/// `"1"`), so that they sort as numbers.
 ///
-/// Cost: one streaming pass, O(file size), then O(n·d) to densify. The
-/// dense matrix may hold at most ``maximumDenseValues(fileSize:)``
-/// values, so that a large index in a small file is an error rather than
-/// a large allocation.
+/// Cost: one streaming pass, O(file size); the entries take 12 bytes each
+/// as `Float`, 16 as `Double`. Densifying costs O(n·d), and the dense
+/// matrix may hold at most ``maximumDenseValues(fileSize:)`` values, so
+/// that a large index in a small file is an error rather than a large
+/// allocation.
 public enum LIBSVMReader {
-  /// Reads the file at `path`.
+  /// Reads the file at `path` into a dense data set.
   ///
   /// - Throws: ``DataError`` with the line and column of the first
   ///   problem: a pair without `:`, an index that is not a non-negative
-  ///   integer, out of order, repeated, or beyond `featureCount`, a value
-  ///   that is not a finite number, a line with no label, no data rows.
+  ///   integer below 2³¹, out of order, repeated, or beyond `featureCount`,
+  ///   a value that is not a finite number, a line with no label, no data
+  ///   rows; or a dense matrix beyond ``maximumDenseValues(fileSize:)``.
   public static func read<Scalar: SoftmaxScalar>(
     _ path: String, options: LIBSVMOptions = LIBSVMOptions(), as _: Scalar.Type = Scalar.self
   ) throws(DataError) -> DataSet<Scalar> {
+    let parsed = try parse(path, options: options, as: Scalar.self)
+    return try parsed.dense(path: path)
+  }
+
+  /// Reads the file at `path` into a sparse data set, without densifying.
+  ///
+  /// - Throws: ``DataError`` as ``read(_:options:as:)``, but for the
+  ///   dense size.
+  public static func readSparse<Scalar: SoftmaxScalar>(
+    _ path: String, options: LIBSVMOptions = LIBSVMOptions(), as _: Scalar.Type = Scalar.self
+  ) throws(DataError) -> SparseDataSet<Scalar> {
+    try parse(path, options: options, as: Scalar.self).data
+  }
+
+  /// A file read: its sparse data, and where its largest index is (for a
+  /// dense matrix too large).
+  struct Parsed<Scalar: SoftmaxScalar> {
+    var data: SparseDataSet<Scalar>
+    var largestIndex: Int
+    var largestAt: (line: Int, column: Int)
+    var fileSize: Int
+
+    /// The dense form, if its size is allowed for the file's.
+    func dense(path: String) throws(DataError) -> DataSet<Scalar> {
+      let n = data.count
+      let d = data.featureCount
+      let (dense, overflow) = n.multipliedReportingOverflow(by: d)
+      let allowed = LIBSVMReader.maximumDenseValues(fileSize: fileSize)
+      guard !overflow, dense <= allowed else {
+        throw DataError(
+          .unsupported, path: path, line: largestAt.line, column: largestAt.column,
+          "feature index \(largestIndex) makes the dense matrix \(n) × \(d) = \(overflow ? "more than Int.max" : String(dense)) values, more than the \(allowed) allowed for a \(fileSize)-byte file: too sparse to read as a dense matrix (read it sparse)"
+        )
+      }
+      return DataSet(
+        features: data.features.dense(), labels: data.labels, featureNames: nil,
+        report: data.report)
+    }
+  }
+
+  static func parse<Scalar: SoftmaxScalar>(
+    _ path: String, options: LIBSVMOptions, as _: Scalar.Type
+  ) throws(DataError) -> Parsed<Scalar> {
     let file = try ChunkedFile(path: path)
     try file.refill(consumed: 0)
     try file.rejectNULInFirstWindow(format: "LIBSVM")
     var labels: [String] = []
     var rowStarts: [Int] = [0]
-    var indices: [Int] = []
-    var entries: [Double] = []
+    // Indices as written (the base is known at the end), values as read.
+    var indices: [Int32] = []
+    var entries: [Scalar] = []
     var largest = -1
     var largestAt = (line: 0, column: 0)
+    // The first index beyond a given feature count: above it (beyond in
+    // either base), and at it (beyond when 0-based).
+    var firstAbove: (index: Int, line: Int, column: Int)? = nil
+    var firstAtOrAbove: (index: Int, line: Int, column: Int)? = nil
     var sawZero = false
     var position = 0
     var line = 0
@@ -128,13 +184,15 @@ public enum LIBSVMReader {
         let (from, to) = token()
         var colon = from
         while colon < to, base[colon] != UInt8(ascii: ":") { colon += 1 }
-        let pairText = String(
-          decoding: UnsafeBufferPointer(start: base + from, count: min(to - from, 40)),
-          as: UTF8.self)
+        func pairText() -> String {
+          String(
+            decoding: UnsafeBufferPointer(start: base + from, count: min(to - from, 40)),
+            as: UTF8.self)
+        }
         guard colon < to else {
           throw DataError(
             .malformed, path: path, line: line, column: column,
-            "\"\(pairText)\" is not an index:value pair")
+            "\"\(pairText())\" is not an index:value pair")
         }
         if colon - from == 3, base[from] == UInt8(ascii: "q"), base[from + 1] == UInt8(ascii: "i"),
           base[from + 2] == UInt8(ascii: "d")
@@ -155,7 +213,12 @@ public enum LIBSVMReader {
         guard digits > 0 else {
           throw DataError(
             .malformed, path: path, line: line, column: column,
-            "the index in \"\(pairText)\" is not a non-negative integer below 10^10")
+            "the index in \"\(pairText())\" is not a non-negative integer below 10^10")
+        }
+        guard index <= Int(Int32.max) else {
+          throw DataError(
+            .unsupported, path: path, line: line, column: column,
+            "index \(index) is beyond the largest feature index this reader takes (2^31 − 1)")
         }
         guard index > previous else {
           throw DataError(
@@ -170,15 +233,19 @@ public enum LIBSVMReader {
         else {
           throw DataError(
             .notANumber, path: path, line: line, column: colon + 1 - start + 1,
-            "the value in \"\(pairText)\" is not a finite number")
+            "the value in \"\(pairText())\" is not a finite number")
         }
         if index == 0 { sawZero = true }
         if index > largest {
           largest = index
           largestAt = (line, column)
         }
-        indices.append(index)
-        entries.append(value)
+        if let count = options.featureCount, index >= count {
+          if firstAtOrAbove == nil { firstAtOrAbove = (index, line, column) }
+          if index > count, firstAbove == nil { firstAbove = (index, line, column) }
+        }
+        indices.append(Int32(index))
+        entries.append(Scalar(value))
       }
       rowStarts.append(indices.count)
     }
@@ -190,33 +257,66 @@ public enum LIBSVMReader {
     }
     let offset = zeroBased ? 0 : 1
     let d = options.featureCount ?? max(largest + 1 - offset, 0)
-    if largest - offset >= d {
-      throw DataError(
-        .shapeMismatch, path: path, line: largestAt.line, column: largestAt.column,
-        "feature index \(largest) is beyond the \(d) features expected")
-    }
-    let n = labels.count
-    let (dense, overflow) = n.multipliedReportingOverflow(by: d)
-    let allowed = LIBSVMReader.maximumDenseValues(fileSize: file.bytesRead)
-    guard !overflow, dense <= allowed else {
+    guard d <= SparseMatrix<Scalar>.maximumColumns else {
       throw DataError(
         .unsupported, path: path, line: largestAt.line, column: largestAt.column,
-        "feature index \(largest) makes the dense matrix \(n) × \(d) = \(overflow ? "more than Int.max" : String(dense)) values, more than the \(allowed) allowed for a \(file.bytesRead)-byte file: too sparse to read as a dense matrix"
-      )
-    }
-    var values = ValueBuffer(for: Scalar.self)
-    for _ in 0..<dense { _ = values.append(0) }
-    for row in 0..<n {
-      for p in rowStarts[row]..<rowStarts[row + 1] {
-        values.set(row * d + indices[p] - offset, entries[p])
-      }
+        "\(d) features: more than the \(SparseMatrix<Scalar>.maximumColumns) this reader takes")
     }
     var report = LoadReport()
     report.zeroBasedIndices = zeroBased
-    return DataSet(
-      features: values.matrix(rows: n, columns: d, as: Scalar.self), labels: labels,
-      featureNames: nil, report: report)
+    if largest - offset >= d {
+      guard options.featureCount != nil, options.ignoresUnknownFeatures else {
+        let first =
+          (zeroBased ? firstAtOrAbove : firstAbove) ?? (largest, largestAt.line, largestAt.column)
+        throw DataError(
+          .shapeMismatch, path: path, line: first.line, column: first.column,
+          "feature index \(first.index) is beyond the \(d) features expected"
+            + (options.featureCount == nil
+              ? "" : " (the model's; --ignore-unknown-features leaves such entries out)"))
+      }
+      // Leave out the entries beyond the features, compacting in place.
+      var kept = 0
+      var row = 0
+      var newStarts = [0]
+      newStarts.reserveCapacity(rowStarts.count)
+      for entry in 0..<indices.count {
+        while entry == rowStarts[row + 1] {
+          newStarts.append(kept)
+          row += 1
+        }
+        if Int(indices[entry]) - offset < d {
+          indices[kept] = indices[entry]
+          entries[kept] = entries[entry]
+          kept += 1
+        }
+      }
+      while newStarts.count < rowStarts.count { newStarts.append(kept) }
+      let dropped = indices.count - kept
+      report.notes.append(
+        "left out \(dropped) \(dropped == 1 ? "entry" : "entries") of features beyond the \(d) the model knows"
+      )
+      indices.removeLast(indices.count - kept)
+      entries.removeLast(entries.count - kept)
+      rowStarts = newStarts
+    }
+    if offset != 0 {
+      indices.withUnsafeMutableBufferPointer { indices in
+        for entry in 0..<indices.count { indices[entry] -= 1 }
+      }
+    }
+    let features = SparseMatrix(
+      unchecked: labels.count, columns: d, rowOffsets: rowStarts, columnIndices: indices,
+      values: entries)
+    return Parsed(
+      data: SparseDataSet(features: features, labels: labels, report: report),
+      largestIndex: largest, largestAt: largestAt, fileSize: file.bytesRead)
   }
+
+  /// The density (stored entries over rows × features) from which
+  /// ``DataLayout/automatic`` stores a LIBSVM file dense: below it, the
+  /// sparse objective's gradient is faster than the dense one's
+  /// (`Benchmarks`: `regression-timing --density-sweep`).
+  public static let denseDensityThreshold = 0.1
 
   /// The most values a file of `fileSize` bytes may densify to:
   /// 256 per byte, and at least 2^24 (128 MiB of `Double`s).

@@ -26,6 +26,14 @@ enum Fixtures {
     var zeroBased: Bool?
   }
 
+  /// scipy's CSR arrays of a sparse data set.
+  struct CSR: Decodable {
+    var indptr: [Int]
+    var indices: [Int]
+    var data: [Double]
+    var columns: Int
+  }
+
   static let expected: [String: Expected] = {
     guard let data = FileManager.default.contents(atPath: path("expected.json")),
       let decoded = try? JSONDecoder().decode([String: Expected].self, from: data)

@@ -11,7 +11,7 @@ public import SoftmaxCore
 /// followed by softmax, with its class names and, optionally, the
 /// standardization `x̃ = (x − mean)/scale` learned on the training data.
 ///
-/// Train one with ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``;
+/// Train one with ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``;
 /// predictions are computed in `Double` (logits accumulated in `Double`,
 /// probabilities by SoftmaxCore's softmax: they sum to 1 within 1e-15 and
 /// never exceed 1).

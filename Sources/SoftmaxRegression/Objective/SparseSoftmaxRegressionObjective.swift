@@ -9,7 +9,7 @@ public import SoftmaxCore
 
 /// The training objective of softmax regression on sparse features
 /// (bag-of-words, n-grams, LIBSVM data): the objective of
-/// ``SoftmaxRegressionObjective`` with X stored as a ``SparseMatrix``,
+/// ``SoftmaxRegressionObjective`` with X stored as a `SparseMatrix`,
 /// computed from the stored entries only.
 ///
 ///     L(W, b) = Σᵢ sᵢ·c_yᵢ·nllᵢ / Σᵢ sᵢ + (λ₂/2)·‖W‖²_F + λ₁·‖W‖₁

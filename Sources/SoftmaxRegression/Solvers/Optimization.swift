@@ -62,11 +62,11 @@ public struct IterationReport: Sendable, Hashable {
   /// optimizer's next step.
   public var parameters: [Double]
   /// Everything needed to go on from here exactly as if never stopped,
-  /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+  /// when ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``
   /// was asked for checkpoints; `nil` otherwise.
   public var checkpoint: TrainingCheckpoint? = nil
   /// The standardization the parameters are in, when
-  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``
   /// standardizes: with them, the model so far
   /// (``SoftmaxClassifier/init(classes:featureCount:parameters:standardization:featureNames:training:)``).
   public var standardization: Standardization? = nil

@@ -102,7 +102,7 @@ enum SolverState: Sendable, Hashable, Codable {
 /// record), the histories, the standardization, the options, and a
 /// fingerprint of the data.
 ///
-/// Resuming (``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``
+/// Resuming (``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``
 /// with `resumingFrom:`) on the same data and options gives the model the
 /// uninterrupted run gives, bit for bit. A checkpoint's file (``encoded()``,
 /// JSON) holds every `Double` in its shortest round-tripping form.

@@ -47,7 +47,7 @@ extension SoftmaxClassifier {
 
   /// Trains a model on sparse features by minimizing
   /// ``SparseSoftmaxRegressionObjective``: the same as the dense
-  /// ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``,
+  /// ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``,
   /// computed from the stored entries (memory and time proportional to
   /// them), with one difference: `options.standardize` scales the features
   /// without centering them (``Standardization/init(scaling:sampleWeights:)``),

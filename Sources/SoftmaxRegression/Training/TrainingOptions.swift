@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SoftmaxCore
+import SoftmaxCore
 
 /// How classes are weighted in the loss.
 public enum ClassWeighting: Sendable, Hashable, Codable {
@@ -19,7 +19,7 @@ public enum ClassWeighting: Sendable, Hashable, Codable {
   case custom([Double])
 }
 
-/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
+/// The settings of ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``.
 public struct TrainingOptions: Sendable, Hashable, Codable {
   /// The optimizer.
   public enum Solver: String, Sendable, Hashable, Codable, CaseIterable {
@@ -106,7 +106,7 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// About how many parameter-sized vectors of `Double` the solver keeps
   /// (L-BFGS: its correction pairs, up to one per iteration, and a dozen
   /// working vectors; the others: a dozen), for the memory check of
-  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)``.
+  /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``.
   var solverVectors: Int {
     guard solver == .lbfgs else { return 12 }
     return 2 * min(max(lbfgs.memory, 0), max(lbfgs.maxIterations, 0), 1 << 20) + 12
