@@ -39,7 +39,7 @@ let package = Package(
     // Files: readers, writers, and writing whole or not at all.
     .target(
       name: "SoftmaxData",
-      dependencies: ["SoftmaxCore"]
+      dependencies: ["SoftmaxCore", "_SoftmaxCompression"]
     ),
 
     // The `softmax` command: parsing and printing; the work is in the
@@ -59,6 +59,9 @@ let package = Package(
       exclude: ["kernels_impl.h", "level"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux, .android]))]
     ),
+    // gzip, bzip2 and xz through the system's libraries, opened at run
+    // time (no headers needed to build).
+    .target(name: "_SoftmaxCompression"),
     .target(
       name: "_SoftmaxTestSupport",
       dependencies: [

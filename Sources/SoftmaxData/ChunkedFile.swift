@@ -21,7 +21,8 @@ import Darwin
 /// file.
 final class ChunkedFile {
   let path: String
-  private let descriptor: Int32
+  /// The file's bytes, decompressed when it is compressed.
+  let source: ByteSource
   /// The window: `bytes[0..<count]` hold data, followed by a 0 byte.
   private(set) var bytes: UnsafeMutablePointer<UInt8>
   private var capacity: Int
@@ -34,17 +35,9 @@ final class ChunkedFile {
 
   init(path: String, windowSize: Int = 1 << 20) throws(DataError) {
     self.path = path
-    descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw DataError(.io, path: path, "cannot open: \(String(cString: strerror(errno)))")
-    }
-    var status = stat()
-    if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-      _ = close(descriptor)
-      throw DataError(.io, path: path, "is a directory")
-    }
+    source = try ByteSource(path: path)
     // A small file gets a window its size (plus room to see its end).
-    let size = Int(status.st_size)
+    let size = source.regularSize ?? 0
     capacity = size > 0 && size < windowSize ? max(size + 1, 256) : windowSize
     bytes = .allocate(capacity: capacity + 1)
     bytes[0] = 0
@@ -52,7 +45,6 @@ final class ChunkedFile {
 
   deinit {
     bytes.deallocate()
-    _ = close(descriptor)
   }
 
   /// Drops the first `consumed` bytes of the window, then reads until the
@@ -85,11 +77,7 @@ final class ChunkedFile {
     }
     var arrived = false
     while !atEnd && count < capacity {
-      let got = read(descriptor, bytes + count, capacity - count)
-      if got < 0 {
-        if errno == EINTR { continue }
-        throw DataError(.io, path: path, "cannot read: \(String(cString: strerror(errno)))")
-      }
+      let got = try source.read(into: bytes + count, count: capacity - count)
       if got == 0 {
         atEnd = true
       } else {

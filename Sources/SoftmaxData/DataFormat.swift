@@ -18,27 +18,83 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
   /// NumPy's `.npy` (``NPYReader``).
   case npy
 
-  /// The format a file name says: `.csv`, `.tsv`, `.txt` → CSV;
-  /// `.svm`, `.libsvm`, `.svmlight` → LIBSVM; `.idx`, `-ubyte` or an
-  /// `idxN` part (`train-images.idx3-ubyte`) → IDX; `.npy` → NPY.
-  /// `nil` when the name says none of these.
+  /// The format a file name says: `.csv`, `.tsv` → CSV; `.svm`,
+  /// `.libsvm`, `.svmlight` → LIBSVM; `.idx`, `-ubyte` or an `idxN` part
+  /// (`train-images.idx3-ubyte`) → IDX; `.npy` → NPY; a compression's
+  /// ending (`.gz`, `.bz2`, `.xz`) is looked through
+  /// (`train-images-idx3-ubyte.gz`). `nil` when the name says none of
+  /// these (`.txt`, `news20.t`, `dna.scale`): ``DataLoader`` then looks
+  /// at the content (``init(content:)``).
   public init?(path: String) {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
-    let lower = name.lowercased()
-    let dot = lower.lastIndex(of: ".")
-    let ext = dot.map { String(lower[lower.index(after: $0)...]) } ?? ""
+    var name = (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
+    for compression in Compression.allCases where name.hasSuffix("." + compression.fileExtension) {
+      name.removeLast(compression.fileExtension.count + 1)
+    }
+    let dot = name.lastIndex(of: ".")
+    let ext = dot.map { String(name[name.index(after: $0)...]) } ?? ""
     switch ext {
-    case "csv", "tsv", "txt": self = .csv
+    case "csv", "tsv": self = .csv
     case "svm", "libsvm", "svmlight": self = .libsvm
     case "npy": self = .npy
     case "idx": self = .idx
     default:
-      if lower.hasSuffix("ubyte") || lower.contains(".idx") || lower.contains("-idx") {
+      if name.hasSuffix("ubyte") || name.contains(".idx") || name.contains("-idx") {
         self = .idx
       } else {
         return nil
       }
     }
+  }
+
+  /// The format of a file that begins with `prefix` (its first bytes,
+  /// decompressed; 64 KiB is plenty): NPY's and IDX's magic numbers; text
+  /// whose lines are a label then `index:value` pairs is LIBSVM; other
+  /// text is CSV. `nil` for binary data of no known format.
+  public init?(content prefix: [UInt8]) {
+    if prefix.starts(with: [0x93] + Array("NUMPY".utf8)) {
+      self = .npy
+      return
+    }
+    // IDX: two zero bytes, an element type, 1 to 8 dimensions.
+    if prefix.count >= 4, prefix[0] == 0, prefix[1] == 0,
+      [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(prefix[2]), (1...8).contains(prefix[3])
+    {
+      self = .idx
+      return
+    }
+    if prefix.contains(0) { return nil }
+    // The first lines (the last one may be cut by the prefix's end).
+    var lines = prefix.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+    if lines.count > 1 && prefix.last != UInt8(ascii: "\n") { lines.removeLast() }
+    let content = lines.prefix(100).filter { line in
+      let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+      return !trimmed.isEmpty && trimmed.first != UInt8(ascii: "#")
+        && trimmed.first != UInt8(ascii: "\r")
+    }
+    if !content.isEmpty && content.allSatisfy(Self.isLIBSVMLine) {
+      self = .libsvm
+    } else {
+      self = .csv
+    }
+  }
+
+  /// Whether `line` is a label followed by at least one `index:value`
+  /// pair (or none, a row of zeros, when the label is a number).
+  private static func isLIBSVMLine(_ line: ArraySlice<UInt8>) -> Bool {
+    let tokens = line.split { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == 13 }
+    guard let label = tokens.first, !label.contains(UInt8(ascii: ":")) else { return false }
+    for token in tokens.dropFirst() {
+      let comment = token.first == UInt8(ascii: "#")
+      if comment { break }
+      guard let colon = token.firstIndex(of: UInt8(ascii: ":")) else { return false }
+      let index = token[token.startIndex..<colon]
+      let isQID = index.elementsEqual("qid".utf8)
+      guard isQID || (!index.isEmpty && index.allSatisfy { (48...57).contains($0) }) else {
+        return false
+      }
+      guard colon + 1 < token.endIndex else { return false }
+    }
+    return tokens.count > 1 || Double(String(decoding: label, as: UTF8.self)) != nil
   }
 }
 
@@ -66,15 +122,22 @@ public struct LoadOptions: Sendable, Hashable {
 
 /// Reads a data file in any of the ``DataFormat``s.
 public enum DataLoader {
-  /// The format of `path`: the one given, or the one its name says.
+  /// The format of `path`: the one given, or the one its name says, or
+  /// the one its first 64 KiB (decompressed) say (``DataFormat/init(content:)``).
   ///
-  /// - Throws: ``DataError`` (`.unsupported`) when neither tells.
+  /// - Throws: ``DataError``: `.io` when the name does not say and the
+  ///   file cannot be read; `.unsupported` when the content does not say
+  ///   either (binary data of another format).
   public static func format(of path: String, given: DataFormat?) throws(DataError) -> DataFormat {
     if let given { return given }
-    guard let format = DataFormat(path: path) else {
+    if let format = DataFormat(path: path) { return format }
+    var reader = try BoundedReader(path: path, maximumBytes: Int.max)
+    var prefix: [UInt8] = []
+    _ = try reader.read(1 << 16, into: &prefix)
+    guard let format = DataFormat(content: prefix) else {
       throw DataError(
         .unsupported, path: path,
-        "cannot tell the format from the file name; name it .csv, .tsv, .svm, .npy or .idx, or give the format (csv, libsvm, idx, npy)"
+        "cannot tell the format: neither the name nor the content says (binary data that is not IDX or NPY); give the format (csv, libsvm, idx, npy)"
       )
     }
     return format

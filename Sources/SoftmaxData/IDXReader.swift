@@ -44,7 +44,6 @@ public enum IDXReader {
   /// too: `/dev/zero` is refused at its header).
   static func readArray(_ path: String) throws(DataError) -> NumericArray {
     var reader = try BoundedReader(path: path, maximumBytes: Int.max)
-    defer { reader.close() }
     var bytes: [UInt8] = []
     _ = try reader.read(4, into: &bytes)
     guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {

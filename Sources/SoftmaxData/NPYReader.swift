@@ -115,7 +115,6 @@ public enum NPYReader {
   /// describes (a stream too: `/dev/zero` is refused at its magic).
   static func readArray(_ path: String) throws(DataError) -> NumericArray {
     var reader = try BoundedReader(path: path, maximumBytes: Int.max)
-    defer { reader.close() }
     var bytes: [UInt8] = []
     _ = try reader.read(10, into: &bytes)
     let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SoftmaxCore
+import SoftmaxCore
 
 /// An n-dimensional array read from a binary file (IDX or NPY): its shape
 /// and its elements in row-major order, as `Double` (exact for every

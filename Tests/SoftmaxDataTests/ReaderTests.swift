@@ -369,7 +369,8 @@ struct MalformedInputTests {
     }
     options.label = .index(5)
     #expect(throws: DataError.self) { try DataLoader.load(path, options: options, as: Double.self) }
-    #expect { try DataLoader.load("data.parquet", as: Double.self) } throws: { error in
+    let parquet = try temporaryFile("data.parquet", Array("PAR1".utf8) + [0, 0x15, 0, 7])
+    #expect { try DataLoader.load(parquet, as: Double.self) } throws: { error in
       (error as? DataError)?.code == .unsupported
     }
     #expect { try DataLoader.load("/nonexistent/x.csv", as: Double.self) } throws: { error in
