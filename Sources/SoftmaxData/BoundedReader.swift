@@ -43,11 +43,13 @@ struct BoundedReader {
   /// file holds costs no large allocation.
   mutating func read(_ count: Int, into bytes: inout [UInt8]) throws(DataError) -> Int {
     var remaining = count
-    let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
-    defer { block.deallocate() }
+    let blockSize = 1 << 16
+    let start = UnsafeMutablePointer<UInt8>.allocate(capacity: blockSize)
+    defer { start.deallocate() }
+    let block = UnsafeMutableBufferPointer(start: start, count: blockSize)
     while remaining > 0 {
-      let want = min(remaining, block.count)
-      let got = try source.read(into: UnsafeMutableRawPointer(block.baseAddress!), count: want)
+      let want = min(remaining, blockSize)
+      let got = try source.read(into: UnsafeMutableRawPointer(start), count: want)
       if got == 0 { break }
       if rejectsNUL, let nul = block[0..<got].firstIndex(of: 0) {
         throw DataError(

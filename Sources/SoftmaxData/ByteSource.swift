@@ -109,7 +109,7 @@ final class ByteSource {
     var got = 0
     while got < 6 {
       let n = prefix.withUnsafeMutableBytes {
-        systemRead(descriptor, $0.baseAddress! + got, 6 - got)
+        systemRead(descriptor, $0.baseAddress.map { $0 + got }, 6 - got)
       }
       if n < 0 {
         if errno == EINTR { continue }
@@ -187,7 +187,9 @@ final class ByteSource {
       if available > 0 {
         written = min(available, count)
         pending.withUnsafeBytes {
-          buffer.copyMemory(from: $0.baseAddress! + pendingStart, byteCount: written)
+          if let base = $0.baseAddress {
+            buffer.copyMemory(from: base + pendingStart, byteCount: written)
+          }
         }
         pendingStart += written
         if pendingStart == pending.count {
@@ -251,7 +253,7 @@ final class ByteSource {
     var got = 0
     while got == 0 {
       let n = pending.withUnsafeMutableBytes {
-        systemRead(descriptor, $0.baseAddress! + old, 1 << 16)
+        systemRead(descriptor, $0.baseAddress.map { $0 + old }, 1 << 16)
       }
       if n < 0 {
         if errno == EINTR { continue }
