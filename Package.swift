@@ -14,6 +14,7 @@ let package = Package(
     .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
     .library(name: "SoftmaxRegression", targets: ["SoftmaxRegression"]),
     .library(name: "SoftmaxData", targets: ["SoftmaxData"]),
+    .library(name: "SoftmaxText", targets: ["SoftmaxText"]),
     .executable(name: "softmax", targets: ["SoftmaxCLI"]),
   ],
   dependencies: [
@@ -33,7 +34,14 @@ let package = Package(
 
     .target(
       name: "SoftmaxRegression",
-      dependencies: ["SoftmaxCore", "_SoftmaxKernels"]
+      dependencies: ["SoftmaxCore", "SoftmaxText", "_SoftmaxKernels"]
+    ),
+
+    // Text into sparse features: tokenizer, n-grams, vocabulary or
+    // hashing, tf-idf.
+    .target(
+      name: "SoftmaxText",
+      dependencies: ["SoftmaxCore"]
     ),
 
     // Files: readers, writers, and writing whole or not at all.
@@ -47,7 +55,7 @@ let package = Package(
     .executableTarget(
       name: "SoftmaxCLI",
       dependencies: [
-        "SoftmaxCore", "SoftmaxRegression", "SoftmaxData",
+        "SoftmaxCore", "SoftmaxRegression", "SoftmaxData", "SoftmaxText",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -90,6 +98,11 @@ let package = Package(
         "_SoftmaxTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
+      exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "SoftmaxTextTests",
+      dependencies: ["SoftmaxText", "SoftmaxCore"],
       exclude: ["Fixtures"]
     ),
     .testTarget(

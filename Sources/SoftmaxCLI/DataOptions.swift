@@ -34,7 +34,8 @@ enum LayoutFlag: String, EnumerableFlag {
 struct DataOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "The file format (default: from the extension).", valueName: "csv|libsvm|idx|npy"))
+      "The file format (default: from the extension, else the content).",
+      valueName: "csv|libsvm|idx|npy|fasttext"))
   var format: DataFormat?
 
   @Option(
@@ -77,6 +78,12 @@ struct DataOptions: ParsableArguments {
   var precision: DataPrecision = .automatic
 
   @Flag var layout: LayoutFlag?
+
+  @Option(
+    help: ArgumentHelp(
+      "How text is decoded: UTF-8, with latin-1 for a document that is not valid UTF-8 (auto), or one of them.",
+      valueName: "auto|utf-8|latin-1"))
+  var encoding: TextEncoding = .automatic
 
   @Flag(
     help:

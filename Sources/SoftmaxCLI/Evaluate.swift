@@ -63,8 +63,14 @@ struct Evaluate: ParsableCommand {
           "--plot: a confusion matrix of \(classifier.classCount) classes is too large to draw (at most \(SVGChart.largestConfusionMatrix))",
           exitCode: 2)
       }
-      let loaded = try readingFor(classifier) {
-        try dataOptions.load(data, for: classifier).matching(classifier, path: data)
+      let loaded: AnyDataSet
+      var ranking: [RankingMetrics] = []
+      if classifier.text != nil {
+        (loaded, ranking) = try textRows(classifier)
+      } else {
+        loaded = try readingFor(classifier) {
+          try dataOptions.load(data, for: classifier).matching(classifier, path: data)
+        }
       }
       let indices = try loaded.classIndices(of: classifier.classes, path: data)
       let metrics = try loaded.evaluate(classifier, labels: indices, topK: topK)
@@ -77,12 +83,59 @@ struct Evaluate: ParsableCommand {
         try AtomicFile.write(Array(svg.utf8), to: plot)
       }
       if json {
-        print(Self.json(metrics, classes: classifier.classes).rendered)
+        var object = Self.json(metrics, classes: classifier.classes)
+        if case .object(var fields) = object, !ranking.isEmpty {
+          for r in ranking {
+            fields.append(("precision_at_\(r.k)", .number(r.precision)))
+            fields.append(("recall_at_\(r.k)", .number(r.recall)))
+          }
+          object = .object(fields)
+        }
+        print(object.rendered)
       } else {
+        for r in ranking {
+          print(
+            "P@\(r.k) \(String(fixed: r.precision, digits: 4))   R@\(r.k) \(String(fixed: r.recall, digits: 4))   (\(r.documents) documents, \(r.labels) labels)"
+          )
+        }
         print(Self.report(metrics, classes: classifier.classes))
         if let plot { print("confusion matrix drawn in \(plot)") }
       }
     }
+  }
+
+  /// A model of text on text: the documents with one label as rows (the
+  /// usual metrics), and precision and recall at 1 and at k over every
+  /// document and label (fastText's `test`).
+  func textRows(_ classifier: SoftmaxClassifier) throws -> (AnyDataSet, [RankingMetrics]) {
+    let text = try dataOptions.loadText(data, requireLabels: true)
+    let encoding = ClassEncoding(classes: classifier.classes)
+    let labelSets: [[Int]]
+    do {
+      labelSets = try (text.labels ?? []).map { labels throws(TrainingError) in
+        try encoding.indices(of: labels)
+      }
+    } catch {
+      throw CommandFailure("\(data): \(error.message)")
+    }
+    let features = try classifier.features(documents: text.documents)
+    let probabilities = try classifier.probabilities(features)
+    let ranking = Set([1, min(topK, classifier.classCount)]).sorted().map {
+      RankingMetrics(probabilities: probabilities, labels: labelSets, k: $0)
+    }
+    let single = labelSets.indices.filter { labelSets[$0].count == 1 }
+    guard !single.isEmpty else {
+      throw CommandFailure("\(data): no document has exactly one label")
+    }
+    if single.count < text.count {
+      StandardError.write(
+        "softmax: note: \(data): \(text.count - single.count) documents with several labels count in P@k and R@k only\n"
+      )
+    }
+    let rows = SparseDataSet(
+      features: features.selectingRows(single),
+      labels: single.map { text.labels?[$0].first ?? "" })
+    return (.sparseDouble(rows), ranking)
   }
 
   static func json(_ metrics: ClassificationMetrics, classes: [String]) -> JSON {

@@ -26,12 +26,20 @@ struct Predict: ParsableCommand {
         softmax predict model.json Data/iris.csv
         softmax predict model.json new.csv --proba --output predictions.csv
         softmax predict model.json new.csv --top-k 3
+      softmax predict text-model.json - --top-k 2 --threshold 0.1 < documents.txt
+
+      A model trained on text reads text: a file in fastText's format (a document a line; \
+      __label__ tokens, if any, are left out), a folder of class folders, or - (standard \
+      input), a document a line.
       """)
 
   @Argument(help: "The model file (from softmax train).")
   var model: String
 
-  @Argument(help: "The data: CSV/TSV, LIBSVM, IDX images or NPY.")
+  @Argument(
+    help:
+      "The data: CSV/TSV, LIBSVM, IDX images or NPY; for a model of text, text (a document a line; - reads standard input)."
+  )
   var data: String
 
   @OptionGroup(title: "Reading data")
@@ -45,6 +53,12 @@ struct Predict: ParsableCommand {
   var topK: Int?
 
   @Option(
+    help: ArgumentHelp(
+      "With --top-k: leave out classes whose probability is below this (fastText's threshold).",
+      valueName: "p"))
+  var threshold: Double?
+
+  @Option(
     name: [.short, .long],
     help: ArgumentHelp(
       "Write the CSV here (atomically; - for standard output) instead of stdout.",
@@ -53,6 +67,12 @@ struct Predict: ParsableCommand {
 
   func validate() throws {
     if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
+    if let threshold {
+      guard threshold >= 0 && threshold <= 1 else {
+        throw ValidationError("--threshold must be in [0, 1], not \(threshold)")
+      }
+      guard topK != nil else { throw ValidationError("--threshold needs --top-k") }
+    }
   }
 
   func run() throws {
@@ -65,9 +85,16 @@ struct Predict: ParsableCommand {
       try checkOutputs(
         output.map { [NamedPath(role: "--output", path: $0)] } ?? [], against: inputs)
       let classifier = try loadModel(model)
-      let loaded = try readingFor(classifier) {
-        try dataOptions.load(data, for: classifier, labelsOptional: true)
-          .matching(classifier, path: data)
+      let loaded: AnyDataSet
+      if classifier.text != nil {
+        let text = try dataOptions.loadText(data, requireLabels: false)
+        loaded = .sparseDouble(
+          SparseDataSet(features: try classifier.features(documents: text.documents), labels: nil))
+      } else {
+        loaded = try readingFor(classifier) {
+          try dataOptions.load(data, for: classifier, labelsOptional: true)
+            .matching(classifier, path: data)
+        }
       }
       let out = try predictions(classifier, loaded)
       if let output, output != "-" {
@@ -99,10 +126,12 @@ struct Predict: ParsableCommand {
       let probabilities = try block.probabilities(classifier)
       let ranked = SoftmaxClassifier.ranked(probabilities, count: k ?? 1)
       for (row, best) in zip(probabilities.rowArrays, ranked) {
-        if k != nil {
+        if let k {
+          // Below the threshold: empty fields, so every row has 2k.
+          let kept = best.filter { $0.probability >= (threshold ?? 0) }
           out +=
-            best.map { "\(csvField(classes[$0.classIndex])),\($0.probability)" }.joined(
-              separator: ",") + "\n"
+            (kept.map { "\(csvField(classes[$0.classIndex])),\($0.probability)" }
+            + Array(repeating: ",", count: k - kept.count)).joined(separator: ",") + "\n"
         } else {
           out += csvField(classes[best[0].classIndex])
           if proba { out += "," + row.map { "\($0)" }.joined(separator: ",") }

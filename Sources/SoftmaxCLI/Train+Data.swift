@@ -8,6 +8,7 @@
 import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
+import SoftmaxText
 
 /// What `train` reads: the data file, its classes, the rows to train on
 /// and, from `--test-split` or `--test`, the rows to test on.
@@ -17,6 +18,10 @@ struct TrainingData {
   var training: AnyDataSet
   var trainingLabels: [Int]
   var testing: (data: AnyDataSet, labels: [Int], name: String)?
+  /// Each training row's weight (text documents with several labels).
+  var trainingWeights: [Double]? = nil
+  /// Text: the vectorizer fitted on the training documents.
+  var vectorizer: TextVectorizer? = nil
 
   /// How the training file was read, for the model to read other files
   /// the same way.
@@ -36,6 +41,7 @@ extension Train {
   /// Reads the data, encodes its labels, and splits off or reads the test
   /// rows.
   func loadTrainingData() throws -> TrainingData {
+    if dataOptions.isText(data) { return try loadTrainingText() }
     let all = try dataOptions.load(data)
     guard let labels = all.labels else {
       throw CommandFailure("\(data): no labels (give --label, or --labels for IDX and NPY)")

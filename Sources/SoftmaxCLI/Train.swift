@@ -52,13 +52,21 @@ struct Train: ParsableCommand {
         softmax train flowers.csv --label species --optimizer sgd --epochs 50 --learning-rate 0.05
         softmax train train-images.idx3-ubyte --test t10k-images.idx3-ubyte --standardize --C 0.1
         softmax train data.svm --optimizer adam --batch-size 64 --json
+        softmax train Data/texts.txt --ngrams 2 --test-split 0.25
+        softmax train 20news-bydate-train --test 20news-bydate-test --min-count 2
       """)
 
-  @Argument(help: "The training data: CSV/TSV, LIBSVM, IDX images or NPY.")
+  @Argument(
+    help:
+      "The training data: CSV/TSV, LIBSVM, IDX images, NPY, text in fastText's format, or a folder of class folders of text files."
+  )
   var data: String
 
   @OptionGroup(title: "Reading data")
   var dataOptions: DataOptions
+
+  @OptionGroup(title: "Text (a fastText-format file, or a folder of class folders)")
+  var textOptions: TextOptions
 
   @Option(help: ArgumentHelp("A labelled file to test the model on.", valueName: "path"))
   var test: String?
@@ -258,7 +266,10 @@ struct Train: ParsableCommand {
       let train = try data.training.evaluate(model, labels: data.trainingLabels, topK: topK)
       let test = try data.testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
       model.training?.metrics = test ?? train
-      model.input = try data.inputDescription(of: self.data, format: dataOptions.format)
+      model.text = data.vectorizer
+      if data.vectorizer == nil {
+        model.input = try data.inputDescription(of: self.data, format: dataOptions.format)
+      }
       try AtomicFile.write(ModelFile.encode(model), to: self.model)
       if let plot {
         try AtomicFile.write(
@@ -284,7 +295,8 @@ struct Train: ParsableCommand {
       if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
     }
     do {
-      return try session.fit(data.training, labels: data.trainingLabels)
+      return try session.fit(
+        data.training, labels: data.trainingLabels, sampleWeights: data.trainingWeights)
     } catch let error as TrainingError where session.resumingFrom != nil {
       // A checkpoint problem names the checkpoint's file.
       guard error.message.contains("checkpoint"), let checkpoint else { throw error }

@@ -65,7 +65,7 @@ struct TrainingRun {
   /// training (the final metrics use every row).
   static let sampleSize = 1000
 
-  func fit(_ data: AnyDataSet, labels: [Int]) throws -> Outcome {
+  func fit(_ data: AnyDataSet, labels: [Int], sampleWeights: [Double]? = nil) throws -> Outcome {
     // A fixed pseudo-random sample (its own generator: training's stream
     // is untouched), as evenly spaced rows can follow the file's order.
     var sampleRows = Array(0..<data.count)
@@ -132,22 +132,26 @@ struct TrainingRun {
     switch data {
     case .float(let set):
       fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+        featureNames: featureNames,
         options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
         progress: progress)
     case .double(let set):
       fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+        featureNames: featureNames,
         options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
         progress: progress)
     case .sparseFloat(let set):
       fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+        featureNames: featureNames,
         options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
         progress: progress)
     case .sparseDouble(let set):
       fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, featureNames: featureNames,
+        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+        featureNames: featureNames,
         options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
         progress: progress)
     }

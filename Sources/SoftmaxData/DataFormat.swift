@@ -17,6 +17,10 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
   case idx
   /// NumPy's `.npy` (``NPYReader``).
   case npy
+  /// Text in fastText's format, a document per line with `__label__`
+  /// tokens (``TextReader``); features come from featurizing it
+  /// (SoftmaxText), not from a reader.
+  case fastText = "fasttext"
 
   /// The format a file name says: `.csv`, `.tsv` → CSV; `.svm`,
   /// `.libsvm`, `.svmlight` → LIBSVM; `.idx`, `-ubyte` or an `idxN` part
@@ -71,7 +75,15 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
       return !trimmed.isEmpty && trimmed.first != UInt8(ascii: "#")
         && trimmed.first != UInt8(ascii: "\r")
     }
-    if !content.isEmpty && content.allSatisfy(Self.isLIBSVMLine) {
+    let label = Array("__label__".utf8)
+    if content.contains(where: { line in
+      line.indices.contains { k in
+        (k == line.startIndex || line[k - 1] == 0x20 || line[k - 1] == 0x09)
+          && line[k...].starts(with: label)
+      }
+    }) {
+      self = .fastText
+    } else if !content.isEmpty && content.allSatisfy(Self.isLIBSVMLine) {
       self = .libsvm
     } else {
       self = .csv
@@ -137,7 +149,7 @@ public enum DataLoader {
     guard let format = DataFormat(content: prefix) else {
       throw DataError(
         .unsupported, path: path,
-        "cannot tell the format: neither the name nor the content says (binary data that is not IDX or NPY); give the format (csv, libsvm, idx, npy)"
+        "cannot tell the format: neither the name nor the content says (binary data that is not IDX or NPY); give the format (csv, libsvm, idx, npy, fasttext)"
       )
     }
     return format
@@ -184,6 +196,11 @@ public enum DataLoader {
     _ path: String, options: LoadOptions, as _: Scalar.Type
   ) throws(DataError) -> DataSet<Scalar> {
     switch try format(of: path, given: options.format) {
+    case .fastText:
+      throw DataError(
+        .unsupported, path: path,
+        "text in fastText's format has no feature columns: featurize it (TextReader, then SoftmaxText's TextVectorizer; the command does so for a text file or folder)"
+      )
     case .csv:
       var csv = options.csv
       if let label = options.label { csv.label = label }

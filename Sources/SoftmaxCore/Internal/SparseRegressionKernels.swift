@@ -23,11 +23,21 @@
 
 /// The rows of a sparse softmax-regression problem; pointers stay valid
 /// for the calls.
-package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
+///
+/// Not generic: the values are `Float` or `Double`, told apart once per
+/// row (a generic kernel called from another module runs unspecialized,
+/// its conversions costing more than the arithmetic).
+package struct SparseRegressionRows {
+  /// The stored values of a matrix.
+  package enum Values {
+    case float(UnsafePointer<Float>)
+    case double(UnsafePointer<Double>)
+  }
+
   /// CSR arrays of the whole matrix.
   package var rowOffsets: UnsafePointer<Int>
   package var columnIndices: UnsafePointer<Int32>
-  package var values: UnsafePointer<Scalar>
+  package var values: Values
   /// `k`.
   package var classCount: Int
   /// The class of every row, in `0..<k`.
@@ -37,7 +47,7 @@ package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
 
   package init(
     rowOffsets: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
-    values: UnsafePointer<Scalar>, classCount: Int, labels: UnsafePointer<Int>,
+    values: Values, classCount: Int, labels: UnsafePointer<Int>,
     rowWeights: UnsafePointer<Double>
   ) {
     self.rowOffsets = rowOffsets
@@ -56,17 +66,18 @@ package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
   /// - Parameters:
   ///   - weightsByColumn: `d × k`, column-major weights.
   ///   - bias: `k` biases.
-  @inline(__always)
   package func forward(
     row: Int, weightsByColumn: UnsafePointer<Double>, bias: UnsafePointer<Double>,
     residual: UnsafeMutablePointer<Double>, wantResidual: Bool
   ) -> Double {
     let k = classCount
     for j in 0..<k { residual[j] = bias[j] }
-    for entry in rowOffsets[row]..<rowOffsets[row + 1] {
-      let x = Double(values[entry])
-      let w = weightsByColumn + Int(columnIndices[entry]) * k
-      for j in 0..<k { residual[j] += w[j] * x }
+    let entries = rowOffsets[row]..<rowOffsets[row + 1]
+    switch values {
+    case .float(let values):
+      forwardEntries(entries, values, weightsByColumn, residual) { Double($0) }
+    case .double(let values):
+      forwardEntries(entries, values, weightsByColumn, residual) { $0 }
     }
     let label = labels[row]
     let weight = rowWeights[row]
@@ -81,12 +92,10 @@ package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
   /// The backward pass of row `row` over the columns in `columns`: adds
   /// `residual·x_e` to the `k` gradient values of each such entry's
   /// column in `gradientByColumn` (`d × k`, column-major).
-  @inline(__always)
   package func backward(
     row: Int, residual: UnsafePointer<Double>, columns: Range<Int>,
     into gradientByColumn: UnsafeMutablePointer<Double>
   ) {
-    let k = classCount
     var entry = rowOffsets[row]
     var end = rowOffsets[row + 1]
     // The row's entries in `columns`: its columns are increasing.
@@ -112,11 +121,39 @@ package struct SparseRegressionRows<Scalar: SoftmaxScalar> {
         }
       }
     }
-    while entry < end {
-      let x = Double(values[entry])
+    switch values {
+    case .float(let values):
+      backwardEntries(entry..<end, values, residual, gradientByColumn) { Double($0) }
+    case .double(let values):
+      backwardEntries(entry..<end, values, residual, gradientByColumn) { $0 }
+    }
+  }
+
+  /// `residual += Σ_e w_{·c_e}·x_e` over `entries`.
+  @inline(__always)
+  private func forwardEntries<V>(
+    _ entries: Range<Int>, _ values: UnsafePointer<V>, _ weightsByColumn: UnsafePointer<Double>,
+    _ residual: UnsafeMutablePointer<Double>, _ toDouble: (V) -> Double
+  ) {
+    let k = classCount
+    for entry in entries {
+      let x = toDouble(values[entry])
+      let w = weightsByColumn + Int(columnIndices[entry]) * k
+      for j in 0..<k { residual[j] += w[j] * x }
+    }
+  }
+
+  /// `g_{·c_e} += residual·x_e` over `entries`.
+  @inline(__always)
+  private func backwardEntries<V>(
+    _ entries: Range<Int>, _ values: UnsafePointer<V>, _ residual: UnsafePointer<Double>,
+    _ gradientByColumn: UnsafeMutablePointer<Double>, _ toDouble: (V) -> Double
+  ) {
+    let k = classCount
+    for entry in entries {
+      let x = toDouble(values[entry])
       let g = gradientByColumn + Int(columnIndices[entry]) * k
       for j in 0..<k { g[j] += residual[j] * x }
-      entry += 1
     }
   }
 }

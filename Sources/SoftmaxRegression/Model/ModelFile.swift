@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
+import SoftmaxText
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,6 +28,8 @@ import Foundation
 ///   "input": {"format": "csv", "label_column": {"name": "species", "index": 4},
 ///             "zero_based_indices": null, "feature_count": 4,
 ///             "feature_means": [...d]},    // how the training file was read; or null
+///   "text": {"options": {...}, "vocabulary": [...d terms], "inverse_document_frequencies": [...d],
+///            "document_count": n},       // a model of text: its TextVectorizer; or null
 ///   "training": { "options": ..., "stop_reason": "gradientTolerance", "converged": true,
 ///                 "iterations": 97, "objective": 0.0638, ... }   // or null
 /// }
@@ -64,7 +67,7 @@ public enum ModelFile {
       featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
       standardization: model.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)
-      }, input: model.input, training: model.training)
+      }, input: model.input, text: model.text, training: model.training)
     do {
       _ = try document.validated()
     } catch {
@@ -202,6 +205,7 @@ public enum ModelFile {
     var bias: [Double]
     var standardization: StandardizationFields?
     var input: InputDescription?
+    var text: TextVectorizer?
     var training: TrainingRecord?
 
     func validated() throws(TrainingError) -> SoftmaxClassifier {
@@ -239,6 +243,11 @@ public enum ModelFile {
         let duplicate = featureNames.first { !seen.insert($0).inserted } ?? ""
         throw fail("\"feature_names\" has \"\(duplicate)\" twice")
       }
+      if let text, text.featureCount != d {
+        throw fail(
+          "\"text\" makes \(counted(text.featureCount, "feature")); the weights have \(counted(d, "column"))"
+        )
+      }
       if let input, let problem = input.problem(featureCount: d) {
         throw fail("\"input\": \(problem)")
       }
@@ -268,6 +277,7 @@ public enum ModelFile {
         },
         featureNames: featureNames, training: training)
       model.input = input
+      model.text = text
       return model
     }
   }

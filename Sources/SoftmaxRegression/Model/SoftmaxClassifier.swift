@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import SoftmaxCore
+public import SoftmaxText
 
 /// A trained softmax-regression model: a dense layer `z = W·x̃ + b`
 /// followed by softmax, with its class names and, optionally, the
@@ -32,6 +33,10 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   /// feature means), if known: evaluation and prediction read other files
   /// the same way.
   public var input: InputDescription? = nil
+  /// How documents become its features, for a model of text: predictions
+  /// of documents (``probabilities(documents:)``) featurize them with it.
+  /// Its ``TextVectorizer/featureCount`` is ``featureCount``.
+  public var text: TextVectorizer? = nil
 
   /// Creates a model from its parameters.
   ///

@@ -143,28 +143,49 @@ extension SparseSoftmaxRegressionObjective {
     )
   }
 
-  /// Calls `body` with the kernel over this objective's rows.
-  private func withKernel(_ body: (SparseRegressionRows<T>) -> Void) {
+  /// Calls `body` with the kernel over this objective's rows (values of
+  /// a type other than `Float` and `Double`, as `Float16`, are converted
+  /// to `Double` for the call).
+  private func withKernel(_ body: (SparseRegressionRows) -> Void) {
+    if T.self != Float.self && T.self != Double.self {
+      let converted = features.values.map { Double($0) }
+      converted.withUnsafeBufferPointer { values in
+        withKernel(values: values.baseAddress.map { .double($0) }, body)
+      }
+    } else {
+      features.values.withUnsafeBufferPointer { values in
+        let raw = values.baseAddress.map(UnsafeRawPointer.init)
+        withKernel(
+          values: raw.map {
+            T.self == Float.self
+              ? .float($0.assumingMemoryBound(to: Float.self))
+              : .double($0.assumingMemoryBound(to: Double.self))
+          }, body)
+      }
+    }
+  }
+
+  private func withKernel(
+    values: SparseRegressionRows.Values?, _ body: (SparseRegressionRows) -> Void
+  ) {
     features.rowOffsets.withUnsafeBufferPointer { offsets in
       features.columnIndices.withUnsafeBufferPointer { columns in
-        features.values.withUnsafeBufferPointer { values in
-          rows.labels.withUnsafeBufferPointer { labels in
-            rows.rowWeights.withUnsafeBufferPointer { weights in
-              // Empty arrays may have no base address: a 1-entry stand-in
-              // is never read (no row has entries then).
-              let column0: Int32 = 0
-              let value0: T = 0
-              withUnsafePointer(to: column0) { column0 in
-                withUnsafePointer(to: value0) { value0 in
-                  guard let offsets = offsets.baseAddress, let labels = labels.baseAddress,
-                    let weights = weights.baseAddress
-                  else { return }
-                  body(
-                    SparseRegressionRows(
-                      rowOffsets: offsets, columnIndices: columns.baseAddress ?? column0,
-                      values: values.baseAddress ?? value0, classCount: classCount,
-                      labels: labels, rowWeights: weights))
-                }
+        rows.labels.withUnsafeBufferPointer { labels in
+          rows.rowWeights.withUnsafeBufferPointer { weights in
+            // Empty arrays may have no base address: a 1-entry stand-in
+            // is never read (no row has entries then).
+            let column0: Int32 = 0
+            let value0 = 0.0
+            withUnsafePointer(to: column0) { column0 in
+              withUnsafePointer(to: value0) { value0 in
+                guard let offsets = offsets.baseAddress, let labels = labels.baseAddress,
+                  let weights = weights.baseAddress
+                else { return }
+                body(
+                  SparseRegressionRows(
+                    rowOffsets: offsets, columnIndices: columns.baseAddress ?? column0,
+                    values: values ?? .double(value0), classCount: classCount,
+                    labels: labels, rowWeights: weights))
               }
             }
           }

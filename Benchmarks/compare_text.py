@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Text classification end to end on 20 Newsgroups (bydate): `softmax train`
+against scikit-learn (TfidfVectorizer + LogisticRegression(lbfgs)) and
+fastText (`-loss softmax`, 2 threads), in the same run, on the same machine.
+
+    python3 Benchmarks/compare_text.py [--venv /tmp/venv-sk] [--ngrams 1 2] [--rounds 1]
+
+Needs ../shared/data/20newsgroups/20news-bydate.tar.gz (a user's clone: get
+scikit-learn's copy, https://ndownloader.figshare.com/files/5975967, and pass
+--tarball). The venv is made if missing (scikit-learn 1.9.1, fasttext-wheel).
+
+Untimed preparation: the tarball is unpacked into Benchmarks/.data/20news
+(one file per post, one folder per group), and each split is also written in
+fastText's format (one line per post, `__label__GROUP` first, the post's
+lines joined by spaces; latin-1 read, UTF-8 written).
+
+Timed, each the whole job (read the text, build the features, train,
+predict the test set), wall clock:
+  softmax       `softmax train TRAIN_DIR --test TEST_DIR [--ngrams 2]`
+                (release build; tf-idf, L2 rows, C = 1, L-BFGS to its default
+                tolerance; 2 threads);
+  sklearn       load_files(encoding="latin-1") + TfidfVectorizer(
+                token_pattern=r"(?u)[^\\W_]{2,}", ngram_range=(1, n)) (the same
+                words as softmax's tokenizer) + LogisticRegression(C=1, lbfgs,
+                tol=1e-4, max_iter=1000, its defaults but max_iter) and, for
+                accuracy only, the same at its tight optimum (tol=1e-10,
+                max_iter=20000; untimed);
+  fasttext      fasttext.train_supervised(train.txt, loss="softmax",
+                thread=2[, wordNgrams=2]) with its other defaults, then
+                test(test.txt).
+Prints test accuracy and seconds per tool, and the ratios the issue's gates
+name: softmax / fastText and softmax / scikit-learn time; accuracy
+differences in points.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+default_tarball = os.path.join(root, "..", "shared", "data", "20newsgroups", "20news-bydate.tar.gz")
+
+
+def ensure_venv(venv):
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    code = "import sklearn, fasttext"
+    if subprocess.run([python, "-c", code], capture_output=True).returncode != 0:
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", "scikit-learn==1.9.1", "fasttext-wheel", "numpy<2.3"],
+            check=True)
+    return python
+
+
+def prepare(tarball, folder):
+    if not os.path.isdir(os.path.join(folder, "20news-bydate-train")):
+        os.makedirs(folder, exist_ok=True)
+        with tarfile.open(tarball) as archive:
+            archive.extractall(folder, filter="data")
+    for split in ["train", "test"]:
+        out = os.path.join(folder, f"{split}.txt")
+        if os.path.exists(out):
+            continue
+        base = os.path.join(folder, f"20news-bydate-{split}")
+        with open(out, "w", encoding="utf-8") as f:
+            for group in sorted(os.listdir(base)):
+                for name in sorted(os.listdir(os.path.join(base, group))):
+                    with open(os.path.join(base, group, name), encoding="latin-1") as post:
+                        text = " ".join(post.read().split())
+                    f.write(f"__label__{group} {text}\n")
+
+
+SKLEARN = r'''
+import json, sys, time
+t0 = time.perf_counter()
+from sklearn.datasets import load_files
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+folder, n, tight = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "tight"
+train = load_files(folder + "/20news-bydate-train", encoding="latin-1")
+test = load_files(folder + "/20news-bydate-test", encoding="latin-1")
+vectorizer = TfidfVectorizer(token_pattern=r"(?u)[^\W_]{2,}", ngram_range=(1, n))
+x = vectorizer.fit_transform(train.data)
+xt = vectorizer.transform(test.data)
+model = LogisticRegression(C=1.0, max_iter=20000 if tight else 1000, tol=1e-10 if tight else 1e-4)
+model.fit(x, train.target)
+accuracy = float((model.predict(xt) == test.target).mean())
+print(json.dumps({"seconds": time.perf_counter() - t0, "accuracy": accuracy,
+                  "features": x.shape[1], "iterations": int(model.n_iter_.max())}))
+'''
+
+FASTTEXT = r'''
+import json, sys, time
+t0 = time.perf_counter()
+import fasttext
+folder, n = sys.argv[1], int(sys.argv[2])
+model = fasttext.train_supervised(folder + "/train.txt", loss="softmax", thread=2, wordNgrams=n, verbose=0)
+count, precision, recall = model.test(folder + "/test.txt")
+print(json.dumps({"seconds": time.perf_counter() - t0, "accuracy": precision, "documents": count}))
+'''
+
+
+def run_json(command):
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{command[0]} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_softmax(binary, folder, n):
+    model = os.path.join(folder, f"model-{n}.json")
+    command = [binary, "train", os.path.join(folder, "20news-bydate-train"),
+               "--test", os.path.join(folder, "20news-bydate-test"),
+               "--ngrams", str(n), "--threads", "2", "--model", model, "--json"]
+    t0 = time.perf_counter()
+    result = run_json(command)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "accuracy": result["test_accuracy"], "features": result["features"],
+            "iterations": result["iterations"]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--venv", default="/tmp/venv-sk")
+    parser.add_argument("--tarball", default=default_tarball)
+    parser.add_argument("--ngrams", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    if not os.path.exists(args.tarball):
+        sys.exit(f"no {args.tarball}: see this script's docstring for where to get 20 Newsgroups")
+    python = ensure_venv(args.venv)
+    folder = os.path.join(here, ".data", "20news")
+    prepare(args.tarball, folder)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "softmax"], cwd=root, check=True,
+                   capture_output=True)
+    binary = os.path.join(root, ".build", "release", "softmax")
+    print("| n-grams | tool | test accuracy | seconds | features | iterations |")
+    print("|---|---|---|---|---|---|")
+    for n in args.ngrams:
+        best = {}
+        for _ in range(args.rounds):
+            runs = {
+                "softmax": run_softmax(binary, folder, n),
+                "sklearn": run_json([python, "-c", SKLEARN, folder, str(n), "default"]),
+                "fasttext": run_json([python, "-c", FASTTEXT, folder, str(n)]),
+            }
+            for tool, result in runs.items():
+                if tool not in best or result["seconds"] < best[tool]["seconds"]:
+                    best[tool] = result
+        tight = run_json([python, "-c", SKLEARN, folder, str(n), "tight"])
+        for tool, result in list(best.items()) + [("sklearn tight (untimed)", tight)]:
+            print(f"| {n} | {tool} | {result['accuracy']:.4f} | {result['seconds']:.2f} | "
+                  f"{result.get('features', '-')} | {result.get('iterations', '-')} |")
+        s, k, f = best["softmax"], best["sklearn"], best["fasttext"]
+        print(f"\nn-grams {n}: softmax/fastText time {s['seconds'] / f['seconds']:.2f}, "
+              f"softmax/sklearn time {s['seconds'] / k['seconds']:.2f}; accuracy softmax − sklearn tight "
+              f"{100 * (s['accuracy'] - tight['accuracy']):+.2f} points, softmax − fastText "
+              f"{100 * (s['accuracy'] - f['accuracy']):+.2f} points\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+//===--- Train+Text.swift -------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+import SoftmaxData
+import SoftmaxRegression
+import SoftmaxText
+
+extension Train {
+  /// Reads labelled text, splits off or reads the test documents, fits the
+  /// vectorizer on the training documents only, and lays out the rows
+  /// (``TextTrainingSet``: a document with m labels is m rows of weight
+  /// 1/m).
+  func loadTrainingText() throws -> TrainingData {
+    let text = try dataOptions.loadText(data, requireLabels: true)
+    let labels = text.labels ?? []
+    let firstLabels = ClassEncoding(labels: labels.map { $0[0] })
+    var trainingDocuments = text
+    var testDocuments: (set: TextDataSet, name: String)? = nil
+    if let testSplit {
+      var generator = SplitMix64(seed: seed)
+      let (kept, heldOut) = try StratifiedSplit.split(
+        labels: firstLabels.indices, classCount: firstLabels.classes.count, fraction: testSplit,
+        using: &generator)
+      guard !kept.isEmpty else {
+        throw CommandFailure("--test-split \(testSplit) leaves no training documents")
+      }
+      trainingDocuments = text.documents(kept)
+      testDocuments = (text.documents(heldOut), "test split")
+    } else if let test {
+      testDocuments = (try dataOptions.loadText(test, requireLabels: true), test)
+    }
+    let set = try TextTrainingSet(
+      documents: trainingDocuments.documents, labels: trainingDocuments.labels ?? [],
+      options: textOptions.featureOptions)
+    guard set.classes.count >= 2 else {
+      throw CommandFailure(
+        "\(data): every document has the label \"\(set.classes.first ?? "")\"; a classifier needs at least 2 classes"
+      )
+    }
+    let training = AnyDataSet.sparseDouble(
+      SparseDataSet(
+        features: set.features, labels: set.labels.map { set.classes[$0] },
+        report: trainingDocuments.report))
+    var result = TrainingData(
+      all: training, classes: set.classes, training: training, trainingLabels: set.labels)
+    result.trainingWeights = set.sampleWeights
+    result.vectorizer = set.vectorizer
+    if let (documents, name) = testDocuments {
+      result.testing = try testRows(documents, name: name, set: set)
+    }
+    return result
+  }
+
+  /// The test documents with one label as rows for the usual metrics
+  /// (documents with several count in precision and recall at k, which
+  /// `eval` reports).
+  private func testRows(_ documents: TextDataSet, name: String, set: TextTrainingSet) throws
+    -> (data: AnyDataSet, labels: [Int], name: String)
+  {
+    let single = (documents.labels ?? []).indices.filter { documents.labels?[$0].count == 1 }
+    guard !single.isEmpty else {
+      throw CommandFailure("\(name): no test document has exactly one label")
+    }
+    let chosen = documents.documents(single)
+    let labels = (chosen.labels ?? []).map { $0[0] }
+    let indices: [Int]
+    do {
+      indices = try ClassEncoding(classes: set.classes).indices(of: labels)
+    } catch {
+      throw CommandFailure("\(name): \(error.message)")
+    }
+    let features = set.vectorizer.transform(chosen.documents, as: Double.self)
+    return (.sparseDouble(SparseDataSet(features: features, labels: labels)), indices, name)
+  }
+}

@@ -1,0 +1,304 @@
+//===--- TextReader.swift -------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Documents and their labels, as read from text.
+public struct TextDataSet: Sendable {
+  /// The documents' text.
+  public var documents: [String]
+  /// Each document's labels (one, or several: see ``TextReader``), or
+  /// `nil` when the input has none (text to predict).
+  public var labels: [[String]]?
+  /// Where each document came from: `file:line` for lines, the file's
+  /// path for a folder of files.
+  public var sources: [String]
+  /// What the reader did beyond reading (documents read as latin-1,
+  /// blank lines skipped).
+  public var report: LoadReport
+
+  /// Creates a data set.
+  ///
+  /// - Precondition: `labels` and `sources` have one entry per document.
+  public init(
+    documents: [String], labels: [[String]]?, sources: [String], report: LoadReport = LoadReport()
+  ) {
+    precondition(labels.map { $0.count == documents.count } ?? true, "one label list per document")
+    precondition(sources.count == documents.count, "one source per document")
+    self.documents = documents
+    self.labels = labels
+    self.sources = sources
+    self.report = report
+  }
+
+  /// Documents.
+  public var count: Int { documents.count }
+
+  /// The documents at `indices`, in that order.
+  ///
+  /// - Precondition: every index is in `0..<count`.
+  public func documents(_ indices: [Int]) -> TextDataSet {
+    TextDataSet(
+      documents: indices.map { documents[$0] },
+      labels: labels.map { all in indices.map { all[$0] } },
+      sources: indices.map { sources[$0] }, report: report)
+  }
+}
+
+/// How the bytes of text are decoded.
+public enum TextEncoding: String, Sendable, Hashable, CaseIterable {
+  /// UTF-8, and latin-1 for a document that is not valid UTF-8 (as
+  /// scikit-learn reads 20 Newsgroups with `encoding="latin-1"`): every
+  /// byte sequence reads, and the report counts such documents.
+  case automatic = "auto"
+  /// UTF-8 only: invalid bytes are an error naming the line and column.
+  case utf8 = "utf-8"
+  /// ISO 8859-1: each byte is the character of that number.
+  case latin1 = "latin-1"
+}
+
+/// Reads documents: fastText's format, a line per document, or a folder of
+/// one sub-folder per class holding a file per document (scikit-learn's
+/// `load_files`). Compressed files are read as they come (``Compression``).
+///
+/// **fastText's format**: a line's tokens that begin with `__label__` are
+/// its labels (`__label__sports`), anywhere in the line; the rest is the
+/// document. A line may have several labels: it counts as that many
+/// examples, each with weight 1/m (what fastText's softmax training does
+/// on average, as it picks one of them at random each time it meets the
+/// line), and precision@k and recall@k count every label. Blank lines are
+/// skipped.
+public enum TextReader {
+  /// The prefix that marks a label token in fastText's format.
+  public static let labelPrefix = "__label__"
+
+  /// The largest text file or document read: a quarter of the memory
+  /// limit (``SoftmaxConfiguration/memoryLimit``).
+  static var maximumBytes: Int { max(64 << 20, SoftmaxConfiguration.memoryLimit / 4) }
+
+  /// Reads `path`: a folder of class folders, or a file (or `-`,
+  /// standard input) in fastText's format.
+  ///
+  /// - Parameter requireLabels: a line without a label is an error (for
+  ///   training and evaluation) instead of a document to predict.
+  /// - Throws: ``DataError``: `.io`; `.invalidEncoding` (UTF-8 only) naming
+  ///   line and column; `.labels` for a line without labels when they are
+  ///   required, or a folder without class folders; `.empty` without
+  ///   documents.
+  public static func read(
+    _ path: String, encoding: TextEncoding = .automatic, requireLabels: Bool = true
+  ) throws(DataError) -> TextDataSet {
+    if isDirectory(path) { return try readFolders(path, encoding: encoding) }
+    return try readLines(path, encoding: encoding, requireLabels: requireLabels)
+  }
+
+  /// Whether `path` names a directory.
+  public static func isDirectory(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  /// Reads fastText's format (see ``TextReader``); `-` reads standard
+  /// input.
+  public static func readLines(
+    _ path: String, encoding: TextEncoding = .automatic, requireLabels: Bool = true
+  ) throws(DataError) -> TextDataSet {
+    var reader = try BoundedReader(
+      path: path == "-" ? "/dev/stdin" : path, maximumBytes: maximumBytes)
+    reader.rejectsNUL = true
+    let bytes = try reader.readToEnd()
+    var documents: [String] = []
+    var labels: [[String]] = []
+    var sources: [String] = []
+    var anyLabel = false
+    var report = LoadReport()
+    var latin1 = 0
+    var blank = 0
+    var line = 0
+    var start = 0
+    let prefix = Array(labelPrefix.utf8)
+    let name = path == "-" ? "stdin" : path
+    while start < bytes.count {
+      line += 1
+      var end = start
+      while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+      var lineEnd = end
+      if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+      defer { start = end + 1 }
+      // Label tokens out, the rest kept as written (minus those tokens).
+      var text: [UInt8] = []
+      var lineLabels: [String] = []
+      var k = start
+      while k < lineEnd {
+        while k < lineEnd && isSpace(bytes[k]) { k += 1 }
+        let tokenStart = k
+        while k < lineEnd && !isSpace(bytes[k]) { k += 1 }
+        guard k > tokenStart else { break }
+        let token = bytes[tokenStart..<k]
+        if token.starts(with: prefix) {
+          let label = try decode(
+            token.dropFirst(prefix.count), encoding: encoding, path: name, line: line,
+            column: tokenStart - start + prefix.count + 1, latin1: &latin1)
+          guard !label.isEmpty else {
+            throw DataError(
+              .labels, path: name, line: line, column: tokenStart - start + 1,
+              "an empty label (\(labelPrefix) followed by nothing)")
+          }
+          if !lineLabels.contains(label) { lineLabels.append(label) }
+        } else {
+          if !text.isEmpty { text.append(0x20) }
+          text.append(contentsOf: token)
+        }
+      }
+      if text.isEmpty && lineLabels.isEmpty {
+        blank += 1
+        continue
+      }
+      if lineLabels.isEmpty && requireLabels {
+        throw DataError(
+          .labels, path: name, line: line,
+          "no \(labelPrefix) token: every line of labelled text needs one (\(labelPrefix)NAME)")
+      }
+      anyLabel = anyLabel || !lineLabels.isEmpty
+      let document = try decode(
+        text[...], encoding: encoding, path: name, line: line, column: nil, latin1: &latin1)
+      documents.append(document)
+      labels.append(lineLabels)
+      sources.append("\(name):\(line)")
+    }
+    guard !documents.isEmpty else {
+      throw DataError(.empty, path: name, "no documents (every line is blank)")
+    }
+    if latin1 > 0 {
+      report.notes.append(
+        "\(latin1) lines were not valid UTF-8 and were read as latin-1 (--encoding utf-8 makes that an error)"
+      )
+    }
+    if blank > 0 { report.skippedRows = blank }
+    return TextDataSet(
+      documents: documents, labels: anyLabel || requireLabels ? labels : nil, sources: sources,
+      report: report)
+  }
+
+  /// Reads a folder of class folders (`texts/sports/1.txt`, ...): each
+  /// sub-folder's name is a class, each regular file in it a document.
+  /// Classes and files are taken in byte order of their names; names that
+  /// begin with `.` are left out, as are files directly in `path`.
+  public static func readFolders(
+    _ path: String, encoding: TextEncoding = .automatic
+  ) throws(DataError) -> TextDataSet {
+    let classes = try entries(of: path).filter { isDirectory(path + "/" + $0) }
+    guard !classes.isEmpty else {
+      throw DataError(
+        .labels, path: path,
+        "a folder of text needs one sub-folder per class, each holding a file per document; there is none"
+      )
+    }
+    var documents: [String] = []
+    var labels: [[String]] = []
+    var sources: [String] = []
+    var latin1 = 0
+    var total = 0
+    for label in classes {
+      let folder = path + "/" + label
+      for file in try entries(of: folder) {
+        let filePath = folder + "/" + file
+        guard !isDirectory(filePath) else { continue }
+        var reader = try BoundedReader(path: filePath, maximumBytes: maximumBytes)
+        reader.rejectsNUL = true
+        let bytes = try reader.readToEnd()
+        total += bytes.count
+        guard total <= SoftmaxConfiguration.memoryLimit / 2 else {
+          throw DataError(
+            .unsupported, path: path,
+            "the documents pass half the memory limit (\(SoftmaxConfiguration.memoryLimit) bytes)")
+        }
+        documents.append(
+          try decode(
+            bytes[...], encoding: encoding, path: filePath, line: nil, column: nil,
+            latin1: &latin1))
+        labels.append([label])
+        sources.append(filePath)
+      }
+    }
+    guard !documents.isEmpty else {
+      throw DataError(.empty, path: path, "the class folders hold no files")
+    }
+    var report = LoadReport()
+    if latin1 > 0 {
+      report.notes.append(
+        "\(latin1) files were not valid UTF-8 and were read as latin-1 (--encoding utf-8 makes that an error)"
+      )
+    }
+    return TextDataSet(documents: documents, labels: labels, sources: sources, report: report)
+  }
+
+  /// The names in a directory, without those that begin with `.`, in
+  /// byte order.
+  static func entries(of path: String) throws(DataError) -> [String] {
+    guard let directory = opendir(path) else {
+      throw DataError(.io, path: path, "cannot open: \(String(cString: strerror(errno)))")
+    }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if !name.hasPrefix(".") { names.append(name) }
+    }
+    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  private static func isSpace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0B || byte == 0x0C || byte == 0x0D
+  }
+
+  /// The text of `bytes` in `encoding`; invalid UTF-8 is an error (UTF-8)
+  /// or read as latin-1 (automatic), counted in `latin1`.
+  static func decode(
+    _ bytes: ArraySlice<UInt8>, encoding: TextEncoding, path: String, line: Int?, column: Int?,
+    latin1: inout Int
+  ) throws(DataError) -> String {
+    if encoding != .latin1, let text = String(validating: bytes, as: UTF8.self) {
+      return text
+    }
+    if encoding == .utf8 {
+      let offset = firstInvalidUTF8(bytes)
+      throw DataError(
+        .invalidEncoding, path: path, line: line ?? 1,
+        column: (column ?? 1) + offset,
+        "not valid UTF-8 (--encoding latin-1 or auto reads such text as latin-1)")
+    }
+    if encoding == .automatic { latin1 += 1 }
+    var scalars = String.UnicodeScalarView()
+    for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
+    return String(scalars)
+  }
+
+  /// The offset of the first byte that is not part of valid UTF-8.
+  private static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
+    var iterator = bytes.makeIterator()
+    var decoder = UTF8()
+    var offset = 0
+    while true {
+      switch decoder.decode(&iterator) {
+      case .scalarValue(let scalar): offset += UTF8.width(scalar)
+      case .emptyInput: return offset
+      case .error: return offset
+      }
+    }
+  }
+}

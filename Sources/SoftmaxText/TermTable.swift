@@ -1,0 +1,115 @@
+//===--- TermTable.swift --------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A set of byte strings numbered in the order they were first inserted:
+/// an open-addressing hash table over one byte arena, so that looking a
+/// word up allocates nothing.
+struct TermTable: Sendable {
+  /// The bytes of every term, one after another.
+  private(set) var arena: [UInt8] = []
+  /// Where term `i` starts in the arena; `starts[count]` is its end.
+  private(set) var starts: [Int] = [0]
+  private var hashes: [UInt64] = []
+  /// Term number + 1 in each slot; 0 for an empty slot.
+  private var slots: [Int32]
+  private var mask: Int
+
+  init(capacity: Int = 1024) {
+    var size = 16
+    while size < capacity * 2 { size *= 2 }
+    slots = [Int32](repeating: 0, count: size)
+    mask = size - 1
+  }
+
+  /// The number of terms.
+  var count: Int { starts.count - 1 }
+
+  /// The bytes of term `index`.
+  func term(_ index: Int) -> ArraySlice<UInt8> { arena[starts[index]..<starts[index + 1]] }
+
+  /// The term's text.
+  func string(_ index: Int) -> String { String(decoding: term(index), as: UTF8.self) }
+
+  /// FNV-1a, 64 bits, over `bytes`, starting from `seed`'s mix.
+  static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (seed &* 0x9E37_79B9_7F4A_7C15)
+    for byte in bytes {
+      h ^= UInt64(byte)
+      h &*= 0x0000_0100_0000_01B3
+    }
+    // A final mix: the low bits index the table.
+    h ^= h >> 33
+    h &*= 0xff51_afd7_ed55_8ccd
+    h ^= h >> 33
+    return h
+  }
+
+  /// The number of `bytes`, or `nil` when it is not in the table.
+  func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    let h = Self.hash(bytes)
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while true {
+      let entry = Int(slots[slot])
+      if entry == 0 { return nil }
+      if hashes[entry - 1] == h && equals(entry - 1, bytes) { return entry - 1 }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  /// The number of `bytes`, inserting it when new.
+  mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    let h = Self.hash(bytes)
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while true {
+      let entry = Int(slots[slot])
+      if entry == 0 { break }
+      if hashes[entry - 1] == h && equals(entry - 1, bytes) { return entry - 1 }
+      slot = (slot + 1) & mask
+    }
+    let index = count
+    arena.append(contentsOf: bytes)
+    starts.append(arena.count)
+    hashes.append(h)
+    slots[slot] = Int32(index + 1)
+    if count * 2 > slots.count { grow() }
+    return index
+  }
+
+  private func equals(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let start = starts[index]
+    guard starts[index + 1] - start == bytes.count else { return false }
+    return arena.withUnsafeBufferPointer { arena in
+      guard let base = arena.baseAddress, let other = bytes.baseAddress else {
+        return bytes.isEmpty
+      }
+      return memcmp(base + start, other, bytes.count) == 0
+    }
+  }
+
+  private mutating func grow() {
+    let size = slots.count * 2
+    slots = [Int32](repeating: 0, count: size)
+    mask = size - 1
+    for index in 0..<count {
+      var slot = Int(truncatingIfNeeded: hashes[index]) & mask
+      while slots[slot] != 0 { slot = (slot + 1) & mask }
+      slots[slot] = Int32(index + 1)
+    }
+  }
+}
+
+@inline(__always)
+private func memcmp(
+  _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int
+) -> Int32 {
+  var i = 0
+  while i < count {
+    if a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+    i += 1
+  }
+  return 0
+}

@@ -1,0 +1,225 @@
+//===--- TextVectorizer.swift ---------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns documents into sparse feature rows, as fitted on training
+/// documents: the vocabulary (or hash buckets), the inverse document
+/// frequencies, and every setting of ``TextFeatureOptions``. A model keeps
+/// its vectorizer, so that text given to it later is featurized exactly as
+/// its training text was.
+///
+///     let (vectorizer, x) = try TextVectorizer.fit(trainingTexts)   // x: n × d
+///     let y = vectorizer.transform(["a new document"])             // 1 × d
+///
+/// A row's value for term t: w(t) · idf(t) / ‖row‖₂, w the count (or
+/// ``TermWeighting``), computed in `Double` (each value within 4 ulps of
+/// the exact expression). Columns are the vocabulary's terms in byte
+/// order, so the same documents and options give the same matrix whatever
+/// the order terms were met in. Cost: one pass over the text to fit
+/// (hashing each term once), one to transform; memory of the vocabulary
+/// and of one row of terms.
+public struct TextVectorizer: Sendable {
+  /// The settings.
+  public let options: TextFeatureOptions
+  /// The terms, one per column, in byte order; empty with the hashing
+  /// trick.
+  public let vocabulary: [String]
+  /// Each column's inverse document frequency, or `nil` without idf.
+  public let inverseDocumentFrequencies: [Double]?
+  /// The number of training documents.
+  public let documentCount: Int
+  /// The vocabulary's lookup table (empty with the hashing trick).
+  let table: TermTable
+
+  /// The number of columns: the vocabulary's size, or the buckets.
+  public var featureCount: Int { options.buckets ?? vocabulary.count }
+
+  /// The column of a term (a word, `"new york"`, `"#cat"`), or `nil` when
+  /// it is not in the vocabulary; with the hashing trick, its bucket.
+  public func column(of term: String) -> Int? {
+    var term = term
+    term.makeContiguousUTF8()
+    return term.utf8.withContiguousStorageIfAvailable { bytes in
+      if let buckets = options.buckets {
+        return Int(TermTable.hash(bytes, seed: options.hashSeed) % UInt64(buckets))
+      }
+      return table.index(of: bytes)
+    } ?? nil
+  }
+
+  /// Fits the vocabulary and idf on `documents` and returns them with the
+  /// documents' rows (scikit-learn's `fit_transform`).
+  ///
+  /// - Throws: ``TextError``: `.invalidOptions`; `.emptyVocabulary` when
+  ///   no term is in `options.minimumDocumentCount` documents (or no
+  ///   document has a word).
+  /// - Complexity: O(total text + terms · log terms).
+  public static func fit(
+    _ documents: [String], options: TextFeatureOptions = TextFeatureOptions()
+  ) throws(TextError) -> (vectorizer: TextVectorizer, features: SparseMatrix<Double>) {
+    if let problem = options.problem() { throw TextError(.invalidOptions, problem) }
+    var generator = TermGenerator(options: options)
+    // Every document's terms, as entries of `seen` (or buckets).
+    var occurrences: [Int32] = []
+    var documentEnds: [Int] = []
+    documentEnds.reserveCapacity(documents.count)
+    var seen = TermTable(capacity: 1 << 16)
+    var documentFrequency: [Int32] = []
+    var lastDocument: [Int32] = []
+    if let buckets = options.buckets {
+      documentFrequency = [Int32](repeating: 0, count: buckets)
+      lastDocument = [Int32](repeating: -1, count: buckets)
+    }
+    for (d, document) in documents.enumerated() {
+      var text = document
+      let d32 = Int32(truncatingIfNeeded: d)
+      generator.forEachTerm(in: &text) { term in
+        let id: Int
+        if let buckets = options.buckets {
+          id = Int(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets))
+        } else {
+          id = seen.insert(term)
+          if id == documentFrequency.count {
+            documentFrequency.append(0)
+            lastDocument.append(-1)
+          }
+        }
+        if lastDocument[id] != d32 {
+          documentFrequency[id] += 1
+          lastDocument[id] = d32
+        }
+        occurrences.append(Int32(id))
+      }
+      documentEnds.append(occurrences.count)
+    }
+    let n = documents.count
+    var column: [Int32]
+    var vocabulary: [String] = []
+    var table = TermTable()
+    var kept: [Int] = []
+    if options.buckets != nil {
+      column = Array(0..<Int32(documentFrequency.count))
+      kept = Array(0..<documentFrequency.count)
+    } else {
+      kept = (0..<seen.count).filter { Int(documentFrequency[$0]) >= options.minimumDocumentCount }
+      guard !kept.isEmpty else {
+        throw TextError(
+          .emptyVocabulary,
+          seen.count == 0
+            ? "no document has a word (of \(options.tokenizer.minimumLength) or more letters and digits)"
+            : "no term is in \(options.minimumDocumentCount) or more of the \(n) documents; lower the minimum count"
+        )
+      }
+      kept.sort { a, b in seen.term(a).lexicographicallyPrecedes(seen.term(b)) }
+      column = [Int32](repeating: -1, count: seen.count)
+      table = TermTable(capacity: kept.count)
+      vocabulary.reserveCapacity(kept.count)
+      for (rank, entry) in kept.enumerated() {
+        column[entry] = Int32(rank)
+        vocabulary.append(seen.string(entry))
+        seen.term(entry).withUnsafeBufferPointer { _ = table.insert($0) }
+      }
+    }
+    let idf: [Double]? =
+      options.inverseDocumentFrequency
+      ? kept.map { smoothedIDF(documents: n, having: Int(documentFrequency[$0])) } : nil
+    let vectorizer = TextVectorizer(
+      options: options, vocabulary: vocabulary, inverseDocumentFrequencies: idf,
+      documentCount: n, table: table)
+    var builder = SparseMatrix<Double>.Builder(columns: vectorizer.featureCount)
+    var row = RowBuilder()
+    var start = 0
+    for end in documentEnds {
+      for k in start..<end {
+        let c = column[Int(occurrences[k])]
+        if c >= 0 { row.terms.append(c) }
+      }
+      vectorizer.appendRow(&row, to: &builder)
+      start = end
+    }
+    return (vectorizer, builder.matrix)
+  }
+
+  /// The rows of `documents`: terms not in the vocabulary are left out.
+  ///
+  /// - Complexity: O(total text); the same matrix for any split of the
+  ///   documents into calls.
+  public func transform<Scalar: SoftmaxScalar>(
+    _ documents: [String], as _: Scalar.Type = Double.self
+  ) -> SparseMatrix<Scalar> {
+    var generator = TermGenerator(options: options)
+    var builder = SparseMatrix<Double>.Builder(columns: featureCount)
+    var row = RowBuilder()
+    for document in documents {
+      var text = document
+      generator.forEachTerm(in: &text) { term in
+        if let buckets = options.buckets {
+          row.terms.append(Int32(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets)))
+        } else if let c = table.index(of: term) {
+          row.terms.append(Int32(c))
+        }
+      }
+      appendRow(&row, to: &builder)
+    }
+    let matrix = builder.matrix
+    if let same = matrix as? SparseMatrix<Scalar> { return same }
+    return SparseMatrix(
+      unchecked: matrix.rows, columns: matrix.columns, rowOffsets: matrix.rowOffsets,
+      columnIndices: matrix.columnIndices, values: matrix.values.map { Scalar($0) })
+  }
+
+  /// Scratch for one row: its terms' columns, with repeats.
+  struct RowBuilder {
+    var terms: [Int32] = []
+  }
+
+  /// Weighs a row's terms (count, idf, norm) and appends it; empties `row`.
+  func appendRow(_ row: inout RowBuilder, to builder: inout SparseMatrix<Double>.Builder) {
+    row.terms.sort()
+    var columns: [Int32] = []
+    var values: [Double] = []
+    var k = 0
+    let terms = row.terms
+    while k < terms.count {
+      var end = k + 1
+      while end < terms.count && terms[end] == terms[k] { end += 1 }
+      let count = Double(end - k)
+      var value: Double
+      switch options.termWeighting {
+      case .count: value = count
+      case .sublinear: value = 1 + log(count)
+      case .binary: value = 1
+      }
+      if let idf = inverseDocumentFrequencies { value *= idf[Int(terms[k])] }
+      columns.append(terms[k])
+      values.append(value)
+      k = end
+    }
+    if options.normalizesRows && !values.isEmpty {
+      // The norm of values ≤ 2^31 · 30: no overflow.
+      let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      for i in values.indices { values[i] /= norm }
+    }
+    for (c, v) in zip(columns, values) { builder.append(column: Int(c), value: v) }
+    builder.endRow()
+    row.terms.removeAll(keepingCapacity: true)
+  }
+}
+
+/// ln((1 + n)/(1 + df)) + 1.
+func smoothedIDF(documents n: Int, having df: Int) -> Double {
+  log(Double(1 + n) / Double(1 + df)) + 1
+}
