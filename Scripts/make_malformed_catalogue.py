@@ -137,6 +137,19 @@ def main():
         "feature_names": ["f1"], "weights": [[0.0]] * 1001, "bias": [0.0] * 1001}) + "\n")
     write("one_feature.csv", "f1,label\n1,c0\n2,c1\n")
 
+    # Round 3: compressed files, formats told by content, text.
+    import gzip
+    with open(os.path.join(os.path.dirname(__file__), "..", "Data", "iris.csv"), "rb") as f:
+        iris = f.read()
+    write("truncated.csv.gz", gzip.compress(iris, mtime=0)[:-100])
+    write("zstd.csv", bytes([0x28, 0xB5, 0x2F, 0xFD, 0x24, 0x06, 0x31, 0, 0]) + b"1,2,a")
+    write("data.parquet", b"PAR1\x00\x15\x00\x07binary")
+    write("no_label.txt", "__label__a one two\nthree four\n")
+    write("empty_label.txt", "__label__a one\nx __label__ y\n")
+    write("not_utf8.txt", b"__label__a caf\xe9\n__label__b tea\n")
+    write("one_class.txt", "__label__a one two\n__label__a three four\n")
+    write("no_words.txt", "__label__a !!!\n__label__b ... x\n")
+
 
 if __name__ == "__main__":
     main()

@@ -34,9 +34,14 @@ extension Train {
     } else if let test {
       testDocuments = (try dataOptions.loadText(test, requireLabels: true), test)
     }
-    let set = try TextTrainingSet(
-      documents: trainingDocuments.documents, labels: trainingDocuments.labels ?? [],
-      options: textOptions.featureOptions)
+    let set: TextTrainingSet
+    do {
+      set = try TextTrainingSet(
+        documents: trainingDocuments.documents, labels: trainingDocuments.labels ?? [],
+        options: textOptions.featureOptions)
+    } catch {
+      throw CommandFailure("\(data): \(error.message)")
+    }
     guard set.classes.count >= 2 else {
       throw CommandFailure(
         "\(data): every document has the label \"\(set.classes.first ?? "")\"; a classifier needs at least 2 classes"

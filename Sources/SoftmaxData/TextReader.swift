@@ -137,6 +137,12 @@ public enum TextReader {
       var lineEnd = end
       if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
       defer { start = end + 1 }
+      if encoding == .utf8 && String(validating: bytes[start..<lineEnd], as: UTF8.self) == nil {
+        throw DataError(
+          .invalidEncoding, path: name, line: line,
+          column: firstInvalidUTF8(bytes[start..<lineEnd]) + 1,
+          "not valid UTF-8 (--encoding latin-1 or auto reads such text as latin-1)")
+      }
       // Label tokens out, the rest kept as written (minus those tokens).
       var text: [UInt8] = []
       var lineLabels: [String] = []
@@ -289,7 +295,7 @@ public enum TextReader {
   }
 
   /// The offset of the first byte that is not part of valid UTF-8.
-  private static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
+  static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
     var iterator = bytes.makeIterator()
     var decoder = UTF8()
     var offset = 0

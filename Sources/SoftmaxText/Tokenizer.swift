@@ -12,7 +12,8 @@
 ///
 /// A letter is a Unicode scalar of general category L (Lu, Ll, Lt, Lm,
 /// Lo), a digit one with a numeric type (Nd, Nl, No and the CJK numerals):
-/// Python's `str.isalnum`. So the words are scikit-learn's with
+/// Python's `str.isalnum`; a capital sigma lowers to `ς` at the end of a
+/// word, as Python's `str.lower` has it. So the words are scikit-learn's with
 /// `token_pattern=r"(?u)[^\W_]{2,}"` (its default, `\b\w\w+\b`, also keeps
 /// underscores inside words):
 ///
@@ -84,7 +85,11 @@ public struct Tokenizer: Sendable, Hashable, Codable {
           if length > 0 { flush() }
           continue
         }
-        if lowercases && scalar.properties.changesWhenLowercased {
+        if lowercases && scalar.value == 0x3A3 {
+          // Greek capital sigma: ς at the end of a word, σ elsewhere
+          // (Unicode's Final_Sigma, as Python's str.lower).
+          append(length > 0 && !startsCasedLetter(bytes, at: i) ? "\u{3C2}" : "\u{3C3}")
+        } else if lowercases && scalar.properties.changesWhenLowercased {
           for lower in scalar.properties.lowercaseMapping.unicodeScalars {
             append(lower)
           }
@@ -111,6 +116,19 @@ public struct Tokenizer: Sendable, Hashable, Codable {
         flush()
       }
     }
+  }
+
+  /// Whether the scalar at byte `i` of `bytes` (if any) is a cased letter.
+  private func startsCasedLetter(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+    guard i < bytes.count else { return false }
+    let byte = bytes[i]
+    if byte < 0x80 { return asciiKind[Int(byte)] != 0 && !(0x30...0x39).contains(byte) }
+    let width = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+    var value = UInt32(byte) & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07)
+    for k in 1..<width where i + k < bytes.count {
+      value = value << 6 | UInt32(bytes[i + k] & 0x3F)
+    }
+    return Unicode.Scalar(value)?.properties.isCased ?? false
   }
 
   /// Whether a scalar is a letter or a digit (Python's `str.isalnum`).

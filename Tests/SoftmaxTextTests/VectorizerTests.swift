@@ -1,0 +1,199 @@
+//===--- VectorizerTests.swift --------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SoftmaxCore
+import Testing
+
+@testable import SoftmaxText
+
+/// scikit-learn's TfidfVectorizer on the same documents
+/// (Scripts/make_text_fixtures.py).
+struct SklearnTfidf: Decodable {
+  struct Case: Decodable {
+    var vocabulary: [String]
+    var idf: [Double]?
+    var indptr: [Int]
+    var indices: [Int]
+    var data: [Double]
+  }
+  var documents: [String]
+  var cases: [String: Case]
+
+  static let fixture: SklearnTfidf? = {
+    let path =
+      URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/sklearn_tfidf.json").path
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return try? JSONDecoder().decode(SklearnTfidf.self, from: data)
+  }()
+}
+
+@Suite("TextVectorizer")
+struct VectorizerTests {
+  static let settings: [(String, TextFeatureOptions)] = {
+    var words = TextFeatureOptions()
+    var bigrams = TextFeatureOptions()
+    bigrams.wordNGrams = 2
+    bigrams.minimumDocumentCount = 2
+    var sublinear = TextFeatureOptions()
+    sublinear.termWeighting = .sublinear
+    sublinear.normalizesRows = false
+    var binary = TextFeatureOptions()
+    binary.termWeighting = .binary
+    binary.inverseDocumentFrequency = false
+    words.tokenizer = Tokenizer()
+    return [
+      ("words", words), ("bigrams_min2", bigrams), ("sublinear_no_norm", sublinear),
+      ("binary_no_idf", binary),
+    ]
+  }()
+
+  /// The vocabulary, idf and every value of scikit-learn's tf-idf: values
+  /// within 4 ulps (both compute w·idf/‖row‖ in Double, the norm's sum in
+  /// another order at worst), structure exactly.
+  @Test("scikit-learn's TfidfVectorizer: vocabulary, idf, CSR values", arguments: 0..<4)
+  func scikitLearn(setting: Int) throws {
+    let fixture = try #require(SklearnTfidf.fixture)
+    let (name, options) = Self.settings[setting]
+    let expected = try #require(fixture.cases[name])
+    let (vectorizer, x) = try TextVectorizer.fit(fixture.documents, options: options)
+    #expect(vectorizer.vocabulary == expected.vocabulary)
+    if let idf = expected.idf {
+      let got = try #require(vectorizer.inverseDocumentFrequencies)
+      for (a, b) in zip(got, idf) { #expect(abs(a - b) <= 4 * b.ulp) }
+    } else {
+      #expect(vectorizer.inverseDocumentFrequencies == nil)
+    }
+    #expect(x.rowOffsets == expected.indptr)
+    #expect(x.columnIndices.map(Int.init) == expected.indices)
+    #expect(x.values.count == expected.data.count)
+    var worst = 0.0
+    for (a, b) in zip(x.values, expected.data) { worst = max(worst, abs(a - b) / b.ulp) }
+    #expect(worst <= 4, "worst difference \(worst) ulps")
+    // Transforming the same documents gives the same matrix.
+    #expect(vectorizer.transform(fixture.documents, as: Double.self) == x)
+  }
+
+  @Test("terms are looked up by text; unknown terms are left out")
+  func columns() throws {
+    var options = TextFeatureOptions()
+    options.wordNGrams = 2
+    let (vectorizer, _) = try TextVectorizer.fit(["new york city", "new jersey"], options: options)
+    #expect(
+      vectorizer.vocabulary == [
+        "city", "jersey", "new", "new jersey", "new york", "york", "york city",
+      ])
+    #expect(vectorizer.column(of: "new york") == 4)
+    #expect(vectorizer.column(of: "boston") == nil)
+    let row = vectorizer.transform(["Boston, New York!"], as: Float.self)
+    #expect(row.columnIndices == [2, 4, 5])
+  }
+
+  @Test("character n-grams: the padded word's n-grams, behind #")
+  func characterNGrams() throws {
+    var options = TextFeatureOptions()
+    options.characterNGrams = 2...3
+    options.inverseDocumentFrequency = false
+    options.normalizesRows = false
+    let (vectorizer, x) = try TextVectorizer.fit(["cat"], options: options)
+    #expect(
+      Set(vectorizer.vocabulary)
+        == ["cat", "# c", "#ca", "#at", "#t ", "# ca", "#cat", "#at "])
+    #expect(x.values.allSatisfy { $0 == 1 })
+    // Characters, not bytes: "né" pads to 4 characters, 3 bigrams.
+    let (accented, _) = try TextVectorizer.fit(["né"], options: options)
+    #expect(Set(accented.vocabulary) == ["né", "# n", "#né", "#é ", "# né", "#né "])
+  }
+
+  @Test("hashing: the column is the term's FNV-1a bucket; idf per bucket")
+  func hashing() throws {
+    var options = TextFeatureOptions()
+    options.buckets = 16
+    options.normalizesRows = false
+    options.inverseDocumentFrequency = false
+    let documents = ["alpha beta beta", "gamma alpha"]
+    let (vectorizer, x) = try TextVectorizer.fit(documents, options: options)
+    #expect(vectorizer.featureCount == 16)
+    #expect(vectorizer.vocabulary.isEmpty)
+    let alpha = try #require(vectorizer.column(of: "alpha"))
+    let beta = try #require(vectorizer.column(of: "beta"))
+    #expect(alpha == beta ? x[0, alpha] == 3 : x[0, alpha] == 1 && x[0, beta] == 2)
+    var seeded = options
+    seeded.hashSeed = 99
+    let (other, _) = try TextVectorizer.fit(documents, options: seeded)
+    let columns = ["alpha", "beta", "gamma", "delta", "epsilon"].map { other.column(of: $0) }
+    let unseeded = ["alpha", "beta", "gamma", "delta", "epsilon"].map { vectorizer.column(of: $0) }
+    #expect(columns != unseeded)  // 16^-5 chance of a false alarm
+  }
+
+  @Test("a vocabulary left empty, and settings out of range, are errors")
+  func errors() {
+    #expect(throws: TextError.self) { try TextVectorizer.fit(["a b", "!"]) }
+    var options = TextFeatureOptions()
+    options.minimumDocumentCount = 3
+    #expect {
+      try TextVectorizer.fit(["one two", "two three"], options: options)
+    } throws: { error in
+      (error as? TextError)?.code == .emptyVocabulary
+    }
+    options.minimumDocumentCount = 1
+    options.wordNGrams = 0
+    #expect {
+      try TextVectorizer.fit(["one"], options: options)
+    } throws: { error in
+      (error as? TextError)?.code == .invalidOptions
+    }
+  }
+
+  @Test("Codable round trip; a stored vectorizer that does not hold together is refused")
+  func codable() throws {
+    var options = TextFeatureOptions()
+    options.wordNGrams = 2
+    options.characterNGrams = 3...4
+    let (vectorizer, x) = try TextVectorizer.fit(
+      ["one two three", "two three four"], options: options)
+    let data = try JSONEncoder().encode(vectorizer)
+    let decoded = try JSONDecoder().decode(TextVectorizer.self, from: data)
+    #expect(decoded == vectorizer)
+    #expect(decoded.transform(["one two three", "two three four"], as: Double.self) == x)
+    #expect(throws: TextError.self) {
+      try TextVectorizer(
+        options: TextFeatureOptions(), vocabulary: ["b", "a"], inverseDocumentFrequencies: [1, 1],
+        documentCount: 2)
+    }
+    #expect(throws: TextError.self) {
+      try TextVectorizer(
+        options: TextFeatureOptions(), vocabulary: ["a", "a"], inverseDocumentFrequencies: [1, 1],
+        documentCount: 2)
+    }
+    #expect(throws: TextError.self) {
+      try TextVectorizer(
+        options: TextFeatureOptions(), vocabulary: ["a", "b"], inverseDocumentFrequencies: [1],
+        documentCount: 2)
+    }
+    #expect(throws: TextError.self) {
+      try TextVectorizer(
+        options: TextFeatureOptions(), vocabulary: ["a"], inverseDocumentFrequencies: [.nan],
+        documentCount: 2)
+    }
+  }
+
+  @Test("the same documents give the same matrix in any order of first sight; rows are independent")
+  func determinism() throws {
+    let documents = ["zeta alpha", "beta zeta", "alpha gamma"]
+    let (a, x) = try TextVectorizer.fit(documents)
+    let (b, _) = try TextVectorizer.fit(documents.reversed())
+    #expect(a.vocabulary == b.vocabulary)
+    let whole = a.transform(documents, as: Double.self)
+    #expect(whole == x)
+    let parts = documents.map { a.transform([$0], as: Double.self) }
+    for (r, part) in parts.enumerated() {
+      #expect(Array(part.row(0).values) == Array(whole.row(r).values))
+    }
+  }
+}
