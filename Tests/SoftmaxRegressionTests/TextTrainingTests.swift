@@ -142,3 +142,40 @@ extension SparseDeterminismTests {
     #expect(files[0] == files[1])
   }
 }
+
+@Suite("Model files: arrays written directly")
+struct ModelFileArraysTests {
+  /// The weights, vocabulary and idf are written by ModelFile itself; the
+  /// bytes are JSONEncoder's, for numbers of every shape (integral, tiny,
+  /// huge, negative zero) and strings that need escaping.
+  @Test("the same bytes as JSONEncoder writes")
+  func sameAsEncoder() throws {
+    let text = try shippedTexts()
+    var textOptions = TextFeatureOptions()
+    textOptions.wordNGrams = 2
+    textOptions.characterNGrams = 3...3
+    var model = try SoftmaxClassifier.fit(
+      documents: text.documents, labels: text.labels ?? [], text: textOptions)
+    #expect(try ModelFile.encode(model) == ModelFile.encode(model, writingArrays: false))
+    let odd: [Double] = [
+      0, -0.0, 1, 100, 1e15, 1e16, 1e22, 5e-324, 2.5e-7, -3e-10, 0.1, 1.7976931348623157e308,
+    ]
+    var weight = model.weight
+    for (i, value) in odd.enumerated() { weight[0, i] = value }
+    model.weight = weight
+    #expect(try ModelFile.encode(model) == ModelFile.encode(model, writingArrays: false))
+    var vocabulary = try #require(model.text?.vocabulary)
+    vocabulary = (vocabulary + ["a/b", "q\"uote", "back\\slash", "tab\tnew\nline\u{1}", "é東"])
+      .sorted {
+        $0.utf8.lexicographicallyPrecedes($1.utf8)
+      }
+    let vectorizer = try TextVectorizer(
+      options: textOptions, vocabulary: vocabulary,
+      inverseDocumentFrequencies: [Double](repeating: 1.5, count: vocabulary.count),
+      documentCount: 3)
+    model.text = vectorizer
+    model.weight = Matrix(rows: model.classCount, columns: vocabulary.count, repeating: 0.25)
+    #expect(try ModelFile.encode(model) == ModelFile.encode(model, writingArrays: false))
+    #expect(try ModelFile.decode(ModelFile.encode(model)) == model)
+  }
+}
