@@ -357,7 +357,12 @@ private struct TextFields: Encodable {
 /// Swift's shortest round-trip form, `.0` dropped; strings escaped as it
 /// escapes them), about 20 times faster.
 private final class LargeArrays: @unchecked Sendable {
-  static let key = CodingUserInfoKey(rawValue: "swift-softmax.large-arrays")!
+  static let key: CodingUserInfoKey = {
+    guard let key = CodingUserInfoKey(rawValue: "swift-softmax.large-arrays") else {
+      preconditionFailure("a non-empty key is valid")
+    }
+    return key
+  }()
   private var texts: [[UInt8]] = []
 
   /// A marker for `text`, an array's JSON.
