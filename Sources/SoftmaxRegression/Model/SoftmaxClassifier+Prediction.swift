@@ -97,43 +97,55 @@ extension SoftmaxClassifier {
         foldedBias[j] -= shift
       }
     }
-    let layer = DenseLayer(weight: weight, bias: foldedBias)
-    let blockRows = Self.rowsPerBlock(classCount: k)
-    var output = [Double](repeating: 0, count: n * k)
-    var first = 0
-    while first < n {
-      let end = min(n, first + blockRows)
-      // The block's rows scaled, x/σ (the layer's input).
-      var builder = SparseMatrix<Double>.Builder(columns: d)
-      for i in first..<end {
-        let (columns, values) = features.row(i)
-        for (c, x) in zip(columns, values) {
-          builder.append(column: Int(c), value: Double(x) * (inverseScale?[Int(c)] ?? 1))
-        }
-        builder.endRow()
+    // W column by column (`k` weights of a feature side by side), so that
+    // each stored entry reads `k` consecutive values; the sums in entry
+    // order from the bias, as the dense layer's sparse forward has them.
+    var byColumn = [Double](repeating: 0, count: d * k)
+    for j in 0..<k {
+      for c in 0..<d { byColumn[c * k + j] = weight[j, c] }
+    }
+    // The values as the layer takes them, x/σ.
+    var values = (features.values as? [Double]) ?? features.values.map { Double($0) }
+    if let inverseScale {
+      for (entry, column) in features.columnIndices.enumerated() {
+        values[entry] = values[entry] * inverseScale[Int(column)]
       }
-      let z = layer(builder.matrix).elements
-      for r in 0..<(end - first) {
-        let i = first + r
-        var finite = true
-        for j in 0..<k {
-          output[i * k + j] = z[r * k + j]
-          finite = finite && z[r * k + j].isFinite
-        }
-        guard !finite else { continue }
-        var dense = [Double](repeating: 0, count: d)
-        let (columns, values) = features.row(i)
-        for (c, x) in zip(columns, values) { dense[Int(c)] = Double(x) }
-        output.withUnsafeMutableBufferPointer { out in
-          dense.withUnsafeBufferPointer { x in
-            overflowFreeShiftedLogits(
-              x: x, weight: weight.elements, bias: bias, mean: standardization?.mean,
-              inverseScale: inverseScale,
-              into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
+    }
+    var output = [Double](repeating: 0, count: n * k)
+    let offsets = features.rowOffsets
+    let columns = features.columnIndices
+    output.withUnsafeMutableBufferPointer { out in
+      byColumn.withUnsafeBufferPointer { w in
+        values.withUnsafeBufferPointer { x in
+          columns.withUnsafeBufferPointer { c in
+            for i in 0..<n {
+              let z = out.baseAddress.map { $0 + i * k }
+              guard let z, let w = w.baseAddress else { continue }
+              for j in 0..<k { z[j] = foldedBias[j] }
+              for entry in offsets[i]..<offsets[i + 1] {
+                let column = w + Int(c[entry]) * k
+                let value = x[entry]
+                for j in 0..<k { z[j] += column[j] * value }
+              }
+            }
           }
         }
       }
-      first = end
+    }
+    // A row whose logits overflowed: again, each class shifted by its
+    // largest term (exact where the plain sums are not finite).
+    for i in 0..<n where !(0..<k).allSatisfy({ output[i * k + $0].isFinite }) {
+      var dense = [Double](repeating: 0, count: d)
+      let (rowColumns, rowValues) = features.row(i)
+      for (c, x) in zip(rowColumns, rowValues) { dense[Int(c)] = Double(x) }
+      output.withUnsafeMutableBufferPointer { out in
+        dense.withUnsafeBufferPointer { x in
+          overflowFreeShiftedLogits(
+            x: x, weight: weight.elements, bias: bias, mean: standardization?.mean,
+            inverseScale: inverseScale,
+            into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
+        }
+      }
     }
     return Matrix(rows: n, columns: k, elements: output)
   }

@@ -169,18 +169,56 @@ func pseudoGradient(_ x: [Double], _ g: [Double], l1: Double, l1Count: Int) -> [
   return pg
 }
 
+/// `Σ aᵢbᵢ` in eight interleaved partial sums (element i goes to sum
+/// i mod 8; the sums added pairwise, then the tail in order): the same bits
+/// on every machine, and eight times the throughput of one running sum,
+/// which waits on each addition (L-BFGS takes about 20 of these per
+/// iteration, over every parameter). Error: at most about (n/8 + 3)·ε
+/// relative to Σ|aᵢbᵢ|.
 func dot(_ a: [Double], _ b: [Double]) -> Double {
-  var sum = 0.0
-  for i in a.indices { sum += a[i] * b[i] }
-  return sum
+  precondition(a.count == b.count, "dot of \(a.count) and \(b.count) values")
+  return a.withUnsafeBufferPointer { a in
+    b.withUnsafeBufferPointer { b in
+      guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+      let n = a.count
+      let full = n / 8 * 8
+      var lanes = SIMD8<Double>()
+      let ra = UnsafeRawPointer(pa)
+      let rb = UnsafeRawPointer(pb)
+      var i = 0
+      while i < full {
+        let x = ra.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+        let y = rb.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+        lanes += x * y
+        i += 8
+      }
+      var sum =
+        ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+        + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+      while i < n {
+        sum += pa[i] * pb[i]
+        i += 1
+      }
+      return sum
+    }
+  }
 }
 
+/// `y += α·x`.
 func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
-  for i in y.indices { y[i] += alpha * x[i] }
+  precondition(x.count == y.count, "axpy of \(x.count) and \(y.count) values")
+  x.withUnsafeBufferPointer { x in
+    y.withUnsafeMutableBufferPointer { y in
+      for i in 0..<y.count { y[i] += alpha * x[i] }
+    }
+  }
 }
 
+/// `max |aᵢ|` (0 when empty; NaN is skipped).
 func maxAbs(_ a: [Double]) -> Double {
-  var m = 0.0
-  for v in a { m = max(m, abs(v)) }
-  return m
+  a.withUnsafeBufferPointer { a in
+    var m = 0.0
+    for v in a { m = max(m, abs(v)) }
+    return m
+  }
 }
