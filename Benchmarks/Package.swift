@@ -52,6 +52,15 @@ let package = Package(
       path: "Sources/regression-timing"
     ),
     .executableTarget(
+      name: "sparse-timing",
+      dependencies: [
+        .product(name: "SoftmaxCore", package: root),
+        .product(name: "SoftmaxRegression", package: root),
+        .product(name: "SoftmaxData", package: root),
+      ],
+      path: "Sources/sparse-timing"
+    ),
+    .executableTarget(
       name: "load-timing",
       dependencies: [.product(name: "SoftmaxData", package: root)],
       path: "Sources/load-timing"
