@@ -23,7 +23,7 @@ enum LayoutFlag: String, EnumerableFlag {
   static func help(for value: LayoutFlag) -> ArgumentHelp? {
     switch value {
     case .dense:
-      "Store the features dense (default: sparse for LIBSVM files below 10% non-zeros, dense otherwise)."
+      "Store the features dense (default for LIBSVM: dense from 5% non-zeros read as float, from 85% as double; sparse below)."
     case .sparse:
       "Store the features sparse: memory in proportion to the non-zeros; --standardize then scales without centering (centering would fill every zero)."
     }

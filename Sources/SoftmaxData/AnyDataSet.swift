@@ -30,7 +30,7 @@ public enum DataPrecision: String, Sendable, Hashable, CaseIterable {
 /// How the features of a data set are stored.
 public enum DataLayout: String, Sendable, Hashable, CaseIterable {
   /// Sparse for LIBSVM files whose density is below
-  /// ``LIBSVMReader/denseDensityThreshold`` (or too large to store dense)
+  /// ``LIBSVMReader/denseDensityThreshold(float:)`` (or too large to store dense)
   /// and for text; dense otherwise.
   case automatic = "auto"
   /// A dense matrix.
@@ -91,7 +91,7 @@ public enum AnyDataSet: Sendable {
     case .sparse: dense = false
     case .automatic:
       dense =
-        density >= LIBSVMReader.denseDensityThreshold
+        density >= LIBSVMReader.denseDensityThreshold(float: Scalar.self == Float.self)
         && cells <= Double(LIBSVMReader.maximumDenseValues(fileSize: parsed.fileSize))
     }
     if dense {

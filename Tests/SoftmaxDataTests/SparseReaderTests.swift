@@ -92,11 +92,16 @@ struct SparseReaderTests {
   func layouts() throws {
     // 2 entries of 3 × 1000: density 0.0007.
     let sparsePath = try temporaryFile("rare.svm", "1 1:1\n2 1000:2\n1 500:3\n")
-    // 5 entries of 2 × 3: density 0.83.
+    // 5 entries of 2 × 3: density 0.83, dense in Float (from 5%), sparse
+    // in Double (below 85%); 6 of 6, dense in both.
     let densePath = try temporaryFile("full.svm", "1 1:1 2:1 3:1\n2 1:2 3:2\n")
+    let fullPath = try temporaryFile("all.svm", "1 1:1 2:1 3:1\n2 1:2 2:5 3:2\n")
     var options = LoadOptions()
     #expect(try AnyDataSet.load(sparsePath, options: options).isSparse)
-    #expect(try !AnyDataSet.load(densePath, options: options).isSparse)
+    #expect(try AnyDataSet.load(sparsePath, options: options, precision: .float).isSparse)
+    #expect(try !AnyDataSet.load(densePath, options: options, precision: .float).isSparse)
+    #expect(try AnyDataSet.load(densePath, options: options).isSparse)
+    #expect(try !AnyDataSet.load(fullPath, options: options).isSparse)
     options.layout = .sparse
     let forced = try AnyDataSet.load(densePath, options: options)
     #expect(forced.isSparse && forced.featureCount == 3 && forced.count == 2)

@@ -19,9 +19,9 @@
 //         "gradient": one objective + gradient evaluation of SparseSoftmaxRegressionObjective;
 //       and prints their ratio.
 //   sparse-timing --density-sweep [--threads N]
-//       the same problem (20,000 rows × 1,000 features, 10 classes) stored dense and sparse at
-//       densities from 1% to 50%: one gradient evaluation each, and the ratio sparse / dense
-//       (where it crosses 1 is where LIBSVM files are best read dense).
+//       the same problem (20,000 rows × 1,000 features, 10 classes) stored dense and sparse, in
+//       Double and in Float, at densities from 1% to 100%: one gradient evaluation each, and the
+//       ratio sparse / dense (where it crosses 1 is where LIBSVM files are best read dense).
 //
 //===----------------------------------------------------------------------===//
 
@@ -184,35 +184,42 @@ func densitySweep() throws {
   let n = 20_000
   let d = 1_000
   let k = 10
-  for density in [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] {
+  for density in [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0] {
     var generator = SplitMix64(seed: 7)
     var elements = [Double](repeating: 0, count: n * d)
     for i in 0..<(n * d) where generator.unit() < density { elements[i] = generator.unit() }
-    let dense = Matrix(rows: n, columns: d, elements: elements)
-    let sparse = SparseMatrix(dense)
     let labels = (0..<n).map { _ in Int(generator.next() % UInt64(k)) }
-    let denseObjective = try SoftmaxRegressionObjective(
-      features: dense, labels: labels, classCount: k, l2: 1e-4)
-    let sparseObjective = try SparseSoftmaxRegressionObjective(
-      features: sparse, labels: labels, classCount: k, l2: 1e-4)
-    let parameters = (0..<denseObjective.parameterCount).map { _ in (generator.unit() - 0.5) * 0.1 }
-    var denseTimes: [Double] = []
-    var sparseTimes: [Double] = []
-    var gradient: [Double] = []
-    var sink = 0.0
-    for _ in 0..<repeats {
-      denseTimes.append(
-        seconds { sink += denseObjective.valueAndGradient(at: parameters, gradient: &gradient) })
-      sparseTimes.append(
-        seconds { sink += sparseObjective.valueAndGradient(at: parameters, gradient: &gradient) })
-    }
-    printJSON([
+    var fields: [String: Any] = [
       "what": "density", "density": density, "rows": n, "features": d, "classes": k,
-      "threads": SoftmaxConfiguration.threadCount, "dense_seconds": median(denseTimes),
-      "sparse_seconds": median(sparseTimes),
-      "sparse_over_dense": median(sparseTimes) / median(denseTimes),
-      "sink": sink.isFinite,
-    ])
+      "threads": SoftmaxConfiguration.threadCount,
+    ]
+    func sweep<T: SoftmaxScalar>(_: T.Type, _ name: String) throws {
+      let dense = Matrix(rows: n, columns: d, elements: elements.map { T($0) })
+      let sparse = SparseMatrix(dense)
+      let denseObjective = try SoftmaxRegressionObjective(
+        features: dense, labels: labels, classCount: k, l2: 1e-4)
+      let sparseObjective = try SparseSoftmaxRegressionObjective(
+        features: sparse, labels: labels, classCount: k, l2: 1e-4)
+      var g = SplitMix64(seed: 8)
+      let parameters = (0..<denseObjective.parameterCount).map { _ in (g.unit() - 0.5) * 0.1 }
+      var denseTimes: [Double] = []
+      var sparseTimes: [Double] = []
+      var gradient: [Double] = []
+      var sink = 0.0
+      for _ in 0..<repeats {
+        denseTimes.append(
+          seconds { sink += denseObjective.valueAndGradient(at: parameters, gradient: &gradient) })
+        sparseTimes.append(
+          seconds { sink += sparseObjective.valueAndGradient(at: parameters, gradient: &gradient) })
+      }
+      fields["\(name)_dense_seconds"] = median(denseTimes)
+      fields["\(name)_sparse_seconds"] = median(sparseTimes)
+      fields["\(name)_sparse_over_dense"] = median(sparseTimes) / median(denseTimes)
+      fields["sink"] = sink.isFinite
+    }
+    try sweep(Double.self, "double")
+    try sweep(Float.self, "float")
+    printJSON(fields)
   }
 }
 
