@@ -129,31 +129,98 @@ package struct SparseRegressionRows {
     }
   }
 
-  /// `residual += Σ_e w_{·c_e}·x_e` over `entries`.
+  /// `residual += Σ_e w_{·c_e}·x_e` over `entries`, each class's sum in
+  /// entry order. Classes go four (then two, then one) at a time, their
+  /// sums in registers over the row's entries: through the pointer, every
+  /// addition would be a store and a load (it may alias the weights).
   @inline(__always)
   private func forwardEntries<V>(
     _ entries: Range<Int>, _ values: UnsafePointer<V>, _ weightsByColumn: UnsafePointer<Double>,
     _ residual: UnsafeMutablePointer<Double>, _ toDouble: (V) -> Double
   ) {
     let k = classCount
-    for entry in entries {
-      let x = toDouble(values[entry])
-      let w = weightsByColumn + Int(columnIndices[entry]) * k
-      for j in 0..<k { residual[j] += w[j] * x }
+    var j = 0
+    while k - j >= 4 {
+      var a0 = residual[j]
+      var a1 = residual[j + 1]
+      var a2 = residual[j + 2]
+      var a3 = residual[j + 3]
+      for entry in entries {
+        let x = toDouble(values[entry])
+        let w = weightsByColumn + Int(columnIndices[entry]) * k + j
+        a0 += w[0] * x
+        a1 += w[1] * x
+        a2 += w[2] * x
+        a3 += w[3] * x
+      }
+      residual[j] = a0
+      residual[j + 1] = a1
+      residual[j + 2] = a2
+      residual[j + 3] = a3
+      j += 4
+    }
+    if k - j >= 2 {
+      var a0 = residual[j]
+      var a1 = residual[j + 1]
+      for entry in entries {
+        let x = toDouble(values[entry])
+        let w = weightsByColumn + Int(columnIndices[entry]) * k + j
+        a0 += w[0] * x
+        a1 += w[1] * x
+      }
+      residual[j] = a0
+      residual[j + 1] = a1
+      j += 2
+    }
+    if k - j == 1 {
+      var a0 = residual[j]
+      for entry in entries {
+        a0 += weightsByColumn[Int(columnIndices[entry]) * k + j] * toDouble(values[entry])
+      }
+      residual[j] = a0
     }
   }
 
-  /// `g_{·c_e} += residual·x_e` over `entries`.
+  /// `g_{·c_e} += residual·x_e` over `entries`, classes four (then two,
+  /// then one) at a time with their residuals in registers.
   @inline(__always)
   private func backwardEntries<V>(
     _ entries: Range<Int>, _ values: UnsafePointer<V>, _ residual: UnsafePointer<Double>,
     _ gradientByColumn: UnsafeMutablePointer<Double>, _ toDouble: (V) -> Double
   ) {
     let k = classCount
-    for entry in entries {
-      let x = toDouble(values[entry])
-      let g = gradientByColumn + Int(columnIndices[entry]) * k
-      for j in 0..<k { g[j] += residual[j] * x }
+    var j = 0
+    while k - j >= 4 {
+      let r0 = residual[j]
+      let r1 = residual[j + 1]
+      let r2 = residual[j + 2]
+      let r3 = residual[j + 3]
+      for entry in entries {
+        let x = toDouble(values[entry])
+        let g = gradientByColumn + Int(columnIndices[entry]) * k + j
+        g[0] += r0 * x
+        g[1] += r1 * x
+        g[2] += r2 * x
+        g[3] += r3 * x
+      }
+      j += 4
+    }
+    if k - j >= 2 {
+      let r0 = residual[j]
+      let r1 = residual[j + 1]
+      for entry in entries {
+        let x = toDouble(values[entry])
+        let g = gradientByColumn + Int(columnIndices[entry]) * k + j
+        g[0] += r0 * x
+        g[1] += r1 * x
+      }
+      j += 2
+    }
+    if k - j == 1 {
+      let r0 = residual[j]
+      for entry in entries {
+        gradientByColumn[Int(columnIndices[entry]) * k + j] += r0 * toDouble(values[entry])
+      }
     }
   }
 }
