@@ -91,8 +91,11 @@ public enum TextReader {
   /// Reads `path`: a folder of class folders, or a file (or `-`,
   /// standard input) in fastText's format.
   ///
-  /// - Parameter requireLabels: a line without a label is an error (for
-  ///   training and evaluation) instead of a document to predict.
+  /// - Parameters:
+  ///   - path: the folder or file.
+  ///   - encoding: how bytes become text.
+  ///   - requireLabels: a line without a label is an error (for training
+  ///     and evaluation) instead of a document to predict.
   /// - Throws: ``DataError``: `.io`; `.invalidEncoding` (UTF-8 only) naming
   ///   line and column; `.labels` for a line without labels when they are
   ///   required, or a folder without class folders; `.empty` without

@@ -35,7 +35,7 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   public var input: InputDescription? = nil
   /// How documents become its features, for a model of text: predictions
   /// of documents (``probabilities(documents:)``) featurize them with it.
-  /// Its ``TextVectorizer/featureCount`` is ``featureCount``.
+  /// Its `featureCount` is ``featureCount``.
   public var text: TextVectorizer? = nil
 
   /// Creates a model from its parameters.

@@ -35,7 +35,9 @@ public struct TextTrainingSet: Sendable {
   /// Fits a vectorizer on `documents` and lays out their rows.
   ///
   /// - Parameters:
+  ///   - documents: the training documents.
   ///   - labels: each document's labels, at least one each.
+  ///   - options: how documents become features.
   ///   - classes: the classes to encode labels by; `nil` takes the
   ///     labels' own (sorted).
   /// - Throws: ``TrainingError``: `.emptyData` without documents;
