@@ -127,7 +127,9 @@ if Context.environment["SOFTMAX_FUZZ"] == "1" {
   package.targets.append(
     .executableTarget(
       name: "SoftmaxFuzz",
-      dependencies: ["SoftmaxCore", "SoftmaxData", "SoftmaxRegression", "_SoftmaxTestSupport"],
+      dependencies: [
+        "SoftmaxCore", "SoftmaxData", "SoftmaxRegression", "SoftmaxText", "_SoftmaxTestSupport",
+      ],
       path: "Fuzz/Sources"
     ))
 }

@@ -4,7 +4,7 @@
 #   bash Fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 60); TARGETs among csv libsvm idx npy model
-# checkpoint pipeline resume (default: all, one after another). Builds `softmax-fuzz` with
+# checkpoint pipeline resume text compressed (default: all, one after another). Builds `softmax-fuzz` with
 # `-sanitize=fuzzer,address` into .build-fuzz, then runs each target on its
 # seed corpus in Fuzz/Corpus/TARGET. New interesting inputs go to
 # Fuzz/.work/TARGET (not kept in git). A crash, a timeout (a hang), a leak
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(csv libsvm idx npy model checkpoint pipeline resume)
+[ ${#targets[@]} -eq 0 ] && targets=(csv libsvm idx npy model checkpoint pipeline resume text compressed)
 
 echo "==> building softmax-fuzz (-sanitize=fuzzer,address)"
 SOFTMAX_FUZZ=1 swift build -c release --build-path .build-fuzz --product softmax-fuzz \
@@ -37,7 +37,7 @@ SOFTMAX_FUZZ_CHECKPOINT_SEEDS=Fuzz/.work/checkpoint-seeds "$binary" >/dev/null 2
 for target in "${targets[@]}"; do
   corpus="Fuzz/Corpus/$target"
   [ "$target" = checkpoint ] && corpus=Fuzz/.work/checkpoint-seeds
-  [ -d "$corpus" ] || { echo "no target '$target' (csv libsvm idx npy model checkpoint pipeline resume)" >&2; exit 2; }
+  [ -d "$corpus" ] || { echo "no target '$target' (csv libsvm idx npy model checkpoint pipeline resume text compressed)" >&2; exit 2; }
   mkdir -p "Fuzz/.work/$target"
   echo "==> fuzzing $target for ${seconds}s"
   dictionary=()

@@ -7,7 +7,8 @@
 
 // The libFuzzer entry point for every reader and the model loader. The
 // reader under test is chosen by the environment variable
-// `SOFTMAX_FUZZ_TARGET` (csv, libsvm, idx, npy, model, checkpoint);
+// `SOFTMAX_FUZZ_TARGET` (csv, libsvm, idx, npy, model, checkpoint, text,
+// compressed);
 // `Fuzz/run.sh`
 // builds this with `-sanitize=fuzzer,address` and sets it.
 //
@@ -19,6 +20,7 @@
 import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
+import SoftmaxText
 import _SoftmaxTestSupport
 
 #if canImport(Glibc)
@@ -28,7 +30,7 @@ import Darwin
 #endif
 
 enum FuzzedReader: String {
-  case csv, libsvm, idx, npy, model, checkpoint, pipeline, resume
+  case csv, libsvm, idx, npy, model, checkpoint, pipeline, resume, text, compressed
 }
 
 let fuzzedReader: FuzzedReader = {
@@ -36,7 +38,8 @@ let fuzzedReader: FuzzedReader = {
     let reader = FuzzedReader(rawValue: String(cString: name))
   else {
     fatalError(
-      "set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy, model, checkpoint, pipeline or resume")
+      "set SOFTMAX_FUZZ_TARGET to csv, libsvm, idx, npy, model, checkpoint, pipeline, resume, text or compressed"
+    )
   }
   return reader
 }()
@@ -63,6 +66,59 @@ func write(_ bytes: UnsafeRawBufferPointer, to path: String) -> String {
   }
   fclose(file)
   return path
+}
+
+/// Checks a sparse data set's shapes and reads every entry.
+func exercise<T: SoftmaxScalar>(_ data: SparseDataSet<T>) {
+  let features = data.features
+  if let labels = data.labels { precondition(labels.count == features.rows) }
+  precondition(features.rowOffsets.count == features.rows + 1)
+  var total = T.zero
+  for i in 0..<features.rows {
+    let (columns, values) = features.row(i)
+    for (c, x) in zip(columns, values) {
+      precondition(Int(c) < features.columns)
+      total += x
+    }
+  }
+  _ = total
+}
+
+/// Text as the command uses it: read every way, featurized three ways
+/// (words and bigrams with a vocabulary, char n-grams, hashing), trained
+/// briefly when labelled, and predicted.
+func exerciseText(_ path: String) {
+  for encoding in TextEncoding.allCases {
+    _ = try? TextReader.read(path, encoding: encoding, requireLabels: false)
+  }
+  guard let text = try? TextReader.read(path), let labels = text.labels else { return }
+  var words = TextFeatureOptions()
+  words.wordNGrams = 2
+  var characters = TextFeatureOptions()
+  characters.characterNGrams = 1...3
+  characters.termWeighting = .sublinear
+  var hashed = TextFeatureOptions()
+  hashed.buckets = 64
+  hashed.inverseDocumentFrequency = false
+  for options in [words, characters, hashed] {
+    guard
+      let set = try? TextTrainingSet(documents: text.documents, labels: labels, options: options)
+    else { continue }
+    precondition(set.features.rows == set.labels.count)
+    precondition(set.features.columns == set.vectorizer.featureCount)
+    var training = TrainingOptions()
+    training.lbfgs.maxIterations = 3
+    guard
+      var model = try? SoftmaxClassifier.fit(
+        features: set.features, labels: set.labels, classes: set.classes,
+        sampleWeights: set.sampleWeights, options: training)
+    else { continue }
+    model.text = set.vectorizer
+    if let probabilities = try? model.probabilities(documents: text.documents) {
+      precondition(probabilities.rows == text.count)
+    }
+    precondition((try? ModelFile.encode(model)).flatMap { try? ModelFile.decode($0) } == model)
+  }
 }
 
 /// Uses a data set the way the command does: a classifier's shapes and a
@@ -94,11 +150,16 @@ func readAll(_ path: String) {
   case .libsvm:
     var fixed = LIBSVMOptions()
     fixed.featureCount = 8
-    for options in [LIBSVMOptions(), fixed] {
+    var ignoring = fixed
+    ignoring.ignoresUnknownFeatures = true
+    for options in [LIBSVMOptions(), fixed, ignoring] {
       if let data = try? LIBSVMReader.read(path, options: options, as: Double.self) {
         exercise(data)
       }
       if let data = try? LIBSVMReader.read(path, options: options, as: Float.self) {
+        exercise(data)
+      }
+      if let data = try? LIBSVMReader.readSparse(path, options: options, as: Double.self) {
         exercise(data)
       }
     }
@@ -113,6 +174,16 @@ func readAll(_ path: String) {
     if let data = try? NPYReader.read(path, labels: path, as: Double.self) { exercise(data) }
   case .pipeline, .resume:
     break  // in-memory targets (fuzzOneInput)
+  case .text:
+    exerciseText(path)
+  case .compressed:
+    // Whatever the magic bytes say: every reader through the decoder.
+    if let format = try? DataLoader.format(of: path, given: nil) { _ = format }
+    if let data = try? CSVReader.read(path, as: Double.self) { exercise(data) }
+    if let data = try? LIBSVMReader.readSparse(path, as: Double.self) { exercise(data) }
+    if let data = try? IDXReader.read(images: path, labels: nil, as: Float.self) { exercise(data) }
+    if let data = try? NPYReader.read(path, as: Double.self) { exercise(data) }
+    _ = try? TextReader.read(path, requireLabels: false)
   case .model:
     guard let bytes = try? AtomicFile.read(path),
       let model = try? ModelFile.decode(bytes)
@@ -172,8 +243,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   default:
     break
   }
-  let suffix = [FuzzedReader.csv: ".csv", .libsvm: ".svm", .idx: ".idx", .npy: ".npy"][
-    fuzzedReader, default: ".json"]
+  let suffix = [
+    FuzzedReader.csv: ".csv", .libsvm: ".svm", .idx: ".idx", .npy: ".npy", .text: ".txt",
+    .compressed: ".gz",
+  ][fuzzedReader, default: ".json"]
   let path = writeInput(bytes, suffix: suffix)
   readAll(path)
   unlink(path)
