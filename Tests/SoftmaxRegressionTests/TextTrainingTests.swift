@@ -179,3 +179,59 @@ struct ModelFileArraysTests {
     #expect(try ModelFile.decode(ModelFile.encode(model)) == model)
   }
 }
+
+@Suite("Model files: large arrays read directly")
+struct ModelFileFastReadTests {
+  /// A model large enough for the direct path: words and bigrams of the
+  /// shipped texts, with odd numbers in the weights and odd terms.
+  static func largeModel() throws -> SoftmaxClassifier {
+    let text = try shippedTexts()
+    var textOptions = TextFeatureOptions()
+    textOptions.wordNGrams = 3
+    textOptions.characterNGrams = 2...4
+    var model = try SoftmaxClassifier.fit(
+      documents: text.documents, labels: text.labels ?? [], text: textOptions)
+    var weight = model.weight
+    let odd: [Double] = [
+      0, -0.0, 1, 100, 1e15, 1e16, 1e22, 5e-324, 2.5e-7, -3e-10, 0.1, 1.7976931348623157e308,
+    ]
+    for (i, value) in odd.enumerated() { weight[1, i] = value }
+    model.weight = weight
+    return model
+  }
+
+  @Test("the same model as JSONDecoder reads, and the direct path is taken")
+  func sameModel() throws {
+    let model = try Self.largeModel()
+    let bytes = try ModelFile.encode(model)
+    #expect(bytes.count >= 1 << 16)
+    let fast = try #require(ModelFile.fastDecode(bytes))
+    #expect(fast == model)
+    #expect(try ModelFile.fullDecode(bytes) == model)
+    // Hand-written spacing and escapes read the same.
+    var text = String(decoding: bytes, as: UTF8.self)
+    text = text.replacingOccurrences(of: "\"weights\" : [", with: "\"weights\":\n\t[ ")
+    text = text.replacingOccurrences(of: "\"according\"", with: "\"\\u0061ccording\"")
+    let edited = Array(text.utf8)
+    #expect(ModelFile.fastDecode(edited) == model)
+  }
+
+  @Test("anything unusual is left to the full decoder, which names the problem")
+  func unusual() throws {
+    let model = try Self.largeModel()
+    let text = String(decoding: try ModelFile.encode(model), as: UTF8.self)
+    let cases = [
+      text.replacingOccurrences(
+        of: "\"weights\" : [\n    [\n      ", with: "\"weights\" : [\n    [\n      NaN, "),
+      text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2"),
+      text.replacingOccurrences(of: "\"vocabulary\" : [", with: "\"vocabulary\" : [\"zzz\", "),
+      text.replacingOccurrences(of: "\"bias\"", with: "\"weights\" : [], \"bias\""),
+      String(text.dropLast(40)),
+    ]
+    for (k, broken) in cases.enumerated() {
+      let bytes = Array(broken.utf8)
+      #expect(ModelFile.fastDecode(bytes) == nil, "case \(k)")
+      #expect(throws: TrainingError.self, "case \(k)") { try ModelFile.decode(bytes) }
+    }
+  }
+}

@@ -107,6 +107,14 @@ public enum ModelFile {
   ///   that disagree, duplicate class or feature names, a parameter that is
   ///   not finite, a bad standardization.
   public static func decode(_ bytes: [UInt8]) throws(TrainingError) -> SoftmaxClassifier {
+    // A large file's arrays are read directly (ModelFile+FastRead.swift);
+    // anything that path does not take is read, and judged, here.
+    if let model = fastDecode(bytes) { return model }
+    return try fullDecode(bytes)
+  }
+
+  /// ``decode(_:)`` through JSONDecoder alone (for tests: the same models).
+  static func fullDecode(_ bytes: [UInt8]) throws(TrainingError) -> SoftmaxClassifier {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -190,7 +198,7 @@ public enum ModelFile {
   }
 
   /// A standardization as written, validated after the shapes.
-  private struct StandardizationFields: Codable {
+  struct StandardizationFields: Codable {
     var mean: [Double]
     var scale: [Double]
   }
@@ -210,7 +218,7 @@ public enum ModelFile {
     }
   }
 
-  private struct Document: Codable {
+  struct Document: Codable {
     var format: String
     var version: Int
     var classes: [String]
