@@ -59,7 +59,11 @@ public enum AnyDataSet: Sendable {
   public static func load(
     _ path: String, options: LoadOptions = LoadOptions(), precision: DataPrecision = .automatic
   ) throws(DataError) -> AnyDataSet {
+    // The format once: told by content, it costs reading (and
+    // decompressing) the file's first 64 KiB.
+    var options = options
     let format = try DataLoader.format(of: path, given: options.format)
+    options.format = format
     let float = precision.readsFloat(format)
     if format == .libsvm {
       return float

@@ -77,9 +77,7 @@ public struct Tokenizer: Sendable, Hashable, Codable {
           continue
         }
         // A multi-byte scalar (the text is valid UTF-8).
-        let width = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
-        var value = UInt32(byte) & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07)
-        for k in 1..<width where i + k < n { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+        let (value, width) = Self.multiByteScalar(bytes, at: i)
         i += width
         guard let scalar = Unicode.Scalar(value) else {
           if length > 0 { flush() }
@@ -123,12 +121,22 @@ public struct Tokenizer: Sendable, Hashable, Codable {
     guard i < bytes.count else { return false }
     let byte = bytes[i]
     if byte < 0x80 { return asciiKind[Int(byte)] != 0 && !(0x30...0x39).contains(byte) }
+    return Unicode.Scalar(Self.multiByteScalar(bytes, at: i).value)?.properties.isCased ?? false
+  }
+
+  /// The value and byte width of the multi-byte UTF-8 sequence starting at
+  /// byte `i` (a lead byte ≥ 0xC0 of valid UTF-8).
+  @inline(__always)
+  private static func multiByteScalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int)
+    -> (value: UInt32, width: Int)
+  {
+    let byte = bytes[i]
     let width = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
     var value = UInt32(byte) & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07)
     for k in 1..<width where i + k < bytes.count {
       value = value << 6 | UInt32(bytes[i + k] & 0x3F)
     }
-    return Unicode.Scalar(value)?.properties.isCased ?? false
+    return (value, width)
   }
 
   /// Whether a scalar is a letter or a digit (Python's `str.isalnum`).

@@ -242,37 +242,11 @@ private struct LargeArrayCut {
     return false
   }
 
-  /// `[[n, …], …]`.
-  mutating func numberRows() -> [[Double]]? {
+  /// `[e, …]`, each element read by `element`; `nil` when one is not.
+  mutating func array<Element>(_ element: (inout LargeArrayCut) -> Element?) -> [Element]? {
     guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
     i += 1
-    var rows: [[Double]] = []
-    skipSpace()
-    if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
-      i += 1
-      return rows
-    }
-    while true {
-      skipSpace()
-      guard let row = numberArray() else { return nil }
-      rows.append(row)
-      skipSpace()
-      guard i < bytes.count else { return nil }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard bytes[i] == UInt8(ascii: "]") else { return nil }
-      i += 1
-      return rows
-    }
-  }
-
-  /// `[n, …]` of finite JSON numbers.
-  mutating func numberArray() -> [Double]? {
-    guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
-    i += 1
-    var values: [Double] = []
+    var values: [Element] = []
     skipSpace()
     if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
       i += 1
@@ -280,7 +254,7 @@ private struct LargeArrayCut {
     }
     while true {
       skipSpace()
-      guard let value = number() else { return nil }
+      guard let value = element(&self) else { return nil }
       values.append(value)
       skipSpace()
       guard i < bytes.count else { return nil }
@@ -293,6 +267,12 @@ private struct LargeArrayCut {
       return values
     }
   }
+
+  /// `[[n, …], …]`.
+  mutating func numberRows() -> [[Double]]? { array { $0.numberArray() } }
+
+  /// `[n, …]` of finite JSON numbers.
+  mutating func numberArray() -> [Double]? { array { $0.number() } }
 
   /// A JSON number (`-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?`) that is a finite
   /// `Double`, correctly rounded.
@@ -325,30 +305,7 @@ private struct LargeArrayCut {
   }
 
   /// `["…", …]`, unescaped (an escape other than JSON's gives up).
-  mutating func stringArray() -> [String]? {
-    guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
-    i += 1
-    var values: [String] = []
-    skipSpace()
-    if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
-      i += 1
-      return values
-    }
-    while true {
-      skipSpace()
-      guard let value = string() else { return nil }
-      values.append(value)
-      skipSpace()
-      guard i < bytes.count else { return nil }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard bytes[i] == UInt8(ascii: "]") else { return nil }
-      i += 1
-      return values
-    }
-  }
+  mutating func stringArray() -> [String]? { array { $0.string() } }
 
   mutating func string() -> String? {
     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
