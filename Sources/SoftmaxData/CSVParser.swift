@@ -38,6 +38,9 @@ struct CSVParser {
   var position = 0
   var line = 1
   var fields: [CSVField] = []
+  /// The parts of a window read in parallel, kept from window to window
+  /// so that their buffers are allocated (and their pages touched) once.
+  var parts: [PlainPart] = []
 
   var columns = 0
   var hasHeader = false
@@ -91,6 +94,8 @@ struct CSVParser {
         position = 0
         continue
       }
+      try readWindow()
+      guard position < file.count else { continue }
       guard let (next, lines) = try scanRecord() else {
         try file.refill(consumed: position)
         position = 0

@@ -202,6 +202,17 @@ struct ValueBuffer {
     return value.isFinite
   }
 
+  /// Removes every value, keeping the capacity.
+  mutating func removeAll() {
+    floats.removeAll(keepingCapacity: true)
+    doubles.removeAll(keepingCapacity: true)
+  }
+
+  /// Appends the values of `other` (of the same precision).
+  mutating func append(contentsOf other: ValueBuffer) {
+    if isFloat { floats.append(contentsOf: other.floats) } else { doubles.append(contentsOf: other.doubles) }
+  }
+
   mutating func set(_ index: Int, _ value: Double) {
     if isFloat { floats[index] = Float(value) } else { doubles[index] = value }
   }

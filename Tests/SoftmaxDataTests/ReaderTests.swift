@@ -400,6 +400,51 @@ struct NumberParsingTests {
     }
   }
 
+  @Test("hard cases (ties, a hair either side, long digits, subnormals, range edges) as Python's float()")
+  func hardCases() throws {
+    struct File: Decodable { var cases: [[String]] }
+    let data = try #require(FileManager.default.contents(atPath: Fixtures.path("hard_numbers.json")))
+    let cases = try JSONDecoder().decode(File.self, from: data).cases
+    #expect(cases.count > 3000)
+    for pair in cases {
+      let expected = Double(bitPattern: try #require(UInt64(pair[1])))
+      let parsed = NumberParser.parse(pair[0])
+      #expect(parsed == .number(expected), "\(pair[0].prefix(60)) → \(parsed), not \(expected)")
+    }
+  }
+
+  @Test("random doubles round-trip through 17, 19, 20 and 25 significant digits")
+  func roundTrips() {
+    var generator = SplitMix64(seed: 17)
+    for _ in 0..<40_000 {
+      let value = Double(bitPattern: generator.next() & 0x7FFF_FFFF_FFFF_FFFF)
+      guard value.isFinite else { continue }
+      #expect(NumberParser.parse(value.description) == .number(value), "\(value)")
+      for digits in [17, 19, 20, 25] {
+        let text = String(format: "%.\(digits - 1)e", value)
+        guard let reference = Double(text) else { continue }
+        #expect(NumberParser.parse(text) == .number(reference), "\(text)")
+      }
+    }
+  }
+
+  @Test("Eisel-Lemire answers or declines, and an answer is strtod's")
+  func eiselLemireAgrees() {
+    var generator = SplitMix64(seed: 23)
+    var answered = 0
+    let total = 100_000
+    for _ in 0..<total {
+      let w = generator.next() >> generator.next(below: 64) | 1
+      let q = Int(generator.next(below: 700)) - 350
+      guard let value = NumberParser.eiselLemire(w, q) else { continue }
+      answered += 1
+      let reference = Double("\(w)e\(q)")
+      #expect(value == reference, "\(w)e\(q)")
+    }
+    // It declines only subnormal results and near-ties: about 1 in 20 here.
+    #expect(answered > total * 9 / 10)
+  }
+
   @Test("missing spellings, infinities and text")
   func words() {
     for missing in ["", "  ", "NA", "n/a", "#N/A", "NaN", "-nan", "null", "None", "?"] {
@@ -407,7 +452,9 @@ struct NumberParsingTests {
     }
     #expect(NumberParser.parse("-Infinity") == .infinity(negative: true))
     #expect(NumberParser.parse("inf") == .infinity(negative: false))
-    for text in ["abc", "1e", "1.2.3", "0x10", "--1", "1 2", "e5"] {
+    // Bytes next to the digits in ASCII (/ and :) inside runs of eight.
+    let neighbours = ["12345678:1", "1234567/89", "1234567:", "/2345678", "123456789012345678x"]
+    for text in ["abc", "1e", "1.2.3", "0x10", "--1", "1 2", "e5"] + neighbours {
       #expect(NumberParser.parse(text) == .text, "\(text)")
     }
     #expect(NumberParser.parse(" 42 ") == .number(42))
