@@ -303,6 +303,21 @@ extension SparseMatrix where Scalar: SoftmaxScalar {
       entries.append(value)
     }
 
+    /// Appends the rows `other` ended (its unfinished row, if any, is left
+    /// out): builders filled side by side, joined in order.
+    ///
+    /// - Precondition: the same column count; the current row is empty.
+    /// - Complexity: O(other's entries and rows).
+    public mutating func append(rowsOf other: Builder) {
+      precondition(other.columns == columns, "builders of \(columns) and \(other.columns) columns")
+      precondition(entries.count == offsets[offsets.count - 1], "a row is in progress")
+      let shift = entries.count
+      let ended = other.offsets[other.offsets.count - 1]
+      indices.append(contentsOf: other.indices[..<ended])
+      entries.append(contentsOf: other.entries[..<ended])
+      offsets.append(contentsOf: other.offsets.dropFirst().lazy.map { $0 + shift })
+    }
+
     /// Ends the current row (an empty row when nothing was appended).
     public mutating func endRow() {
       offsets.append(entries.count)

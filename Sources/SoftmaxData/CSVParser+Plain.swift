@@ -204,13 +204,25 @@ extension CSVParser {
     }
     let used = cuts.count - 1
     let scanner = plainScanner()
-    parts.withUnsafeMutableBufferPointer { parts in
-      parallelFor(count: used, cost: span / used, grain: 1) { first, last in
-        var scanner = scanner
-        for k in first..<last {
-          (parts[k].stop, parts[k].rows) = scanner.records(
-            from: parts[k].start, to: parts[k].end, into: &parts[k].values,
-            labels: &parts[k].labels)
+    // The first part goes straight into the data set's buffers (no copy);
+    // the others into their own, appended after it.
+    withUnsafeMutablePointer(to: &values) { mainValues in
+      withUnsafeMutablePointer(to: &labels) { mainLabels in
+        parts.withUnsafeMutableBufferPointer { parts in
+          parallelFor(count: used, cost: span / used, grain: 1) { first, last in
+            var scanner = scanner
+            for k in first..<last {
+              if k == 0 {
+                (parts[k].stop, parts[k].rows) = scanner.records(
+                  from: parts[k].start, to: parts[k].end, into: &mainValues.pointee,
+                  labels: &mainLabels.pointee)
+              } else {
+                (parts[k].stop, parts[k].rows) = scanner.records(
+                  from: parts[k].start, to: parts[k].end, into: &parts[k].values,
+                  labels: &parts[k].labels)
+              }
+            }
+          }
         }
       }
     }
@@ -220,8 +232,10 @@ extension CSVParser {
     // path reads it across the cut, and the parts after it are dropped
     // (read again, record by record, from where the reading is).
     for k in 0..<used {
-      values.append(contentsOf: parts[k].values)
-      labels.append(contentsOf: parts[k].labels)
+      if k > 0 {
+        values.append(contentsOf: parts[k].values)
+        labels.append(contentsOf: parts[k].labels)
+      }
       rowCount += parts[k].rows
       line += parts[k].rows
       position = parts[k].stop

@@ -71,39 +71,33 @@ public struct TextVectorizer: Sendable {
     _ documents: [String], options: TextFeatureOptions = TextFeatureOptions()
   ) throws(TextError) -> (vectorizer: TextVectorizer, features: SparseMatrix<Double>) {
     if let problem = options.problem() { throw TextError(.invalidOptions, problem) }
-    var generator = TermGenerator(options: options)
-    // Every document's terms, as entries of `seen` (or buckets).
-    var occurrences: [Int32] = []
-    var documentEnds: [Int] = []
-    documentEnds.reserveCapacity(documents.count)
+    // Each part of the documents (on its own thread) finds its terms in a
+    // table of its own; the tables are then merged in document order, so
+    // a term's entry in `seen` is that of a reading front to back.
+    let parts = documentParts(documents.count)
+    var chunks = parts.map { _ in FitChunk() }
+    chunks.withUnsafeMutableBufferPointer { chunks in
+      parallelFor(count: parts.count, cost: 1 << 16, grain: 1) { first, last in
+        for c in first..<last { chunks[c].read(documents[parts[c]], options: options) }
+      }
+    }
     var seen = TermTable(capacity: 1 << 16)
     var documentFrequency: [Int32] = []
-    var lastDocument: [Int32] = []
     if let buckets = options.buckets {
       documentFrequency = [Int32](repeating: 0, count: buckets)
-      lastDocument = [Int32](repeating: -1, count: buckets)
-    }
-    for (d, document) in documents.enumerated() {
-      var text = document
-      let d32 = Int32(truncatingIfNeeded: d)
-      generator.forEachTerm(in: &text) { term in
-        let id: Int
-        if let buckets = options.buckets {
-          id = Int(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets))
-        } else {
-          id = seen.insert(term)
-          if id == documentFrequency.count {
-            documentFrequency.append(0)
-            lastDocument.append(-1)
-          }
-        }
-        if lastDocument[id] != d32 {
-          documentFrequency[id] += 1
-          lastDocument[id] = d32
-        }
-        occurrences.append(Int32(id))
+      for chunk in chunks {
+        for id in 0..<buckets { documentFrequency[id] += chunk.documentFrequency[id] }
       }
-      documentEnds.append(occurrences.count)
+    } else {
+      for c in chunks.indices {
+        chunks[c].global = [Int32](repeating: 0, count: chunks[c].table.count)
+        for id in 0..<chunks[c].table.count {
+          let global = chunks[c].table.term(id).withUnsafeBufferPointer { seen.insert($0) }
+          if global == documentFrequency.count { documentFrequency.append(0) }
+          documentFrequency[global] += chunks[c].documentFrequency[id]
+          chunks[c].global[id] = Int32(global)
+        }
+      }
     }
     let n = documents.count
     var column: [Int32]
@@ -139,42 +133,129 @@ public struct TextVectorizer: Sendable {
     let vectorizer = TextVectorizer(
       options: options, vocabulary: vocabulary, inverseDocumentFrequencies: idf,
       documentCount: n, table: table)
-    var builder = SparseMatrix<Double>.Builder(columns: vectorizer.featureCount)
-    var row = RowBuilder()
-    var start = 0
-    for end in documentEnds {
-      for k in start..<end {
-        let c = column[Int(occurrences[k])]
-        if c >= 0 { row.terms.append(c) }
+    let hashing = options.buckets != nil
+    let builders = parallelRows(parts.count, columns: vectorizer.featureCount) { c, builder in
+      var row = RowBuilder()
+      let chunk = chunks[c]
+      var start = 0
+      for end in chunk.documentEnds {
+        for k in start..<end {
+          let local = Int(chunk.occurrences[k])
+          let c = column[hashing ? local : Int(chunk.global[local])]
+          if c >= 0 { row.terms.append(c) }
+        }
+        vectorizer.appendRow(&row, to: &builder)
+        start = end
       }
-      vectorizer.appendRow(&row, to: &builder)
-      start = end
     }
-    return (vectorizer, builder.matrix)
+    return (vectorizer, joined(builders, columns: vectorizer.featureCount))
+  }
+
+  /// What one part of the documents holds for ``fit(_:options:)``: its
+  /// terms (entries of its own table, or buckets), each document's end,
+  /// and in how many of its documents each term is.
+  private struct FitChunk {
+    var table = TermTable(capacity: 1 << 12)
+    var occurrences: [Int32] = []
+    var documentEnds: [Int] = []
+    var documentFrequency: [Int32] = []
+    /// Each entry of `table` in the merged table.
+    var global: [Int32] = []
+
+    mutating func read(_ documents: ArraySlice<String>, options: TextFeatureOptions) {
+      var generator = TermGenerator(options: options)
+      var lastDocument: [Int32] = []
+      if let buckets = options.buckets {
+        documentFrequency = [Int32](repeating: 0, count: buckets)
+        lastDocument = [Int32](repeating: -1, count: buckets)
+      }
+      documentEnds.reserveCapacity(documents.count)
+      for (d, document) in documents.enumerated() {
+        var text = document
+        let d32 = Int32(truncatingIfNeeded: d)
+        generator.forEachTerm(in: &text) { term in
+          let id: Int
+          if let buckets = options.buckets {
+            id = Int(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets))
+          } else {
+            id = table.insert(term)
+            if id == documentFrequency.count {
+              documentFrequency.append(0)
+              lastDocument.append(-1)
+            }
+          }
+          if lastDocument[id] != d32 {
+            documentFrequency[id] += 1
+            lastDocument[id] = d32
+          }
+          occurrences.append(Int32(id))
+        }
+        documentEnds.append(occurrences.count)
+      }
+    }
+  }
+
+  /// The documents in parts of about equal count, one or two per thread
+  /// (at least 256 documents a part): the work of a part depends only on
+  /// its documents, so the result is the same for any thread count.
+  private static func documentParts(_ count: Int) -> [Range<Int>] {
+    let threads = SoftmaxConfiguration.threadCount
+    let parts = max(1, min(2 * threads, count / 256))
+    return (0..<parts).map { p in (count * p / parts)..<(count * (p + 1) / parts) }
+  }
+
+  /// `fill(part, &builder)` for each part on all threads; the builders in
+  /// part order.
+  private static func parallelRows(
+    _ parts: Int, columns: Int, _ fill: (Int, inout SparseMatrix<Double>.Builder) -> Void
+  ) -> [SparseMatrix<Double>.Builder] {
+    var builders = (0..<parts).map { _ in SparseMatrix<Double>.Builder(columns: columns) }
+    builders.withUnsafeMutableBufferPointer { builders in
+      parallelFor(count: parts, cost: 1 << 16, grain: 1) { first, last in
+        for p in first..<last { fill(p, &builders[p]) }
+      }
+    }
+    return builders
+  }
+
+  /// The rows of `builders`, in order, as one matrix.
+  private static func joined(
+    _ builders: [SparseMatrix<Double>.Builder], columns: Int
+  ) -> SparseMatrix<Double> {
+    guard builders.count != 1, let first = builders.first else {
+      return builders.first?.matrix ?? SparseMatrix<Double>.Builder(columns: columns).matrix
+    }
+    var all = first
+    all.reserveCapacity(
+      entries: builders.reduce(0) { $0 + $1.entryCount }, rows: builders.reduce(0) { $0 + $1.rowCount })
+    for builder in builders.dropFirst() { all.append(rowsOf: builder) }
+    return all.matrix
   }
 
   /// The rows of `documents`: terms not in the vocabulary are left out.
   ///
-  /// - Complexity: O(total text); the same matrix for any split of the
-  ///   documents into calls.
+  /// - Complexity: O(total text), on all threads; the same matrix for any
+  ///   split of the documents into calls, and any thread count.
   public func transform<Scalar: SoftmaxScalar>(
     _ documents: [String], as _: Scalar.Type = Double.self
   ) -> SparseMatrix<Scalar> {
-    var generator = TermGenerator(options: options)
-    var builder = SparseMatrix<Double>.Builder(columns: featureCount)
-    var row = RowBuilder()
-    for document in documents {
-      var text = document
-      generator.forEachTerm(in: &text) { term in
-        if let buckets = options.buckets {
-          row.terms.append(Int32(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets)))
-        } else if let c = table.index(of: term) {
-          row.terms.append(Int32(c))
+    let parts = Self.documentParts(documents.count)
+    let builders = Self.parallelRows(parts.count, columns: featureCount) { p, builder in
+      var generator = TermGenerator(options: options)
+      var row = RowBuilder()
+      for document in documents[parts[p]] {
+        var text = document
+        generator.forEachTerm(in: &text) { term in
+          if let buckets = options.buckets {
+            row.terms.append(Int32(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets)))
+          } else if let c = table.index(of: term) {
+            row.terms.append(Int32(c))
+          }
         }
+        appendRow(&row, to: &builder)
       }
-      appendRow(&row, to: &builder)
     }
-    let matrix = builder.matrix
+    let matrix = Self.joined(builders, columns: featureCount)
     if let same = matrix as? SparseMatrix<Scalar> { return same }
     return SparseMatrix(
       unchecked: matrix.rows, columns: matrix.columns, rowOffsets: matrix.rowOffsets,

@@ -47,77 +47,147 @@ public struct Tokenizer: Sendable, Hashable, Codable {
   /// Calls `body` with the UTF-8 bytes of each word of `text`, in order
   /// (the buffer is valid only during the call). `text` is made native
   /// (contiguous) if it is not.
+  ///
+  /// A word of ASCII letters and digits (most words, in most text) is
+  /// handed over as it lies in the text, or lower-cased into a scratch
+  /// buffer; a word with other scalars goes through their Unicode
+  /// properties, scalar by scalar.
   public func forEachWord(
     in text: inout String, _ body: (UnsafeBufferPointer<UInt8>) -> Void
   ) {
     text.makeContiguousUTF8()
+    var state = WordState(minimum: minimumLength, lowercases: lowercases)
+    text.utf8.withContiguousStorageIfAvailable { bytes in
+      asciiKind.withUnsafeBufferPointer { kinds in
+        let n = bytes.count
+        var i = 0
+        while i < n {
+          let first = bytes[i]
+          if first < 0x80 && kinds[Int(first)] == 0 {
+            i += 1
+            continue
+          }
+          // A word starts: its run of ASCII letters and digits.
+          let start = i
+          var upper: UInt8 = 0
+          while i < n {
+            let byte = bytes[i]
+            guard byte < 0x80 else { break }
+            let kind = kinds[Int(byte)]
+            if kind == 0 { break }
+            upper |= kind & 2
+            i += 1
+          }
+          if i == n || bytes[i] < 0x80 {
+            // All ASCII: it ends here.
+            guard i - start >= state.minimum else { continue }
+            if upper != 0 && state.lowercases {
+              state.word.removeAll(keepingCapacity: true)
+              for k in start..<i {
+                let byte = bytes[k]
+                state.word.append(kinds[Int(byte)] == 2 ? byte | 0x20 : byte)
+              }
+              state.word.withUnsafeBufferPointer { body($0) }
+            } else {
+              body(UnsafeBufferPointer(rebasing: bytes[start..<i]))
+            }
+            continue
+          }
+          // Other scalars in it: scalar by scalar, from its start to the
+          // next ASCII separator (or the end).
+          i = state.scalarByScalar(bytes, from: start, kinds: kinds, tokenizer: self, body)
+        }
+      }
+    }
+  }
+
+  /// The general path's word in progress.
+  private struct WordState {
+    let minimum: Int
+    let lowercases: Bool
     var word: [UInt8] = []
-    word.reserveCapacity(64)
+    /// Scalars in `word`.
     var length = 0
-    let minimum = minimumLength
-    func flush() {
+
+    init(minimum: Int, lowercases: Bool) {
+      self.minimum = minimum
+      self.lowercases = lowercases
+      word.reserveCapacity(64)
+    }
+
+    mutating func flush(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
       if length >= minimum { word.withUnsafeBufferPointer { body($0) } }
       word.removeAll(keepingCapacity: true)
       length = 0
     }
-    text.utf8.withContiguousStorageIfAvailable { bytes in
-      var i = 0
+
+    /// Reads scalars from `start` until an ASCII separator (which ends the
+    /// word) or the end of the text; returns where it stopped.
+    mutating func scalarByScalar(
+      _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, kinds: UnsafeBufferPointer<UInt8>,
+      tokenizer: Tokenizer, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) -> Int {
+      word.removeAll(keepingCapacity: true)
+      length = 0
+      var i = start
       let n = bytes.count
       while i < n {
         let byte = bytes[i]
         if byte < 0x80 {
-          let kind = asciiKind[Int(byte)]
-          if kind == 0 {
-            if length > 0 { flush() }
-          } else {
-            word.append(kind == 2 && lowercases ? byte | 0x20 : byte)
-            length += 1
-          }
+          let kind = kinds[Int(byte)]
+          if kind == 0 { break }
+          word.append(kind == 2 && lowercases ? byte | 0x20 : byte)
+          length += 1
           i += 1
           continue
         }
         // A multi-byte scalar (the text is valid UTF-8).
-        let (value, width) = Self.multiByteScalar(bytes, at: i)
+        let (value, width) = Tokenizer.multiByteScalar(bytes, at: i)
         i += width
         guard let scalar = Unicode.Scalar(value) else {
-          if length > 0 { flush() }
+          if length > 0 { flush(body) }
           continue
         }
         if lowercases && scalar.value == 0x3A3 {
           // Greek capital sigma: ς at the end of a word, σ elsewhere
           // (Unicode's Final_Sigma, as Python's str.lower).
-          append(length > 0 && !startsCasedLetter(bytes, at: i) ? "\u{3C2}" : "\u{3C3}")
+          let final = length > 0 && !tokenizer.startsCasedLetter(bytes, at: i)
+          append(final ? "\u{3C2}" : "\u{3C3}", kinds: kinds, body)
         } else if lowercases && scalar.properties.changesWhenLowercased {
           for lower in scalar.properties.lowercaseMapping.unicodeScalars {
-            append(lower)
+            append(lower, kinds: kinds, body)
           }
         } else {
-          append(scalar)
+          append(scalar, kinds: kinds, body)
         }
       }
+      if length > 0 { flush(body) }
+      return i
     }
-    if length > 0 { flush() }
 
-    func append(_ scalar: Unicode.Scalar) {
+    private mutating func append(
+      _ scalar: Unicode.Scalar, kinds: UnsafeBufferPointer<UInt8>,
+      _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
       if scalar.isASCII {
-        let kind = asciiKind[Int(scalar.value)]
+        let kind = kinds[Int(scalar.value)]
         if kind == 0 {
-          if length > 0 { flush() }
+          if length > 0 { flush(body) }
         } else {
           word.append(UInt8(scalar.value))
           length += 1
         }
-      } else if Self.isWordScalar(scalar) {
+      } else if Tokenizer.isWordScalar(scalar) {
         word.append(contentsOf: String(scalar).utf8)
         length += 1
       } else if length > 0 {
-        flush()
+        flush(body)
       }
     }
   }
 
   /// Whether the scalar at byte `i` of `bytes` (if any) is a cased letter.
-  private func startsCasedLetter(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+  fileprivate func startsCasedLetter(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
     guard i < bytes.count else { return false }
     let byte = bytes[i]
     if byte < 0x80 { return asciiKind[Int(byte)] != 0 && !(0x30...0x39).contains(byte) }
@@ -127,7 +197,7 @@ public struct Tokenizer: Sendable, Hashable, Codable {
   /// The value and byte width of the multi-byte UTF-8 sequence starting at
   /// byte `i` (a lead byte ≥ 0xC0 of valid UTF-8).
   @inline(__always)
-  private static func multiByteScalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int)
+  fileprivate static func multiByteScalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int)
     -> (value: UInt32, width: Int)
   {
     let byte = bytes[i]

@@ -197,3 +197,54 @@ struct VectorizerTests {
     }
   }
 }
+
+@Suite("Vectorizer: documents read in parts, on any number of threads")
+struct VectorizerPartsTests {
+  /// Documents of Zipf-distributed words, some upper-case or accented.
+  static func documents(_ count: Int) -> [String] {
+    var state: UInt64 = 99
+    func next() -> UInt64 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return state >> 33
+    }
+    let stems = ["data", "Model", "naïve", "ΣΟΦΙΑ", "soft", "max", "x2", "東京", "café", "Zeta"]
+    return (0..<count).map { _ in
+      (0..<(5 + Int(next() % 40))).map { _ -> String in
+        let rank = Int(Double(next() % 10_000) / 10_000 * Double(next() % 300 + 1))
+        return stems[rank % stems.count] + String(rank)
+      }.joined(separator: next() % 7 == 0 ? ", " : " ")
+    }
+  }
+
+  @Test("fit and transform give the same rows for 1, 2 and 3 threads", arguments: [false, true])
+  func threads(hashing: Bool) throws {
+    let documents = Self.documents(3000)
+    var options = TextFeatureOptions()
+    options.wordNGrams = 2
+    options.minimumDocumentCount = 2
+    if hashing { options.buckets = 1 << 12 }
+    let saved = SoftmaxConfiguration.threadCount
+    defer { SoftmaxConfiguration.threadCount = saved }
+    var results: [(TextVectorizer, SparseMatrix<Double>, SparseMatrix<Double>)] = []
+    for threads in [1, 2, 3] {
+      SoftmaxConfiguration.threadCount = threads
+      let (vectorizer, features) = try TextVectorizer.fit(documents, options: options)
+      let again = vectorizer.transform(documents, as: Double.self)
+      results.append((vectorizer, features, again))
+    }
+    let (vectorizer, features, again) = results[0]
+    #expect(features.rows == 3000)
+    #expect(Bool(features == again), "fit's rows are transform's")
+    for (other, otherFeatures, otherAgain) in results.dropFirst() {
+      #expect(Bool(other.vocabulary == vectorizer.vocabulary))
+      #expect(Bool(other.inverseDocumentFrequencies == vectorizer.inverseDocumentFrequencies))
+      #expect(Bool(otherFeatures == features))
+      #expect(Bool(otherAgain == again))
+    }
+    // Transforming in two calls joins to the same matrix.
+    let first = vectorizer.transform(Array(documents[..<1234]), as: Double.self)
+    let second = vectorizer.transform(Array(documents[1234...]), as: Double.self)
+    #expect(first.rows + second.rows == 3000)
+    #expect(Bool(Array(first.values + second.values) == features.values))
+  }
+}

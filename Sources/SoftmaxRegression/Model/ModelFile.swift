@@ -384,16 +384,34 @@ private final class LargeArrays: @unchecked Sendable {
   }
 
   /// An array of arrays of numbers, its key at `depth`.
+  ///
+  /// The rows are written on all threads (each row's text depends only on
+  /// the row), then joined in order.
   static func rows(_ rows: [[Double]], depth: Int = 1) -> [UInt8] {
-    elements(rows.count, depth: depth) { r, out in out += numbers(rows[r], depth: depth + 1) }
+    var texts = [[UInt8]](repeating: [], count: rows.count)
+    texts.withUnsafeMutableBufferPointer { texts in
+      let cost = rows.first?.count ?? 0
+      parallelFor(count: rows.count, cost: cost * 64, grain: 1) { first, last in
+        for r in first..<last { texts[r] = numbers(rows[r], depth: depth + 1) }
+      }
+    }
+    return elements(rows.count, depth: depth) { r, out in out += texts[r] }
   }
 
-  /// An array of numbers, its key at `depth`.
+  /// An array of numbers, its key at `depth`: each as Swift's shortest
+  /// round-trip text, without a trailing `.0` (JSONEncoder's spelling).
   static func numbers(_ values: [Double], depth: Int) -> [UInt8] {
     elements(values.count, depth: depth) { i, out in
-      var text = values[i].description
-      if text.hasSuffix(".0") { text.removeLast(2) }
-      out += Array(text.utf8)
+      let text = values[i].description
+      let utf8 = text.utf8
+      let count = utf8.count
+      if count > 2, utf8.last == UInt8(ascii: "0"),
+        utf8[utf8.index(utf8.endIndex, offsetBy: -2)] == UInt8(ascii: ".")
+      {
+        out.append(contentsOf: utf8.prefix(count - 2))
+      } else {
+        out.append(contentsOf: utf8)
+      }
     }
   }
 

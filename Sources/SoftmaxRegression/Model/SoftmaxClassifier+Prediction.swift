@@ -100,9 +100,15 @@ extension SoftmaxClassifier {
     // W column by column (`k` weights of a feature side by side), so that
     // each stored entry reads `k` consecutive values; the sums in entry
     // order from the bias, as the dense layer's sparse forward has them.
+    // Written in order, read from the k rows side by side (k streams the
+    // prefetcher follows); the other way round, every write would miss.
     var byColumn = [Double](repeating: 0, count: d * k)
-    for j in 0..<k {
-      for c in 0..<d { byColumn[c * k + j] = weight[j, c] }
+    byColumn.withUnsafeMutableBufferPointer { out in
+      weight.elements.withUnsafeBufferPointer { w in
+        for c in 0..<d {
+          for j in 0..<k { out[c * k + j] = w[j * d + c] }
+        }
+      }
     }
     // The values as the layer takes them, x/σ.
     var values = (features.values as? [Double]) ?? features.values.map { Double($0) }
