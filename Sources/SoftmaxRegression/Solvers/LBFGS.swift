@@ -149,9 +149,15 @@ public struct LBFGS: Sendable {
       for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
     }
 
+    // Buffers of n values kept from one iteration to the next (the
+    // direction, and the oldest correction pair once the memory is full),
+    // so that an iteration does not allocate, and fault in, fresh pages.
+    var d = [Double](repeating: 0, count: n)
+    var spareStep: [Double] = []
+    var spareChange: [Double] = []
     while iteration < options.maxIterations {
       // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
-      var d = pg.map { -$0 }
+      negate(pg, into: &d)
       var alpha = [Double](repeating: 0, count: s.count)
       for m in stride(from: s.count - 1, through: 0, by: -1) {
         alpha[m] = rho[m] * dot(s[m], d)
@@ -159,9 +165,9 @@ public struct LBFGS: Sendable {
       }
       scale(&d)
       if let last = s.indices.last {
-        var scaled = y[last]
-        scale(&scaled)
-        let gamma = dot(s[last], y[last]) / dot(y[last], scaled)
+        // yᵀ·(M∘y), the bits of scaling a copy of y and taking the dot.
+        let curvatureScale = preconditioner.map { weightedDot(y[last], y[last], $0) } ?? dot(y[last], y[last])
+        let gamma = dot(s[last], y[last]) / curvatureScale
         for i in 0..<n { d[i] *= gamma }
       }
       for m in 0..<s.count {
@@ -175,7 +181,7 @@ public struct LBFGS: Sendable {
         s.removeAll()
         y.removeAll()
         rho.removeAll()
-        d = pg.map { -$0 }
+        negate(pg, into: &d)
         scale(&d)
         project(&d)
         slope = dot(d, pg)
@@ -197,8 +203,12 @@ public struct LBFGS: Sendable {
         break
       }
       iteration += 1
-      let step = zip(next.x, x).map { $0 - $1 }
-      let change = zip(next.g, g).map { $0 - $1 }
+      var step = spareStep
+      var change = spareChange
+      spareStep = []
+      spareChange = []
+      difference(next.x, x, into: &step)
+      difference(next.g, g, into: &change)
       let previous = f
       x = next.x
       g = next.g
@@ -207,13 +217,16 @@ public struct LBFGS: Sendable {
       let curvature = dot(step, change)
       if curvature > 1e-10 * dot(change, change) {
         if s.count == options.memory {
-          s.removeFirst()
-          y.removeFirst()
+          spareStep = s.removeFirst()
+          spareChange = y.removeFirst()
           rho.removeFirst()
         }
         s.append(step)
         y.append(change)
         rho.append(1 / curvature)
+      } else {
+        spareStep = step
+        spareChange = change
       }
       let gradientNorm = maxAbs(pg)
       let stop = convergence(

@@ -229,6 +229,70 @@ private func dotChunk(
   return sum
 }
 
+/// `Σ aᵢ·(bᵢ·wᵢ)` in ``dot(_:_:)``'s order: the bits of the dot of `a`
+/// with a copy of `b` scaled by `w`, without the copy.
+func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
+  precondition(a.count == b.count && b.count == w.count, "weighted dot of unequal lengths")
+  return a.withUnsafeBufferPointer { a in
+    b.withUnsafeBufferPointer { b in
+      w.withUnsafeBufferPointer { w in
+        guard let pa = a.baseAddress, let pb = b.baseAddress, let pw = w.baseAddress else {
+          return 0
+        }
+        let n = a.count
+        let chunks = max(1, (n + vectorChunk - 1) / vectorChunk)
+        var total = 0.0
+        for c in 0..<chunks {
+          let range = (c * vectorChunk)..<min(n, (c + 1) * vectorChunk)
+          let full = range.lowerBound + range.count / 8 * 8
+          var lanes = SIMD8<Double>()
+          var i = range.lowerBound
+          while i < full {
+            let x = UnsafeRawPointer(pa).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            let y = UnsafeRawPointer(pb).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            let z = UnsafeRawPointer(pw).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            lanes += x * (y * z)
+            i += 8
+          }
+          var sum =
+            ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+          while i < range.upperBound {
+            sum += pa[i] * (pb[i] * pw[i])
+            i += 1
+          }
+          if chunks == 1 { return sum }
+          total += sum
+        }
+        return total
+      }
+    }
+  }
+}
+
+/// `out = −a`, reusing `out`'s storage when it has the length.
+func negate(_ a: [Double], into out: inout [Double]) {
+  if out.count != a.count { out = [Double](repeating: 0, count: a.count) }
+  a.withUnsafeBufferPointer { a in
+    out.withUnsafeMutableBufferPointer { out in
+      for i in 0..<a.count { out[i] = -a[i] }
+    }
+  }
+}
+
+/// `out = a − b`, reusing `out`'s storage when it has the length.
+func difference(_ a: [Double], _ b: [Double], into out: inout [Double]) {
+  precondition(a.count == b.count, "difference of \(a.count) and \(b.count) values")
+  if out.count != a.count { out = [Double](repeating: 0, count: a.count) }
+  a.withUnsafeBufferPointer { a in
+    b.withUnsafeBufferPointer { b in
+      out.withUnsafeMutableBufferPointer { out in
+        for i in 0..<a.count { out[i] = a[i] - b[i] }
+      }
+    }
+  }
+}
+
 /// `y += α·x`.
 func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
   precondition(x.count == y.count, "axpy of \(x.count) and \(y.count) values")
