@@ -155,6 +155,7 @@ public struct LBFGS: Sendable {
     var d = [Double](repeating: 0, count: n)
     var spareStep: [Double] = []
     var spareChange: [Double] = []
+    var spare: (x: [Double], g: [Double]) = ([], [])
     while iteration < options.maxIterations {
       // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
       negate(pg, into: &d)
@@ -196,7 +197,7 @@ public struct LBFGS: Sendable {
       } else {
         accepted = wolfeSearch(
           x: x, f: f, slope: slope, d: d, firstStep: firstStep, smooth: smooth,
-          evaluations: &evaluations)
+          evaluations: &evaluations, spare: &spare)
       }
       guard let next = accepted else {
         reason = .lineSearchFailed
@@ -210,6 +211,8 @@ public struct LBFGS: Sendable {
       difference(next.x, x, into: &step)
       difference(next.g, g, into: &change)
       let previous = f
+      // The point left behind lends its buffers to the next line search.
+      spare = (x, g)
       x = next.x
       g = next.g
       f = next.f
@@ -262,15 +265,20 @@ public struct LBFGS: Sendable {
   /// Strong Wolfe conditions, c₁ = 1e-4, c₂ = 0.9.
   private func wolfeSearch(
     x: [Double], f: Double, slope: Double, d: [Double], firstStep: Double,
-    smooth: ([Double], inout [Double]) -> Double, evaluations: inout Int
+    smooth: ([Double], inout [Double]) -> Double, evaluations: inout Int,
+    spare: inout (x: [Double], g: [Double])
   ) -> (x: [Double], g: [Double], f: Double)? {
     let c1 = 1e-4
     let c2 = 0.9
     var budget = options.maxLineSearchSteps
     func evaluate(_ step: Double) -> Point {
-      var xs = x
-      axpy(step, d, &xs)
-      var gs = [Double](repeating: 0, count: x.count)
+      // x + step·d and a zeroed gradient, in the spare buffers when
+      // there are (the same values as a copy of x and axpy).
+      var xs = spare.x
+      var gs = spare.g
+      spare = ([], [])
+      stepped(x, step, d, into: &xs)
+      zeroed(&gs, count: x.count)
       let value = smooth(xs, &gs)
       evaluations += 1
       budget -= 1

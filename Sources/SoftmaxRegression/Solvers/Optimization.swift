@@ -293,6 +293,32 @@ func difference(_ a: [Double], _ b: [Double], into out: inout [Double]) {
   }
 }
 
+/// `out = x + α·d` (the bits of a copy of x and ``axpy(_:_:_:)``),
+/// reusing `out`'s storage when it has the length.
+func stepped(_ x: [Double], _ alpha: Double, _ d: [Double], into out: inout [Double]) {
+  precondition(x.count == d.count, "step of \(x.count) and \(d.count) values")
+  if out.count != x.count { out = [Double](repeating: 0, count: x.count) }
+  x.withUnsafeBufferPointer { x in
+    d.withUnsafeBufferPointer { d in
+      out.withUnsafeMutableBufferPointer { out in
+        for i in 0..<x.count { out[i] = x[i] + alpha * d[i] }
+      }
+    }
+  }
+}
+
+/// `count` zeros in `out`, reusing its storage when it has the length.
+func zeroed(_ out: inout [Double], count: Int) {
+  if out.count != count {
+    out = [Double](repeating: 0, count: count)
+  } else {
+    out.withUnsafeMutableBufferPointer { out in
+      guard let base = out.baseAddress else { return }
+      base.update(repeating: 0, count: count)
+    }
+  }
+}
+
 /// `y += α·x`.
 func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
   precondition(x.count == y.count, "axpy of \(x.count) and \(y.count) values")
