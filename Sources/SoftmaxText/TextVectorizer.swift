@@ -265,13 +265,20 @@ public struct TextVectorizer: Sendable {
   /// Scratch for one row: its terms' columns, with repeats.
   struct RowBuilder {
     var terms: [Int32] = []
+    /// Scratch for the row's distinct columns and their values.
+    var columns: [Int32] = []
+    var values: [Double] = []
   }
 
   /// Weighs a row's terms (count, idf, norm) and appends it; empties `row`.
   func appendRow(_ row: inout RowBuilder, to builder: inout SparseMatrix<Double>.Builder) {
     row.terms.sort()
-    var columns: [Int32] = []
-    var values: [Double] = []
+    var columns = row.columns
+    var values = row.values
+    row.columns = []
+    row.values = []
+    columns.removeAll(keepingCapacity: true)
+    values.removeAll(keepingCapacity: true)
     var k = 0
     let terms = row.terms
     while k < terms.count {
@@ -297,6 +304,8 @@ public struct TextVectorizer: Sendable {
     for (c, v) in zip(columns, values) { builder.append(column: Int(c), value: v) }
     builder.endRow()
     row.terms.removeAll(keepingCapacity: true)
+    row.columns = columns
+    row.values = values
   }
 }
 
