@@ -66,9 +66,9 @@ public enum FillValues: Sendable, Hashable {
 /// path, in file order. Values, labels, reports and errors (their line
 /// and column) are the same for any thread count.
 ///
-/// Cost: O(file size). On the 2-core benchmark machine, 1.8-2.2× faster
-/// than `pandas.read_csv` on MNIST as CSV and on par with it on 17-digit
-/// floats (`Benchmarks/compare_loading.py`; the *Loading speed* article).
+/// Cost: O(file size). On the 2-core benchmark machine, 1.4–1.8× faster
+/// than `pandas.read_csv` on MNIST as CSV, and 0.96–1.12× its time on
+/// 17-digit floats (`Benchmarks/compare_loading.py`; <doc:Loading>).
 public enum CSVReader {
   /// Reads the table at `path`.
   ///
