@@ -123,10 +123,9 @@ struct PlainRecordScanner {
     let last = base[end - 1]
     guard first != 0x20, first != 0x09, last != 0x20, last != 0x09 else { return nil }
     let bytes = UnsafeBufferPointer(start: base + start, count: end - start)
-    for entry in recentLabels where entry.bytes.count == bytes.count {
-      if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
-        return entry.text
-      }
+    for entry in recentLabels
+    where entry.bytes.count == bytes.count && entry.bytes.elementsEqual(bytes) {
+      return entry.text
     }
     guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
     if recentLabels.count == 16 { recentLabels.removeFirst() }
@@ -194,7 +193,8 @@ extension CSVParser {
     cuts.append(end)
     let isFloat = values.isFloat
     while parts.count < cuts.count - 1 {
-      parts.append(PlainPart(values: isFloat ? ValueBuffer(for: Float.self) : ValueBuffer(for: Double.self)))
+      parts.append(
+        PlainPart(values: isFloat ? ValueBuffer(for: Float.self) : ValueBuffer(for: Double.self)))
     }
     for k in 0..<(cuts.count - 1) {
       parts[k].values.removeAll()

@@ -210,7 +210,11 @@ struct ValueBuffer {
 
   /// Appends the values of `other` (of the same precision).
   mutating func append(contentsOf other: ValueBuffer) {
-    if isFloat { floats.append(contentsOf: other.floats) } else { doubles.append(contentsOf: other.doubles) }
+    if isFloat {
+      floats.append(contentsOf: other.floats)
+    } else {
+      doubles.append(contentsOf: other.doubles)
+    }
   }
 
   mutating func set(_ index: Int, _ value: Double) {

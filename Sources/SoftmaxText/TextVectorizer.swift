@@ -227,7 +227,8 @@ public struct TextVectorizer: Sendable {
     }
     var all = first
     all.reserveCapacity(
-      entries: builders.reduce(0) { $0 + $1.entryCount }, rows: builders.reduce(0) { $0 + $1.rowCount })
+      entries: builders.reduce(0) { $0 + $1.entryCount },
+      rows: builders.reduce(0) { $0 + $1.rowCount })
     for builder in builders.dropFirst() { all.append(rowsOf: builder) }
     return all.matrix
   }

@@ -106,7 +106,8 @@ struct ParallelCSVTests {
       #expect(Bool(data.features.elements == table.values), "\(threads) threads")
       #expect(Bool(data.labels == table.labels), "\(threads) threads")
       let floats = try withThreads(threads) { try CSVReader.read(path, as: Float.self) }
-      #expect(Bool(floats.features.elements == table.values.map { Float($0) }), "\(threads) threads")
+      #expect(
+        Bool(floats.features.elements == table.values.map { Float($0) }), "\(threads) threads")
     }
   }
 
@@ -141,7 +142,9 @@ struct ParallelCSVTests {
     var options = CSVOptions()
     options.missingValues = .skipRow
     for threads in [1, 2] {
-      let data = try withThreads(threads) { try CSVReader.read(path, options: options, as: Double.self) }
+      let data = try withThreads(threads) {
+        try CSVReader.read(path, options: options, as: Double.self)
+      }
       #expect(Bool(data.features.elements == table.values), "\(threads) threads")
       #expect(Bool(data.labels == table.labels))
       #expect(data.report.skippedRows == 30_000 / 97)
@@ -153,7 +156,9 @@ struct ParallelCSVTests {
     let table = MixedTable(rows: 30_000, seed: 13)
     var lines = physicalLines(table.text)
     var checked = 0
-    for (target, replacement) in [(29_000, "x"), (20_001, "1e400"), (15_000, ""), (27_003, "1.5.2")] {
+    for (target, replacement) in [
+      (29_000, "x"), (20_001, "1e400"), (15_000, ""), (27_003, "1.5.2"),
+    ] {
       let line = table.rowLines[target]
       var broken = lines
       // The row's third field, wherever it starts.

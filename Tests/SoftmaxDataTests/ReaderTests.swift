@@ -400,10 +400,13 @@ struct NumberParsingTests {
     }
   }
 
-  @Test("hard cases (ties, a hair either side, long digits, subnormals, range edges) as Python's float()")
+  @Test(
+    "hard cases (ties, a hair either side, long digits, subnormals, range edges) as Python's float()"
+  )
   func hardCases() throws {
     struct File: Decodable { var cases: [[String]] }
-    let data = try #require(FileManager.default.contents(atPath: Fixtures.path("hard_numbers.json")))
+    let data = try #require(
+      FileManager.default.contents(atPath: Fixtures.path("hard_numbers.json")))
     let cases = try JSONDecoder().decode(File.self, from: data).cases
     #expect(cases.count > 3000)
     for pair in cases {

@@ -167,7 +167,8 @@ public struct LBFGS: Sendable {
       scale(&d)
       if let last = s.indices.last {
         // yᵀ·(M∘y), the bits of scaling a copy of y and taking the dot.
-        let curvatureScale = preconditioner.map { weightedDot(y[last], y[last], $0) } ?? dot(y[last], y[last])
+        let curvatureScale =
+          preconditioner.map { weightedDot(y[last], y[last], $0) } ?? dot(y[last], y[last])
         let gamma = dot(s[last], y[last]) / curvatureScale
         for i in 0..<n { d[i] *= gamma }
       }

@@ -248,9 +248,12 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
           var lanes = SIMD8<Double>()
           var i = range.lowerBound
           while i < full {
-            let x = UnsafeRawPointer(pa).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            let y = UnsafeRawPointer(pb).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            let z = UnsafeRawPointer(pw).loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            let x = UnsafeRawPointer(pa).loadUnaligned(
+              fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            let y = UnsafeRawPointer(pb).loadUnaligned(
+              fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            let z = UnsafeRawPointer(pw).loadUnaligned(
+              fromByteOffset: i * 8, as: SIMD8<Double>.self)
             lanes += x * (y * z)
             i += 8
           }
