@@ -74,10 +74,10 @@ public enum AnyDataSet: Sendable {
     }
     if float {
       let data = try DataLoader.load(path, options: options, as: Float.self)
-      return options.layout == .sparse ? .sparseFloat(data.sparse()) : .float(data)
+      return options.layout == .sparse ? .sparseFloat(try data.sparse(path: path)) : .float(data)
     }
     let data = try DataLoader.load(path, options: options, as: Double.self)
-    return options.layout == .sparse ? .sparseDouble(data.sparse()) : .double(data)
+    return options.layout == .sparse ? .sparseDouble(try data.sparse(path: path)) : .double(data)
   }
 
   /// A LIBSVM file in the layout asked for; automatic: dense when its
@@ -224,9 +224,11 @@ public enum AnyDataSet: Sendable {
     case .float(let data): return .float(try data.selectingFeatures(named: names, path: path))
     case .double(let data): return .double(try data.selectingFeatures(named: names, path: path))
     case .sparseFloat(let data):
-      return .sparseFloat(try data.dense().selectingFeatures(named: names, path: path).sparse())
+      return .sparseFloat(
+        try data.dense().selectingFeatures(named: names, path: path).sparse(path: path))
     case .sparseDouble(let data):
-      return .sparseDouble(try data.dense().selectingFeatures(named: names, path: path).sparse())
+      return .sparseDouble(
+        try data.dense().selectingFeatures(named: names, path: path).sparse(path: path))
     }
   }
 }

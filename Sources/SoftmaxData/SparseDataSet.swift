@@ -63,9 +63,23 @@ public struct SparseDataSet<Scalar: SoftmaxScalar>: Sendable {
 extension DataSet {
   /// The same data stored sparse (its non-zero values).
   ///
+  /// - Parameter path: the file the data came from, for the error.
+  /// - Throws: ``DataError`` (`.unsupported`) when the data has more
+  ///   columns than a sparse matrix indexes (`SparseMatrix.maximumColumns`,
+  ///   2^31 − 1).
   /// - Complexity: O(n·d).
-  public func sparse() -> SparseDataSet<Scalar> {
-    SparseDataSet(
+  public func sparse(path: String = "") throws(DataError) -> SparseDataSet<Scalar> {
+    try sparse(path: path, columnLimit: SparseMatrix<Scalar>.maximumColumns)
+  }
+
+  /// ``sparse(path:)`` with the column limit given (tests use a small one).
+  func sparse(path: String, columnLimit: Int) throws(DataError) -> SparseDataSet<Scalar> {
+    guard featureCount <= columnLimit else {
+      throw DataError(
+        .unsupported, path: path,
+        "\(featureCount) feature columns: sparse data holds at most \(columnLimit) (read it dense)")
+    }
+    return SparseDataSet(
       features: SparseMatrix(features), labels: labels, featureNames: featureNames,
       report: report)
   }

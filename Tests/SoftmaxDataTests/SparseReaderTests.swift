@@ -133,3 +133,24 @@ struct SparseReaderTests {
     }
   }
 }
+
+@Suite("Dense data made sparse")
+struct DenseToSparseTests {
+  @Test("the same values; more columns than a sparse matrix indexes is an error, not a trap")
+  func columnLimit() throws {
+    let data = DataSet(
+      features: Matrix<Float>(rows: 2, columns: 4, elements: [0, 1, 0, 2, 3, 0, 0, 0]),
+      labels: ["a", "b"], featureNames: nil, report: LoadReport())
+    let sparse = try data.sparse(path: "x.csv")
+    #expect(sparse.features.dense() == data.features)
+    #expect(sparse.features.nonZeroCount == 3)
+    #expect(throws: DataError.self) { try data.sparse(path: "x.csv", columnLimit: 3) }
+    do {
+      _ = try data.sparse(path: "x.csv", columnLimit: 3)
+    } catch {
+      #expect(error.code == .unsupported)
+      #expect(error.path == "x.csv")
+      #expect(error.message.contains("4 feature columns"))
+    }
+  }
+}
