@@ -17,6 +17,7 @@ import os
 import random
 import struct
 from decimal import Decimal, getcontext
+from fractions import Fraction
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 OUT = os.path.join(ROOT, "Tests", "SoftmaxDataTests", "Fixtures", "hard_numbers.json")
@@ -45,6 +46,54 @@ def random_double(rng):
     else:
         return from_bits(rng.randrange(1, 1 << 52))  # subnormal
     return rng.random() * 2.0 ** exponent + 2.0 ** exponent
+
+
+def float32_bits(x):
+    """The IEEE single nearest to the rational x (ties to even), as bits;
+    exact arithmetic, no double in between."""
+    sign = 0
+    if x < 0:
+        sign, x = 1 << 31, -x
+    if x == 0:
+        return sign
+    # Scale to a 24-bit significand (or the subnormal range's fixed scale).
+    e = x.numerator.bit_length() - x.denominator.bit_length()
+    while Fraction(2) ** e > x:
+        e -= 1
+    while Fraction(2) ** (e + 1) <= x:
+        e += 1
+    e = max(e, -126)  # subnormals share 2^-126's scale
+    scaled = x / Fraction(2) ** (e - 23)  # in [2^23, 2^24) for normals
+    q, r = divmod(scaled.numerator, scaled.denominator)
+    twice = 2 * r
+    if twice > scaled.denominator or (twice == scaled.denominator and q % 2 == 1):
+        q += 1
+    if q == 1 << 24:
+        q, e = 1 << 23, e + 1
+    if e > 127:
+        return sign | 0x7F800000
+    if q < 1 << 23:  # subnormal
+        return sign | q
+    return sign | ((e + 127) << 23) | (q - (1 << 23))
+
+
+def float_texts(rng):
+    """Decimals that round to a double exactly halfway between two floats
+    (so that Float(Double(text)) rounds twice and may be wrong), the
+    midpoints themselves, and ordinary 9- and 17-digit values."""
+    texts = []
+    for _ in range(300):
+        f = struct.unpack("<f", struct.pack("<I", rng.randrange(0x00800000, 0x7F000000)))[0]
+        up = struct.unpack("<f", struct.pack("<I", struct.unpack("<I", struct.pack("<f", f))[0] + 1))[0]
+        middle = (Fraction(f) + Fraction(up)) / 2  # a double
+        quarter = Fraction(2) ** (Fraction(middle).numerator.bit_length()
+                                 - Fraction(middle).denominator.bit_length() - 56)
+        for x in (middle, middle + quarter, middle - quarter):
+            texts.append(format(Decimal(x.numerator) / Decimal(x.denominator), "f"))
+    for _ in range(300):
+        v = rng.uniform(-1, 1) * 10.0 ** rng.randint(-30, 30)
+        texts += [f"{v:.8e}", f"{v:.16e}"]
+    return texts
 
 
 def main():
@@ -84,11 +133,15 @@ def main():
         texts.append(f"18446744073709551615e{q}")
         texts.append(f"9999999999999999999e{q}")
     cases = [[t, str(bits(float(t)))] for t in texts]
+    float_cases = [[t, str(float32_bits(Fraction(Decimal(t))))] for t in float_texts(rng)]
     with open(OUT, "w") as f:
-        f.write('{"source": "Python float(), correctly rounded", "cases": [\n')
+        f.write('{"source": "Python float(), correctly rounded; float32: exact rational rounding",\n')
+        f.write('"cases": [\n')
         f.write(",\n".join(json.dumps(case) for case in cases))
+        f.write('\n],\n"float32": [\n')
+        f.write(",\n".join(json.dumps(case) for case in float_cases))
         f.write("\n]}\n")
-    print(f"{len(cases)} cases → {OUT}")
+    print(f"{len(cases)} + {len(float_cases)} cases → {OUT}")
 
 
 if __name__ == "__main__":

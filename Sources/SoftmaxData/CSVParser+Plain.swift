@@ -76,7 +76,8 @@ struct PlainRecordScanner {
         guard i > fieldStart, let text = labelText(fieldStart, i) else { break }
         label = text
       } else {
-        guard let (value, end) = NumberParser.scanNumber(base, i, count), values.append(value)
+        guard let (value, end) = NumberParser.scanNumber(base, i, count),
+          values.append(value, text: base, i, end)
         else { break }
         i = end
       }

@@ -126,7 +126,7 @@ struct CSVParser {
       let problem: String
       switch parsed {
       case .number(let value):
-        if values.append(value) { continue }
+        if values.append(value, text: base, field.start, field.end) { continue }
         values.removeLast(1)
         problem =
           "\(quotedText(field)) in \(columnLabel(j)) is out of the finite range of \(values.isFloat ? "Float" : "Double")"

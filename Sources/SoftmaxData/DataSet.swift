@@ -217,6 +217,23 @@ struct ValueBuffer {
     }
   }
 
+  /// Appends `value`, read from the decimal text `[start, end)` of
+  /// `base`: a `Float` buffer takes the text's nearest float (see
+  /// `NumberParser.nearestFloat`), not `Float(value)`. `false` when it is
+  /// out of the finite range of the precision stored.
+  @inline(__always)
+  mutating func append(
+    _ value: Double, text base: UnsafePointer<UInt8>, _ start: Int, _ end: Int
+  ) -> Bool {
+    if isFloat {
+      let narrow = NumberParser.nearestFloat(value, base, start, end)
+      floats.append(narrow)
+      return narrow.isFinite
+    }
+    doubles.append(value)
+    return value.isFinite
+  }
+
   mutating func set(_ index: Int, _ value: Double) {
     if isFloat { floats[index] = Float(value) } else { doubles[index] = value }
   }

@@ -228,9 +228,18 @@ public enum LIBSVMReader {
               : "index \(index) comes after \(previous): indices must be ascending")
         }
         previous = index
-        guard case .number(let value) = NumberParser.parse(base, colon + 1, to), value.isFinite,
-          Scalar.self != Float.self || Float(value).isFinite
+        // A Float is the text's nearest, not the double's (two roundings).
+        guard case .number(let parsed) = NumberParser.parse(base, colon + 1, to),
+          parsed.isFinite
         else {
+          throw DataError(
+            .notANumber, path: path, line: line, column: colon + 1 - start + 1,
+            "the value in \"\(pairText())\" is not a finite number")
+        }
+        let value =
+          Scalar.self == Float.self
+          ? Double(NumberParser.nearestFloat(parsed, base, colon + 1, to)) : parsed
+        guard value.isFinite else {
           throw DataError(
             .notANumber, path: path, line: line, column: colon + 1 - start + 1,
             "the value in \"\(pairText())\" is not a finite number")

@@ -416,6 +416,45 @@ struct NumberParsingTests {
     }
   }
 
+  @Test("Float data: the text's nearest float, not the double's (exact rational fixture)")
+  func nearestFloat() throws {
+    struct File: Decodable { var float32: [[String]] }
+    let data = try #require(
+      FileManager.default.contents(atPath: Fixtures.path("hard_numbers.json")))
+    let cases = try JSONDecoder().decode(File.self, from: data).float32
+    #expect(cases.count >= 1500)
+    var twice = 0  // cases where Float(Double(text)) is wrong
+    var csv = "x,label\n"
+    var libsvm = ""
+    for pair in cases {
+      let expected = Float(bitPattern: try #require(UInt32(pair[1])))
+      var bytes = Array(pair[0].utf8)
+      bytes.append(0)
+      let got = bytes.withUnsafeBufferPointer { buffer -> Float? in
+        guard let base = buffer.baseAddress,
+          case .number(let value) = NumberParser.parse(base, 0, buffer.count - 1)
+        else { return nil }
+        if Float(value) != expected { twice += 1 }
+        return NumberParser.nearestFloat(value, base, 0, buffer.count - 1)
+      }
+      #expect(got == expected, "\(pair[0].prefix(50))")
+      csv += "\(pair[0]),a\n"
+      libsvm += "a 1:\(pair[0])\n"
+    }
+    #expect(twice >= 100)  // the fixture holds the hard cases
+    // The same through the readers.
+    let directory = NSTemporaryDirectory() + "softmax-float-\(getpid())"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try Data(csv.utf8).write(to: URL(fileURLWithPath: directory + "/f.csv"))
+    try Data(libsvm.utf8).write(to: URL(fileURLWithPath: directory + "/f.svm"))
+    let expected = try cases.map { Float(bitPattern: try #require(UInt32($0[1]))) }
+    let table = try CSVReader.read(directory + "/f.csv", as: Float.self)
+    #expect(Bool(table.features.elements == expected))
+    let sparse = try LIBSVMReader.readSparse(directory + "/f.svm", as: Float.self)
+    #expect(Bool(sparse.features.dense().elements == expected))
+  }
+
   @Test("random doubles round-trip through 17, 19, 20 and 25 significant digits")
   func roundTrips() {
     var generator = SplitMix64(seed: 17)
