@@ -105,7 +105,11 @@ enum NumberParser {
     _ base: UnsafePointer<UInt8>, _ i: Int, _ limit: Int, into value: inout UInt64
   ) -> Int {
     var i = i
-    while limit - i >= 8 {
+    // At most two probes (sixteen digits: a double's); a longer run ends
+    // byte by byte.
+    var probes = 0
+    while probes < 2 && limit - i >= 8 {
+      probes += 1
       let bytes = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
       // Per byte, without carries between bytes: a digit is < 0x80,
       // ≥ 0x30 (+0x50 reaches 0x80) and < 0x3A (+0x46 stays below 0x80).
@@ -148,7 +152,14 @@ enum NumberParser {
     }
     let mantissaStart = i
     var significand: UInt64 = 0
-    i = digits(base, i, limit, into: &significand)
+    // One digit before the point (most values between -10 and 10) is
+    // taken as it is, without the eight-byte probe.
+    if i + 1 < limit, base[i] &- 0x30 < 10, base[i + 1] == UInt8(ascii: ".") {
+      significand = UInt64(base[i] &- 0x30)
+      i += 1
+    } else {
+      i = digits(base, i, limit, into: &significand)
+    }
     var digitCount = i - mantissaStart
     var exponent = 0
     if i < limit, base[i] == UInt8(ascii: ".") {
