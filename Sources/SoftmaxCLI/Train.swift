@@ -125,7 +125,10 @@ struct Train: ParsableCommand {
   @Option(help: "The iteration limit (lbfgs, gd; default 1000).")
   var maxIter: Int?
 
-  @Option(help: "Stop when the largest gradient component is below this (default 1e-6).")
+  @Option(
+    help:
+      "Stop when the largest gradient component is below this (default 1e-6; scikit-learn's is 1e-4)."
+  )
   var tol: Double?
 
   @Option(help: "The seed of every random choice (splits, shuffles).")
