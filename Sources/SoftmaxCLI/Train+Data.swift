@@ -38,6 +38,21 @@ struct TrainingData {
 }
 
 extension Train {
+  /// `--test-split`: the kept and held-out indices of a stratified split
+  /// of `labels` (seeded by `--seed`), for data or documents (`what`, in
+  /// the message when nothing is kept).
+  func split(
+    _ labels: [Int], classCount: Int, fraction: Double, of what: String
+  ) throws -> (kept: [Int], heldOut: [Int]) {
+    var generator = SplitMix64(seed: seed)
+    let (kept, heldOut) = try StratifiedSplit.split(
+      labels: labels, classCount: classCount, fraction: fraction, using: &generator)
+    guard !kept.isEmpty else {
+      throw CommandFailure("--test-split \(fraction) leaves no training \(what)")
+    }
+    return (kept, heldOut)
+  }
+
   /// Reads the data, encodes its labels, and splits off or reads the test
   /// rows.
   func loadTrainingData() throws -> TrainingData {
@@ -55,13 +70,8 @@ extension Train {
     var result = TrainingData(
       all: all, classes: encoding.classes, training: all, trainingLabels: encoding.indices)
     if let testSplit {
-      var generator = SplitMix64(seed: seed)
-      let (kept, heldOut) = try StratifiedSplit.split(
-        labels: encoding.indices, classCount: encoding.classes.count, fraction: testSplit,
-        using: &generator)
-      guard !kept.isEmpty else {
-        throw CommandFailure("--test-split \(testSplit) leaves no training rows")
-      }
+      let (kept, heldOut) = try split(
+        encoding.indices, classCount: encoding.classes.count, fraction: testSplit, of: "rows")
       result.training = all.rows(kept)
       result.trainingLabels = kept.map { encoding.indices[$0] }
       result.testing = (all.rows(heldOut), heldOut.map { encoding.indices[$0] }, "test split")

@@ -22,13 +22,9 @@ extension Train {
     var trainingDocuments = text
     var testDocuments: (set: TextDataSet, name: String)? = nil
     if let testSplit {
-      var generator = SplitMix64(seed: seed)
-      let (kept, heldOut) = try StratifiedSplit.split(
-        labels: firstLabels.indices, classCount: firstLabels.classes.count, fraction: testSplit,
-        using: &generator)
-      guard !kept.isEmpty else {
-        throw CommandFailure("--test-split \(testSplit) leaves no training documents")
-      }
+      let (kept, heldOut) = try split(
+        firstLabels.indices, classCount: firstLabels.classes.count, fraction: testSplit,
+        of: "documents")
       trainingDocuments = text.documents(kept)
       testDocuments = (text.documents(heldOut), "test split")
     } else if let test {

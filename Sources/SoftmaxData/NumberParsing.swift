@@ -340,22 +340,21 @@ enum NumberParser {
       let neighbour = value > back ? rounded.nextUp : rounded.nextDown
       guard (back + Double(neighbour)) * 0.5 == value else { return rounded }
     }
-    var text = [CChar](repeating: 0, count: end - start + 1)
-    for k in start..<end { text[k - start] = CChar(bitPattern: base[k]) }
-    return text.withUnsafeBufferPointer { buffer in
-      guard let pointer = buffer.baseAddress else { return rounded }
-      return strtof(pointer, nil)
-    }
+    return cString(base, start, end) { strtof($0, nil) }
   }
 
   /// `strtod` on a copy of the field (already checked to be decimal).
   private static func slowPath(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double {
-    var text = [CChar](repeating: 0, count: end - start + 1)
-    for k in start..<end { text[k - start] = CChar(bitPattern: base[k]) }
-    return text.withUnsafeBufferPointer { buffer in
-      guard let pointer = buffer.baseAddress else { return .nan }
-      return strtod(pointer, nil)
-    }
+    cString(base, start, end) { strtod($0, nil) }
+  }
+
+  /// `body` on a NUL-terminated copy of the bytes `[start, end)` (ASCII:
+  /// a number's syntax was checked), for the C library's parsers.
+  private static func cString<R>(
+    _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ body: (UnsafePointer<CChar>) -> R
+  ) -> R {
+    String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+      .withCString(body)
   }
 
   /// The missing-value spellings and infinities, else `.text`.

@@ -52,12 +52,21 @@ public struct TextVectorizer: Sendable {
   public func column(of term: String) -> Int? {
     var term = term
     term.makeContiguousUTF8()
-    return term.utf8.withContiguousStorageIfAvailable { bytes in
-      if let buckets = options.buckets {
-        return Int(TermTable.hash(bytes, seed: options.hashSeed) % UInt64(buckets))
-      }
-      return table.index(of: bytes)
-    } ?? nil
+    return term.utf8.withContiguousStorageIfAvailable { column(ofBytes: $0) } ?? nil
+  }
+
+  /// ``column(of:)`` for a term's UTF-8 bytes.
+  func column(ofBytes term: UnsafeBufferPointer<UInt8>) -> Int? {
+    if let buckets = options.buckets { return Self.bucket(of: term, buckets, options) }
+    return table.index(of: term)
+  }
+
+  /// The hashing trick's column of a term: its seeded FNV-1a hash modulo
+  /// the bucket count.
+  static func bucket(
+    of term: UnsafeBufferPointer<UInt8>, _ buckets: Int, _ options: TextFeatureOptions
+  ) -> Int {
+    Int(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets))
   }
 
   /// Fits the vocabulary and idf on `documents` and returns them with the
@@ -176,7 +185,7 @@ public struct TextVectorizer: Sendable {
         generator.forEachTerm(in: &text) { term in
           let id: Int
           if let buckets = options.buckets {
-            id = Int(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets))
+            id = TextVectorizer.bucket(of: term, buckets, options)
           } else {
             id = table.insert(term)
             if id == documentFrequency.count {
@@ -247,11 +256,7 @@ public struct TextVectorizer: Sendable {
       for document in documents[parts[p]] {
         var text = document
         generator.forEachTerm(in: &text) { term in
-          if let buckets = options.buckets {
-            row.terms.append(Int32(TermTable.hash(term, seed: options.hashSeed) % UInt64(buckets)))
-          } else if let c = table.index(of: term) {
-            row.terms.append(Int32(c))
-          }
+          if let c = column(ofBytes: term) { row.terms.append(Int32(c)) }
         }
         appendRow(&row, to: &builder)
       }

@@ -188,19 +188,33 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
   return a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-      let n = a.count
-      let chunks = (n + vectorChunk - 1) / vectorChunk
-      if chunks <= 1 { return dotChunk(pa, pb, 0..<n) }
       // One thread: these passes are bound by memory bandwidth, which a
       // second core does not add to on the machines measured (20
       // Newsgroups' 2.5M parameters: no faster on 2 threads).
-      var total = 0.0
-      for c in 0..<chunks {
-        total += dotChunk(pa, pb, (c * vectorChunk)..<min(n, (c + 1) * vectorChunk))
-      }
-      return total
+      return chunkedSum(a.count) { dotChunk(pa, pb, $0) }
     }
   }
+}
+
+/// `Σ chunk(range)` over the ranges of `vectorChunk` elements that cover
+/// `0..<n`, added in order (one range: its sum as it is). The order of
+/// ``dot(_:_:)`` and its kin.
+@inline(__always)
+private func chunkedSum(_ n: Int, _ chunk: (Range<Int>) -> Double) -> Double {
+  let chunks = (n + vectorChunk - 1) / vectorChunk
+  if chunks <= 1 { return chunk(0..<n) }
+  var total = 0.0
+  for c in 0..<chunks {
+    total += chunk((c * vectorChunk)..<min(n, (c + 1) * vectorChunk))
+  }
+  return total
+}
+
+/// The eight lanes of a chunk added pairwise.
+@inline(__always)
+private func laneSum(_ lanes: SIMD8<Double>) -> Double {
+  ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+    + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
 
 /// One chunk of ``dot(_:_:)``.
@@ -219,9 +233,7 @@ private func dotChunk(
     lanes += x * y
     i += 8
   }
-  var sum =
-    ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-    + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+  var sum = laneSum(lanes)
   while i < range.upperBound {
     sum += pa[i] * pb[i]
     i += 1
@@ -239,11 +251,7 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
         guard let pa = a.baseAddress, let pb = b.baseAddress, let pw = w.baseAddress else {
           return 0
         }
-        let n = a.count
-        let chunks = max(1, (n + vectorChunk - 1) / vectorChunk)
-        var total = 0.0
-        for c in 0..<chunks {
-          let range = (c * vectorChunk)..<min(n, (c + 1) * vectorChunk)
+        return chunkedSum(a.count) { range in
           let full = range.lowerBound + range.count / 8 * 8
           var lanes = SIMD8<Double>()
           var i = range.lowerBound
@@ -257,17 +265,13 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
             lanes += x * (y * z)
             i += 8
           }
-          var sum =
-            ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+          var sum = laneSum(lanes)
           while i < range.upperBound {
             sum += pa[i] * (pb[i] * pw[i])
             i += 1
           }
-          if chunks == 1 { return sum }
-          total += sum
+          return sum
         }
-        return total
       }
     }
   }
