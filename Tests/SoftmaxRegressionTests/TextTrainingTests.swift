@@ -180,6 +180,41 @@ struct ModelFileArraysTests {
   }
 }
 
+@Suite("Model files: names spelled like the writer's markers")
+struct ModelFileMarkerTests {
+  /// The writer puts `"\u0001N\u0001"` where an array goes, then splices;
+  /// a class or term spelled so must stay a string (a fuzzer finding: a
+  /// class "\u{1}\u{1}" became the weights).
+  @Test("classes and terms like markers are written as JSONEncoder writes them, and read back")
+  func markerLikeNames() throws {
+    let text = try shippedTexts()
+    let base = try SoftmaxClassifier.fit(documents: text.documents, labels: text.labels ?? [])
+    let spellings = ["\u{1}\u{1}", "\u{1}0\u{1}", "\u{1}1\u{1}", "\u{1}99\u{1}"]
+    for spelling in spellings {
+      var model = base
+      var classes = model.classes
+      classes[1] = spelling
+      model.classes = classes
+      let bytes = try ModelFile.encode(model)
+      #expect(
+        bytes == (try ModelFile.encode(model, writingArrays: false)), "\(spelling.debugDescription)"
+      )
+      #expect(try ModelFile.decode(bytes) == model, "\(spelling.debugDescription)")
+    }
+    var model = base
+    var vocabulary = try #require(model.text?.vocabulary)
+    vocabulary = (vocabulary + spellings).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    model.text = try TextVectorizer(
+      options: TextFeatureOptions(), vocabulary: vocabulary,
+      inverseDocumentFrequencies: [Double](repeating: 1.5, count: vocabulary.count),
+      documentCount: 3)
+    model.weight = Matrix(rows: model.classCount, columns: vocabulary.count, repeating: 0.25)
+    let bytes = try ModelFile.encode(model)
+    #expect(bytes == (try ModelFile.encode(model, writingArrays: false)))
+    #expect(try ModelFile.decode(bytes) == model)
+  }
+}
+
 @Suite("Model files: large arrays read directly")
 struct ModelFileFastReadTests {
   /// A model large enough for the direct path: words and bigrams of the

@@ -96,7 +96,12 @@ public enum ModelFile {
     } catch {
       throw TrainingError(.invalidModel, "the model cannot be written: \(error)")
     }
-    return arrays.splice(into: encoded) + [0x0A]
+    guard let spliced = arrays.splice(into: encoded) else {
+      // A class, feature name or term spelled like a marker: JSONEncoder
+      // writes every array (the same bytes, slower).
+      return try encode(model, writingArrays: false)
+    }
+    return spliced + [0x0A]
   }
 
   /// Reads a model from the bytes of a model file.
@@ -454,23 +459,29 @@ private final class LargeArrays: @unchecked Sendable {
     return out + indent(depth) + [UInt8(ascii: "]")]
   }
 
-  /// `json` with each quoted marker replaced by its array.
-  func splice(into json: [UInt8]) -> [UInt8] {
+  /// `json` with each quoted marker replaced by its array, or `nil` when
+  /// the markers found are not each of ours exactly once: a string of the
+  /// model (a class named `"\u{1}0\u{1}"`) looks like one, and splicing
+  /// would put an array in its place.
+  func splice(into json: [UInt8]) -> [UInt8]? {
     guard !texts.isEmpty else { return json }
     var out: [UInt8] = []
     out.reserveCapacity(json.count + texts.reduce(0) { $0 + $1.count })
+    var spliced = [Bool](repeating: false, count: texts.count)
     let prefix = Array("\"\\u0001".utf8)
+    let suffix = Array("\\u0001\"".utf8)
     var i = 0
     while i < json.count {
       if json[i] == UInt8(ascii: "\""), json[i...].starts(with: prefix) {
         var j = i + prefix.count
         var number = 0
-        while j < json.count, json[j] >= 0x30, json[j] <= 0x39 {
+        while j < json.count, json[j] >= 0x30, json[j] <= 0x39, number < texts.count {
           number = number * 10 + Int(json[j] - 0x30)
           j += 1
         }
-        let suffix = Array("\\u0001\"".utf8)
-        if number < texts.count, json[j...].starts(with: suffix) {
+        if j > i + prefix.count, json[j...].starts(with: suffix) {
+          guard number < texts.count, !spliced[number] else { return nil }
+          spliced[number] = true
           out += texts[number]
           i = j + suffix.count
           continue
@@ -479,7 +490,7 @@ private final class LargeArrays: @unchecked Sendable {
       out.append(json[i])
       i += 1
     }
-    return out
+    return spliced.allSatisfy { $0 } ? out : nil
   }
 }
 
