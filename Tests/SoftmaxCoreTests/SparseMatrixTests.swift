@@ -118,3 +118,19 @@ struct SparseMatrixTests {
     #expect(built.nonZeroCount == 3 && built[2, 2] == 0)
   }
 }
+
+@Suite("Large arrays")
+struct LargeArrayTests {
+  /// Asked for huge pages or not, the array is `count` zeros, writable
+  /// everywhere (the advice covers only the 2 MiB-aligned interior).
+  @Test("zeroedLargeArray: count zeros, small and above the huge-page size")
+  func zeros() {
+    for count in [0, 1, 1000, (4 << 20) / 8 + 3, (6 << 20) / 8] {
+      var array = zeroedLargeArray(count: count)
+      #expect(array.count == count)
+      #expect(array.allSatisfy { $0 == 0 && $0.sign == .plus })
+      for i in stride(from: 0, to: count, by: 4099) { array[i] = Double(i) }
+      #expect(stride(from: 0, to: count, by: 4099).allSatisfy { array[$0] == Double($0) })
+    }
+  }
+}

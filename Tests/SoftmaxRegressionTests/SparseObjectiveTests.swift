@@ -48,29 +48,34 @@ struct SparseObjectiveTests {
   /// 1e-12 relative, for the value, the gradient, the minibatch value and
   /// gradient, the validation loss and the preconditioner, with every
   /// term on (sample and class weights, L2, the sparse scaling).
-  @Test("equals the dense objective on the same data to 1e-12")
-  func equalsDense() throws {
+  ///
+  /// The class counts cover both of the kernel's entry loops (up to four
+  /// classes in registers; beyond, eight at a time with a tail of four
+  /// and of one to three).
+  @Test("equals the dense objective on the same data to 1e-12", arguments: [3, 5, 13, 20])
+  func equalsDense(classes k: Int) throws {
+    let classWeights = (0..<k).map { [1, 2, 0.5, 1.5, 1][$0 % 5] }
     for (density, scale) in [(0.1, false), (0.3, true), (0.02, true)] {
       let problem = randomSparseProblem(
-        rows: 900, features: 40, classes: 5, density: density, seed: 7)
+        rows: 900, features: 40, classes: k, density: density, seed: 7)
       let dense = problem.features.dense()
       let standardization =
         scale
         ? Standardization(scaling: problem.features, sampleWeights: problem.sampleWeights) : nil
       let sparseObjective = try SparseSoftmaxRegressionObjective(
-        features: problem.features, labels: problem.labels, classCount: 5,
-        sampleWeights: problem.sampleWeights, classWeights: [1, 2, 0.5, 1.5, 1], l2: 0.03,
+        features: problem.features, labels: problem.labels, classCount: k,
+        sampleWeights: problem.sampleWeights, classWeights: classWeights, l2: 0.03,
         standardization: standardization)
       let denseObjective = try SoftmaxRegressionObjective(
-        features: dense, labels: problem.labels, classCount: 5,
-        sampleWeights: problem.sampleWeights, classWeights: [1, 2, 0.5, 1.5, 1], l2: 0.03,
+        features: dense, labels: problem.labels, classCount: k,
+        sampleWeights: problem.sampleWeights, classWeights: classWeights, l2: 0.03,
         standardization: standardization)
       var g1: [Double] = []
       var g2: [Double] = []
       let f1 = sparseObjective.valueAndGradient(at: problem.parameters, gradient: &g1)
       let f2 = denseObjective.valueAndGradient(at: problem.parameters, gradient: &g2)
-      #expect(abs(f1 - f2) <= 1e-12 * abs(f2), "density \(density): \(f1) vs \(f2)")
-      #expect(relativeDifference(g2, g1) <= 1e-12, "density \(density)")
+      #expect(abs(f1 - f2) <= 1e-12 * abs(f2), "k \(k), density \(density): \(f1) vs \(f2)")
+      #expect(relativeDifference(g2, g1) <= 1e-12, "k \(k), density \(density)")
       let batch = Array(stride(from: 5, to: 900, by: 3))
       let b1 = sparseObjective.minibatchValueAndGradient(
         rows: batch, at: problem.parameters, gradient: &g1)
@@ -110,9 +115,9 @@ struct SparseObjectiveTests {
   /// `Float` values convert to `Double` exactly and everything is then
   /// computed in `Double`: the same data stored as `Float` gives the same
   /// bits.
-  @Test("Float storage gives the bits of Double storage")
-  func floatStorage() throws {
-    let problem = randomSparseProblem(rows: 400, features: 30, classes: 4, density: 0.2, seed: 2)
+  @Test("Float storage gives the bits of Double storage", arguments: [4, 20])
+  func floatStorage(classes k: Int) throws {
+    let problem = randomSparseProblem(rows: 400, features: 30, classes: k, density: 0.2, seed: 2)
     let x = problem.features
     let floats = try SparseMatrix<Float>(
       rows: x.rows, columns: x.columns, rowOffsets: x.rowOffsets, columnIndices: x.columnIndices,
@@ -121,15 +126,15 @@ struct SparseObjectiveTests {
       rows: x.rows, columns: x.columns, rowOffsets: x.rowOffsets, columnIndices: x.columnIndices,
       values: floats.values.map { Double($0) })
     let a = try SparseSoftmaxRegressionObjective(
-      features: floats, labels: problem.labels, classCount: 4, l2: 0.1)
+      features: floats, labels: problem.labels, classCount: k, l2: 0.1)
     let b = try SparseSoftmaxRegressionObjective(
-      features: doubles, labels: problem.labels, classCount: 4, l2: 0.1)
+      features: doubles, labels: problem.labels, classCount: k, l2: 0.1)
     var g1: [Double] = []
     var g2: [Double] = []
     #expect(
       a.valueAndGradient(at: problem.parameters, gradient: &g1)
         == b.valueAndGradient(at: problem.parameters, gradient: &g2))
-    #expect(g1 == g2)
+    #expect(Bool(g1 == g2))
   }
 
   /// Without features every row's logits are the biases: the objective is
@@ -215,6 +220,33 @@ struct SparseObjectiveTests {
     for c in 0..<2 {
       #expect(sparse.scale[c].isFinite)
       #expect(abs(sparse.scale[c] - dense.scale[c]) <= 1e-14 * dense.scale[c])
+    }
+  }
+}
+
+extension SparseObjectiveTests {
+  /// Beyond four classes the full-batch backward pass goes by column (each
+  /// gradient column summed over its rows' residuals); a minibatch listing
+  /// every row goes by row (each row's residual scattered into its
+  /// columns). Both sum each gradient value over the rows in order, so
+  /// they give the same bits — over 20,000 rows, which are two waves (of
+  /// at most 64 blocks of 256 rows; the second wave's rows are found in
+  /// each column by binary search), with and without the sparse scaling.
+  @Test("the backward pass by column equals the pass by row, bit for bit", arguments: [3, 7, 20])
+  func backwardByColumnEqualsByRow(classes k: Int) throws {
+    let problem = randomSparseProblem(
+      rows: 20_000, features: 60, classes: k, density: 0.05, seed: 31)
+    for scaling in [nil, Standardization(scaling: problem.features)] {
+      let objective = try SparseSoftmaxRegressionObjective(
+        features: problem.features, labels: problem.labels, classCount: k, l2: 1e-3,
+        standardization: scaling)
+      var byColumn: [Double] = []
+      var byRow: [Double] = []
+      let full = objective.valueAndGradient(at: problem.parameters, gradient: &byColumn)
+      let listed = objective.minibatchValueAndGradient(
+        rows: Array(0..<20_000), at: problem.parameters, gradient: &byRow)
+      #expect(full == listed)
+      #expect(Bool(byColumn == byRow))
     }
   }
 }

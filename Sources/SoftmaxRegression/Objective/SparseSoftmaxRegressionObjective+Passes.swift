@@ -35,11 +35,11 @@ extension SparseSoftmaxRegressionObjective {
     // At least one value each, so that the buffers have an address.
     let byColumnCount = max(weightCount, 1)
     if workspace.weightsByColumn.count != byColumnCount {
-      workspace.weightsByColumn = [Double](repeating: 0, count: byColumnCount)
+      workspace.weightsByColumn = zeroedLargeArray(count: byColumnCount)
     }
     if wantGradient {
       if workspace.gradientByColumn.count != byColumnCount {
-        workspace.gradientByColumn = [Double](repeating: 0, count: byColumnCount)
+        workspace.gradientByColumn = zeroedLargeArray(count: byColumnCount)
       }
       if gradient.count != parameterCount {
         gradient = [Double](repeating: 0, count: parameterCount)
@@ -57,7 +57,7 @@ extension SparseSoftmaxRegressionObjective {
     var loss = 0.0
     var biasGradient = [Double](repeating: 0, count: k)
     let averageEntries = max(1, features.nonZeroCount / max(rowCount, 1))
-    withKernel { kernel in
+    withKernel { kernel, columnKernel in
       parameters.withUnsafeBufferPointer { p in
         workspace.weightsByColumn.withUnsafeMutableBufferPointer { byColumn in
           workspace.gradientByColumn.withUnsafeMutableBufferPointer { gradientByColumn in
@@ -109,10 +109,17 @@ extension SparseSoftmaxRegressionObjective {
                     parallelFor(count: parts.count, cost: count * averageEntries * k, grain: 1) {
                       begin, end in
                       for part in begin..<end {
-                        for r in 0..<count {
-                          kernel.backward(
-                            row: row(r), residual: residuals + r * k, columns: parts[part],
+                        if listed == nil, let columnKernel {
+                          columnKernel.backward(
+                            rows: start..<(start + count),
+                            columns: parts[part].clamped(to: 0..<d), residuals: residuals,
                             into: gradientOut)
+                        } else {
+                          for r in 0..<count {
+                            kernel.backward(
+                              row: row(r), residual: residuals + r * k, columns: parts[part],
+                              into: gradientOut)
+                          }
                         }
                       }
                     }
@@ -143,24 +150,61 @@ extension SparseSoftmaxRegressionObjective {
     )
   }
 
-  /// Calls `body` with the kernel over this objective's rows (values of
-  /// a type other than `Float` and `Double`, as `Float16`, are converted
-  /// to `Double` for the call).
-  private func withKernel(_ body: (SparseRegressionRows) -> Void) {
+  /// Calls `body` with the kernel over this objective's rows, and over its
+  /// entries by column when it keeps them (values of a type other than
+  /// `Float` and `Double`, as `Float16`, are converted to `Double` for the
+  /// call).
+  private func withKernel(
+    _ body: (SparseRegressionRows, SparseRegressionColumns?) -> Void
+  ) {
+    withValues(features.values) { values in
+      withColumnKernel { columnKernel in
+        withKernel(values: values) { body($0, columnKernel) }
+      }
+    }
+  }
+
+  /// Calls `body` with the kernel over the entries by column, `nil` when
+  /// they are not kept.
+  private func withColumnKernel(_ body: (SparseRegressionColumns?) -> Void) {
+    guard let entriesByColumn else { return body(nil) }
+    func call(_ values: SparseRegressionRows.Values?) {
+      entriesByColumn.rows.withUnsafeBufferPointer { rows in
+        columnEntries.withUnsafeBufferPointer { offsets in
+          guard let values, let rows = rows.baseAddress, let offsets = offsets.baseAddress
+          else { return body(nil) }
+          body(
+            SparseRegressionColumns(
+              offsets: offsets, rows: rows, values: values, classCount: classCount))
+        }
+      }
+    }
+    switch entriesByColumn.values {
+    case .float(let values):
+      values.withUnsafeBufferPointer { call($0.baseAddress.map { .float($0) }) }
+    case .double(let values):
+      values.withUnsafeBufferPointer { call($0.baseAddress.map { .double($0) }) }
+    }
+  }
+
+  /// Calls `body` with `values` as the kernels take them (`nil` when empty).
+  private func withValues(
+    _ values: [T], _ body: (SparseRegressionRows.Values?) -> Void
+  ) {
     if T.self != Float.self && T.self != Double.self {
-      let converted = features.values.map { Double($0) }
+      let converted = values.map { Double($0) }
       converted.withUnsafeBufferPointer { values in
-        withKernel(values: values.baseAddress.map { .double($0) }, body)
+        body(values.baseAddress.map { .double($0) })
       }
     } else {
-      features.values.withUnsafeBufferPointer { values in
+      values.withUnsafeBufferPointer { values in
         let raw = values.baseAddress.map(UnsafeRawPointer.init)
-        withKernel(
-          values: raw.map {
+        body(
+          raw.map {
             T.self == Float.self
               ? .float($0.assumingMemoryBound(to: Float.self))
               : .double($0.assumingMemoryBound(to: Double.self))
-          }, body)
+          })
       }
     }
   }
@@ -231,9 +275,17 @@ extension SparseSoftmaxRegressionObjective {
     let d = featureCount
     let inverseScale = self.inverseScale
     parallelFor(count: d, cost: k, grain: 1024) { begin, end in
-      for c in begin..<end {
-        let s = inverseScale?[c] ?? 1
-        for j in 0..<k { byColumn[c * k + j] = parameters[j * d + c] * s }
+      // A class's run of columns at a time (k long sequential runs of the
+      // parameters, not k lines touched per column).
+      forEachColumnBlock(begin..<end) { block in
+        for j in 0..<k {
+          let row = parameters + j * d
+          if let inverseScale {
+            for c in block { byColumn[c * k + j] = row[c] * inverseScale[c] }
+          } else {
+            for c in block { byColumn[c * k + j] = row[c] }
+          }
+        }
       }
     }
   }
@@ -253,15 +305,34 @@ extension SparseSoftmaxRegressionObjective {
             let g = g.baseAddress
           else { return }
           parallelFor(count: d, cost: k, grain: 1024) { begin, end in
-            for c in begin..<end {
-              let s = (inverseScale?[c] ?? 1) * scale
+            forEachColumnBlock(begin..<end) { block in
+              var factors = [Double](repeating: scale, count: block.count)
+              if let inverseScale {
+                for c in block { factors[c - block.lowerBound] = inverseScale[c] * scale }
+              }
               for j in 0..<k {
-                g[j * d + c] = byColumn[c * k + j] * s + l2 * w[j * d + c]
+                for c in block {
+                  g[j * d + c] =
+                    byColumn[c * k + j] * factors[c - block.lowerBound] + l2 * w[j * d + c]
+                }
               }
             }
           }
         }
       }
     }
+  }
+}
+
+/// Calls `body` with consecutive blocks of at most 512 columns covering
+/// `columns`: the layout passes go a class at a time within a block, so
+/// that both layouts are read and written in runs.
+@inline(__always)
+private func forEachColumnBlock(_ columns: Range<Int>, _ body: (Range<Int>) -> Void) {
+  var lower = columns.lowerBound
+  while lower < columns.upperBound {
+    let upper = min(columns.upperBound, lower + 512)
+    body(lower..<upper)
+    lower = upper
   }
 }

@@ -139,10 +139,29 @@ public struct LBFGS: Sendable {
     if !f.isFinite { return result(.lineSearchFailed) }
     if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
 
-    /// d ← diag(M)·d.
-    func scale(_ d: inout [Double]) {
-      guard let preconditioner else { return }
-      for i in 0..<n { d[i] *= preconditioner[i] }
+    /// d ← γ·diag(M)·d (each value times M then times γ; γ = 1: the
+    /// product with M only).
+    func scale(_ d: inout [Double], by gamma: Double = 1) {
+      guard preconditioner != nil || gamma != 1 else { return }
+      let weights = preconditioner ?? []
+      weights.withUnsafeBufferPointer { weights in
+        d.withUnsafeMutableBufferPointer { d in
+          guard let pd = d.baseAddress else { return }
+          // An empty array may have an address: M's is used only if given.
+          let pw = preconditioner == nil ? nil : weights.baseAddress
+          forEachPart(n) { range in
+            if let pw {
+              if gamma == 1 {
+                for i in range { pd[i] *= pw[i] }
+              } else {
+                for i in range { pd[i] = pd[i] * pw[i] * gamma }
+              }
+            } else {
+              for i in range { pd[i] *= gamma }
+            }
+          }
+        }
+      }
     }
     /// OWL-QN: keep only the components that descend along -pg.
     func project(_ d: inout [Double]) {
@@ -164,13 +183,13 @@ public struct LBFGS: Sendable {
         alpha[m] = rho[m] * dot(s[m], d)
         axpy(-alpha[m], y[m], &d)
       }
-      scale(&d)
       if let last = s.indices.last {
         // yᵀ·(M∘y), the bits of scaling a copy of y and taking the dot.
         let curvatureScale =
           preconditioner.map { weightedDot(y[last], y[last], $0) } ?? dot(y[last], y[last])
-        let gamma = dot(s[last], y[last]) / curvatureScale
-        for i in 0..<n { d[i] *= gamma }
+        scale(&d, by: dot(s[last], y[last]) / curvatureScale)
+      } else {
+        scale(&d)
       }
       for m in 0..<s.count {
         let beta = rho[m] * dot(y[m], d)

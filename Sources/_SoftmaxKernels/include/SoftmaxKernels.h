@@ -24,6 +24,16 @@
 extern "C" {
 #endif
 
+/// Asks for the cache line at `address` ahead of its use (a hint: no
+/// fault, no effect on any value), for reads at random addresses whose
+/// order is known in advance (the sparse rows' weight columns).
+static inline void sk_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// As sk_prefetch, for a line about to be written.
+static inline void sk_prefetch_for_write(const void *address) {
+  __builtin_prefetch(address, 1, 3);
+}
+
 /// CPU levels, in increasing order.
 enum {
   SK_LEVEL_BASELINE = 0,  // any x86-64 (SSE2) or the target's baseline (NEON on arm64)
