@@ -153,6 +153,26 @@ struct KnownFunctionSolverTests {
     }
   }
 
+  /// With no correction pairs kept (memory 0; it trapped on the first
+  /// pair) L-BFGS is steepest descent on the preconditioner's scale with
+  /// its line search: with the exact inverse diagonal of a diagonal
+  /// quadratic, each step is Newton's, and it converges.
+  @Test("L-BFGS with memory 0: steepest descent, no trap")
+  func lbfgsWithoutMemory() {
+    for preconditioned in [false, true] {
+      let quadratic = Quadratic(dimension: 20, condition: 10)
+      var options = LBFGSOptions()
+      options.memory = 0
+      options.gradientTolerance = 1e-9
+      options.relativeObjectiveTolerance = 0
+      options.diagonalPreconditioning = preconditioned
+      let result = LBFGS(options: options).minimize(
+        quadratic, from: [Double](repeating: 0, count: 20))
+      #expect(result.stopReason == .gradientTolerance, "\(result.stopReason)")
+      #expect(largestError(result.parameters, quadratic.center) <= 1e-8)
+    }
+  }
+
   /// (From four dimensions on, Rosenbrock's function also has a local
   /// minimum near (−1, 1, …, 1), which the classic start falls into.)
   @Test("L-BFGS: Rosenbrock's valley in 2 and 3 dimensions, from the classic start")

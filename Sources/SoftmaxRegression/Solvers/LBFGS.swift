@@ -7,7 +7,8 @@
 
 /// The settings of the L-BFGS minimizer.
 public struct LBFGSOptions: Sendable, Hashable, Codable {
-  /// Correction pairs kept (scipy's `maxcor`, 10 by default).
+  /// Correction pairs kept (scipy's `maxcor`, 10 by default; 0 or less:
+  /// none, steepest descent on the preconditioner's scale).
   public var memory: Int = 10
   /// Iterations at most.
   public var maxIterations: Int = 1000
@@ -238,8 +239,8 @@ public struct LBFGS: Sendable {
       f = next.f
       pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
       let curvature = dot(step, change)
-      if curvature > 1e-10 * dot(change, change) {
-        if s.count == options.memory {
+      if options.memory > 0, curvature > 1e-10 * dot(change, change) {
+        if s.count >= options.memory {
           spareStep = s.removeFirst()
           spareChange = y.removeFirst()
           rho.removeFirst()
