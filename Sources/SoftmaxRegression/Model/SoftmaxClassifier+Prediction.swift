@@ -120,18 +120,24 @@ extension SoftmaxClassifier {
     var output = [Double](repeating: 0, count: n * k)
     let offsets = features.rowOffsets
     let columns = features.columnIndices
+    // Rows on the worker threads (each row's sums its own: the same bits).
+    let averageEntries = max(1, features.nonZeroCount / max(n, 1))
     output.withUnsafeMutableBufferPointer { out in
       byColumn.withUnsafeBufferPointer { w in
         values.withUnsafeBufferPointer { x in
           columns.withUnsafeBufferPointer { c in
-            for i in 0..<n {
-              let z = out.baseAddress.map { $0 + i * k }
-              guard let z, let w = w.baseAddress else { continue }
-              for j in 0..<k { z[j] = foldedBias[j] }
-              for entry in offsets[i]..<offsets[i + 1] {
-                let column = w + Int(c[entry]) * k
-                let value = x[entry]
-                for j in 0..<k { z[j] += column[j] * value }
+            offsets.withUnsafeBufferPointer { offsets in
+              guard let out = out.baseAddress, let w = w.baseAddress else { return }
+              parallelFor(count: n, cost: k * averageEntries, grain: 64) { begin, end in
+                for i in begin..<end {
+                  let z = out + i * k
+                  for j in 0..<k { z[j] = foldedBias[j] }
+                  for entry in offsets[i]..<offsets[i + 1] {
+                    let column = w + Int(c[entry]) * k
+                    let value = x[entry]
+                    for j in 0..<k { z[j] += column[j] * value }
+                  }
+                }
               }
             }
           }
