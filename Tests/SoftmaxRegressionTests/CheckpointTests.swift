@@ -51,8 +51,17 @@ struct CheckpointTests {
     early.minImprovement = 1e-3
     adam.stochastic.earlyStopping = early
     adam.stochastic.epochs = 30
+    // Float correction pairs (large models' default), forced on iris: a
+    // checkpoint holds them widened to Double, and they narrow back
+    // exactly.
+    var lbfgsFloat = lbfgs
+    lbfgsFloat.lbfgs.pairStorage = .float
+    var owlqnFloat = owlqn
+    owlqnFloat.lbfgs.pairStorage = .float
     return [
       Setup(name: "L-BFGS", options: lbfgs), Setup(name: "OWL-QN (L1)", options: owlqn),
+      Setup(name: "L-BFGS, Float pairs", options: lbfgsFloat),
+      Setup(name: "OWL-QN, Float pairs", options: owlqnFloat),
       Setup(name: "gradient descent", options: gd),
       Setup(name: "SGD, Nesterov momentum", options: sgd),
       Setup(name: "Adam, cosine schedule, early stopping", options: adam),

@@ -11,9 +11,12 @@
 // valley, an L1 problem with a sparse solution, and a sum over rows for
 // the minibatch solvers.
 
+import Foundation
 import SoftmaxCore
-import SoftmaxRegression
 import Testing
+import _SoftmaxTestSupport
+
+@testable import SoftmaxRegression
 
 /// `f(x) = ½·Σ λᵢ·(xᵢ − cᵢ)²` with λ from 1 to κ (log-spaced): the minimum
 /// is `c`, the Hessian's condition number κ. As a sum over rows, row r is
@@ -308,5 +311,81 @@ struct ConcurrentObjectiveTests {
     #expect(await Self.concurrently(doubles, points) == serialDoubles)
     let serialFloats = points.map { Self.evaluate(singles, $0) }
     #expect(await Self.concurrently(singles, points) == serialFloats)
+  }
+}
+
+@Suite("L-BFGS's correction pairs in Float")
+struct FloatCorrectionPairTests {
+  /// Widening a Float to Double is exact, and the Float helpers take the
+  /// Double helpers' chunks, lanes and order: each equals the Double
+  /// helper on the widened values, bit for bit (lengths around the lane
+  /// width and across chunks of 8,192).
+  @Test("the Float pair helpers equal the Double helpers on widened values, bit for bit")
+  func helpersMatchDouble() {
+    var generator = SplitMix64(seed: 41)
+    for n in [0, 1, 7, 8, 9, 8_191, 8_192, 20_003] {
+      let a = [Double].random(count: n, in: -3...3, using: &generator).map { Float($0) }
+      let b = [Double].random(count: n, in: -3...3, using: &generator).map { Float($0) }
+      let x = [Double].random(count: n, in: -3...3, using: &generator)
+      let w = [Double].random(count: n, in: 0.1...2, using: &generator)
+      let wideA = a.map { Double($0) }
+      let wideB = b.map { Double($0) }
+      #expect(Float.dot(a, x) == dot(wideA, x), "n = \(n)")
+      #expect(Float.dot(a, b) == dot(wideA, wideB), "n = \(n)")
+      #expect(Float.weightedDot(a, b, w) == weightedDot(wideA, wideB, w), "n = \(n)")
+      var y1 = x
+      var y2 = x
+      Float.axpy(-0.37, a, &y1)
+      axpy(-0.37, wideA, &y2)
+      #expect(Bool(y1 == y2), "n = \(n)")
+      var difference: [Float] = []
+      Float.difference(x, w, into: &difference)
+      #expect(Bool(difference == zip(x, w).map { Float($0 - $1) }), "n = \(n)")
+    }
+  }
+
+  /// The pairs' precision changes the path, not the optimum: on the
+  /// quadratic and on Rosenbrock's valley, Float pairs converge to the
+  /// same tolerance as Double pairs, in about as many iterations.
+  @Test("Float pairs reach the optima of Double pairs")
+  func sameOptima() {
+    for storage in [CorrectionPairStorage.float, .double] {
+      var options = LBFGSOptions()
+      options.pairStorage = storage
+      options.gradientTolerance = 1e-9
+      options.relativeObjectiveTolerance = 0
+      options.maxIterations = 5000
+      options.diagonalPreconditioning = false
+      let quadratic = Quadratic(dimension: 60, condition: 1e4)
+      let q = LBFGS(options: options).minimize(quadratic, from: [Double](repeating: 0, count: 60))
+      #expect(q.stopReason == .gradientTolerance, "\(storage): \(q.stopReason)")
+      #expect(largestError(q.parameters, quadratic.center) <= 1e-8, "\(storage)")
+      var start = [Double](repeating: 1, count: 3)
+      start[0] = -1.2
+      let r = LBFGS(options: options).minimize(Rosenbrock(parameterCount: 3), from: start)
+      #expect(r.stopReason == .gradientTolerance, "\(storage): \(r.stopReason)")
+      #expect(largestError(r.parameters, [1, 1, 1]) <= 1e-7, "\(storage)")
+      #expect(r.iterations < 200)
+    }
+  }
+
+  /// `automatic` is Float from 2²⁰ parameters on; the setting is written
+  /// only when it is not the default (model files of the default settings
+  /// keep their bytes) and read as `automatic` when absent.
+  @Test("pairStorage: automatic by size, written only when set")
+  func storageSetting() throws {
+    var options = LBFGSOptions()
+    #expect(!options.storesPairsAsFloat(parameterCount: LBFGSOptions.floatPairsFrom - 1))
+    #expect(options.storesPairsAsFloat(parameterCount: LBFGSOptions.floatPairsFrom))
+    let plain = try JSONEncoder().encode(options)
+    #expect(!String(decoding: plain, as: UTF8.self).contains("pairStorage"))
+    #expect(try JSONDecoder().decode(LBFGSOptions.self, from: plain) == options)
+    options.pairStorage = .double
+    #expect(!options.storesPairsAsFloat(parameterCount: 1 << 30))
+    let set = try JSONEncoder().encode(options)
+    #expect(String(decoding: set, as: UTF8.self).contains("\"pairStorage\":\"double\""))
+    #expect(try JSONDecoder().decode(LBFGSOptions.self, from: set) == options)
+    options.pairStorage = .float
+    #expect(options.storesPairsAsFloat(parameterCount: 1))
   }
 }

@@ -256,7 +256,8 @@ extension SparseObjectiveTests {
 struct SparseDeterminismTests {
   /// The forward blocks are summed in block order and every gradient value
   /// over the rows in order, whatever the split of columns: the same bits
-  /// for 1, 2 and 3 threads, full batch and minibatch, the same model, and
+  /// for 1, 2 and 3 threads, full batch and minibatch, the same model (with
+  /// L-BFGS's pairs in Double and in Float), and
   /// the same logits of sparse rows (computed on the threads by rows).
   @Test("bitwise the same for 1, 2 and 3 threads")
   func threadCountDoesNotMatter() throws {
@@ -270,6 +271,7 @@ struct SparseDeterminismTests {
     var results: [[Double]] = []
     var models: [SoftmaxClassifier] = []
     var logits: [[Double]] = []
+    var floatPairModels: [SoftmaxClassifier] = []
     var options = TrainingOptions()
     options.l2 = 1e-3
     options.standardize = true
@@ -288,6 +290,13 @@ struct SparseDeterminismTests {
         classes: (0..<7).map(String.init), sampleWeights: problem.sampleWeights,
         options: options)
       models.append(model)
+      var floatPairs = options
+      floatPairs.lbfgs.pairStorage = .float
+      floatPairModels.append(
+        try SoftmaxClassifier.fit(
+          features: problem.features, labels: problem.labels,
+          classes: (0..<7).map(String.init), sampleWeights: problem.sampleWeights,
+          options: floatPairs))
       // The model of one thread's run, so that only the prediction varies.
       logits.append(try (models.first ?? model).logits(problem.features).elements)
     }
@@ -295,6 +304,8 @@ struct SparseDeterminismTests {
     #expect(Bool(results[0] == results[2]))
     #expect(models[0] == models[1])
     #expect(models[0] == models[2])
+    #expect(floatPairModels[0] == floatPairModels[1])
+    #expect(floatPairModels[0] == floatPairModels[2])
     #expect(Bool(logits[0] == logits[1]))
     #expect(Bool(logits[0] == logits[2]))
   }

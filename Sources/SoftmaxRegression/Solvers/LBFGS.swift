@@ -27,9 +27,65 @@ public struct LBFGSOptions: Sendable, Hashable, Codable {
   /// weighted mean square plus λ₂) rather than from the identity: the same
   /// optimum, fewer iterations when features are on different scales.
   public var diagonalPreconditioning: Bool = true
+  /// How the correction pairs are stored: in `Float` for large models by
+  /// default (half the memory and memory traffic; see
+  /// ``CorrectionPairStorage``).
+  public var pairStorage: CorrectionPairStorage = .automatic
+
+  /// From this many parameters on, ``CorrectionPairStorage/automatic``
+  /// keeps the pairs in `Float`: 2²⁰, where the ten pairs take 160 MB in
+  /// `Double` and their reads bound an iteration (20 Newsgroups' 2.5M
+  /// parameters); below, `Double`, and the bits of every earlier version.
+  public static var floatPairsFrom: Int { 1 << 20 }
 
   /// The defaults.
   public init() {}
+
+  /// Whether the pairs of a problem of `n` parameters are kept in `Float`.
+  func storesPairsAsFloat(parameterCount n: Int) -> Bool {
+    switch pairStorage {
+    case .automatic: return n >= Self.floatPairsFrom
+    case .double: return false
+    case .float: return true
+    }
+  }
+}
+
+extension LBFGSOptions {
+  private enum CodingKeys: String, CodingKey {
+    case memory, maxIterations, gradientTolerance, relativeObjectiveTolerance
+    case maxLineSearchSteps, diagonalPreconditioning, pairStorage
+  }
+
+  /// Encodes the settings; `pairStorage` only when it is not `automatic`
+  /// (so that model files and checkpoints of the default settings keep
+  /// their bytes, and earlier versions read them).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(memory, forKey: .memory)
+    try container.encode(maxIterations, forKey: .maxIterations)
+    try container.encode(gradientTolerance, forKey: .gradientTolerance)
+    try container.encode(relativeObjectiveTolerance, forKey: .relativeObjectiveTolerance)
+    try container.encode(maxLineSearchSteps, forKey: .maxLineSearchSteps)
+    try container.encode(diagonalPreconditioning, forKey: .diagonalPreconditioning)
+    if pairStorage != .automatic { try container.encode(pairStorage, forKey: .pairStorage) }
+  }
+
+  /// Decodes the settings; `pairStorage`, newer than the others, is
+  /// `automatic` when absent (files of earlier versions, and the default).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    memory = try container.decode(Int.self, forKey: .memory)
+    maxIterations = try container.decode(Int.self, forKey: .maxIterations)
+    gradientTolerance = try container.decode(Double.self, forKey: .gradientTolerance)
+    relativeObjectiveTolerance = try container.decode(
+      Double.self, forKey: .relativeObjectiveTolerance)
+    maxLineSearchSteps = try container.decode(Int.self, forKey: .maxLineSearchSteps)
+    diagonalPreconditioning = try container.decode(Bool.self, forKey: .diagonalPreconditioning)
+    pairStorage =
+      try container.decodeIfPresent(CorrectionPairStorage.self, forKey: .pairStorage)
+      ?? .automatic
+  }
 }
 
 /// Limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright,
@@ -113,6 +169,24 @@ public struct LBFGS: Sendable {
     progress: (IterationReport) -> Bool = { _ in true }
   ) -> OptimizationResult {
     let n = state?.x.count ?? start.count
+    if options.storesPairsAsFloat(parameterCount: n) {
+      return minimize(
+        from: start, resuming: state, reportsState: reportsState, l1: l1, l1Count: l1Count,
+        preconditioner: preconditioner, pairs: Float.self, smooth: smooth, progress: progress)
+    }
+    return minimize(
+      from: start, resuming: state, reportsState: reportsState, l1: l1, l1Count: l1Count,
+      preconditioner: preconditioner, pairs: Double.self, smooth: smooth, progress: progress)
+  }
+
+  /// The minimization, with the correction pairs in `P`.
+  private func minimize<P: CorrectionPairScalar>(
+    from start: [Double], resuming state: LBFGSState?, reportsState: Bool, l1: Double,
+    l1Count: Int, preconditioner: [Double]?, pairs _: P.Type,
+    smooth: (_ x: [Double], _ gradient: inout [Double]) -> Double,
+    progress: (IterationReport) -> Bool
+  ) -> OptimizationResult {
+    let n = state?.x.count ?? start.count
     precondition(
       preconditioner.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
       "the preconditioner must hold \(n) finite positive values")
@@ -126,8 +200,10 @@ public struct LBFGS: Sendable {
     // true values for a damaged one), and not counted again.
     var f = smooth(x, &g) + l1Term(x)
     var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
-    var s: [[Double]] = state?.s ?? []
-    var y: [[Double]] = state?.y ?? []
+    // A checkpoint holds the pairs in Double (exactly: Float pairs widen
+    // and narrow back without rounding).
+    var s: [[P]] = state?.s.map { $0.map { P($0) } } ?? []
+    var y: [[P]] = state?.y.map { $0.map { P($0) } } ?? []
     var rho: [Double] = state?.rho ?? []
     var iteration = state?.iteration ?? 0
     var reason = StopReason.iterationLimit
@@ -173,28 +249,28 @@ public struct LBFGS: Sendable {
     // direction, and the oldest correction pair once the memory is full),
     // so that an iteration does not allocate, and fault in, fresh pages.
     var d = [Double](repeating: 0, count: n)
-    var spareStep: [Double] = []
-    var spareChange: [Double] = []
+    var spareStep: [P] = []
+    var spareChange: [P] = []
     var spare: (x: [Double], g: [Double]) = ([], [])
     while iteration < options.maxIterations {
       // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
       negate(pg, into: &d)
       var alpha = [Double](repeating: 0, count: s.count)
       for m in stride(from: s.count - 1, through: 0, by: -1) {
-        alpha[m] = rho[m] * dot(s[m], d)
-        axpy(-alpha[m], y[m], &d)
+        alpha[m] = rho[m] * P.dot(s[m], d)
+        P.axpy(-alpha[m], y[m], &d)
       }
       if let last = s.indices.last {
         // yᵀ·(M∘y), the bits of scaling a copy of y and taking the dot.
         let curvatureScale =
-          preconditioner.map { weightedDot(y[last], y[last], $0) } ?? dot(y[last], y[last])
-        scale(&d, by: dot(s[last], y[last]) / curvatureScale)
+          preconditioner.map { P.weightedDot(y[last], y[last], $0) } ?? P.dot(y[last], y[last])
+        scale(&d, by: P.dot(s[last], y[last]) / curvatureScale)
       } else {
         scale(&d)
       }
       for m in 0..<s.count {
-        let beta = rho[m] * dot(y[m], d)
-        axpy(alpha[m] - beta, s[m], &d)
+        let beta = rho[m] * P.dot(y[m], d)
+        P.axpy(alpha[m] - beta, s[m], &d)
       }
       project(&d)
       var slope = dot(d, pg)
@@ -229,8 +305,8 @@ public struct LBFGS: Sendable {
       var change = spareChange
       spareStep = []
       spareChange = []
-      difference(next.x, x, into: &step)
-      difference(next.g, g, into: &change)
+      P.difference(next.x, x, into: &step)
+      P.difference(next.g, g, into: &change)
       let previous = f
       // The point left behind lends its buffers to the next line search.
       spare = (x, g)
@@ -238,8 +314,8 @@ public struct LBFGS: Sendable {
       g = next.g
       f = next.f
       pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
-      let curvature = dot(step, change)
-      if options.memory > 0, curvature > 1e-10 * dot(change, change) {
+      let curvature = P.dot(step, change)
+      if options.memory > 0, curvature > 1e-10 * P.dot(change, change) {
         if s.count >= options.memory {
           spareStep = s.removeFirst()
           spareChange = y.removeFirst()
@@ -263,7 +339,8 @@ public struct LBFGS: Sendable {
       if reportsState {
         report.solverState = .lbfgs(
           state: LBFGSState(
-            x: x, g: g, f: f, s: s, y: y, rho: rho, iteration: iteration,
+            x: x, g: g, f: f, s: s.map { $0.map { Double($0) } },
+            y: y.map { $0.map { Double($0) } }, rho: rho, iteration: iteration,
             evaluations: evaluations, stop: stop))
       }
       let keepGoing = progress(report)

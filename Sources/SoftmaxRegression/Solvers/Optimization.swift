@@ -203,7 +203,7 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
 /// the other, the direction, mostly from the cache, and a second core
 /// shortens them.
 @inline(__always)
-private func chunkedSum(_ n: Int, _ chunk: (Range<Int>) -> Double) -> Double {
+func chunkedSum(_ n: Int, _ chunk: (Range<Int>) -> Double) -> Double {
   let chunks = (n + vectorChunk - 1) / vectorChunk
   if chunks <= 1 { return chunk(0..<n) }
   var sums = [Double](repeating: 0, count: chunks)
@@ -222,7 +222,7 @@ private func chunkedSum(_ n: Int, _ chunk: (Range<Int>) -> Double) -> Double {
 
 /// The eight lanes of a chunk added pairwise.
 @inline(__always)
-private func laneSum(_ lanes: SIMD8<Double>) -> Double {
+func laneSum(_ lanes: SIMD8<Double>) -> Double {
   ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
     + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
