@@ -96,12 +96,13 @@ public enum ModelFile {
     } catch {
       throw TrainingError(.invalidModel, "the model cannot be written: \(error)")
     }
-    guard let spliced = arrays.splice(into: encoded) else {
+    guard var spliced = arrays.splice(into: encoded) else {
       // A class, feature name or term spelled like a marker: JSONEncoder
       // writes every array (the same bytes, slower).
       return try encode(model, writingArrays: false)
     }
-    return spliced + [0x0A]
+    spliced.append(0x0A)
+    return spliced
   }
 
   /// Reads a model from the bytes of a model file.
@@ -400,7 +401,8 @@ private final class LargeArrays: @unchecked Sendable {
         for r in first..<last { texts[r] = numbers(rows[r], depth: depth + 1) }
       }
     }
-    return elements(rows.count, depth: depth) { r, out in out += texts[r] }
+    let size = texts.reduce(0) { $0 + $1.count + 2 * depth + 4 }
+    return elements(rows.count, depth: depth, size: size) { r, out in out += texts[r] }
   }
 
   /// An array of numbers, its key at `depth`: each as Swift's shortest
@@ -444,19 +446,26 @@ private final class LargeArrays: @unchecked Sendable {
 
   /// `[`, the elements a line each at `depth + 1`, `]` at `depth`; `[]`
   /// when empty.
+  ///
+  /// `size`: the bytes expected (24 an element by default), reserved at
+  /// once: the text of a large model's weights is hundreds of megabytes,
+  /// and growing it by doubling copies it again and again.
   private static func elements(
-    _ count: Int, depth: Int, _ element: (Int, inout [UInt8]) -> Void
+    _ count: Int, depth: Int, size: Int? = nil, _ element: (Int, inout [UInt8]) -> Void
   ) -> [UInt8] {
     guard count > 0 else { return Array("[\n\n".utf8) + indent(depth).dropFirst() + [93] }
-    var out: [UInt8] = [UInt8(ascii: "[")]
-    out.reserveCapacity(count * 24)
+    var out: [UInt8] = []
+    out.reserveCapacity((size ?? count * 24) + 2 * depth + 4)
+    out.append(UInt8(ascii: "["))
     let inner = indent(depth + 1)
     for i in 0..<count {
       if i > 0 { out.append(UInt8(ascii: ",")) }
       out += inner
       element(i, &out)
     }
-    return out + indent(depth) + [UInt8(ascii: "]")]
+    out += indent(depth)
+    out.append(UInt8(ascii: "]"))
+    return out
   }
 
   /// `json` with each quoted marker replaced by its array, or `nil` when
@@ -466,7 +475,8 @@ private final class LargeArrays: @unchecked Sendable {
   func splice(into json: [UInt8]) -> [UInt8]? {
     guard !texts.isEmpty else { return json }
     var out: [UInt8] = []
-    out.reserveCapacity(json.count + texts.reduce(0) { $0 + $1.count })
+    // Room for the file's final line feed too.
+    out.reserveCapacity(json.count + texts.reduce(0) { $0 + $1.count } + 1)
     var spliced = [Bool](repeating: false, count: texts.count)
     let prefix = Array("\"\\u0001".utf8)
     let suffix = Array("\\u0001\"".utf8)
