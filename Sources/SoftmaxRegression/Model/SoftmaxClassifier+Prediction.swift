@@ -100,15 +100,22 @@ extension SoftmaxClassifier {
     // W column by column (`k` weights of a feature side by side), so that
     // each stored entry reads `k` consecutive values; the sums in entry
     // order from the bias, as the dense layer's sparse forward has them.
-    // Written in order, read from the k rows side by side (k streams the
-    // prefetcher follows); the other way round, every write would miss.
-    var byColumn = [Double](repeating: 0, count: d * k)
-    byColumn.withUnsafeMutableBufferPointer { out in
+    // Written on the worker threads in blocks of 512 columns, a class's
+    // run of a block at a time (the block's lines stay in the cache
+    // between classes), into memory not zeroed first.
+    let byColumn = [Double](unsafeUninitializedCapacity: d * k) { out, initialized in
       weight.elements.withUnsafeBufferPointer { w in
-        for c in 0..<d {
-          for j in 0..<k { out[c * k + j] = w[j * d + c] }
+        guard let out = out.baseAddress, let w = w.baseAddress else { return }
+        parallelFor(count: (d + 511) / 512, cost: 512 * k, grain: 1) { first, last in
+          for block in first..<last {
+            let columns = (block * 512)..<min(d, (block + 1) * 512)
+            for j in 0..<k {
+              for c in columns { (out + c * k + j).initialize(to: w[j * d + c]) }
+            }
+          }
         }
       }
+      initialized = d * k
     }
     // The values as the layer takes them, x/σ.
     var values = (features.values as? [Double]) ?? features.values.map { Double($0) }
