@@ -408,17 +408,18 @@ private final class LargeArrays: @unchecked Sendable {
   /// An array of numbers, its key at `depth`: each as Swift's shortest
   /// round-trip text, without a trailing `.0` (JSONEncoder's spelling).
   static func numbers(_ values: [Double], depth: Int) -> [UInt8] {
-    elements(values.count, depth: depth) { i, out in
-      let text = values[i].description
-      let utf8 = text.utf8
-      let count = utf8.count
-      if count > 2, utf8.last == UInt8(ascii: "0"),
-        utf8[utf8.index(utf8.endIndex, offsetBy: -2)] == UInt8(ascii: ".")
+    var stream = ByteStream()
+    return elements(values.count, depth: depth) { i, out in
+      swap(&stream.bytes, &out)
+      let start = stream.bytes.count
+      values[i].write(to: &stream)
+      let count = stream.bytes.count - start
+      if count > 2, stream.bytes[stream.bytes.count - 1] == UInt8(ascii: "0"),
+        stream.bytes[stream.bytes.count - 2] == UInt8(ascii: ".")
       {
-        out.append(contentsOf: utf8.prefix(count - 2))
-      } else {
-        out.append(contentsOf: utf8)
+        stream.bytes.removeLast(2)
       }
+      swap(&stream.bytes, &out)
     }
   }
 
@@ -507,4 +508,19 @@ private final class LargeArrays: @unchecked Sendable {
 /// "1 value", "2 values", "3 classes".
 private func counted(_ n: Int, _ noun: String) -> String {
   n == 1 ? "1 \(noun)" : "\(n) \(noun)\(noun.hasSuffix("s") ? "es" : "s")"
+}
+
+/// Bytes as a text stream: a number's shortest round-trip text (what
+/// `description` gives) is appended without a `String` made for it, which
+/// for most parameters would be allocated (texts of more than 15 bytes).
+private struct ByteStream: TextOutputStream {
+  var bytes: [UInt8] = []
+
+  mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+  /// The standard library's numbers write their ASCII text through this
+  /// requirement of `TextOutputStream` (its default makes a `String`).
+  mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+    bytes.append(contentsOf: buffer)
+  }
 }
