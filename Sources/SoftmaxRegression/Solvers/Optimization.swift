@@ -292,7 +292,10 @@ func negate(_ a: [Double], into out: inout [Double]) {
   if out.count != a.count { out = [Double](repeating: 0, count: a.count) }
   a.withUnsafeBufferPointer { a in
     out.withUnsafeMutableBufferPointer { out in
-      for i in 0..<a.count { out[i] = -a[i] }
+      guard let pa = a.baseAddress, let po = out.baseAddress else { return }
+      forEachPart(a.count) { range in
+        for i in range { po[i] = -pa[i] }
+      }
     }
   }
 }
