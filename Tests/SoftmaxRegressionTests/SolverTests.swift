@@ -339,7 +339,7 @@ struct FloatCorrectionPairTests {
       axpy(-0.37, wideA, &y2)
       #expect(Bool(y1 == y2), "n = \(n)")
       var difference: [Float] = []
-      Float.difference(x, w, into: &difference)
+      SoftmaxRegression.difference(x, w, into: &difference)
       #expect(Bool(difference == zip(x, w).map { Float($0 - $1) }), "n = \(n)")
     }
   }

@@ -35,8 +35,6 @@ protocol CorrectionPairScalar: BinaryFloatingPoint, Sendable {
   static func weightedDot(_ a: [Self], _ b: [Self], _ w: [Double]) -> Double
   /// `y += α·x`.
   static func axpy(_ alpha: Double, _ x: [Self], _ y: inout [Double])
-  /// `out = a − b`, rounded to this type, reusing `out`'s storage.
-  static func difference(_ a: [Double], _ b: [Double], into out: inout [Self])
 }
 
 extension Double: CorrectionPairScalar {
@@ -46,9 +44,6 @@ extension Double: CorrectionPairScalar {
   }
   static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
     SoftmaxRegression.axpy(alpha, x, &y)
-  }
-  static func difference(_ a: [Double], _ b: [Double], into out: inout [Double]) {
-    SoftmaxRegression.difference(a, b, into: &out)
   }
 }
 
@@ -113,23 +108,6 @@ extension Float: CorrectionPairScalar {
         guard let px = x.baseAddress, let py = y.baseAddress else { return }
         forEachPart(y.count) { range in
           for i in range { py[i] += alpha * Double(px[i]) }
-        }
-      }
-    }
-  }
-
-  static func difference(_ a: [Double], _ b: [Double], into out: inout [Float]) {
-    precondition(a.count == b.count, "difference of \(a.count) and \(b.count) values")
-    if out.count != a.count { out = [Float](repeating: 0, count: a.count) }
-    a.withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { b in
-        out.withUnsafeMutableBufferPointer { out in
-          guard let pa = a.baseAddress, let pb = b.baseAddress, let po = out.baseAddress else {
-            return
-          }
-          forEachPart(a.count) { range in
-            for i in range { po[i] = Float(pa[i] - pb[i]) }
-          }
         }
       }
     }

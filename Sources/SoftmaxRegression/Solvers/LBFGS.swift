@@ -305,8 +305,8 @@ public struct LBFGS: Sendable {
       var change = spareChange
       spareStep = []
       spareChange = []
-      P.difference(next.x, x, into: &step)
-      P.difference(next.g, g, into: &change)
+      difference(next.x, x, into: &step)
+      difference(next.g, g, into: &change)
       let previous = f
       // The point left behind lends its buffers to the next line search.
       spare = (x, g)

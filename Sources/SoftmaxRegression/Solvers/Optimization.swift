@@ -300,10 +300,11 @@ func negate(_ a: [Double], into out: inout [Double]) {
   }
 }
 
-/// `out = a − b`, reusing `out`'s storage when it has the length.
-func difference(_ a: [Double], _ b: [Double], into out: inout [Double]) {
+/// `out = a − b`, each difference rounded to `P` (exact for `Double`),
+/// reusing `out`'s storage when it has the length.
+func difference<P: BinaryFloatingPoint>(_ a: [Double], _ b: [Double], into out: inout [P]) {
   precondition(a.count == b.count, "difference of \(a.count) and \(b.count) values")
-  if out.count != a.count { out = [Double](repeating: 0, count: a.count) }
+  if out.count != a.count { out = [P](repeating: 0, count: a.count) }
   a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       out.withUnsafeMutableBufferPointer { out in
@@ -311,7 +312,7 @@ func difference(_ a: [Double], _ b: [Double], into out: inout [Double]) {
           return
         }
         forEachPart(a.count) { range in
-          for i in range { po[i] = pa[i] - pb[i] }
+          for i in range { po[i] = P(pa[i] - pb[i]) }
         }
       }
     }
