@@ -7,6 +7,8 @@
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 /// `count` zeros in an array whose memory the kernel is asked to back with
@@ -15,7 +17,7 @@ import Glibc
 /// times the memory. Elsewhere, or when the kernel declines, an ordinary
 /// array of zeros: the values are the same either way.
 package func zeroedLargeArray(count: Int) -> [Double] {
-  #if os(Linux)
+  #if os(Linux) && (canImport(Glibc) || canImport(Musl))
   let hugePage = 2 << 20
   guard count * MemoryLayout<Double>.stride >= 2 * hugePage else {
     return [Double](repeating: 0, count: count)
