@@ -8,9 +8,10 @@
 import Foundation
 import SoftmaxCore
 import SoftmaxData
-import SoftmaxRegression
 import Testing
 import _SoftmaxTestSupport
+
+@testable import SoftmaxRegression
 
 /// A random sparse problem: each value stored with probability `density`
 /// (at least one column of every kind: a never-stored column, a column of
@@ -248,6 +249,22 @@ extension SparseObjectiveTests {
       #expect(full == listed)
       #expect(Bool(byColumn == byRow))
     }
+  }
+}
+
+extension SparseObjectiveTests {
+  /// The copy by column is kept for more than four classes when it takes
+  /// at most an eighth of the memory limit (otherwise the row scatter,
+  /// whose bits the test above shows are the same).
+  @Test("the entries are copied by column only for many classes and within memory")
+  func copyByColumnWithinMemory() {
+    let problem = randomSparseProblem(rows: 300, features: 20, classes: 5, density: 0.3, seed: 3)
+    let x = problem.features
+    let copy = x.nonZeroCount * (4 + 8)
+    typealias Objective = SparseSoftmaxRegressionObjective<Double>
+    #expect(Objective.keepsEntriesByColumn(x, classCount: 5, memoryLimit: 8 * copy))
+    #expect(!Objective.keepsEntriesByColumn(x, classCount: 5, memoryLimit: 8 * copy - 8))
+    #expect(!Objective.keepsEntriesByColumn(x, classCount: 4, memoryLimit: 1 << 40))
   }
 }
 

@@ -166,7 +166,7 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
     for c in 0..<d { entries[c + 1] += entries[c] }
     let inverseScale = standardization?.inverseScale
     self.entriesByColumn =
-      classCount > Self.columnBackwardClasses && features.rows <= Int(Int32.max)
+      Self.keepsEntriesByColumn(features, classCount: classCount)
       ? Self.byColumn(features, offsets: entries) : nil
     self.features = features
     self.rows = rows
@@ -188,6 +188,20 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   /// row's values share a line, and the copy of the entries by column
   /// (4 bytes and one value each) is not worth its memory.
   static var columnBackwardClasses: Int { 4 }
+
+  /// Whether the entries are copied by column: more than
+  /// ``columnBackwardClasses`` classes, row indices that fit 32 bits, and
+  /// a copy (4 bytes and one value an entry) of at most an eighth of
+  /// `memoryLimit`. Otherwise the backward pass scatters rows, with the
+  /// same bits.
+  static func keepsEntriesByColumn(
+    _ x: SparseMatrix<T>, classCount: Int,
+    memoryLimit: Int = SoftmaxConfiguration.memoryLimit
+  ) -> Bool {
+    let bytes = x.nonZeroCount.multipliedReportingOverflow(by: 4 + MemoryLayout<T>.stride)
+    return classCount > columnBackwardClasses && x.rows <= Int(Int32.max) && !bytes.overflow
+      && bytes.partialValue <= memoryLimit / 8
+  }
 
   /// The entries of `x` by column: each column's rows in increasing order.
   private static func byColumn(_ x: SparseMatrix<T>, offsets: [Int]) -> EntriesByColumn {
