@@ -135,6 +135,24 @@ package struct SparseRegressionRows {
     }
   }
 
+  /// Calls `body(c·k, x)` for each entry of `entries` in order (`c` its
+  /// column, `x` its value), with the `k` values of the column 16 entries
+  /// ahead in `base` prefetched (for reading, or for writing).
+  @inline(__always)
+  private func forEachEntry<V>(
+    _ entries: Range<Int>, _ values: UnsafePointer<V>, prefetching base: UnsafePointer<Double>,
+    write: Bool, _ toDouble: (V) -> Double, _ body: (_ column: Int, _ x: Double) -> Void
+  ) {
+    let k = classCount
+    let ahead = Self.prefetchDistance
+    for entry in entries {
+      if entry + ahead < entries.upperBound {
+        prefetchColumn(base + Int(columnIndices[entry + ahead]) * k, count: k, write: write)
+      }
+      body(Int(columnIndices[entry]) * k, toDouble(values[entry]))
+    }
+  }
+
   /// `residual += Σ_e w_{·c_e}·x_e` over `entries`, each class's sum in
   /// entry order (the same bits whichever way the classes are grouped).
   ///
@@ -151,14 +169,9 @@ package struct SparseRegressionRows {
   ) {
     let k = classCount
     if k > 4 {
-      let ahead = Self.prefetchDistance
-      for entry in entries {
-        if entry + ahead < entries.upperBound {
-          prefetchColumn(
-            weightsByColumn + Int(columnIndices[entry + ahead]) * k, count: k, write: false)
-        }
-        let x = toDouble(values[entry])
-        addScaled(weightsByColumn + Int(columnIndices[entry]) * k, x, into: residual, count: k)
+      forEachEntry(entries, values, prefetching: weightsByColumn, write: false, toDouble) {
+        column, x in
+        addScaled(weightsByColumn + column, x, into: residual, count: k)
       }
       return
     }
@@ -215,14 +228,9 @@ package struct SparseRegressionRows {
   ) {
     let k = classCount
     if k > 4 {
-      let ahead = Self.prefetchDistance
-      for entry in entries {
-        if entry + ahead < entries.upperBound {
-          prefetchColumn(
-            gradientByColumn + Int(columnIndices[entry + ahead]) * k, count: k, write: true)
-        }
-        let x = toDouble(values[entry])
-        addScaled(residual, x, into: gradientByColumn + Int(columnIndices[entry]) * k, count: k)
+      forEachEntry(entries, values, prefetching: gradientByColumn, write: true, toDouble) {
+        column, x in
+        addScaled(residual, x, into: gradientByColumn + column, count: k)
       }
       return
     }
