@@ -131,6 +131,12 @@ struct Train: ParsableCommand {
   )
   var tol: Double?
 
+  @Option(
+    help: ArgumentHelp(
+      "Correction pairs L-BFGS keeps (lbfgs; default 10, scipy's maxcor). Fewer make an iteration cheaper on large sparse models; badly scaled data may then need more iterations.",
+      valueName: "N"))
+  var lbfgsMemory: Int?
+
   @Option(help: "The seed of every random choice (splits, shuffles).")
   var seed: UInt64 = 0
 
@@ -229,6 +235,9 @@ struct Train: ParsableCommand {
     }
     if let maxIter { try check(maxIter >= 0, "--max-iter must be ≥ 0, not \(maxIter)") }
     if let tol { try check(tol >= 0 && tol.isFinite, "--tol must be finite and ≥ 0, not \(tol)") }
+    if let lbfgsMemory {
+      try check(lbfgsMemory >= 1, "--lbfgs-memory must be at least 1, not \(lbfgsMemory)")
+    }
     if let threads { try check(threads >= 1, "--threads must be at least 1, not \(threads)") }
     try check(topK >= 1, "--top-k must be at least 1, not \(topK)")
     if checkpoint == nil {
@@ -352,6 +361,7 @@ struct Train: ParsableCommand {
     options.classWeighting = classWeight == .balanced ? .balanced : .uniform
     if let maxIter { options.lbfgs.maxIterations = maxIter }
     if let tol { options.lbfgs.gradientTolerance = tol }
+    if let lbfgsMemory { options.lbfgs.memory = lbfgsMemory }
     if optimizer == .gd, let learningRate { options.learningRate = learningRate }
     if let epochs { options.stochastic.epochs = epochs }
     if let batchSize { options.stochastic.batchSize = batchSize }

@@ -81,6 +81,29 @@ struct RoundTripTests {
     #expect(abs(objective - reference) / reference < 1e-9)
   }
 
+  /// Fewer correction pairs change the path, not the optimum: the same
+  /// reference as above, to the same tolerance.
+  @Test("--lbfgs-memory: scikit-learn's optimum with 3 pairs, kept in the model; 0 refused")
+  func lbfgsMemory() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try softmax(
+      ["train", iris, "--C", "0.1", "--standardize", "--lbfgs-memory", "3", "--json"],
+      in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    let objective = try #require(try jsonObject(run.stdout)["objective"] as? Double)
+    let reference = 0.4536317466985329
+    #expect(abs(objective - reference) / reference < 1e-9)
+    let model = try jsonObject(
+      try String(contentsOfFile: directory + "/model.json", encoding: .utf8))
+    let training = try #require(model["training"] as? [String: Any])
+    let options = try #require(training["options"] as? [String: Any])
+    let lbfgs = try #require(options["lbfgs"] as? [String: Any])
+    #expect(lbfgs["memory"] as? Int == 3)
+    let zero = try softmax(["train", iris, "--lbfgs-memory", "0"], in: directory)
+    #expect(zero.status == 64 && zero.stderr.contains("--lbfgs-memory must be at least 1, not 0"))
+  }
+
   @Test("predict: top-k, an output file, and a file without the label column")
   func predictForms() throws {
     let directory = try scratchDirectory()
