@@ -215,31 +215,52 @@ public enum TextReader {
         "a folder of text needs one sub-folder per class, each holding a file per document; there is none"
       )
     }
-    var documents: [String] = []
-    var labels: [[String]] = []
-    var sources: [String] = []
-    var latin1 = 0
-    var total = 0
+    var files: [(label: String, path: String)] = []
     for label in classes {
       let folder = path + "/" + label
       for file in try entries(of: folder) {
         let filePath = folder + "/" + file
-        guard !isDirectory(filePath) else { continue }
-        var reader = try BoundedReader(path: filePath, maximumBytes: maximumBytes)
-        reader.rejectsNUL = true
-        let bytes = try reader.readToEnd()
-        total += bytes.count
+        if !isDirectory(filePath) { files.append((label, filePath)) }
+      }
+    }
+    var documents: [String] = []
+    var labels: [[String]] = []
+    var sources: [String] = []
+    documents.reserveCapacity(files.count)
+    labels.reserveCapacity(files.count)
+    sources.reserveCapacity(files.count)
+    var latin1 = 0
+    var total = 0
+    // The files of a batch are read and decoded on the worker threads
+    // (each text depends only on its file), then taken in file order: the
+    // same documents, and the same first error, as a reading one by one;
+    // the memory check passes at most one batch before it stops.
+    let batchSize = 256
+    for batchStart in stride(from: 0, to: files.count, by: batchSize) {
+      let batch = files[batchStart..<min(files.count, batchStart + batchSize)]
+      var read = [Document](repeating: Document(), count: batch.count)
+      read.withUnsafeMutableBufferPointer { read in
+        parallelFor(count: batch.count, cost: 1 << 14, grain: 8) { first, last in
+          for k in first..<last {
+            read[k] = readDocument(batch[batchStart + k].path, encoding: encoding)
+          }
+        }
+      }
+      for (k, document) in read.enumerated() {
+        // In the order of a reading one by one: the file's read error, the
+        // memory check, then its decoding error.
+        let bytes = try document.bytes.get()
+        total += bytes
         guard total <= SoftmaxConfiguration.memoryLimit / 2 else {
           throw DataError(
             .unsupported, path: path,
             "the documents pass half the memory limit (\(SoftmaxConfiguration.memoryLimit) bytes)")
         }
-        documents.append(
-          try decode(
-            bytes[...], encoding: encoding, path: filePath, line: nil, column: nil,
-            latin1: &latin1))
-        labels.append([label])
-        sources.append(filePath)
+        let (text, wasLatin1) = try document.text.get()
+        if wasLatin1 { latin1 += 1 }
+        documents.append(text)
+        labels.append([batch[batchStart + k].label])
+        sources.append(batch[batchStart + k].path)
       }
     }
     guard !documents.isEmpty else {
@@ -252,6 +273,36 @@ public enum TextReader {
       )
     }
     return TextDataSet(documents: documents, labels: labels, sources: sources, report: report)
+  }
+
+  /// One file of a class folder as read: its size in bytes (or the error
+  /// reading it), then its text and whether it was read as latin-1 (or
+  /// the error decoding it).
+  private struct Document {
+    var bytes: Result<Int, DataError> = .success(0)
+    var text: Result<(String, Bool), DataError> = .success(("", false))
+  }
+
+  /// Reads and decodes the document at `path`.
+  private static func readDocument(_ path: String, encoding: TextEncoding) -> Document {
+    var document = Document()
+    let bytes: [UInt8]
+    do {
+      var reader = try BoundedReader(path: path, maximumBytes: maximumBytes)
+      reader.rejectsNUL = true
+      bytes = try reader.readToEnd()
+    } catch {
+      document.bytes = .failure(error)
+      return document
+    }
+    document.bytes = .success(bytes.count)
+    document.text = Result { () throws(DataError) in
+      var latin1 = 0
+      let text = try decode(
+        bytes[...], encoding: encoding, path: path, line: nil, column: nil, latin1: &latin1)
+      return (text, latin1 > 0)
+    }
+    return document
   }
 
   /// The names in a directory, without those that begin with `.`, in

@@ -72,6 +72,35 @@ struct TextReaderTests {
     #expect(latin.report.notes.isEmpty)
   }
 
+  /// The files are read on the worker threads in batches of 256: more
+  /// than two batches here, with latin-1 files in the first and the last.
+  @Test("folders of several batches: file order, the latin-1 count, the first error in file order")
+  func manyFiles() throws {
+    let root = try temporaryDirectory()
+    let fm = FileManager.default
+    var expected: [String] = []
+    for label in ["a", "b", "c"] {
+      try fm.createDirectory(atPath: root + "/" + label, withIntermediateDirectories: true)
+      for n in 0..<250 {
+        let name = String(format: "%04d", n)
+        let latin1 = (label == "a" && n == 3) || (label == "c" && n == 200)
+        let bytes = Array("\(label) \(name) caf".utf8) + (latin1 ? [0xE9] : Array("é".utf8))
+        fm.createFile(atPath: root + "/\(label)/\(name)", contents: Data(bytes))
+        expected.append("\(label) \(name) café")
+      }
+    }
+    let text = try TextReader.read(root)
+    #expect(text.documents == expected)
+    #expect(text.labels?.map { $0[0] } == expected.map { String($0.prefix(1)) })
+    #expect(text.sources.last == root + "/c/0249")
+    #expect(text.report.notes.first?.contains("2 files were not valid UTF-8") == true)
+    #expect {
+      try TextReader.read(root, encoding: .utf8)
+    } throws: { error in
+      (error as? DataError)?.path == root + "/a/0003"
+    }
+  }
+
   @Test("folders: classes and files in byte order, hidden names and loose files left out")
   func folders() throws {
     let root = try temporaryDirectory()

@@ -100,25 +100,34 @@ extension SoftmaxClassifier {
     // W column by column (`k` weights of a feature side by side), so that
     // each stored entry reads `k` consecutive values; the sums in entry
     // order from the bias, as the dense layer's sparse forward has them.
-    // Written on the worker threads in blocks of 512 columns, a class's
-    // run of a block at a time (the block's lines stay in the cache
-    // between classes), into memory not zeroed first.
+    // Written on the worker threads in blocks of 512 columns, front to
+    // back (the `k` rows of W read as `k` streams), into memory not
+    // zeroed first.
     let byColumn = [Double](unsafeUninitializedCapacity: d * k) { out, initialized in
       weight.elements.withUnsafeBufferPointer { w in
         guard let out = out.baseAddress, let w = w.baseAddress else { return }
         parallelFor(count: (d + 511) / 512, cost: 512 * k, grain: 1) { first, last in
           for block in first..<last {
-            let columns = (block * 512)..<min(d, (block + 1) * 512)
-            for j in 0..<k {
-              for c in columns { (out + c * k + j).initialize(to: w[j * d + c]) }
+            for c in (block * 512)..<min(d, (block + 1) * 512) {
+              let column = out + c &* k
+              for j in 0..<k { (column + j).initialize(to: w[j &* d &+ c]) }
             }
           }
         }
       }
       initialized = d * k
     }
-    // The values as the layer takes them, x/σ.
-    var values = (features.values as? [Double]) ?? features.values.map { Double($0) }
+    // The values as the layer takes them, x/σ. (Not `as? [Double]`: in
+    // this function unspecialized, as the existential `ClassifierFeatures`
+    // calls it, that cast copies the array an element at a time.)
+    var values: [Double]
+    if T.self == Double.self {
+      values = unsafeBitCast(features.values, to: [Double].self)
+    } else if T.self == Float.self {
+      values = unsafeBitCast(features.values, to: [Float].self).map { Double($0) }
+    } else {
+      values = features.values.map { Double($0) }
+    }
     if let inverseScale {
       for (entry, column) in features.columnIndices.enumerated() {
         values[entry] = values[entry] * inverseScale[Int(column)]
