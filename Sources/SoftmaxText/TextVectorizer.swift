@@ -86,8 +86,8 @@ public struct TextVectorizer: Sendable {
     let parts = documentParts(documents.count)
     var chunks = parts.map { _ in FitChunk() }
     chunks.withUnsafeMutableBufferPointer { chunks in
-      parallelFor(count: parts.count, cost: 1 << 16, grain: 1) { first, last in
-        for c in first..<last { chunks[c].read(documents[parts[c]], options: options) }
+      parallelForEach(count: parts.count, cost: 1 << 16) { c in
+        chunks[c].read(documents[parts[c]], options: options)
       }
     }
     var seen = TermTable(capacity: 1 << 16)
@@ -204,12 +204,13 @@ public struct TextVectorizer: Sendable {
     }
   }
 
-  /// The documents in parts of about equal count, one or two per thread
-  /// (at least 256 documents a part): the work of a part depends only on
-  /// its documents, so the result is the same for any thread count.
+  /// The documents in parts of about equal count, four per thread (at
+  /// least 256 documents a part), which the threads take as they free up
+  /// (documents differ in length): the work of a part depends only on its
+  /// documents, so the result is the same for any thread count.
   private static func documentParts(_ count: Int) -> [Range<Int>] {
     let threads = SoftmaxConfiguration.threadCount
-    let parts = max(1, min(2 * threads, count / 256))
+    let parts = max(1, min(4 * threads, count / 256))
     return (0..<parts).map { p in (count * p / parts)..<(count * (p + 1) / parts) }
   }
 
@@ -220,9 +221,7 @@ public struct TextVectorizer: Sendable {
   ) -> [SparseMatrix<Double>.Builder] {
     var builders = (0..<parts).map { _ in SparseMatrix<Double>.Builder(columns: columns) }
     builders.withUnsafeMutableBufferPointer { builders in
-      parallelFor(count: parts, cost: 1 << 16, grain: 1) { first, last in
-        for p in first..<last { fill(p, &builders[p]) }
-      }
+      parallelForEach(count: parts, cost: 1 << 16) { p in fill(p, &builders[p]) }
     }
     return builders
   }

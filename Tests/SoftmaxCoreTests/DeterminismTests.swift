@@ -16,6 +16,28 @@ import _SoftmaxTestSupport
 extension GlobalSettingsTests {
   @Suite("Bitwise identical results for every thread count")
   struct DeterminismTests {
+    /// `parallelForEach` hands out indices as threads free up: each must
+    /// run exactly once, whichever thread takes it and whatever the work.
+    @Test("parallelForEach runs every index once, for 1, 2 and 7 threads")
+    func parallelForEachRunsEveryIndexOnce() {
+      let saved = SoftmaxConfiguration.threadCount
+      defer { SoftmaxConfiguration.threadCount = saved }
+      for threads in [1, 2, 7] {
+        SoftmaxConfiguration.threadCount = threads
+        let count = 1000
+        var runs = [Int](repeating: 0, count: count)
+        runs.withUnsafeMutableBufferPointer { runs in
+          parallelForEach(count: count, cost: 1 << 16) { i in
+            // Unequal work, so that threads take different numbers of items.
+            var sink = 0
+            for k in 0..<(i % 7) * 1000 { sink &+= k }
+            runs[i] += 1 + (sink == -1 ? 1 : 0)
+          }
+        }
+        #expect(runs.allSatisfy { $0 == 1 }, "\(threads) threads")
+      }
+    }
+
     @Test(arguments: [(300, 1000), (5000, 10), (70, 4097)])
     func sameBitsForEveryThreadCount(rows: Int, columns: Int) throws {
       var generator = SplitMix64(seed: UInt64(rows))

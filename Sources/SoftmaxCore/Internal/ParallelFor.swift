@@ -45,6 +45,28 @@ package func parallelFor(count: Int, cost: Int, grain: Int, _ body: (Int, Int) -
   WorkerPool.shared.run(count: count, grain: grain, parts: threads, body)
 }
 
+/// Runs `body(i)` for every `i` in `0..<count` on the pool's threads, each
+/// thread taking the next index not yet taken, so that items of unequal
+/// work (documents of unequal length) keep every thread busy. `cost` is
+/// the work per item, in elements. Each item must be independent of the
+/// others: which thread runs an item never changes its result.
+package func parallelForEach(count: Int, cost: Int, _ body: (Int) -> Void) {
+  guard count > 0 else { return }
+  let threads = min(WorkerPool.shared.threadCount, count)
+  if threads <= 1 || count * max(cost, 1) < minimumParallelWork {
+    for i in 0..<count { body(i) }
+    return
+  }
+  let next = Atomic<Int>(0)
+  WorkerPool.shared.run(count: threads, grain: 1, parts: threads) { _, _ in
+    while true {
+      let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+      if i >= count { return }
+      body(i)
+    }
+  }
+}
+
 /// Persistent worker threads; see the top of this file.
 final class WorkerPool: @unchecked Sendable {
   static let shared = WorkerPool()
