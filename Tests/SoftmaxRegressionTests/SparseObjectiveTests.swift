@@ -328,6 +328,44 @@ struct SparseDeterminismTests {
   }
 }
 
+extension SparseDeterminismTests {
+  /// The copy of the entries by column is built by runs of rows on the
+  /// threads (one run for one thread: the pass over the rows), and the
+  /// column moments from it column by column: the same arrays for 1, 2
+  /// and 3 threads, and the moments of the pass over the rows.
+  @Test("the copy by column and the column moments: the same for 1, 2 and 3 threads")
+  func copyByColumnForEveryThreadCount() throws {
+    let saved = SoftmaxConfiguration.threadCount
+    defer { SoftmaxConfiguration.threadCount = saved }
+    // 3 × 10^5 entries over 300 columns: up to three runs of rows.
+    let problem = randomSparseProblem(
+      rows: 20_000, features: 300, classes: 7, density: 0.05, seed: 17)
+    var copies: [[Double]] = []
+    var moments: [[Double]] = []
+    for threads in [1, 2, 3] {
+      SoftmaxConfiguration.threadCount = threads
+      let objective = try SparseSoftmaxRegressionObjective(
+        features: problem.features, labels: problem.labels, classCount: 7,
+        sampleWeights: problem.sampleWeights, l2: 1e-3,
+        standardization: Standardization(scaling: problem.features))
+      let copy = try #require(objective.entriesByColumn)
+      guard case .double(let values) = copy.values else {
+        Issue.record("Double features give Double values")
+        return
+      }
+      copies.append(copy.rows.map(Double.init) + values)
+      moments.append(objective.columnMoments.squareSums)
+    }
+    #expect(Bool(copies[0] == copies[1]) && Bool(copies[0] == copies[2]))
+    #expect(Bool(moments[0] == moments[1]) && Bool(moments[0] == moments[2]))
+    let byRows = try ColumnMoments(
+      features: problem.features, rowWeights: problem.sampleWeights,
+      weightTotal: problem.sampleWeights.reduce(0, +),
+      inverseScale: Standardization(scaling: problem.features).inverseScale, featureNames: nil)
+    #expect(Bool(moments[0] == byRows.squareSums))
+  }
+}
+
 @Suite("Training on sparse features")
 struct SparseTrainingTests {
   /// L-BFGS on the sparse and on the dense form of the same data reach the

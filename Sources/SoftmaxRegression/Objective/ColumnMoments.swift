@@ -84,6 +84,31 @@ struct ColumnMoments: Sendable {
     return diagonal.map { $0.isFinite && $0 >= floor ? 1 / $0 : 1 / floor }
   }
 
+  /// `Σᵢ wᵢ·x̃ᵢc²` of each column from its entries by column, rows with
+  /// weight 0 left out, columns on the worker threads.
+  private static func columnSquareSums<V: BinaryFloatingPoint>(
+    _ sums: inout [Double], offsets: [Int], rows: [Int32], values: [V], rowWeights: [Double],
+    inverseScale: [Double]?
+  ) {
+    let d = sums.count
+    let cost = max(1, (offsets.last ?? 0) / max(d, 1))
+    sums.withUnsafeMutableBufferPointer { sums in
+      parallelFor(count: d, cost: cost, grain: 256) { begin, end in
+        for c in begin..<end {
+          let scale = inverseScale?[c] ?? 1
+          var sum = 0.0
+          for entry in offsets[c]..<offsets[c + 1] {
+            let weight = rowWeights[Int(rows[entry])]
+            guard weight != 0 else { continue }
+            let x = Double(values[entry]) * scale
+            sum += weight * x * x
+          }
+          sums[c] = sum
+        }
+      }
+    }
+  }
+
   /// `Σᵢ wᵢ·(x̃ᵢc·2^-e[c])²` per column (`e` all 0 when `nil`).
   private static func squareSums<T: SoftmaxScalar>(
     _ features: Matrix<T>, rowWeights: [Double], standardization: Standardization?,
@@ -149,9 +174,15 @@ extension ColumnMoments {
   ///
   /// - Complexity: one pass over the entries (two with a column whose
   ///   squares overflow).
+  ///
+  /// With `byColumn`, the same entries by column (`offsets`: the `d + 1`
+  /// starts of the columns), the sums go column by column on the worker
+  /// threads, each in increasing row order: the same bits as the pass over
+  /// the rows.
   init<T: SoftmaxScalar>(
     features: SparseMatrix<T>, rowWeights: [Double], weightTotal: Double,
-    inverseScale: [Double]?, featureNames: [String]?
+    inverseScale: [Double]?, featureNames: [String]?,
+    byColumn: (offsets: [Int], entries: EntriesByColumn)? = nil
   ) throws(TrainingError) {
     let d = features.columns
     func forEachEntry(_ body: (_ weight: Double, _ column: Int, _ x: Double) -> Void) {
@@ -171,8 +202,21 @@ extension ColumnMoments {
       }
     }
     var sums = [Double](repeating: 0, count: d)
-    sums.withUnsafeMutableBufferPointer { sums in
-      forEachEntry { weight, c, x in sums[c] += weight * x * x }
+    if let byColumn {
+      switch byColumn.entries.values {
+      case .float(let values):
+        Self.columnSquareSums(
+          &sums, offsets: byColumn.offsets, rows: byColumn.entries.rows, values: values,
+          rowWeights: rowWeights, inverseScale: inverseScale)
+      case .double(let values):
+        Self.columnSquareSums(
+          &sums, offsets: byColumn.offsets, rows: byColumn.entries.rows, values: values,
+          rowWeights: rowWeights, inverseScale: inverseScale)
+      }
+    } else {
+      sums.withUnsafeMutableBufferPointer { sums in
+        forEachEntry { weight, c, x in sums[c] += weight * x * x }
+      }
     }
     let overflowed = Set((0..<d).filter { !sums[$0].isFinite })
     var meanSquares: [Int: Double] = [:]

@@ -177,7 +177,8 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
     self.columnEntries = entries
     self.columnMoments = try ColumnMoments(
       features: features, rowWeights: rows.rowWeights, weightTotal: rows.weightTotal,
-      inverseScale: inverseScale, featureNames: featureNames)
+      inverseScale: inverseScale, featureNames: featureNames,
+      byColumn: entriesByColumn.map { (entries, $0) })
   }
 
   /// Beyond this many classes, the backward pass goes by column (see
@@ -211,14 +212,14 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
     // its type's metadata for every value.
     if T.self == Float.self {
       let values = unsafeBitCast(x.values, to: [Float].self)
-      return EntriesByColumn(rows: rows, values: .float(entries.map { values[$0] }))
+      return EntriesByColumn(rows: rows, values: .float(gathered(values, at: entries)))
     }
     if T.self == Double.self {
       let values = unsafeBitCast(x.values, to: [Double].self)
-      return EntriesByColumn(rows: rows, values: .double(entries.map { values[$0] }))
+      return EntriesByColumn(rows: rows, values: .double(gathered(values, at: entries)))
     }
     let values = x.values.map { Double($0) }
-    return EntriesByColumn(rows: rows, values: .double(entries.map { values[$0] }))
+    return EntriesByColumn(rows: rows, values: .double(gathered(values, at: entries)))
   }
 
   // MARK: - Evaluations
@@ -279,6 +280,21 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   }
 }
 
+/// `values[positions[i]]` for every `i`, on the worker threads.
+private func gathered<V: BitwiseCopyable>(_ values: [V], at positions: [Int]) -> [V] {
+  [V](unsafeUninitializedCapacity: positions.count) { out, initialized in
+    values.withUnsafeBufferPointer { values in
+      positions.withUnsafeBufferPointer { positions in
+        guard let out = out.baseAddress else { return }
+        parallelFor(count: positions.count, cost: 2, grain: 4096) { begin, end in
+          for i in begin..<end { (out + i).initialize(to: values[positions[i]]) }
+        }
+      }
+    }
+    initialized = positions.count
+  }
+}
+
 /// The stored entries of a sparse matrix by column (CSC), in the order of
 /// the objective's `columnEntries`.
 struct EntriesByColumn: Sendable {
@@ -300,15 +316,64 @@ private func columnOrder(rowOffsets: [Int], columnIndices: [Int32], columnOffset
   rows: [Int32], entries: [Int]
 ) {
   let count = columnIndices.count
-  var next = Array(columnOffsets.dropLast())
+  let n = rowOffsets.count - 1
+  let d = columnOffsets.count - 1
+  guard count > 0 else { return ([], []) }
+  // Runs of rows on the worker threads (at most 8, with at least 2^16
+  // entries each and no more column counters than entries): each run
+  // counts its entries per column, which gives it where its entries of
+  // each column start, after those of the runs before it; each then
+  // scatters its own. A column's rows stay in increasing order: the same
+  // arrays as one pass over the rows.
+  let runs = max(1, min(SoftmaxConfiguration.threadCount, 8, count >> 16, count / max(d, 1)))
+  var bounds = [0]
+  for r in 1..<runs {
+    let target = count * r / runs
+    var low = bounds[r - 1]
+    var high = n
+    while low < high {  // the first row whose entries start at or after target
+      let middle = (low + high) / 2
+      if rowOffsets[middle] < target { low = middle + 1 } else { high = middle }
+    }
+    bounds.append(low)
+  }
+  bounds.append(n)
+  var next = [Int](repeating: 0, count: runs * d)
+  next.withUnsafeMutableBufferPointer { next in
+    guard let base = next.baseAddress else { return }
+    parallelForEach(count: runs, cost: count / runs) { r in
+      let counts = base + r * d
+      for entry in rowOffsets[bounds[r]]..<rowOffsets[bounds[r + 1]] {
+        counts[Int(columnIndices[entry])] += 1
+      }
+    }
+  }
+  for c in 0..<d {
+    var start = columnOffsets[c]
+    for r in 0..<runs {
+      let entries = next[r * d + c]
+      next[r * d + c] = start
+      start += entries
+    }
+  }
   var rows = [Int32](repeating: 0, count: count)
   var entries = [Int](repeating: 0, count: count)
-  for r in 0..<(rowOffsets.count - 1) {
-    for entry in rowOffsets[r]..<rowOffsets[r + 1] {
-      let c = Int(columnIndices[entry])
-      rows[next[c]] = Int32(truncatingIfNeeded: r)
-      entries[next[c]] = entry
-      next[c] += 1
+  rows.withUnsafeMutableBufferPointer { rows in
+    entries.withUnsafeMutableBufferPointer { entries in
+      next.withUnsafeMutableBufferPointer { next in
+        guard let base = next.baseAddress else { return }
+        parallelForEach(count: runs, cost: count / runs) { r in
+          let next = base + r * d
+          for row in bounds[r]..<bounds[r + 1] {
+            for entry in rowOffsets[row]..<rowOffsets[row + 1] {
+              let c = Int(columnIndices[entry])
+              rows[next[c]] = Int32(truncatingIfNeeded: row)
+              entries[next[c]] = entry
+              next[c] += 1
+            }
+          }
+        }
+      }
     }
   }
   return (rows, entries)
