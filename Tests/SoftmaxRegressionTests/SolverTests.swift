@@ -314,6 +314,30 @@ struct ConcurrentObjectiveTests {
   }
 }
 
+@Suite("The solvers' vector helpers")
+struct VectorHelperTests {
+  /// `maxAbs` runs eight lanes and a tail on the worker threads; a maximum
+  /// is exact, so it must equal the scalar fold, NaN passed over as
+  /// `max(m, .nan)` passes it, −0 read as 0 (lengths around the lane width
+  /// and past 2^16, where the threads split the vector).
+  @Test("maxAbs equals the scalar fold: lanes, tail, NaN, −0, the largest at either end")
+  func maxAbsEqualsScalarFold() {
+    var generator = SplitMix64(seed: 43)
+    for n in [0, 1, 7, 8, 9, 17, 65_536, 200_003] {
+      var a = [Double].random(count: n, in: -3...3, using: &generator)
+      if n > 3 {
+        a[n / 2] = .nan
+        a[1] = -0.0
+        a[n - 1] = -7.5  // in the tail, or the last lane
+      }
+      if n > 9 { a[0] = 9.25 }
+      let reference = a.reduce(0.0) { max($0, abs($1)) }
+      #expect(maxAbs(a) == reference, "n = \(n)")
+    }
+    #expect(maxAbs([-0.0, -0.0]).sign == .plus)
+  }
+}
+
 @Suite("L-BFGS's correction pairs in Float")
 struct FloatCorrectionPairTests {
   /// Widening a Float to Double is exact, and the Float helpers take the

@@ -374,9 +374,24 @@ func maxAbs(_ a: [Double]) -> Double {
       guard let pa = a.baseAddress, let out = maxima.baseAddress else { return }
       parallelFor(count: parts, cost: 1 << 16, grain: 1) { begin, end in
         for part in begin..<end {
+          // Eight lanes (a scalar maximum is one long dependency chain); a
+          // maximum is exact, so the lanes give the scalar loop's value.
+          // NaN is passed over, as `max(m, .nan)` returns `m`.
+          let range = (a.count * part / parts)..<(a.count * (part + 1) / parts)
+          let full = range.lowerBound + range.count / 8 * 8
+          var lanes = SIMD8<Double>()
+          var i = range.lowerBound
+          while i < full {
+            var v = UnsafeRawPointer(pa + i).loadUnaligned(as: SIMD8<Double>.self)
+            v.replace(with: -v, where: v .< 0)
+            lanes.replace(with: v, where: v .> lanes)
+            i += 8
+          }
           var m = 0.0
-          for i in (a.count * part / parts)..<(a.count * (part + 1) / parts) {
+          for lane in 0..<8 { m = max(m, lanes[lane]) }
+          while i < range.upperBound {
             m = max(m, abs(pa[i]))
+            i += 1
           }
           out[part] = m
         }
