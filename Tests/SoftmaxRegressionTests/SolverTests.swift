@@ -324,16 +324,19 @@ struct VectorHelperTests {
   func maxAbsEqualsScalarFold() {
     var generator = SplitMix64(seed: 43)
     for n in [0, 1, 7, 8, 9, 17, 65_536, 200_003] {
-      var a = [Double].random(count: n, in: -3...3, using: &generator)
-      if n > 3 {
-        a[n / 2] = .nan
-        a[1] = -0.0
-        a[n - 1] = -7.5  // in the tail, or the last lane
+      for largest in Set([0, n / 3, n - 1]) where n > 0 {
+        var a = [Double].random(count: n, in: -3...3, using: &generator)
+        if n > 3 {
+          a[(largest + n / 2) % n] = .nan
+          a[(largest + 1) % n] = -0.0
+        }
+        a[largest] = -9.25  // in a lane, in the tail, or on the other thread
+        let reference = a.reduce(0.0) { max($0, abs($1)) }
+        #expect(reference == 9.25)
+        #expect(maxAbs(a) == reference, "n = \(n), largest at \(largest)")
       }
-      if n > 9 { a[0] = 9.25 }
-      let reference = a.reduce(0.0) { max($0, abs($1)) }
-      #expect(maxAbs(a) == reference, "n = \(n)")
     }
+    #expect(maxAbs([]) == 0)
     #expect(maxAbs([-0.0, -0.0]).sign == .plus)
   }
 }
