@@ -275,16 +275,18 @@ extension SparseSoftmaxRegressionObjective {
     let d = featureCount
     let inverseScale = self.inverseScale
     parallelFor(count: d, cost: k, grain: 1024) { begin, end in
-      // A class's run of columns at a time (k long sequential runs of the
-      // parameters, not k lines touched per column).
-      forEachColumnBlock(begin..<end) { block in
-        for j in 0..<k {
-          let row = parameters + j * d
-          if let inverseScale {
-            for c in block { byColumn[c * k + j] = row[c] * inverseScale[c] }
-          } else {
-            for c in block { byColumn[c * k + j] = row[c] }
-          }
+      // Written front to back, the parameters read as k sequential
+      // streams (one per class).
+      if let inverseScale {
+        for c in begin..<end {
+          let column = byColumn + c &* k
+          let factor = inverseScale[c]
+          for j in 0..<k { column[j] = parameters[j &* d &+ c] * factor }
+        }
+      } else {
+        for c in begin..<end {
+          let column = byColumn + c &* k
+          for j in 0..<k { column[j] = parameters[j &* d &+ c] }
         }
       }
     }
@@ -305,34 +307,30 @@ extension SparseSoftmaxRegressionObjective {
             let g = g.baseAddress
           else { return }
           parallelFor(count: d, cost: k, grain: 1024) { begin, end in
-            forEachColumnBlock(begin..<end) { block in
-              var factors = [Double](repeating: scale, count: block.count)
-              if let inverseScale {
-                for c in block { factors[c - block.lowerBound] = inverseScale[c] * scale }
-              }
+            // Tiles of 16 columns, a class at a time: the tile's k·16
+            // values of `byColumn` stay in the first-level cache while
+            // each class writes a run of 16.
+            var tile = begin
+            while tile < end {
+              let block = tile..<min(end, tile + 16)
               for j in 0..<k {
-                for c in block {
-                  g[j * d + c] =
-                    byColumn[c * k + j] * factors[c - block.lowerBound] + l2 * w[j * d + c]
+                let row = j &* d
+                if let inverseScale {
+                  for c in block {
+                    g[row &+ c] =
+                      byColumn[c &* k &+ j] * (inverseScale[c] * scale) + l2 * w[row &+ c]
+                  }
+                } else {
+                  for c in block {
+                    g[row &+ c] = byColumn[c &* k &+ j] * scale + l2 * w[row &+ c]
+                  }
                 }
               }
+              tile = block.upperBound
             }
           }
         }
       }
     }
-  }
-}
-
-/// Calls `body` with consecutive blocks of at most 512 columns covering
-/// `columns`: the layout passes go a class at a time within a block, so
-/// that both layouts are read and written in runs.
-@inline(__always)
-private func forEachColumnBlock(_ columns: Range<Int>, _ body: (Range<Int>) -> Void) {
-  var lower = columns.lowerBound
-  while lower < columns.upperBound {
-    let upper = min(columns.upperBound, lower + 512)
-    body(lower..<upper)
-    lower = upper
   }
 }
