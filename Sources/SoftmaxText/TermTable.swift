@@ -31,6 +31,27 @@ struct TermTable: Sendable {
   /// The bytes of term `index`.
   func term(_ index: Int) -> ArraySlice<UInt8> { arena[starts[index]..<starts[index + 1]] }
 
+  /// Sorts term numbers by their bytes (byte order, a prefix first: the
+  /// order of `term(a).lexicographicallyPrecedes(term(b))`), comparing in
+  /// place with `memcmp` rather than through array slices.
+  ///
+  /// - Complexity: O(m log m) comparisons for m numbers.
+  func sortByBytes(_ indices: inout [Int]) {
+    arena.withUnsafeBufferPointer { arena in
+      starts.withUnsafeBufferPointer { starts in
+        guard let base = arena.baseAddress else { return }  // every term empty: all equal
+        indices.sort { a, b in
+          let aStart = starts[a]
+          let bStart = starts[b]
+          let aCount = starts[a + 1] - aStart
+          let bCount = starts[b + 1] - bStart
+          let order = memcmp(base + aStart, base + bStart, min(aCount, bCount))
+          return order < 0 || (order == 0 && aCount < bCount)
+        }
+      }
+    }
+  }
+
   /// The term's text.
   func string(_ index: Int) -> String { String(decoding: term(index), as: UTF8.self) }
 

@@ -126,7 +126,7 @@ public struct TextVectorizer: Sendable {
             : "no term is in \(options.minimumDocumentCount) or more of the \(n) documents; lower the minimum count"
         )
       }
-      kept.sort { a, b in seen.term(a).lexicographicallyPrecedes(seen.term(b)) }
+      seen.sortByBytes(&kept)
       column = [Int32](repeating: -1, count: seen.count)
       table = TermTable(capacity: kept.count)
       vocabulary.reserveCapacity(kept.count)

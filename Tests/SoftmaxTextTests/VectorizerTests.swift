@@ -198,6 +198,36 @@ struct VectorizerTests {
   }
 }
 
+@Suite("TermTable")
+struct TermTableTests {
+  /// The vocabulary's order: `memcmp` on the arena must give the order of
+  /// `lexicographicallyPrecedes` on the bytes (unsigned bytes, a prefix
+  /// before its extensions, the empty term first).
+  @Test("sortByBytes is the byte order of lexicographicallyPrecedes")
+  func sortByBytes() {
+    var generator = SoftmaxCore.SplitMix64(seed: 5)
+    var table = TermTable()
+    var terms: [[UInt8]] = [
+      [], [0x61], [0x61, 0x61], [0x61, 0x00], [0xC3, 0xA9], [0xFF], [0x7F],
+    ]
+    for _ in 0..<2_000 {
+      let length = Int.random(in: 0...6, using: &generator)
+      // Few distinct bytes, so that terms share prefixes.
+      let alphabet: [UInt8] = [0x00, 0x61, 0x62, 0x80, 0xFF]
+      terms.append((0..<length).map { _ in alphabet[Int.random(in: 0..<5, using: &generator)] })
+    }
+    var unique: [[UInt8]] = []
+    for term in terms {
+      let id = term.withUnsafeBufferPointer { table.insert($0) }
+      if id == unique.count { unique.append(term) }
+    }
+    var order = Array(0..<table.count)
+    table.sortByBytes(&order)
+    let expected = (0..<unique.count).sorted { unique[$0].lexicographicallyPrecedes(unique[$1]) }
+    #expect(order == expected)
+  }
+}
+
 @Suite("Vectorizer: documents read in parts, on any number of threads")
 struct VectorizerPartsTests {
   /// Documents of Zipf-distributed words, some upper-case or accented.
