@@ -20,7 +20,7 @@ package func zeroedLargeArray(count: Int) -> [Double] {
   #if os(Linux) && (canImport(Glibc) || canImport(Musl))
   let hugePage = 2 << 20
   guard count * MemoryLayout<Double>.stride >= 2 * hugePage else {
-    return [Double](repeating: 0, count: count)
+    return filledArray(repeating: 0, count: count)
   }
   return [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
     if let base = buffer.baseAddress {
@@ -29,11 +29,33 @@ package func zeroedLargeArray(count: Int) -> [Double] {
       if end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) {
         _ = madvise(pointer, end - start, MADV_HUGEPAGE)
       }
-      base.initialize(repeating: 0, count: count)
+      initializeInParallel(base, repeating: 0, count: count)
     }
     initialized = count
   }
   #else
-  return [Double](repeating: 0, count: count)
+  return filledArray(repeating: 0, count: count)
   #endif
+}
+
+/// `count` copies of `value`, written on the worker threads: a large new
+/// array's pages are then first touched, and cleared by the kernel, on
+/// every core rather than one (the clearing, not the writing, is most of
+/// the time for arrays of hundreds of megabytes). The same values as
+/// `Array(repeating:count:)`.
+package func filledArray<T: BitwiseCopyable>(repeating value: T, count: Int) -> [T] {
+  [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+    if let base = buffer.baseAddress { initializeInParallel(base, repeating: value, count: count) }
+    initialized = count
+  }
+}
+
+/// `base[0..<count] = value` on the worker threads, in parts of at least
+/// 2^16 values.
+private func initializeInParallel<T: BitwiseCopyable>(
+  _ base: UnsafeMutablePointer<T>, repeating value: T, count: Int
+) {
+  parallelFor(count: count, cost: 1, grain: 1 << 16) { begin, end in
+    (base + begin).initialize(repeating: value, count: end - begin)
+  }
 }

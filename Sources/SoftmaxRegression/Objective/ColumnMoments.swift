@@ -71,17 +71,37 @@ struct ColumnMoments: Sendable {
     let d = squareSums.count
     let curvature = Double(k - 1) / Double(k * k) / weightTotal
     let biasCurvature = rowWeights.reduce(0, +) * curvature
-    var diagonal = [Double](repeating: biasCurvature, count: parameterCount)
     var columnCurvature = squareSums.map { curvature * $0 }
     for (c, meanSquare) in rescaledMeanSquares {
       columnCurvature[c] = Double(k - 1) / Double(k * k) * meanSquare
     }
-    for j in 0..<k {
-      for c in 0..<d { diagonal[j * d + c] = columnCurvature[c] + l2 }
+    // The diagonal is k copies of the columns' values plus λ₂, then the k
+    // biases' value: its largest finite value comes from `d + 1` values.
+    // (A maximum is exact: the same floor as over the whole diagonal.)
+    var largest = biasCurvature.isFinite ? max(0, biasCurvature) : 0
+    if k > 0 {
+      for c in 0..<d where (columnCurvature[c] + l2).isFinite {
+        largest = max(largest, columnCurvature[c] + l2)
+      }
     }
-    let largest = diagonal.reduce(0) { $1.isFinite ? max($0, $1) : $0 }
     let floor = max(1e-12 * largest, 1e-300)
-    return diagonal.map { $0.isFinite && $0 >= floor ? 1 / $0 : 1 / floor }
+    func inverse(_ value: Double) -> Double {
+      value.isFinite && value >= floor ? 1 / value : 1 / floor
+    }
+    let weights = k * d
+    // Written on the worker threads (hundreds of megabytes for large
+    // vocabularies: the pages are cleared on every core).
+    return [Double](unsafeUninitializedCapacity: parameterCount) { out, initialized in
+      if let out = out.baseAddress {
+        parallelFor(count: parameterCount, cost: 1, grain: 1 << 16) { begin, end in
+          for i in begin..<end {
+            (out + i).initialize(
+              to: i < weights ? inverse(columnCurvature[i % d] + l2) : inverse(biasCurvature))
+          }
+        }
+      }
+      initialized = parameterCount
+    }
   }
 
   /// `Σᵢ wᵢ·x̃ᵢc²` of each column from its entries by column, rows with

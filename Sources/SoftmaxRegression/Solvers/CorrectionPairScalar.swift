@@ -26,7 +26,7 @@ public enum CorrectionPairStorage: String, Sendable, Hashable, Codable, CaseIter
 /// vector operations with the pairs in this type and everything else in
 /// `Double`. `Double`'s are the plain vector helpers (their bits); every
 /// product and sum is in `Double` for `Float` too.
-protocol CorrectionPairScalar: BinaryFloatingPoint, Sendable {
+protocol CorrectionPairScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable {
   /// `Σ aᵢbᵢ` in ``dot(_:_:)``'s order.
   static func dot(_ a: [Self], _ b: [Double]) -> Double
   /// `Σ aᵢbᵢ` in ``dot(_:_:)``'s order.

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import SoftmaxCore
+
 /// The settings of the L-BFGS minimizer.
 public struct LBFGSOptions: Sendable, Hashable, Codable {
   /// Correction pairs kept (scipy's `maxcor`, 10 by default; 0 or less:
@@ -191,7 +193,7 @@ public struct LBFGS: Sendable {
       preconditioner.map { $0.count == n && $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true,
       "the preconditioner must hold \(n) finite positive values")
     var x = state?.x ?? start
-    var g = [Double](repeating: 0, count: n)
+    var g = filledArray(repeating: 0.0, count: n)
     var evaluations = state?.evaluations ?? 1
     let l1Count = l1 > 0 ? min(l1Count, n) : 0
     func l1Term(_ x: [Double]) -> Double { l1Penalty(x, strength: l1, count: l1Count) }
@@ -248,7 +250,7 @@ public struct LBFGS: Sendable {
     // Buffers of n values kept from one iteration to the next (the
     // direction, and the oldest correction pair once the memory is full),
     // so that an iteration does not allocate, and fault in, fresh pages.
-    var d = [Double](repeating: 0, count: n)
+    var d = filledArray(repeating: 0.0, count: n)
     var spareStep: [P] = []
     var spareChange: [P] = []
     var spare: (x: [Double], g: [Double]) = ([], [])

@@ -289,7 +289,7 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
 
 /// `out = −a`, reusing `out`'s storage when it has the length.
 func negate(_ a: [Double], into out: inout [Double]) {
-  if out.count != a.count { out = [Double](repeating: 0, count: a.count) }
+  if out.count != a.count { out = filledArray(repeating: 0, count: a.count) }
   a.withUnsafeBufferPointer { a in
     out.withUnsafeMutableBufferPointer { out in
       guard let pa = a.baseAddress, let po = out.baseAddress else { return }
@@ -302,9 +302,11 @@ func negate(_ a: [Double], into out: inout [Double]) {
 
 /// `out = a − b`, each difference rounded to `P` (exact for `Double`),
 /// reusing `out`'s storage when it has the length.
-func difference<P: BinaryFloatingPoint>(_ a: [Double], _ b: [Double], into out: inout [P]) {
+func difference<P: BinaryFloatingPoint & BitwiseCopyable>(
+  _ a: [Double], _ b: [Double], into out: inout [P]
+) {
   precondition(a.count == b.count, "difference of \(a.count) and \(b.count) values")
-  if out.count != a.count { out = [P](repeating: 0, count: a.count) }
+  if out.count != a.count { out = filledArray(repeating: P.zero, count: a.count) }
   a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       out.withUnsafeMutableBufferPointer { out in
@@ -323,7 +325,7 @@ func difference<P: BinaryFloatingPoint>(_ a: [Double], _ b: [Double], into out: 
 /// reusing `out`'s storage when it has the length.
 func stepped(_ x: [Double], _ alpha: Double, _ d: [Double], into out: inout [Double]) {
   precondition(x.count == d.count, "step of \(x.count) and \(d.count) values")
-  if out.count != x.count { out = [Double](repeating: 0, count: x.count) }
+  if out.count != x.count { out = filledArray(repeating: 0, count: x.count) }
   x.withUnsafeBufferPointer { x in
     d.withUnsafeBufferPointer { d in
       out.withUnsafeMutableBufferPointer { out in
@@ -341,7 +343,7 @@ func stepped(_ x: [Double], _ alpha: Double, _ d: [Double], into out: inout [Dou
 /// `count` zeros in `out`, reusing its storage when it has the length.
 func zeroed(_ out: inout [Double], count: Int) {
   if out.count != count {
-    out = [Double](repeating: 0, count: count)
+    out = filledArray(repeating: 0, count: count)
   } else {
     out.withUnsafeMutableBufferPointer { out in
       guard let base = out.baseAddress else { return }
