@@ -247,7 +247,7 @@ public enum ModelFile {
       try container.encode(classes, forKey: .classes)
       try container.encodeIfPresent(featureNames, forKey: .featureNames)
       if let arrays, !weights.contains(where: \.isEmpty) {
-        try container.encode(arrays.marker(LargeArrays.rows(weights)), forKey: .weights)
+        try container.encode(arrays.marker(pieces: LargeArrays.rows(weights)), forKey: .weights)
       } else {
         try container.encode(weights, forKey: .weights)
       }
@@ -377,11 +377,16 @@ private final class LargeArrays: @unchecked Sendable {
     }
     return key
   }()
-  private var texts: [[UInt8]] = []
+  /// Each array's JSON, in pieces written one after another (a large
+  /// model's rows are not joined first: the splice is their one copy).
+  private var texts: [[[UInt8]]] = []
 
   /// A marker for `text`, an array's JSON.
-  func marker(_ text: [UInt8]) -> String {
-    texts.append(text)
+  func marker(_ text: [UInt8]) -> String { marker(pieces: [text]) }
+
+  /// A marker for the JSON that `pieces` make one after another.
+  func marker(pieces: [[UInt8]]) -> String {
+    texts.append(pieces)
     return "\u{1}\(texts.count - 1)\u{1}"
   }
 
@@ -389,11 +394,13 @@ private final class LargeArrays: @unchecked Sendable {
     [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: 2 * depth)
   }
 
-  /// An array of arrays of numbers, its key at `depth`.
+  /// An array of arrays of numbers, its key at `depth`, in pieces: the
+  /// bytes ``elements(_:depth:size:_:)`` would join.
   ///
   /// The rows are written on all threads (each row's text depends only on
-  /// the row), then joined in order.
-  static func rows(_ rows: [[Double]], depth: Int = 1) -> [UInt8] {
+  /// the row).
+  static func rows(_ rows: [[Double]], depth: Int = 1) -> [[UInt8]] {
+    guard !rows.isEmpty else { return [elements(0, depth: depth) { _, _ in }] }
     var texts = [[UInt8]](repeating: [], count: rows.count)
     texts.withUnsafeMutableBufferPointer { texts in
       let cost = rows.first?.count ?? 0
@@ -401,8 +408,15 @@ private final class LargeArrays: @unchecked Sendable {
         for r in first..<last { texts[r] = numbers(rows[r], depth: depth + 1) }
       }
     }
-    let size = texts.reduce(0) { $0 + $1.count + 2 * depth + 4 }
-    return elements(rows.count, depth: depth, size: size) { r, out in out += texts[r] }
+    let inner = indent(depth + 1)
+    var pieces: [[UInt8]] = []
+    pieces.reserveCapacity(2 * rows.count + 1)
+    for r in rows.indices {
+      pieces.append([UInt8(ascii: r == 0 ? "[" : ",")] + inner)
+      pieces.append(texts[r])
+    }
+    pieces.append(indent(depth) + [UInt8(ascii: "]")])
+    return pieces
   }
 
   /// An array of numbers, its key at `depth`: each as Swift's shortest
@@ -477,7 +491,8 @@ private final class LargeArrays: @unchecked Sendable {
     guard !texts.isEmpty else { return json }
     var out: [UInt8] = []
     // Room for the file's final line feed too.
-    out.reserveCapacity(json.count + texts.reduce(0) { $0 + $1.count } + 1)
+    out.reserveCapacity(
+      json.count + texts.reduce(0) { total, pieces in pieces.reduce(total) { $0 + $1.count } } + 1)
     var spliced = [Bool](repeating: false, count: texts.count)
     let prefix = Array("\"\\u0001".utf8)
     let suffix = Array("\\u0001\"".utf8)
@@ -493,7 +508,7 @@ private final class LargeArrays: @unchecked Sendable {
         if j > i + prefix.count, json[j...].starts(with: suffix) {
           guard number < texts.count, !spliced[number] else { return nil }
           spliced[number] = true
-          out += texts[number]
+          for piece in texts[number] { out += piece }
           i = j + suffix.count
           continue
         }
