@@ -395,7 +395,7 @@ private final class LargeArrays: @unchecked Sendable {
   }
 
   /// An array of arrays of numbers, its key at `depth`, in pieces: the
-  /// bytes ``elements(_:depth:size:_:)`` would join.
+  /// bytes ``elements(_:depth:_:)`` would join.
   ///
   /// The rows are written on all threads (each row's text depends only on
   /// the row).
@@ -408,15 +408,23 @@ private final class LargeArrays: @unchecked Sendable {
         for r in first..<last { texts[r] = numbers(rows[r], depth: depth + 1) }
       }
     }
-    let inner = indent(depth + 1)
+    let frame = frame(depth: depth)
     var pieces: [[UInt8]] = []
     pieces.reserveCapacity(2 * rows.count + 1)
     for r in rows.indices {
-      pieces.append([UInt8(ascii: r == 0 ? "[" : ",")] + inner)
+      pieces.append(r == 0 ? frame.open : frame.separator)
       pieces.append(texts[r])
     }
-    pieces.append(indent(depth) + [UInt8(ascii: "]")])
+    pieces.append(frame.close)
     return pieces
+  }
+
+  /// What surrounds the elements of a non-empty array whose key is at
+  /// `depth`: `[` and the first element's indent, `,` and the next one's,
+  /// and the closing indent and `]`.
+  private static func frame(depth: Int) -> (open: [UInt8], separator: [UInt8], close: [UInt8]) {
+    let inner = indent(depth + 1)
+    return ([UInt8(ascii: "[")] + inner, [UInt8(ascii: ",")] + inner, indent(depth) + [93])
   }
 
   /// An array of numbers, its key at `depth`: each as Swift's shortest
@@ -460,26 +468,20 @@ private final class LargeArrays: @unchecked Sendable {
   }
 
   /// `[`, the elements a line each at `depth + 1`, `]` at `depth`; `[]`
-  /// when empty.
-  ///
-  /// `size`: the bytes expected (24 an element by default), reserved at
-  /// once: the text of a large model's weights is hundreds of megabytes,
-  /// and growing it by doubling copies it again and again.
+  /// when empty. About 24 bytes an element are reserved at once (growing
+  /// by doubling would copy the text again and again).
   private static func elements(
-    _ count: Int, depth: Int, size: Int? = nil, _ element: (Int, inout [UInt8]) -> Void
+    _ count: Int, depth: Int, _ element: (Int, inout [UInt8]) -> Void
   ) -> [UInt8] {
     guard count > 0 else { return Array("[\n\n".utf8) + indent(depth).dropFirst() + [93] }
+    let frame = frame(depth: depth)
     var out: [UInt8] = []
-    out.reserveCapacity((size ?? count * 24) + 2 * depth + 4)
-    out.append(UInt8(ascii: "["))
-    let inner = indent(depth + 1)
+    out.reserveCapacity(count * 24 + 2 * depth + 4)
     for i in 0..<count {
-      if i > 0 { out.append(UInt8(ascii: ",")) }
-      out += inner
+      out += i == 0 ? frame.open : frame.separator
       element(i, &out)
     }
-    out += indent(depth)
-    out.append(UInt8(ascii: "]"))
+    out += frame.close
     return out
   }
 
