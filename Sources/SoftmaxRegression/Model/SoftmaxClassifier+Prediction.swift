@@ -100,20 +100,11 @@ extension SoftmaxClassifier {
     // W column by column (`k` weights of a feature side by side), so that
     // each stored entry reads `k` consecutive values; the sums in entry
     // order from the bias, as the dense layer's sparse forward has them.
-    // Written on the worker threads in blocks of 512 columns, front to
-    // back (the `k` rows of W read as `k` streams), into memory not
-    // zeroed first.
+    // Into memory not zeroed first.
     let byColumn = [Double](unsafeUninitializedCapacity: d * k) { out, initialized in
       weight.elements.withUnsafeBufferPointer { w in
         guard let out = out.baseAddress, let w = w.baseAddress else { return }
-        parallelFor(count: (d + 511) / 512, cost: 512 * k, grain: 1) { first, last in
-          for block in first..<last {
-            for c in (block * 512)..<min(d, (block + 1) * 512) {
-              let column = out + c &* k
-              for j in 0..<k { (column + j).initialize(to: w[j &* d &+ c]) }
-            }
-          }
-        }
+        layOutWeightsByColumn(w, classes: k, columns: d, columnScale: nil, into: out)
       }
       initialized = d * k
     }

@@ -271,25 +271,9 @@ extension SparseSoftmaxRegressionObjective {
   private func layOutByColumn(
     _ parameters: UnsafePointer<Double>, into byColumn: UnsafeMutablePointer<Double>
   ) {
-    let k = classCount
-    let d = featureCount
-    let inverseScale = self.inverseScale
-    parallelFor(count: d, cost: k, grain: 1024) { begin, end in
-      // Written front to back, the parameters read as k sequential
-      // streams (one per class).
-      if let inverseScale {
-        for c in begin..<end {
-          let column = byColumn + c &* k
-          let factor = inverseScale[c]
-          for j in 0..<k { column[j] = parameters[j &* d &+ c] * factor }
-        }
-      } else {
-        for c in begin..<end {
-          let column = byColumn + c &* k
-          for j in 0..<k { column[j] = parameters[j &* d &+ c] }
-        }
-      }
-    }
+    layOutWeightsByColumn(
+      parameters, classes: classCount, columns: featureCount, columnScale: inverseScale,
+      into: byColumn)
   }
 
   /// `gradient[j·d + c] = byColumn[c·k + j]·(1/σ_c)·scale + λ₂·w_jc`.
