@@ -188,33 +188,22 @@ def main():
         for tool, result in best.items():
             print(f"| {n} | {tool} | {result['accuracy']:.4f} | {result['seconds']:.2f} | "
                   f"{result.get('features', '-')} | {result.get('iterations', '-')} |", flush=True)
-        s, k, f = best.get("softmax"), best.get("sklearn"), best.get("fasttext")
+        k, f = best.get("sklearn"), best.get("fasttext")
         tight = best.get("sklearn tight (untimed)")
-        if s and f:
-            print(f"n-grams {n}: softmax/fastText time {s['seconds'] / f['seconds']:.2f}, accuracy "
-                  f"softmax − fastText {100 * (s['accuracy'] - f['accuracy']):+.2f} points")
-        if s and k:
-            print(f"n-grams {n}: softmax/sklearn time {s['seconds'] / k['seconds']:.2f}")
-        st = best.get("softmax-tol")
-        if st and k:
-            print(f"n-grams {n}: softmax-tol/sklearn time {st['seconds'] / k['seconds']:.2f} "
-                  f"(both stop at a largest gradient component of 1e-4)")
-        if st and f:
-            print(f"n-grams {n}: softmax-tol/fastText time {st['seconds'] / f['seconds']:.2f}")
-        sm = best.get("softmax-tol-m5")
-        if sm and k:
-            print(f"n-grams {n}: softmax-tol-m5/sklearn time {sm['seconds'] / k['seconds']:.2f}")
-        if sm and f:
-            print(f"n-grams {n}: softmax-tol-m5/fastText time {sm['seconds'] / f['seconds']:.2f}")
-        if sm and tight:
-            print(f"n-grams {n}: accuracy softmax-tol-m5 − sklearn tight "
-                  f"{100 * (sm['accuracy'] - tight['accuracy']):+.2f} points")
-        if st and tight:
-            print(f"n-grams {n}: accuracy softmax-tol − sklearn tight "
-                  f"{100 * (st['accuracy'] - tight['accuracy']):+.2f} points")
-        if s and tight:
-            print(f"n-grams {n}: accuracy softmax − sklearn tight "
-                  f"{100 * (s['accuracy'] - tight['accuracy']):+.2f} points")
+        for tool in ["softmax", "softmax-tol", "softmax-tol-m5"]:
+            r = best.get(tool)
+            if not r:
+                continue
+            if f:
+                accuracy = (f", accuracy {tool} − fastText {100 * (r['accuracy'] - f['accuracy']):+.2f} points"
+                            if tool == "softmax" else "")
+                print(f"n-grams {n}: {tool}/fastText time {r['seconds'] / f['seconds']:.2f}{accuracy}")
+            if k:
+                rule = " (both stop at a largest gradient component of 1e-4)" if tool != "softmax" else ""
+                print(f"n-grams {n}: {tool}/sklearn time {r['seconds'] / k['seconds']:.2f}{rule}")
+            if tight:
+                print(f"n-grams {n}: accuracy {tool} − sklearn tight "
+                      f"{100 * (r['accuracy'] - tight['accuracy']):+.2f} points")
         print(flush=True)
 
 
