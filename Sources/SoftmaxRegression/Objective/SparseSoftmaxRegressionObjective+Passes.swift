@@ -80,21 +80,22 @@ extension SparseSoftmaxRegressionObjective {
                   let blocks = (count + Self.blockRows - 1) / Self.blockRows
                   let start = first
                   func row(_ r: Int) -> Int { listed?[start + r] ?? start + r }
-                  // Forward: each block's loss and bias gradient on its own.
-                  parallelFor(count: blocks, cost: Self.blockRows * averageEntries * k, grain: 1) {
-                    begin, end in
-                    for block in begin..<end {
-                      let partial = partials + block * (k + 1)
-                      partial.update(repeating: 0, count: k + 1)
-                      let rows = (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows)
-                      for r in rows {
-                        let residual = residuals + r * k
-                        partial[k] += kernel.forward(
-                          row: row(r), weightsByColumn: byColumn, bias: bias, residual: residual,
-                          wantResidual: gradientOut != nil)
-                        if gradientOut != nil {
-                          for j in 0..<k { partial[j] += residual[j] }
-                        }
+                  // Forward: each block's loss and bias gradient on its own,
+                  // the blocks taken by whichever thread is free (documents
+                  // differ in length: an even split of the blocks left one
+                  // thread waiting for the other).
+                  parallelForEach(count: blocks, cost: Self.blockRows * averageEntries * k) {
+                    block in
+                    let partial = partials + block * (k + 1)
+                    partial.update(repeating: 0, count: k + 1)
+                    let rows = (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows)
+                    for r in rows {
+                      let residual = residuals + r * k
+                      partial[k] += kernel.forward(
+                        row: row(r), weightsByColumn: byColumn, bias: bias, residual: residual,
+                        wantResidual: gradientOut != nil)
+                      if gradientOut != nil {
+                        for j in 0..<k { partial[j] += residual[j] }
                       }
                     }
                   }
