@@ -411,6 +411,18 @@ struct SparseTrainingTests {
     let dense = problem.features.dense()
     #expect(try sparseModel.logits(problem.features) == sparseModel.logits(dense))
     #expect(try sparseModel.predict(problem.features) == sparseModel.predict(dense))
+    // Rows holding fewer entries than the model has features read the
+    // weights as stored rather than a copy laid out by column: the same
+    // values in the same order, so the same bits.
+    let all = try sparseModel.logits(problem.features)
+    for picked in [[0], [7, 3], [299]] {
+      let few = problem.features.selectingRows(picked)
+      #expect(few.nonZeroCount < few.columns, "the path of few entries: \(few.nonZeroCount)")
+      let z = try sparseModel.logits(few)
+      for (r, row) in picked.enumerated() {
+        #expect(Bool(z.rowArrays[r] == all.rowArrays[row]), "row \(row)")
+      }
+    }
     let denseModel = try SoftmaxClassifier.fit(
       features: dense, labels: problem.labels, classes: classes, options: options)
     #expect(denseModel.standardization?.isScalingOnly == false)

@@ -42,7 +42,10 @@ package func zeroedLargeArray(count: Int) -> [Double] {
 /// array's pages are then first touched, and cleared by the kernel, on
 /// every core rather than one (the clearing, not the writing, is most of
 /// the time for arrays of hundreds of megabytes). The same values as
-/// `Array(repeating:count:)`.
+/// `Array(repeating:count:)`. Inlinable, so that callers in other modules
+/// get it specialized: unspecialized, each value went through the generic
+/// value witness (about 0.5 s of 20 Newsgroups bigrams' training).
+@inlinable
 package func filledArray<T: BitwiseCopyable>(repeating value: T, count: Int) -> [T] {
   [T](unsafeUninitializedCapacity: count) { buffer, initialized in
     if let base = buffer.baseAddress { initializeInParallel(base, repeating: value, count: count) }
@@ -52,7 +55,8 @@ package func filledArray<T: BitwiseCopyable>(repeating value: T, count: Int) -> 
 
 /// `base[0..<count] = value` on the worker threads, in parts of at least
 /// 2^16 values.
-private func initializeInParallel<T: BitwiseCopyable>(
+@inlinable
+package func initializeInParallel<T: BitwiseCopyable>(
   _ base: UnsafeMutablePointer<T>, repeating value: T, count: Int
 ) {
   parallelFor(count: count, cost: 1, grain: 1 << 16) { begin, end in

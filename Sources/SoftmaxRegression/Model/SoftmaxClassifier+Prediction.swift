@@ -100,14 +100,21 @@ extension SoftmaxClassifier {
     // W column by column (`k` weights of a feature side by side), so that
     // each stored entry reads `k` consecutive values; the sums in entry
     // order from the bias, as the dense layer's sparse forward has them.
-    // Into memory not zeroed first.
-    let byColumn = [Double](unsafeUninitializedCapacity: d * k) { out, initialized in
-      weight.elements.withUnsafeBufferPointer { w in
-        guard let out = out.baseAddress, let w = w.baseAddress else { return }
-        layOutWeightsByColumn(w, classes: k, columns: d, columnScale: nil, into: out)
-      }
-      initialized = d * k
-    }
+    // Into memory not zeroed first. Worth it only when the rows hold more
+    // entries than W has columns: fewer rows (the CLI's progress measures
+    // accuracy on 1,000 of them) read W as it is, `k` values `d` apart for
+    // each entry (the same values, so the same sums and bits), instead of
+    // writing a copy of all `k·d` weights.
+    let transposes = features.nonZeroCount >= d
+    let byColumn =
+      transposes
+      ? [Double](unsafeUninitializedCapacity: d * k) { out, initialized in
+        weight.elements.withUnsafeBufferPointer { w in
+          guard let out = out.baseAddress, let w = w.baseAddress else { return }
+          layOutWeightsByColumn(w, classes: k, columns: d, columnScale: nil, into: out)
+        }
+        initialized = d * k
+      } : weight.elements
     // The values as the layer takes them, x/σ. (Not `as? [Double]`: in
     // this function unspecialized, as the existential `ClassifierFeatures`
     // calls it, that cast copies the array an element at a time.)
@@ -139,10 +146,18 @@ extension SoftmaxClassifier {
                 for i in begin..<end {
                   let z = out + i * k
                   for j in 0..<k { z[j] = foldedBias[j] }
-                  for entry in offsets[i]..<offsets[i + 1] {
-                    let column = w + Int(c[entry]) * k
-                    let value = x[entry]
-                    for j in 0..<k { z[j] += column[j] * value }
+                  if transposes {
+                    for entry in offsets[i]..<offsets[i + 1] {
+                      let column = w + Int(c[entry]) * k
+                      let value = x[entry]
+                      for j in 0..<k { z[j] += column[j] * value }
+                    }
+                  } else {
+                    for entry in offsets[i]..<offsets[i + 1] {
+                      let column = w + Int(c[entry])
+                      let value = x[entry]
+                      for j in 0..<k { z[j] += column[j * d] * value }
+                    }
                   }
                 }
               }
