@@ -26,6 +26,10 @@ predict the test set), wall clock:
                 is at most 1e-4); "softmax-tol-m5", that with
                 `--lbfgs-memory 5` (5 correction pairs instead of 10: the
                 passes over them bound an iteration at 2.5M parameters);
+                "softmax-tol3", `--tol 1e-3`: ten times looser, the job
+                the issue's gate asks of the time (its accuracy gate allows
+                0.3 points below scikit-learn's tight optimum, and the
+                row prints how far below it stops);
   sklearn       load_files(encoding="latin-1") + TfidfVectorizer(
                 token_pattern=r"(?u)[^\\W_]{2,}", ngram_range=(1, n)) (the same
                 words as softmax's tokenizer) + LogisticRegression(C=1, lbfgs,
@@ -128,6 +132,15 @@ def run_json(command):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# The softmax rows: the settings of each (see the docstring).
+SOFTMAX_ROWS = {
+    "softmax": {},
+    "softmax-tol": {"tolerance": 1e-4},
+    "softmax-tol-m5": {"tolerance": 1e-4, "memory": 5},
+    "softmax-tol3": {"tolerance": 1e-3},
+}
+
+
 def run_softmax(binary, folder, n, tolerance=None, memory=None):
     model = os.path.join(folder, f"model-{n}.json")
     command = [binary, "train", os.path.join(folder, "20news-bydate-train"),
@@ -151,7 +164,8 @@ def main():
     parser.add_argument("--ngrams", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
-        "--tools", default="softmax,softmax-tol,softmax-tol-m5,sklearn,fasttext,fasttext-tuned,tight")
+        "--tools",
+        default="softmax,softmax-tol,softmax-tol-m5,softmax-tol3,sklearn,fasttext,fasttext-tuned,tight")
     args = parser.parse_args()
     if not os.path.exists(args.tarball):
         sys.exit(f"no {args.tarball}: see this script's docstring for where to get 20 Newsgroups")
@@ -168,12 +182,9 @@ def main():
         best = {}
         for _ in range(args.rounds):
             runs = {}
-            if "softmax" in tools:
-                runs["softmax"] = run_softmax(binary, folder, n)
-            if "softmax-tol" in tools:
-                runs["softmax-tol"] = run_softmax(binary, folder, n, tolerance=1e-4)
-            if "softmax-tol-m5" in tools:
-                runs["softmax-tol-m5"] = run_softmax(binary, folder, n, tolerance=1e-4, memory=5)
+            for tool, settings in SOFTMAX_ROWS.items():
+                if tool in tools:
+                    runs[tool] = run_softmax(binary, folder, n, **settings)
             if "sklearn" in tools:
                 runs["sklearn"] = run_json([python, "-c", SKLEARN, folder, str(n), "default"])
             if "fasttext" in tools:
@@ -190,7 +201,7 @@ def main():
                   f"{result.get('features', '-')} | {result.get('iterations', '-')} |", flush=True)
         k, f = best.get("sklearn"), best.get("fasttext")
         tight = best.get("sklearn tight (untimed)")
-        for tool in ["softmax", "softmax-tol", "softmax-tol-m5"]:
+        for tool in SOFTMAX_ROWS:
             r = best.get(tool)
             if not r:
                 continue
@@ -199,7 +210,8 @@ def main():
                             if tool == "softmax" else "")
                 print(f"n-grams {n}: {tool}/fastText time {r['seconds'] / f['seconds']:.2f}{accuracy}")
             if k:
-                rule = " (both stop at a largest gradient component of 1e-4)" if tool != "softmax" else ""
+                rule = (" (both stop at a largest gradient component of 1e-4)"
+                        if SOFTMAX_ROWS[tool].get("tolerance") == 1e-4 else "")
                 print(f"n-grams {n}: {tool}/sklearn time {r['seconds'] / k['seconds']:.2f}{rule}")
             if tight:
                 print(f"n-grams {n}: accuracy {tool} − sklearn tight "
