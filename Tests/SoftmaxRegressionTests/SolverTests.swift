@@ -343,11 +343,11 @@ struct VectorHelperTests {
 
 @Suite("L-BFGS's correction pairs in Float")
 struct FloatCorrectionPairTests {
-  /// Widening a Float to Double is exact, and the Float helpers take the
-  /// Double helpers' chunks, lanes and order: each equals the Double
-  /// helper on the widened values, bit for bit (lengths around the lane
-  /// width and across chunks of 8,192).
-  @Test("the Float pair helpers equal the Double helpers on widened values, bit for bit")
+  /// Widening a Float to Double is exact, and the Float chunks take the
+  /// Double chunks' lanes and order: each equals the Double helper on the
+  /// widened values, bit for bit (lengths around the lane width and across
+  /// chunks of 8,192).
+  @Test("the Float pair chunks equal the Double helpers on widened values, bit for bit")
   func helpersMatchDouble() {
     var generator = SplitMix64(seed: 41)
     for n in [0, 1, 7, 8, 9, 8_191, 8_192, 20_003] {
@@ -357,14 +357,33 @@ struct FloatCorrectionPairTests {
       let w = [Double].random(count: n, in: 0.1...2, using: &generator)
       let wideA = a.map { Double($0) }
       let wideB = b.map { Double($0) }
-      #expect(Float.dot(a, x) == dot(wideA, x), "n = \(n)")
       #expect(Float.dot(a, b) == dot(wideA, wideB), "n = \(n)")
-      #expect(Float.weightedDot(a, b, w) == weightedDot(wideA, wideB, w), "n = \(n)")
-      var y1 = x
-      var y2 = x
-      Float.axpy(-0.37, a, &y1)
-      axpy(-0.37, wideA, &y2)
-      #expect(Bool(y1 == y2), "n = \(n)")
+      #expect(Double.dot(wideA, wideB) == dot(wideA, wideB), "n = \(n)")
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          x.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+              guard let pa = pa.baseAddress, let pb = pb.baseAddress, let px = px.baseAddress,
+                let pw = pw.baseAddress
+              else { return }
+              #expect(chunkedSum(n) { Float.dotChunk(pa, px, $0) } == dot(wideA, x))
+              #expect(
+                chunkedSum(n) { Float.weightedDotChunk(pa, pb, pw, $0) }
+                  == weightedDot(wideA, wideB, w))
+              #expect(
+                chunkedSum(n) { Float.weightedDotChunk(pa, px, pw, $0) }
+                  == weightedDot(wideA, x, w))
+              var y1 = x
+              var y2 = x
+              y1.withUnsafeMutableBufferPointer { y in
+                if let py = y.baseAddress { Float.axpyChunk(-0.37, pa, py, 0..<n) }
+              }
+              axpy(-0.37, wideA, &y2)
+              #expect(Bool(y1 == y2), "n = \(n)")
+            }
+          }
+        }
+      }
       var difference: [Float] = []
       SoftmaxRegression.difference(x, w, into: &difference)
       #expect(Bool(difference == zip(x, w).map { Float($0 - $1) }), "n = \(n)")

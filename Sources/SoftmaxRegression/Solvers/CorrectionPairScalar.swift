@@ -14,7 +14,7 @@ public enum CorrectionPairStorage: String, Sendable, Hashable, Codable, CaseIter
   /// In `Double`.
   case double
   /// In `Float` (each pair rounded once; its products in `Double`): half
-  /// the memory, and half the memory traffic of the two-loop recursion,
+  /// the memory, and half the memory traffic of the direction's passes,
   /// which bounds an iteration on large models. The inverse-Hessian
   /// estimate is that of the rounded pairs (each within 2⁻²⁴ relative of
   /// the exact one); the gradient, the line search and the stopping test
@@ -22,95 +22,144 @@ public enum CorrectionPairStorage: String, Sendable, Hashable, Codable, CaseIter
   case float
 }
 
-/// A scalar L-BFGS keeps its correction pairs in: the two-loop recursion's
-/// vector operations with the pairs in this type and everything else in
-/// `Double`. `Double`'s are the plain vector helpers (their bits); every
-/// product and sum is in `Double` for `Float` too.
+/// A scalar L-BFGS keeps its correction pairs in: the chunks of the vector
+/// operations of ``CorrectionPairs`` with the pairs in this type and
+/// everything else in `Double`. Every product and sum is in `Double`, in
+/// the lanes and order of ``dot(_:_:)``'s chunks, so that `Float` pairs give
+/// the bits of `Double` pairs holding the same (widened) values.
 protocol CorrectionPairScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable {
-  /// `Σ aᵢbᵢ` in ``dot(_:_:)``'s order.
-  static func dot(_ a: [Self], _ b: [Double]) -> Double
-  /// `Σ aᵢbᵢ` in ``dot(_:_:)``'s order.
-  static func dot(_ a: [Self], _ b: [Self]) -> Double
-  /// `Σ aᵢ·(bᵢ·wᵢ)` in ``weightedDot(_:_:_:)``'s order.
-  static func weightedDot(_ a: [Self], _ b: [Self], _ w: [Double]) -> Double
-  /// `y += α·x`.
-  static func axpy(_ alpha: Double, _ x: [Self], _ y: inout [Double])
+  /// `Σ aᵢbᵢ` over `range`, in the lanes and order of a chunk of
+  /// ``dot(_:_:)``.
+  static func dotChunk(
+    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Double>, _ range: Range<Int>
+  ) -> Double
+  /// `Σ aᵢbᵢ` over `range`, as the mixed form.
+  static func dotChunk(
+    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ range: Range<Int>
+  ) -> Double
+  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, in the same lanes and order.
+  static func weightedDotChunk(
+    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
+    _ range: Range<Int>
+  ) -> Double
+  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, as the mixed form.
+  static func weightedDotChunk(
+    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ w: UnsafePointer<Double>,
+    _ range: Range<Int>
+  ) -> Double
+  /// `yᵢ += α·xᵢ` for `i` in `range`.
+  static func axpyChunk(
+    _ alpha: Double, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Double>,
+    _ range: Range<Int>)
+}
+
+extension CorrectionPairScalar {
+  /// `Σ aᵢbᵢ` in ``dot(_:_:)``'s chunks and order.
+  static func dot(_ a: [Self], _ b: [Self]) -> Double {
+    precondition(a.count == b.count, "dot of \(a.count) and \(b.count) values")
+    return a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+        return chunkedSum(a.count) { dotChunk(pa, pb, $0) }
+      }
+    }
+  }
 }
 
 extension Double: CorrectionPairScalar {
-  static func dot(_ a: [Double], _ b: [Double]) -> Double { SoftmaxRegression.dot(a, b) }
-  static func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
-    SoftmaxRegression.weightedDot(a, b, w)
+  @inline(__always)
+  static func dotChunk(
+    _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      UnsafeRawPointer(a).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+        * UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+    } tail: {
+      a[$0] * b[$0]
+    }
   }
-  static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
-    SoftmaxRegression.axpy(alpha, x, &y)
+
+  @inline(__always)
+  static func weightedDotChunk(
+    _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
+    _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      UnsafeRawPointer(a).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+        * (UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
+    } tail: {
+      a[$0] * (b[$0] * w[$0])
+    }
+  }
+
+  @inline(__always)
+  static func axpyChunk(
+    _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
+    _ range: Range<Int>
+  ) {
+    for i in range { y[i] += alpha * x[i] }
   }
 }
 
 extension Float: CorrectionPairScalar {
-  static func dot(_ a: [Float], _ b: [Double]) -> Double {
-    precondition(a.count == b.count, "dot of \(a.count) and \(b.count) values")
-    return a.withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { b in
-        guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-        return chunkedSum(a.count) { range in
-          mixedDotChunk(pa, range) {
-            UnsafeRawPointer(pb).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-          } tail: {
-            pb[$0]
-          }
-        }
-      }
+  @inline(__always)
+  static func dotChunk(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Double>, _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      widened(a, $0)
+        * UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+    } tail: {
+      Double(a[$0]) * b[$0]
     }
   }
 
-  static func dot(_ a: [Float], _ b: [Float]) -> Double {
-    precondition(a.count == b.count, "dot of \(a.count) and \(b.count) values")
-    return a.withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { b in
-        guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-        return chunkedSum(a.count) { range in
-          mixedDotChunk(pa, range) {
-            widened(pb, $0)
-          } tail: {
-            Double(pb[$0])
-          }
-        }
-      }
+  @inline(__always)
+  static func dotChunk(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      widened(a, $0) * widened(b, $0)
+    } tail: {
+      Double(a[$0]) * Double(b[$0])
     }
   }
 
-  static func weightedDot(_ a: [Float], _ b: [Float], _ w: [Double]) -> Double {
-    precondition(a.count == b.count && b.count == w.count, "weighted dot of unequal lengths")
-    return a.withUnsafeBufferPointer { a in
-      b.withUnsafeBufferPointer { b in
-        w.withUnsafeBufferPointer { w in
-          guard let pa = a.baseAddress, let pb = b.baseAddress, let pw = w.baseAddress else {
-            return 0
-          }
-          return chunkedSum(a.count) { range in
-            mixedDotChunk(pa, range) {
-              widened(pb, $0)
-                * UnsafeRawPointer(pw).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-            } tail: {
-              Double(pb[$0]) * pw[$0]
-            }
-          }
-        }
-      }
+  @inline(__always)
+  static func weightedDotChunk(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
+    _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      widened(a, $0)
+        * (UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
+    } tail: {
+      Double(a[$0]) * (b[$0] * w[$0])
     }
   }
 
-  static func axpy(_ alpha: Double, _ x: [Float], _ y: inout [Double]) {
-    precondition(x.count == y.count, "axpy of \(x.count) and \(y.count) values")
-    x.withUnsafeBufferPointer { x in
-      y.withUnsafeMutableBufferPointer { y in
-        guard let px = x.baseAddress, let py = y.baseAddress else { return }
-        forEachPart(y.count) { range in
-          for i in range { py[i] += alpha * Double(px[i]) }
-        }
-      }
+  @inline(__always)
+  static func weightedDotChunk(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ w: UnsafePointer<Double>,
+    _ range: Range<Int>
+  ) -> Double {
+    laneDot(range) {
+      widened(a, $0)
+        * (widened(b, $0)
+          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
+    } tail: {
+      Double(a[$0]) * (Double(b[$0]) * w[$0])
     }
+  }
+
+  @inline(__always)
+  static func axpyChunk(
+    _ alpha: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>,
+    _ range: Range<Int>
+  ) {
+    for i in range { y[i] += alpha * Double(x[i]) }
   }
 }
 
@@ -120,24 +169,25 @@ private func widened(_ base: UnsafePointer<Float>, _ i: Int) -> SIMD8<Double> {
   SIMD8<Double>(UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
 }
 
-/// One chunk of a dot product of `Float`s `a` with `Double`s given eight
-/// (`other(i)`) or one (`tail(i)`) at a time: ``dotChunk(_:_:_:)``'s
-/// lanes and order.
+/// One chunk of a dot product given its products eight (`products(i)`:
+/// elements `i..<i+8`) or one (`tail(i)`) at a time: element `i` of the
+/// chunk's whole eights is added to lane `i mod 8`, the lanes are added
+/// pairwise (``laneSum(_:)``), then the tail in order. The order of every
+/// dot product of the solvers.
 @inline(__always)
-private func mixedDotChunk(
-  _ a: UnsafePointer<Float>, _ range: Range<Int>, _ other: (Int) -> SIMD8<Double>,
-  tail: (Int) -> Double
+func laneDot(
+  _ range: Range<Int>, _ products: (Int) -> SIMD8<Double>, tail: (Int) -> Double
 ) -> Double {
   let full = range.lowerBound + range.count / 8 * 8
   var lanes = SIMD8<Double>()
   var i = range.lowerBound
   while i < full {
-    lanes += widened(a, i) * other(i)
+    lanes += products(i)
     i += 8
   }
   var sum = laneSum(lanes)
   while i < range.upperBound {
-    sum += Double(a[i]) * tail(i)
+    sum += tail(i)
     i += 1
   }
   return sum

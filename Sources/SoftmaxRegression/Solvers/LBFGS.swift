@@ -204,9 +204,10 @@ public struct LBFGS: Sendable {
     var pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
     // A checkpoint holds the pairs in Double (exactly: Float pairs widen
     // and narrow back without rounding).
-    var s: [[P]] = state?.s.map { $0.map { P($0) } } ?? []
-    var y: [[P]] = state?.y.map { $0.map { P($0) } } ?? []
-    var rho: [Double] = state?.rho ?? []
+    var pairs = CorrectionPairs<P>(
+      capacity: options.memory, scaling: preconditioner,
+      steps: state?.s.map { $0.map { P($0) } } ?? [],
+      changes: state?.y.map { $0.map { P($0) } } ?? [], inverseCurvatures: state?.rho ?? [])
     var iteration = state?.iteration ?? 0
     var reason = StopReason.iterationLimit
     func result(_ reason: StopReason) -> OptimizationResult {
@@ -218,30 +219,6 @@ public struct LBFGS: Sendable {
     if !f.isFinite { return result(.lineSearchFailed) }
     if maxAbs(pg) <= options.gradientTolerance { return result(.gradientTolerance) }
 
-    /// d ← γ·diag(M)·d (each value times M then times γ; γ = 1: the
-    /// product with M only).
-    func scale(_ d: inout [Double], by gamma: Double = 1) {
-      guard preconditioner != nil || gamma != 1 else { return }
-      let weights = preconditioner ?? []
-      weights.withUnsafeBufferPointer { weights in
-        d.withUnsafeMutableBufferPointer { d in
-          guard let pd = d.baseAddress else { return }
-          // An empty array may have an address: M's is used only if given.
-          let pw = preconditioner == nil ? nil : weights.baseAddress
-          forEachPart(n) { range in
-            if let pw {
-              if gamma == 1 {
-                for i in range { pd[i] *= pw[i] }
-              } else {
-                for i in range { pd[i] = pd[i] * pw[i] * gamma }
-              }
-            } else {
-              for i in range { pd[i] *= gamma }
-            }
-          }
-        }
-      }
-    }
     /// OWL-QN: keep only the components that descend along -pg.
     func project(_ d: inout [Double]) {
       for i in 0..<l1Count where d[i] * pg[i] >= 0 { d[i] = 0 }
@@ -255,38 +232,18 @@ public struct LBFGS: Sendable {
     var spareChange: [P] = []
     var spare: (x: [Double], g: [Double]) = ([], [])
     while iteration < options.maxIterations {
-      // Direction: -H·pg by the two-loop recursion, H₀ = γ·diag(M).
-      negate(pg, into: &d)
-      var alpha = [Double](repeating: 0, count: s.count)
-      for m in stride(from: s.count - 1, through: 0, by: -1) {
-        alpha[m] = rho[m] * P.dot(s[m], d)
-        P.axpy(-alpha[m], y[m], &d)
-      }
-      if let last = s.indices.last {
-        // yᵀ·(M∘y), the bits of scaling a copy of y and taking the dot.
-        let curvatureScale =
-          preconditioner.map { P.weightedDot(y[last], y[last], $0) } ?? P.dot(y[last], y[last])
-        scale(&d, by: P.dot(s[last], y[last]) / curvatureScale)
-      } else {
-        scale(&d)
-      }
-      for m in 0..<s.count {
-        let beta = rho[m] * P.dot(y[m], d)
-        P.axpy(alpha[m] - beta, s[m], &d)
-      }
+      // Direction: −H·pg, H from the pairs and H₀ = γ·diag(M).
+      pairs.direction(pg, into: &d)
       project(&d)
       var slope = dot(d, pg)
       if !(slope < 0) {
-        // Not a descent direction (lost curvature): restart from -pg.
-        s.removeAll()
-        y.removeAll()
-        rho.removeAll()
-        negate(pg, into: &d)
-        scale(&d)
+        // Not a descent direction (lost curvature): restart from −M·pg.
+        pairs.removeAll()
+        pairs.direction(pg, into: &d)
         project(&d)
         slope = dot(d, pg)
       }
-      let firstStep = s.isEmpty ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1
+      let firstStep = pairs.count == 0 ? min(1, 1 / max(maxAbs(d), 1e-300)) : 1
 
       let accepted: (x: [Double], g: [Double], f: Double)?
       if l1Count > 0 {
@@ -318,14 +275,9 @@ public struct LBFGS: Sendable {
       pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
       let curvature = P.dot(step, change)
       if options.memory > 0, curvature > 1e-10 * P.dot(change, change) {
-        if s.count >= options.memory {
-          spareStep = s.removeFirst()
-          spareChange = y.removeFirst()
-          rho.removeFirst()
+        if let dropped = pairs.append(step: step, change: change, curvature: curvature) {
+          (spareStep, spareChange) = dropped
         }
-        s.append(step)
-        y.append(change)
-        rho.append(1 / curvature)
       } else {
         spareStep = step
         spareChange = change
@@ -341,8 +293,9 @@ public struct LBFGS: Sendable {
       if reportsState {
         report.solverState = .lbfgs(
           state: LBFGSState(
-            x: x, g: g, f: f, s: s.map { $0.map { Double($0) } },
-            y: y.map { $0.map { Double($0) } }, rho: rho, iteration: iteration,
+            x: x, g: g, f: f, s: pairs.steps.map { $0.map { Double($0) } },
+            y: pairs.changes.map { $0.map { Double($0) } }, rho: pairs.inverseCurvatures,
+            iteration: iteration,
             evaluations: evaluations, stop: stop))
       }
       let keepGoing = progress(report)

@@ -190,7 +190,7 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
   return a.withUnsafeBufferPointer { a in
     b.withUnsafeBufferPointer { b in
       guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-      return chunkedSum(a.count) { dotChunk(pa, pb, $0) }
+      return chunkedSum(a.count) { Double.dotChunk(pa, pb, $0) }
     }
   }
 }
@@ -220,35 +220,42 @@ func chunkedSum(_ n: Int, _ chunk: (Range<Int>) -> Double) -> Double {
   return total
 }
 
+/// `width` sums over the chunks of `0..<n` at once: `chunk(range, sums)`
+/// writes a chunk's `width` sums; sum `w` of the result is
+/// ``chunkedSum(_:_:)`` of the `w`-th (the same bits), and every chunk is
+/// visited once, so that the data of many sums is read in one pass.
+@inline(__always)
+func chunkedSums(
+  _ n: Int, width: Int, _ chunk: (Range<Int>, UnsafeMutablePointer<Double>) -> Void
+) -> [Double] {
+  let chunks = (n + vectorChunk - 1) / vectorChunk
+  guard width > 0 else { return [] }
+  var sums = [Double](repeating: 0, count: max(chunks, 1) * width)
+  sums.withUnsafeMutableBufferPointer { sums in
+    guard let out = sums.baseAddress else { return }
+    if chunks <= 1 {
+      chunk(0..<n, out)
+      return
+    }
+    parallelFor(count: chunks, cost: vectorChunk * width, grain: 1) { begin, end in
+      for c in begin..<end {
+        chunk((c * vectorChunk)..<min(n, (c + 1) * vectorChunk), out + c * width)
+      }
+    }
+  }
+  if chunks <= 1 { return sums }
+  var totals = [Double](repeating: 0, count: width)
+  for c in 0..<chunks {
+    for w in 0..<width { totals[w] += sums[c * width + w] }
+  }
+  return totals
+}
+
 /// The eight lanes of a chunk added pairwise.
 @inline(__always)
 func laneSum(_ lanes: SIMD8<Double>) -> Double {
   ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
     + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
-}
-
-/// One chunk of ``dot(_:_:)``.
-@inline(__always)
-private func dotChunk(
-  _ pa: UnsafePointer<Double>, _ pb: UnsafePointer<Double>, _ range: Range<Int>
-) -> Double {
-  let full = range.lowerBound + range.count / 8 * 8
-  var lanes = SIMD8<Double>()
-  let ra = UnsafeRawPointer(pa)
-  let rb = UnsafeRawPointer(pb)
-  var i = range.lowerBound
-  while i < full {
-    let x = ra.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-    let y = rb.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-    lanes += x * y
-    i += 8
-  }
-  var sum = laneSum(lanes)
-  while i < range.upperBound {
-    sum += pa[i] * pb[i]
-    i += 1
-  }
-  return sum
 }
 
 /// `Σ aᵢ·(bᵢ·wᵢ)` in ``dot(_:_:)``'s order: the bits of the dot of `a`
@@ -261,40 +268,7 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
         guard let pa = a.baseAddress, let pb = b.baseAddress, let pw = w.baseAddress else {
           return 0
         }
-        return chunkedSum(a.count) { range in
-          let full = range.lowerBound + range.count / 8 * 8
-          var lanes = SIMD8<Double>()
-          var i = range.lowerBound
-          while i < full {
-            let x = UnsafeRawPointer(pa).loadUnaligned(
-              fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            let y = UnsafeRawPointer(pb).loadUnaligned(
-              fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            let z = UnsafeRawPointer(pw).loadUnaligned(
-              fromByteOffset: i * 8, as: SIMD8<Double>.self)
-            lanes += x * (y * z)
-            i += 8
-          }
-          var sum = laneSum(lanes)
-          while i < range.upperBound {
-            sum += pa[i] * (pb[i] * pw[i])
-            i += 1
-          }
-          return sum
-        }
-      }
-    }
-  }
-}
-
-/// `out = −a`, reusing `out`'s storage when it has the length.
-func negate(_ a: [Double], into out: inout [Double]) {
-  if out.count != a.count { out = filledArray(repeating: 0, count: a.count) }
-  a.withUnsafeBufferPointer { a in
-    out.withUnsafeMutableBufferPointer { out in
-      guard let pa = a.baseAddress, let po = out.baseAddress else { return }
-      forEachPart(a.count) { range in
-        for i in range { po[i] = -pa[i] }
+        return chunkedSum(a.count) { Double.weightedDotChunk(pa, pb, pw, $0) }
       }
     }
   }
