@@ -384,9 +384,14 @@ struct FloatCorrectionPairTests {
           }
         }
       }
-      var difference: [Float] = []
-      SoftmaxRegression.difference(x, w, into: &difference)
-      #expect(Bool(difference == zip(x, w).map { Float($0 - $1) }), "n = \(n)")
+      var step: [Float] = []
+      var change: [Float] = []
+      let (curvature, changeSquared) = correctionPair(
+        x1: x, x0: w, g1: wideA, g0: x, step: &step, change: &change)
+      #expect(Bool(step == zip(x, w).map { Float($0 - $1) }), "n = \(n)")
+      #expect(Bool(change == zip(wideA, x).map { Float($0 - $1) }), "n = \(n)")
+      #expect(curvature == Float.dot(step, change), "n = \(n)")
+      #expect(changeSquared == Float.dot(change, change), "n = \(n)")
     }
   }
 

@@ -133,9 +133,12 @@ extension SparseSoftmaxRegressionObjective {
         }
       }
     }
-    var squares = 0.0
-    parameters.withUnsafeBufferPointer { w in
-      for index in 0..<weightCount { squares += w[index] * w[index] }
+    // ‖W‖² in the solvers' chunked order, on the worker threads (one
+    // running sum waited on each addition: about 40 ms an evaluation at
+    // 23M weights).
+    let squares = parameters.withUnsafeBufferPointer { w -> Double in
+      guard let w = w.baseAddress else { return 0 }
+      return chunkedSum(weightCount) { Double.dotChunk(w, w, $0) }
     }
     let scale = denominator > 0 ? 1 / denominator : 0
     if wantGradient {

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import SoftmaxCore
+
 /// How L-BFGS stores its correction pairs (the last `memory` steps `s` and
 /// gradient changes `y`, `2·memory` vectors of every parameter).
 public enum CorrectionPairStorage: String, Sendable, Hashable, Codable, CaseIterable {
@@ -191,4 +193,44 @@ func laneDot(
     i += 1
   }
   return sum
+}
+
+/// A new correction pair in one pass: `step = x₁ − x₀` and
+/// `change = g₁ − g₀`, each difference rounded to `P`, with the products
+/// `stepᵀchange` and `changeᵀchange` of the rounded values in
+/// ``CorrectionPairScalar/dot(_:_:)``'s chunks and order (its bits),
+/// reading each vector once. `step` and `change` are reused when they have
+/// the length.
+func correctionPair<P: CorrectionPairScalar>(
+  x1: [Double], x0: [Double], g1: [Double], g0: [Double], step: inout [P], change: inout [P]
+) -> (curvature: Double, changeSquared: Double) {
+  let n = x1.count
+  precondition(
+    x0.count == n && g1.count == n && g0.count == n, "a correction pair of unequal lengths")
+  if step.count != n { step = filledArray(repeating: P.zero, count: n) }
+  if change.count != n { change = filledArray(repeating: P.zero, count: n) }
+  let products = x1.withUnsafeBufferPointer { x1 in
+    x0.withUnsafeBufferPointer { x0 in
+      g1.withUnsafeBufferPointer { g1 in
+        g0.withUnsafeBufferPointer { g0 in
+          step.withUnsafeMutableBufferPointer { step in
+            change.withUnsafeMutableBufferPointer { change in
+              guard let x1 = x1.baseAddress, let x0 = x0.baseAddress, let g1 = g1.baseAddress,
+                let g0 = g0.baseAddress, let s = step.baseAddress, let y = change.baseAddress
+              else { return [0.0, 0.0] }
+              return chunkedSums(n, width: 2) { range, out in
+                for i in range {
+                  s[i] = P(x1[i] - x0[i])
+                  y[i] = P(g1[i] - g0[i])
+                }
+                out[0] = P.dotChunk(s, y, range)
+                out[1] = P.dotChunk(y, y, range)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (products[0], products[1])
 }

@@ -264,8 +264,8 @@ public struct LBFGS: Sendable {
       var change = spareChange
       spareStep = []
       spareChange = []
-      difference(next.x, x, into: &step)
-      difference(next.g, g, into: &change)
+      let (curvature, changeSquared) = correctionPair(
+        x1: next.x, x0: x, g1: next.g, g0: g, step: &step, change: &change)
       let previous = f
       // The point left behind lends its buffers to the next line search.
       spare = (x, g)
@@ -273,8 +273,7 @@ public struct LBFGS: Sendable {
       g = next.g
       f = next.f
       pg = pseudoGradient(x, g, l1: l1, l1Count: l1Count)
-      let curvature = P.dot(step, change)
-      if options.memory > 0, curvature > 1e-10 * P.dot(change, change) {
+      if options.memory > 0, curvature > 1e-10 * changeSquared {
         if let dropped = pairs.append(step: step, change: change, curvature: curvature) {
           (spareStep, spareChange) = dropped
         }

@@ -274,27 +274,6 @@ func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
   }
 }
 
-/// `out = a − b`, each difference rounded to `P` (exact for `Double`),
-/// reusing `out`'s storage when it has the length.
-func difference<P: BinaryFloatingPoint & BitwiseCopyable>(
-  _ a: [Double], _ b: [Double], into out: inout [P]
-) {
-  precondition(a.count == b.count, "difference of \(a.count) and \(b.count) values")
-  if out.count != a.count { out = filledArray(repeating: P.zero, count: a.count) }
-  a.withUnsafeBufferPointer { a in
-    b.withUnsafeBufferPointer { b in
-      out.withUnsafeMutableBufferPointer { out in
-        guard let pa = a.baseAddress, let pb = b.baseAddress, let po = out.baseAddress else {
-          return
-        }
-        forEachPart(a.count) { range in
-          for i in range { po[i] = P(pa[i] - pb[i]) }
-        }
-      }
-    }
-  }
-}
-
 /// `out = x + α·d` (the bits of a copy of x and ``axpy(_:_:_:)``),
 /// reusing `out`'s storage when it has the length.
 func stepped(_ x: [Double], _ alpha: Double, _ d: [Double], into out: inout [Double]) {
