@@ -25,6 +25,35 @@ struct TermTable: Sendable {
     mask = size - 1
   }
 
+  /// The terms `entries` of each of `parts`, in that order, numbered from
+  /// 0: the table inserting them one by one would make, built without
+  /// hashing a term again (the parts keep their hashes). The terms must be
+  /// distinct.
+  ///
+  /// - Complexity: O(total bytes + terms).
+  init(concatenating parts: [(table: TermTable, entries: [Int])]) {
+    let total = parts.reduce(0) { $0 + $1.entries.count }
+    self.init(capacity: total)
+    starts.reserveCapacity(total + 1)
+    hashes.reserveCapacity(total)
+    arena.reserveCapacity(
+      parts.reduce(0) { sum, part in
+        part.entries.reduce(sum) { $0 + part.table.starts[$1 + 1] - part.table.starts[$1] }
+      })
+    for (table, entries) in parts {
+      for entry in entries {
+        arena.append(contentsOf: table.term(entry))
+        starts.append(arena.count)
+        hashes.append(table.hashes[entry])
+      }
+    }
+    for index in 0..<total {
+      var slot = Int(truncatingIfNeeded: hashes[index]) & mask
+      while slots[slot] != 0 { slot = (slot + 1) & mask }
+      slots[slot] = Int32(index + 1)
+    }
+  }
+
   /// The number of terms.
   var count: Int { starts.count - 1 }
 

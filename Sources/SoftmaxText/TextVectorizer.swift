@@ -81,8 +81,8 @@ public struct TextVectorizer: Sendable {
   ) throws(TextError) -> (vectorizer: TextVectorizer, features: SparseMatrix<Double>) {
     if let problem = options.problem() { throw TextError(.invalidOptions, problem) }
     // Each part of the documents (on its own thread) finds its terms in a
-    // table of its own; the tables are then merged in document order, so
-    // a term's entry in `seen` is that of a reading front to back.
+    // table of its own; the tables are then merged, by the terms' first
+    // byte, into the vocabulary in byte order.
     let parts = documentParts(documents.count)
     var chunks = parts.map { _ in FitChunk() }
     chunks.withUnsafeMutableBufferPointer { chunks in
@@ -90,55 +90,37 @@ public struct TextVectorizer: Sendable {
         chunks[c].read(documents[parts[c]], options: options)
       }
     }
-    var seen = TermTable(capacity: 1 << 16)
-    var documentFrequency: [Int32] = []
-    if let buckets = options.buckets {
-      documentFrequency = [Int32](repeating: 0, count: buckets)
-      for chunk in chunks {
-        for id in 0..<buckets { documentFrequency[id] += chunk.documentFrequency[id] }
-      }
-    } else {
-      for c in chunks.indices {
-        chunks[c].global = [Int32](repeating: 0, count: chunks[c].table.count)
-        for id in 0..<chunks[c].table.count {
-          let global = chunks[c].table.term(id).withUnsafeBufferPointer { seen.insert($0) }
-          if global == documentFrequency.count { documentFrequency.append(0) }
-          documentFrequency[global] += chunks[c].documentFrequency[id]
-          chunks[c].global[id] = Int32(global)
-        }
-      }
-    }
     let n = documents.count
-    var column: [Int32]
     var vocabulary: [String] = []
     var table = TermTable()
-    var kept: [Int] = []
-    if options.buckets != nil {
-      column = Array(0..<Int32(documentFrequency.count))
-      kept = Array(0..<documentFrequency.count)
+    var documentFrequencies: [Int32]
+    // Each part's term's column (a vocabulary's; with hashing, the bucket
+    // is the column): entry `chunkStarts[c] + id` for part c's term id.
+    var merged: (columns: [Int32], chunkStarts: [Int]) = ([], [])
+    if let buckets = options.buckets {
+      documentFrequencies = [Int32](repeating: 0, count: buckets)
+      for chunk in chunks {
+        for id in 0..<buckets { documentFrequencies[id] += chunk.documentFrequency[id] }
+      }
     } else {
-      kept = (0..<seen.count).filter { Int(documentFrequency[$0]) >= options.minimumDocumentCount }
-      guard !kept.isEmpty else {
+      let vocabularyAndColumns = mergeVocabularies(
+        chunks, minimumDocumentCount: options.minimumDocumentCount)
+      guard !vocabularyAndColumns.vocabulary.isEmpty else {
         throw TextError(
           .emptyVocabulary,
-          seen.count == 0
+          vocabularyAndColumns.termCount == 0
             ? "no document has a word (of \(options.tokenizer.minimumLength) or more letters and digits)"
             : "no term is in \(options.minimumDocumentCount) or more of the \(n) documents; lower the minimum count"
         )
       }
-      seen.sortByBytes(&kept)
-      column = [Int32](repeating: -1, count: seen.count)
-      table = TermTable(capacity: kept.count)
-      vocabulary.reserveCapacity(kept.count)
-      for (rank, entry) in kept.enumerated() {
-        column[entry] = Int32(rank)
-        vocabulary.append(seen.string(entry))
-        seen.term(entry).withUnsafeBufferPointer { _ = table.insert($0) }
-      }
+      vocabulary = vocabularyAndColumns.vocabulary
+      documentFrequencies = vocabularyAndColumns.documentFrequencies
+      table = vocabularyAndColumns.table
+      merged = (vocabularyAndColumns.columns, vocabularyAndColumns.chunkStarts)
     }
     let idf: [Double]? =
       options.inverseDocumentFrequency
-      ? kept.map { smoothedIDF(documents: n, having: Int(documentFrequency[$0])) } : nil
+      ? documentFrequencies.map { smoothedIDF(documents: n, having: Int($0)) } : nil
     let vectorizer = TextVectorizer(
       options: options, vocabulary: vocabulary, inverseDocumentFrequencies: idf,
       documentCount: n, table: table)
@@ -150,14 +132,127 @@ public struct TextVectorizer: Sendable {
       for end in chunk.documentEnds {
         for k in start..<end {
           let local = Int(chunk.occurrences[k])
-          let c = column[hashing ? local : Int(chunk.global[local])]
-          if c >= 0 { row.terms.append(c) }
+          let column = hashing ? Int32(local) : merged.columns[merged.chunkStarts[c] + local]
+          if column >= 0 { row.terms.append(column) }
         }
         vectorizer.appendRow(&row, to: &builder)
         start = end
       }
     }
     return (vectorizer, joined(builders, columns: vectorizer.featureCount))
+  }
+
+  /// The vocabulary of the parts' tables: the terms in at least
+  /// `minimumDocumentCount` documents, in byte order, with their document
+  /// frequencies and a table numbering them, and each part's terms'
+  /// columns (−1 for those left out), part after part.
+  ///
+  /// The terms are split by their first byte (an empty term first), which
+  /// keeps byte order between the groups: each group is merged, counted,
+  /// filtered and sorted on its own, on the worker threads (a thread takes
+  /// the next group as it frees up), and the groups are laid end to end.
+  /// The result does not depend on the parts or on the threads: a term's
+  /// column is its rank in byte order.
+  ///
+  /// - Complexity: O(terms · log terms) comparisons, spread over the
+  ///   threads; O(terms) on one thread for the final table.
+  private static func mergeVocabularies(
+    _ chunks: [FitChunk], minimumDocumentCount: Int
+  ) -> (
+    vocabulary: [String], documentFrequencies: [Int32], table: TermTable, termCount: Int,
+    columns: [Int32], chunkStarts: [Int]
+  ) {
+    let groupCount = 257  // the empty term, then one group per first byte
+    func group(_ term: ArraySlice<UInt8>) -> Int { term.first.map { Int($0) + 1 } ?? 0 }
+    // Each part's terms by group (a counting sort of its term numbers).
+    var byGroup = [(starts: [Int], ids: [Int32])](repeating: ([], []), count: chunks.count)
+    byGroup.withUnsafeMutableBufferPointer { byGroup in
+      parallelForEach(count: chunks.count, cost: 1 << 16) { c in
+        let table = chunks[c].table
+        var starts = [Int](repeating: 0, count: groupCount + 1)
+        for id in 0..<table.count { starts[group(table.term(id)) + 1] += 1 }
+        for g in 0..<groupCount { starts[g + 1] += starts[g] }
+        var next = starts
+        var ids = [Int32](repeating: 0, count: table.count)
+        for id in 0..<table.count {
+          let g = group(table.term(id))
+          ids[next[g]] = Int32(id)
+          next[g] += 1
+        }
+        byGroup[c] = (starts, ids)
+      }
+    }
+    // Part c's term id is entry `chunkStarts[c] + id` of `columns`.
+    var chunkStarts = [0]
+    for chunk in chunks {
+      chunkStarts.append(chunkStarts[chunkStarts.count - 1] + chunk.table.count)
+    }
+    var columns = [Int32](repeating: -1, count: chunkStarts[chunks.count])
+    struct Group {
+      var table = TermTable(capacity: 16)
+      /// The kept terms (numbers in `table`), in byte order.
+      var kept: [Int] = []
+      var frequencies: [Int32] = []
+      var strings: [String] = []
+    }
+    var groups = [Group](repeating: Group(), count: groupCount)
+    // Each group: its terms merged (their frequencies summed), filtered
+    // and sorted; every part's entry given its rank within the group. The
+    // groups write disjoint entries of `columns`, through its address.
+    columns.withUnsafeMutableBufferPointer { columns in
+      groups.withUnsafeMutableBufferPointer { groups in
+        guard let columns = columns.baseAddress else { return }
+        parallelForEach(count: groupCount, cost: 1 << 12) { g in
+          var merged = TermTable(capacity: 16)
+          var frequency: [Int32] = []
+          for c in 0..<chunks.count {
+            let (starts, ids) = byGroup[c]
+            for k in starts[g]..<starts[g + 1] {
+              let id = Int(ids[k])
+              let entry = chunks[c].table.term(id).withUnsafeBufferPointer { merged.insert($0) }
+              if entry == frequency.count { frequency.append(0) }
+              frequency[entry] += chunks[c].documentFrequency[id]
+              columns[chunkStarts[c] + id] = Int32(entry)  // for now, the entry in `merged`
+            }
+          }
+          var kept = (0..<merged.count).filter { Int(frequency[$0]) >= minimumDocumentCount }
+          merged.sortByBytes(&kept)
+          var rank = [Int32](repeating: -1, count: merged.count)
+          for (r, entry) in kept.enumerated() { rank[entry] = Int32(r) }
+          // The ranks within the group, for now, in each part's `global`.
+          for c in 0..<chunks.count {
+            let (starts, ids) = byGroup[c]
+            for k in starts[g]..<starts[g + 1] {
+              let at = chunkStarts[c] + Int(ids[k])
+              columns[at] = rank[Int(columns[at])]
+            }
+          }
+          groups[g] = Group(
+            table: merged, kept: kept, frequencies: kept.map { frequency[$0] },
+            strings: kept.map { merged.string($0) })
+        }
+      }
+    }
+    // The groups end to end: ranks become columns.
+    var offsets = [Int32](repeating: 0, count: groupCount + 1)
+    for g in 0..<groupCount { offsets[g + 1] = offsets[g] + Int32(groups[g].kept.count) }
+    columns.withUnsafeMutableBufferPointer { columns in
+      guard let columns = columns.baseAddress else { return }
+      parallelForEach(count: chunks.count, cost: 1 << 16) { c in
+        let (starts, ids) = byGroup[c]
+        for g in 0..<groupCount {
+          for k in starts[g]..<starts[g + 1] {
+            let at = chunkStarts[c] + Int(ids[k])
+            if columns[at] >= 0 { columns[at] += offsets[g] }
+          }
+        }
+      }
+    }
+    return (
+      groups.flatMap(\.strings), groups.flatMap(\.frequencies),
+      TermTable(concatenating: groups.map { ($0.table, $0.kept) }),
+      groups.reduce(0) { $0 + $1.table.count }, columns, chunkStarts
+    )
   }
 
   /// What one part of the documents holds for ``fit(_:options:)``: its
@@ -168,8 +263,6 @@ public struct TextVectorizer: Sendable {
     var occurrences: [Int32] = []
     var documentEnds: [Int] = []
     var documentFrequency: [Int32] = []
-    /// Each entry of `table` in the merged table.
-    var global: [Int32] = []
 
     mutating func read(_ documents: ArraySlice<String>, options: TextFeatureOptions) {
       var generator = TermGenerator(options: options)
