@@ -226,6 +226,36 @@ struct TermTableTests {
     let expected = (0..<unique.count).sorted { unique[$0].lexicographicallyPrecedes(unique[$1]) }
     #expect(order == expected)
   }
+
+  /// Tables laid end to end (the vocabulary's groups) number the chosen
+  /// terms in order, as inserting them one by one would, from the parts'
+  /// hashes; a term left out is not found.
+  @Test("concatenating tables numbers the chosen terms in order")
+  func concatenating() {
+    var generator = SoftmaxCore.SplitMix64(seed: 8)
+    var parts: [(table: TermTable, entries: [Int])] = []
+    var chosen: [[UInt8]] = []
+    var left: [[UInt8]] = []
+    for p in 0..<4 {
+      var table = TermTable()
+      for k in 0..<(p * 300) {
+        let term = [UInt8(p)] + Array("term\(k)".utf8)  // distinct across parts
+        _ = term.withUnsafeBufferPointer { table.insert($0) }
+      }
+      var entries = (0..<table.count).filter { _ in Bool.random(using: &generator) }
+      entries.shuffle(using: &generator)
+      for id in 0..<table.count where !entries.contains(id) { left.append(Array(table.term(id))) }
+      chosen += entries.map { Array(table.term($0)) }
+      parts.append((table, entries))
+    }
+    let joined = TermTable(concatenating: parts)
+    #expect(joined.count == chosen.count)
+    for (index, term) in chosen.enumerated() {
+      #expect(Array(joined.term(index)) == term)
+      #expect(term.withUnsafeBufferPointer { joined.index(of: $0) } == index)
+    }
+    for term in left { #expect(term.withUnsafeBufferPointer { joined.index(of: $0) } == nil) }
+  }
 }
 
 @Suite("Vectorizer: documents read in parts, on any number of threads")
@@ -264,6 +294,10 @@ struct VectorizerPartsTests {
     }
     let (vectorizer, features, again) = results[0]
     #expect(features.rows == 3000)
+    // The vocabulary in byte order, each term once (it is merged by the
+    // terms' first byte from the parts' tables).
+    let bytes = vectorizer.vocabulary.map { Array($0.utf8) }
+    #expect(zip(bytes, bytes.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })
     #expect(Bool(features == again), "fit's rows are transform's")
     for (other, otherFeatures, otherAgain) in results.dropFirst() {
       #expect(Bool(other.vocabulary == vectorizer.vocabulary))
