@@ -236,3 +236,39 @@ void sk_regression_block(const float *x, const int64_t *row_index, long rows, lo
   pick_regression()(x, row_index, rows, d, w, b, k, mean, inverse_scale, labels, row_weights,
                     want_gradient, scratch, out);
 }
+
+typedef void (*pair_dots_f32_fn)(long, const float *const *, const double *, const double *, long,
+                                 double *);
+static pair_dots_f32_fn pick_pair_dots_f32(void) { SK_DISPATCH(pair_dots_f32) }
+void sk_pair_dots_f32(long count, const float *const *a, const double *w, const double *b, long n,
+                      double *out) {
+  pick_pair_dots_f32()(count, a, w, b, n, out);
+}
+
+typedef void (*pair_dots_f64_fn)(long, const double *const *, const double *, const double *,
+                                 long, double *);
+static pair_dots_f64_fn pick_pair_dots_f64(void) { SK_DISPATCH(pair_dots_f64) }
+void sk_pair_dots_f64(long count, const double *const *a, const double *w, const double *b, long n,
+                      double *out) {
+  pick_pair_dots_f64()(count, a, w, b, n, out);
+}
+
+typedef void (*pair_combine_f32_fn)(long, const float *const *, const double *,
+                                    const float *const *, const double *, const double *,
+                                    const double *, double, long, long, double *);
+static pair_combine_f32_fn pick_pair_combine_f32(void) { SK_DISPATCH(pair_combine_f32) }
+void sk_pair_combine_f32(long m, const float *const *y, const double *alpha, const float *const *s,
+                         const double *c, const double *v, const double *scaling, double gamma,
+                         long begin, long end, double *d) {
+  pick_pair_combine_f32()(m, y, alpha, s, c, v, scaling, gamma, begin, end, d);
+}
+
+typedef void (*pair_combine_f64_fn)(long, const double *const *, const double *,
+                                    const double *const *, const double *, const double *,
+                                    const double *, double, long, long, double *);
+static pair_combine_f64_fn pick_pair_combine_f64(void) { SK_DISPATCH(pair_combine_f64) }
+void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
+                         const double *const *s, const double *c, const double *v,
+                         const double *scaling, double gamma, long begin, long end, double *d) {
+  pick_pair_combine_f64()(m, y, alpha, s, c, v, scaling, gamma, begin, end, d);
+}

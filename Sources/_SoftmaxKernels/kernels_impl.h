@@ -11,3 +11,4 @@
 #include "level/entry_points.h"
 #include "level/cross_entropy.h"
 #include "level/regression_block.h"
+#include "level/pair_dots.h"

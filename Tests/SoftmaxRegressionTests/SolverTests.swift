@@ -343,53 +343,95 @@ struct VectorHelperTests {
 
 @Suite("L-BFGS's correction pairs in Float")
 struct FloatCorrectionPairTests {
-  /// Widening a Float to Double is exact, and the Float chunks take the
-  /// Double chunks' lanes and order: each equals the Double helper on the
-  /// widened values, bit for bit (lengths around the lane width and across
-  /// chunks of 8,192).
-  @Test("the Float pair chunks equal the Double helpers on widened values, bit for bit")
+  /// Widening a Float to Double is exact, and the C kernels take the
+  /// Swift dot's lanes and order with no fused operation: each equals the
+  /// Double helper on the widened values, bit for bit, for 1 to 7 dots at
+  /// once (four in a loop, then the rest), lengths around the lane width
+  /// and up to a chunk of 8,192; the direction's element-wise sum equals
+  /// the same operations written out in Swift.
+  @Test("the pair kernels equal the Double helpers on widened values, bit for bit")
   func helpersMatchDouble() {
     var generator = SplitMix64(seed: 41)
-    for n in [0, 1, 7, 8, 9, 8_191, 8_192, 20_003] {
-      let a = [Double].random(count: n, in: -3...3, using: &generator).map { Float($0) }
-      let b = [Double].random(count: n, in: -3...3, using: &generator).map { Float($0) }
+    for n in [1, 7, 8, 9, 1_000, 8_191, 8_192] {
+      let a = (0..<7).map { _ in
+        [Double].random(count: n, in: -3...3, using: &generator).map { Float($0) }
+      }
       let x = [Double].random(count: n, in: -3...3, using: &generator)
       let w = [Double].random(count: n, in: 0.1...2, using: &generator)
-      let wideA = a.map { Double($0) }
-      let wideB = b.map { Double($0) }
-      #expect(Float.dot(a, b) == dot(wideA, wideB), "n = \(n)")
-      #expect(Double.dot(wideA, wideB) == dot(wideA, wideB), "n = \(n)")
-      a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-          x.withUnsafeBufferPointer { px in
-            w.withUnsafeBufferPointer { pw in
-              guard let pa = pa.baseAddress, let pb = pb.baseAddress, let px = px.baseAddress,
-                let pw = pw.baseAddress
-              else { return }
-              #expect(chunkedSum(n) { Float.dotChunk(pa, px, $0) } == dot(wideA, x))
-              #expect(
-                chunkedSum(n) { Float.weightedDotChunk(pa, pb, pw, $0) }
-                  == weightedDot(wideA, wideB, w))
-              #expect(
-                chunkedSum(n) { Float.weightedDotChunk(pa, px, pw, $0) }
-                  == weightedDot(wideA, x, w))
-              var y1 = x
-              var y2 = x
-              y1.withUnsafeMutableBufferPointer { y in
-                if let py = y.baseAddress { Float.axpyChunk(-0.37, pa, py, 0..<n) }
+      let wide = a.map { $0.map { Double($0) } }
+      #expect(Float.dot(a[0], a[1]) == dot(wide[0], wide[1]), "n = \(n)")
+      for count in 1...7 {
+        for weights in [nil, w] {
+          var floats = [Double](repeating: .nan, count: count)
+          var doubles = [Double](repeating: .nan, count: count)
+          withPointers(Array(a[0..<count])) { pa in
+            withPointers(Array(wide[0..<count])) { pw in
+              x.withUnsafeBufferPointer { px in
+                (weights ?? []).withUnsafeBufferPointer { pweights in
+                  guard let px = px.baseAddress else { return }
+                  let pweights = weights == nil ? nil : pweights.baseAddress
+                  floats.withUnsafeMutableBufferPointer { out in
+                    guard let out = out.baseAddress else { return }
+                    Float.pairDots(pa, weights: pweights, px, count: n, into: out)
+                  }
+                  doubles.withUnsafeMutableBufferPointer { out in
+                    guard let out = out.baseAddress else { return }
+                    Double.pairDots(pw, weights: pweights, px, count: n, into: out)
+                  }
+                }
               }
-              axpy(-0.37, wideA, &y2)
-              #expect(Bool(y1 == y2), "n = \(n)")
             }
           }
+          // Σ (aₖ·w)·x is Σ x·(aₖ·w): one product commutes exactly.
+          let expected = (0..<count).map { k in
+            weights.map { weightedDot(x, wide[k], $0) } ?? dot(wide[k], x)
+          }
+          #expect(Bool(floats == expected), "n = \(n), \(count) dots, weights: \(weights != nil)")
+          #expect(Bool(doubles == expected), "n = \(n), \(count) dots, weights: \(weights != nil)")
+        }
+      }
+      // The direction: t = −v, t += αⱼyⱼ, t ← (t·M)·γ, t += (−cⱼ)sⱼ.
+      let alpha = [0.5, -1.25, 2.0]
+      let c = [0.75, -0.5, 1.5]
+      for scaling in [nil, w] {
+        for m in [0, 3] {
+          let gamma = m > 0 ? 0.8 : 1
+          var expected = x.map { -$0 }
+          for i in 0..<n {
+            for j in 0..<m { expected[i] += alpha[j] * wide[j][i] }
+            if let scaling {
+              expected[i] = m > 0 ? (expected[i] * scaling[i]) * gamma : expected[i] * scaling[i]
+            } else if m > 0 {
+              expected[i] = expected[i] * gamma
+            }
+            for j in 0..<m { expected[i] += (-c[j]) * wide[3 + j][i] }
+          }
+          var d = [Double](repeating: .nan, count: n)
+          withPointers(Array(a[0..<m])) { y in
+            withPointers(Array(a[3..<(3 + m)])) { s in
+              x.withUnsafeBufferPointer { px in
+                (scaling ?? []).withUnsafeBufferPointer { pm in
+                  d.withUnsafeMutableBufferPointer { pd in
+                    guard let px = px.baseAddress, let pd = pd.baseAddress else { return }
+                    Float.pairCombine(
+                      changes: y, alpha: Array(alpha[0..<m]), steps: s,
+                      coefficients: Array(c[0..<m]), px,
+                      scaling: scaling == nil ? nil : pm.baseAddress, gamma: gamma, 0..<n,
+                      into: pd)
+                  }
+                }
+              }
+            }
+          }
+          #expect(Bool(d == expected), "n = \(n), m = \(m), M: \(scaling != nil)")
         }
       }
       var step: [Float] = []
       var change: [Float] = []
       let (curvature, changeSquared) = correctionPair(
-        x1: x, x0: w, g1: wideA, g0: x, step: &step, change: &change)
+        x1: x, x0: w, g1: wide[0], g0: x, step: &step, change: &change)
       #expect(Bool(step == zip(x, w).map { Float($0 - $1) }), "n = \(n)")
-      #expect(Bool(change == zip(wideA, x).map { Float($0 - $1) }), "n = \(n)")
+      #expect(Bool(change == zip(wide[0], x).map { Float($0 - $1) }), "n = \(n)")
       #expect(curvature == Float.dot(step, change), "n = \(n)")
       #expect(changeSquared == Float.dot(change, change), "n = \(n)")
     }
@@ -439,4 +481,18 @@ struct FloatCorrectionPairTests {
     options.pairStorage = .float
     #expect(options.storesPairsAsFloat(parameterCount: 1))
   }
+}
+
+/// Calls `body` with the base addresses of `arrays` (none empty).
+private func withPointers<T, R>(_ arrays: [[T]], _ body: ([UnsafePointer<T>]) -> R) -> R {
+  var pointers: [UnsafePointer<T>] = []
+  func nest(_ i: Int) -> R {
+    if i == arrays.count { return body(pointers) }
+    return arrays[i].withUnsafeBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { preconditionFailure("an empty array") }
+      pointers.append(base)
+      return nest(i + 1)
+    }
+  }
+  return nest(0)
 }

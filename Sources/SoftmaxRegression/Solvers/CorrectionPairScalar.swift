@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
+internal import _SoftmaxKernels
 
 /// How L-BFGS stores its correction pairs (the last `memory` steps `s` and
 /// gradient changes `y`, `2·memory` vectors of every parameter).
@@ -24,35 +25,33 @@ public enum CorrectionPairStorage: String, Sendable, Hashable, Codable, CaseIter
   case float
 }
 
-/// A scalar L-BFGS keeps its correction pairs in: the chunks of the vector
-/// operations of ``CorrectionPairs`` with the pairs in this type and
-/// everything else in `Double`. Every product and sum is in `Double`, in
-/// the lanes and order of ``dot(_:_:)``'s chunks, so that `Float` pairs give
-/// the bits of `Double` pairs holding the same (widened) values.
+/// A scalar L-BFGS keeps its correction pairs in: the vector operations of
+/// ``CorrectionPairs`` with the pairs in this type and everything else in
+/// `Double`. Every product and sum is in `Double`, in the lanes and order of
+/// ``dot(_:_:)``'s chunks, so that `Float` pairs give the bits of `Double`
+/// pairs holding the same (widened) values.
 protocol CorrectionPairScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable {
   /// `Σ aᵢbᵢ` over `range`, in the lanes and order of a chunk of
-  /// ``dot(_:_:)``.
-  static func dotChunk(
-    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Double>, _ range: Range<Int>
-  ) -> Double
-  /// `Σ aᵢbᵢ` over `range`, as the mixed form.
+  /// ``dot(_:_:)`` (each value widened to `Double`).
   static func dotChunk(
     _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ range: Range<Int>
   ) -> Double
-  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, in the same lanes and order.
-  static func weightedDotChunk(
-    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
-    _ range: Range<Int>
-  ) -> Double
-  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, as the mixed form.
-  static func weightedDotChunk(
-    _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ w: UnsafePointer<Double>,
-    _ range: Range<Int>
-  ) -> Double
-  /// `yᵢ += α·xᵢ` for `i` in `range`.
-  static func axpyChunk(
-    _ alpha: Double, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Double>,
-    _ range: Range<Int>)
+  /// `out[k] = Σᵢ Aₖᵢ·bᵢ`, or `Σᵢ (Aₖᵢ·wᵢ)·bᵢ` with weights, over `count`
+  /// elements, `Aₖ = a[k]` widened to `Double`: each in the lanes and
+  /// order of a chunk of ``dot(_:_:)`` (the C kernels' `sk_pair_dots`, four
+  /// dots in one loop; the same bits at every CPU level).
+  static func pairDots(
+    _ a: [UnsafePointer<Self>], weights: UnsafePointer<Double>?, _ b: UnsafePointer<Double>,
+    count: Int, into out: UnsafeMutablePointer<Double>)
+  /// `d[i]` for `i` in `range`: `t = −vᵢ`, `t += αⱼ·yⱼᵢ` for every change,
+  /// `t ← (t·Mᵢ)·γ` (`t·Mᵢ` with no pairs, `t·γ` without `M`),
+  /// `t += (−cⱼ)·sⱼᵢ` for every step: each product and sum rounded on its
+  /// own, in that order (the C kernels' `sk_pair_combine`; the same bits at
+  /// every CPU level).
+  static func pairCombine(
+    changes: [UnsafePointer<Self>], alpha: [Double], steps: [UnsafePointer<Self>],
+    coefficients: [Double], _ v: UnsafePointer<Double>, scaling: UnsafePointer<Double>?,
+    gamma: Double, _ range: Range<Int>, into d: UnsafeMutablePointer<Double>)
 }
 
 extension CorrectionPairScalar {
@@ -69,6 +68,31 @@ extension CorrectionPairScalar {
 }
 
 extension Double: CorrectionPairScalar {
+  static func pairCombine(
+    changes: [UnsafePointer<Double>], alpha: [Double], steps: [UnsafePointer<Double>],
+    coefficients: [Double], _ v: UnsafePointer<Double>, scaling: UnsafePointer<Double>?,
+    gamma: Double, _ range: Range<Int>, into d: UnsafeMutablePointer<Double>
+  ) {
+    changes.withUnsafeBufferPointer { y in
+      steps.withUnsafeBufferPointer { s in
+        sk_pair_combine_f64(
+          changes.count, UnsafePointer(OpaquePointer(y.baseAddress)), alpha,
+          UnsafePointer(OpaquePointer(s.baseAddress)), coefficients, v, scaling, gamma,
+          range.lowerBound, range.upperBound, d)
+      }
+    }
+  }
+
+  static func pairDots(
+    _ a: [UnsafePointer<Double>], weights: UnsafePointer<Double>?, _ b: UnsafePointer<Double>,
+    count: Int, into out: UnsafeMutablePointer<Double>
+  ) {
+    a.withUnsafeBufferPointer { a in
+      guard let pa = a.baseAddress else { return }
+      sk_pair_dots_f64(a.count, UnsafePointer(OpaquePointer(pa)), weights, b, count, out)
+    }
+  }
+
   @inline(__always)
   static func dotChunk(
     _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ range: Range<Int>
@@ -81,6 +105,8 @@ extension Double: CorrectionPairScalar {
     }
   }
 
+  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, in the lanes and order of a chunk of
+  /// ``dot(_:_:)`` (``weightedDot(_:_:_:)``'s chunks).
   @inline(__always)
   static func weightedDotChunk(
     _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
@@ -95,25 +121,31 @@ extension Double: CorrectionPairScalar {
     }
   }
 
-  @inline(__always)
-  static func axpyChunk(
-    _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
-    _ range: Range<Int>
-  ) {
-    for i in range { y[i] += alpha * x[i] }
-  }
 }
 
 extension Float: CorrectionPairScalar {
-  @inline(__always)
-  static func dotChunk(
-    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Double>, _ range: Range<Int>
-  ) -> Double {
-    laneDot(range) {
-      widened(a, $0)
-        * UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-    } tail: {
-      Double(a[$0]) * b[$0]
+  static func pairCombine(
+    changes: [UnsafePointer<Float>], alpha: [Double], steps: [UnsafePointer<Float>],
+    coefficients: [Double], _ v: UnsafePointer<Double>, scaling: UnsafePointer<Double>?,
+    gamma: Double, _ range: Range<Int>, into d: UnsafeMutablePointer<Double>
+  ) {
+    changes.withUnsafeBufferPointer { y in
+      steps.withUnsafeBufferPointer { s in
+        sk_pair_combine_f32(
+          changes.count, UnsafePointer(OpaquePointer(y.baseAddress)), alpha,
+          UnsafePointer(OpaquePointer(s.baseAddress)), coefficients, v, scaling, gamma,
+          range.lowerBound, range.upperBound, d)
+      }
+    }
+  }
+
+  static func pairDots(
+    _ a: [UnsafePointer<Float>], weights: UnsafePointer<Double>?, _ b: UnsafePointer<Double>,
+    count: Int, into out: UnsafeMutablePointer<Double>
+  ) {
+    a.withUnsafeBufferPointer { a in
+      guard let pa = a.baseAddress else { return }
+      sk_pair_dots_f32(a.count, UnsafePointer(OpaquePointer(pa)), weights, b, count, out)
     }
   }
 
@@ -128,41 +160,6 @@ extension Float: CorrectionPairScalar {
     }
   }
 
-  @inline(__always)
-  static func weightedDotChunk(
-    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
-    _ range: Range<Int>
-  ) -> Double {
-    laneDot(range) {
-      widened(a, $0)
-        * (UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
-    } tail: {
-      Double(a[$0]) * (b[$0] * w[$0])
-    }
-  }
-
-  @inline(__always)
-  static func weightedDotChunk(
-    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ w: UnsafePointer<Double>,
-    _ range: Range<Int>
-  ) -> Double {
-    laneDot(range) {
-      widened(a, $0)
-        * (widened(b, $0)
-          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
-    } tail: {
-      Double(a[$0]) * (Double(b[$0]) * w[$0])
-    }
-  }
-
-  @inline(__always)
-  static func axpyChunk(
-    _ alpha: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>,
-    _ range: Range<Int>
-  ) {
-    for i in range { y[i] += alpha * Double(x[i]) }
-  }
 }
 
 /// Eight `Float`s from `base + i`, widened to `Double` (exactly).

@@ -167,26 +167,34 @@ struct CorrectionPairs<P: CorrectionPairScalar> {
             let pm = self.scaling == nil ? nil : scaling.baseAddress
             guard let pv = v.baseAddress else { return [Double](repeating: 0, count: width) }
             return chunkedSums(v.count, width: width) { range, out in
-              for i in 0..<m { out[i] = P.dotChunk(s[i], pv, range) }
-              for i in 0..<m {
+              let low = range.lowerBound
+              let count = range.count
+              let steps = s.map { $0 + low }
+              let changes = y.map { $0 + low }
+              P.pairDots(steps, weights: nil, pv + low, count: count, into: out)
+              withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { scratch in
+                guard let scratch = scratch.baseAddress else { return }
                 if let pm {
-                  out[m + i] = P.weightedDotChunk(y[i], pv, pm, range)
+                  // yᵢᵀ(M∘v): the products vᵢ·Mᵢ once for every change.
+                  for i in 0..<count { scratch[i] = pv[low + i] * pm[low + i] }
+                  P.pairDots(changes, weights: nil, scratch, count: count, into: out + m)
                 } else {
-                  out[m + i] = P.dotChunk(y[i], pv, range)
+                  P.pairDots(changes, weights: nil, pv + low, count: count, into: out + m)
                 }
-              }
-              var next = 2 * m
-              for p in known..<m {
-                for j in 0...p { out[next + j] = P.dotChunk(s[j], y[p], range) }
-                next += p + 1
-                for j in 0...p {
-                  if let pm {
-                    out[next + j] = P.weightedDotChunk(y[p], y[j], pm, range)
-                  } else {
-                    out[next + j] = P.dotChunk(y[p], y[j], range)
-                  }
+                var next = 2 * m
+                for p in known..<m {
+                  // The new change, widened once (exactly), against the
+                  // others: sⱼᵀyₚ, then yₚᵀMyⱼ as Σ (yⱼ·M)·yₚ (one
+                  // product commutes: the bits of Σ yₚ·(yⱼ·M)).
+                  for i in 0..<count { scratch[i] = Double(changes[p][i]) }
+                  P.pairDots(
+                    Array(steps[0...p]), weights: nil, scratch, count: count, into: out + next)
+                  next += p + 1
+                  P.pairDots(
+                    Array(changes[0...p]), weights: pm.map { $0 + low }, scratch, count: count,
+                    into: out + next)
+                  next += p + 1
                 }
-                next += p + 1
               }
             }
           }
@@ -195,9 +203,10 @@ struct CorrectionPairs<P: CorrectionPairScalar> {
     }
   }
 
-  /// The second pass: `d = −(γ·M·(v − Σⱼ αⱼyⱼ) + Σᵢ cᵢsᵢ)`, in blocks
-  /// that stay in the first-level cache while every pair adds to them
-  /// (`γ = 1` with no pairs: `d = −M·v`).
+  /// The second pass: `d = −(γ·M·(v − Σⱼ αⱼyⱼ) + Σᵢ cᵢsᵢ)` (`γ = 1` with
+  /// no pairs: `d = −M·v`), each element summed in registers over every
+  /// pair (``CorrectionPairScalar/pairCombine``), in blocks taken from the
+  /// end.
   private func combine(
     _ v: [Double], alpha: [Double], gamma: Double, coefficients: [Double],
     into d: inout [Double]
@@ -216,18 +225,9 @@ struct CorrectionPairs<P: CorrectionPairScalar> {
                 var top = end
                 while top > begin {
                   let range = max(begin, top - 1024)..<top
-                  for i in range { pd[i] = -pv[i] }
-                  for j in 0..<m { P.axpyChunk(alpha[j], y[j], pd, range) }
-                  if let pm {
-                    if m > 0 {
-                      for i in range { pd[i] = pd[i] * pm[i] * gamma }
-                    } else {
-                      for i in range { pd[i] *= pm[i] }
-                    }
-                  } else if m > 0 {
-                    for i in range { pd[i] *= gamma }
-                  }
-                  for i in 0..<m { P.axpyChunk(-coefficients[i], s[i], pd, range) }
+                  P.pairCombine(
+                    changes: y, alpha: alpha, steps: s, coefficients: coefficients, pv,
+                    scaling: pm, gamma: gamma, range, into: pd)
                   top = range.lowerBound
                 }
               }

@@ -102,6 +102,29 @@ void sk_regression_block(const float *x, const int64_t *row_index, long rows, lo
                          const double *row_weights, int want_gradient, float *scratch,
                          double *out);
 
+/// out[k] = Σ_i a[k][i]·b[i], or Σ_i (a[k][i]·w[i])·b[i] when `w` is not
+/// NULL, for k < count, over i < n: each in the solvers' chunk order
+/// (element i to lane i mod 8, products and sums in double, never fused,
+/// the lanes added pairwise, then the tail in order), the same bits at
+/// every level; four at a time, so that four sums are in flight.
+void sk_pair_dots_f32(long count, const float *const *a, const double *w, const double *b, long n,
+                      double *out);
+/// As sk_pair_dots_f32, with the a[k] in double.
+void sk_pair_dots_f64(long count, const double *const *a, const double *w, const double *b, long n,
+                      double *out);
+
+/// L-BFGS's direction from its pairs over elements [begin, end): d = t with
+/// t = −v, t += alpha[j]·y[j] (j < m), t ← (t·scaling)·gamma (t·scaling
+/// with no pairs, t·gamma when scaling is NULL), t += (−c[j])·s[j]; every
+/// product and sum rounded on its own, the same bits at every level.
+void sk_pair_combine_f32(long m, const float *const *y, const double *alpha, const float *const *s,
+                         const double *c, const double *v, const double *scaling, double gamma,
+                         long begin, long end, double *d);
+/// As sk_pair_combine_f32, with the pairs in double.
+void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
+                         const double *const *s, const double *c, const double *v,
+                         const double *scaling, double gamma, long begin, long end, double *d);
+
 #ifdef __cplusplus
 }
 #endif
