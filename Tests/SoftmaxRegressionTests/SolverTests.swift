@@ -364,8 +364,8 @@ struct FloatCorrectionPairTests {
         for weights in [nil, w] {
           var floats = [Double](repeating: .nan, count: count)
           var doubles = [Double](repeating: .nan, count: count)
-          withPointers(Array(a[0..<count])) { pa in
-            withPointers(Array(wide[0..<count])) { pw in
+          withBaseAddresses(Array(a[0..<count])) { pa in
+            withBaseAddresses(Array(wide[0..<count])) { pw in
               x.withUnsafeBufferPointer { px in
                 (weights ?? []).withUnsafeBufferPointer { pweights in
                   guard let px = px.baseAddress else { return }
@@ -382,9 +382,10 @@ struct FloatCorrectionPairTests {
               }
             }
           }
-          // Σ (aₖ·w)·x is Σ x·(aₖ·w): one product commutes exactly.
+          // Σ (aₖ·w)·x is the dot of x with the products aₖ·w: one product
+          // commutes exactly.
           let expected = (0..<count).map { k in
-            weights.map { weightedDot(x, wide[k], $0) } ?? dot(wide[k], x)
+            weights.map { dot(x, zip(wide[k], $0).map { $0 * $1 }) } ?? dot(wide[k], x)
           }
           #expect(Bool(floats == expected), "n = \(n), \(count) dots, weights: \(weights != nil)")
           #expect(Bool(doubles == expected), "n = \(n), \(count) dots, weights: \(weights != nil)")
@@ -407,8 +408,8 @@ struct FloatCorrectionPairTests {
             for j in 0..<m { expected[i] += (-c[j]) * wide[3 + j][i] }
           }
           var d = [Double](repeating: .nan, count: n)
-          withPointers(Array(a[0..<m])) { y in
-            withPointers(Array(a[3..<(3 + m)])) { s in
+          withBaseAddresses(Array(a[0..<m])) { y in
+            withBaseAddresses(Array(a[3..<(3 + m)])) { s in
               x.withUnsafeBufferPointer { px in
                 (scaling ?? []).withUnsafeBufferPointer { pm in
                   d.withUnsafeMutableBufferPointer { pd in
@@ -481,18 +482,4 @@ struct FloatCorrectionPairTests {
     options.pairStorage = .float
     #expect(options.storesPairsAsFloat(parameterCount: 1))
   }
-}
-
-/// Calls `body` with the base addresses of `arrays` (none empty).
-private func withPointers<T, R>(_ arrays: [[T]], _ body: ([UnsafePointer<T>]) -> R) -> R {
-  var pointers: [UnsafePointer<T>] = []
-  func nest(_ i: Int) -> R {
-    if i == arrays.count { return body(pointers) }
-    return arrays[i].withUnsafeBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { preconditionFailure("an empty array") }
-      pointers.append(base)
-      return nest(i + 1)
-    }
-  }
-  return nest(0)
 }

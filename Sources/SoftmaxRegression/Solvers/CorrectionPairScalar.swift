@@ -104,23 +104,6 @@ extension Double: CorrectionPairScalar {
       a[$0] * b[$0]
     }
   }
-
-  /// `Σ aᵢ·(bᵢ·wᵢ)` over `range`, in the lanes and order of a chunk of
-  /// ``dot(_:_:)`` (``weightedDot(_:_:_:)``'s chunks).
-  @inline(__always)
-  static func weightedDotChunk(
-    _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
-    _ range: Range<Int>
-  ) -> Double {
-    laneDot(range) {
-      UnsafeRawPointer(a).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-        * (UnsafeRawPointer(b).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
-          * UnsafeRawPointer(w).loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self))
-    } tail: {
-      a[$0] * (b[$0] * w[$0])
-    }
-  }
-
 }
 
 extension Float: CorrectionPairScalar {

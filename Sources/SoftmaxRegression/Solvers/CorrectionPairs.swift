@@ -241,8 +241,9 @@ struct CorrectionPairs<P: CorrectionPairScalar> {
 
 /// Calls `body` with the base addresses of every array of `arrays`, each
 /// valid during the call. Traps on an empty array (a programmer error: the
-/// pairs hold every parameter, and an empty problem has no pairs).
-private func withBaseAddresses<T, Result>(
+/// pairs hold every parameter, and an empty problem has no pairs; a
+/// checkpoint's pairs are checked for their length when it is read).
+func withBaseAddresses<T, Result>(
   _ arrays: [[T]], _ body: ([UnsafePointer<T>]) -> Result
 ) -> Result {
   var addresses: [UnsafePointer<T>] = []
@@ -250,7 +251,7 @@ private func withBaseAddresses<T, Result>(
   func nest(_ index: Int) -> Result {
     if index == arrays.count { return body(addresses) }
     return arrays[index].withUnsafeBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { preconditionFailure("an empty correction pair") }
+      guard let base = buffer.baseAddress else { preconditionFailure("an empty array") }
       addresses.append(base)
       return nest(index + 1)
     }

@@ -258,22 +258,6 @@ func laneSum(_ lanes: SIMD8<Double>) -> Double {
     + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
 
-/// `Σ aᵢ·(bᵢ·wᵢ)` in ``dot(_:_:)``'s order: the bits of the dot of `a`
-/// with a copy of `b` scaled by `w`, without the copy.
-func weightedDot(_ a: [Double], _ b: [Double], _ w: [Double]) -> Double {
-  precondition(a.count == b.count && b.count == w.count, "weighted dot of unequal lengths")
-  return a.withUnsafeBufferPointer { a in
-    b.withUnsafeBufferPointer { b in
-      w.withUnsafeBufferPointer { w in
-        guard let pa = a.baseAddress, let pb = b.baseAddress, let pw = w.baseAddress else {
-          return 0
-        }
-        return chunkedSum(a.count) { Double.weightedDotChunk(pa, pb, pw, $0) }
-      }
-    }
-  }
-}
-
 /// `out = x + α·d` (the bits of a copy of x and ``axpy(_:_:_:)``),
 /// reusing `out`'s storage when it has the length.
 func stepped(_ x: [Double], _ alpha: Double, _ d: [Double], into out: inout [Double]) {
