@@ -412,8 +412,9 @@ struct SparseTrainingTests {
     #expect(try sparseModel.logits(problem.features) == sparseModel.logits(dense))
     #expect(try sparseModel.predict(problem.features) == sparseModel.predict(dense))
     // Rows holding fewer entries than the model has features read the
-    // weights as stored rather than a copy laid out by column: the same
-    // values in the same order, so the same bits.
+    // weights as stored, class by class over the rows, rather than a copy
+    // laid out by column: the same values in the same order, so the same
+    // bits.
     let all = try sparseModel.logits(problem.features)
     for picked in [[0], [7, 3], [299]] {
       let few = problem.features.selectingRows(picked)

@@ -102,9 +102,10 @@ extension SoftmaxClassifier {
     // order from the bias, as the dense layer's sparse forward has them.
     // Into memory not zeroed first. Worth it only when the rows hold more
     // entries than W has columns: fewer rows (the CLI's progress measures
-    // accuracy on 1,000 of them) read W as it is, `k` values `d` apart for
-    // each entry (the same values, so the same sums and bits), instead of
-    // writing a copy of all `k·d` weights.
+    // accuracy on 1,000 of them; a test set with a vocabulary of bigrams
+    // holds fewer entries than the training vocabulary has terms) read W
+    // as it is, class by class (the same values in the same order, so the
+    // same sums and bits), instead of writing a copy of all `k·d` weights.
     let transposes = features.nonZeroCount >= d
     let byColumn =
       transposes
@@ -146,17 +147,29 @@ extension SoftmaxClassifier {
                 for i in begin..<end {
                   let z = out + i * k
                   for j in 0..<k { z[j] = foldedBias[j] }
-                  if transposes {
+                }
+                if transposes {
+                  for i in begin..<end {
+                    let z = out + i * k
                     for entry in offsets[i]..<offsets[i + 1] {
                       let column = w + Int(c[entry]) * k
                       let value = x[entry]
                       for j in 0..<k { z[j] += column[j] * value }
                     }
-                  } else {
-                    for entry in offsets[i]..<offsets[i + 1] {
-                      let column = w + Int(c[entry])
-                      let value = x[entry]
-                      for j in 0..<k { z[j] += column[j * d] * value }
+                  }
+                } else {
+                  // Class by class over the block's rows: the reads of a
+                  // pass fall in one class's `d` weights, which stay in
+                  // the cache, where an entry's `k` weights `d` apart
+                  // each missed it.
+                  for j in 0..<k {
+                    let weights = w + j * d
+                    for i in begin..<end {
+                      var sum = out[i * k + j]
+                      for entry in offsets[i]..<offsets[i + 1] {
+                        sum += weights[Int(c[entry])] * x[entry]
+                      }
+                      out[i * k + j] = sum
                     }
                   }
                 }
