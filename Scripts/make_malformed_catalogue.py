@@ -149,6 +149,7 @@ def main():
     write("not_utf8.txt", b"__label__a caf\xe9\n__label__b tea\n")
     write("one_class.txt", "__label__a one two\n__label__a three four\n")
     write("no_words.txt", "__label__a !!!\n__label__b ... x\n")
+    write("utf16.txt", "__label__a one two\n__label__b three\n".encode("utf-16"))
 
 
 if __name__ == "__main__":

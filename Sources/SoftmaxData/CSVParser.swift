@@ -72,9 +72,7 @@ struct CSVParser {
 
   mutating func run() throws(DataError) {
     try file.refill(consumed: 0)
-    if file.count >= 3, file.bytes[0] == 0xEF, file.bytes[1] == 0xBB, file.bytes[2] == 0xBF {
-      position = 3
-    }
+    position = utf8ByteOrderMarkLength(UnsafeBufferPointer(start: file.bytes, count: file.count))
     try file.rejectNULInFirstWindow(format: "CSV")
     if let given = options.delimiter {
       guard given.isASCII, given != "\"", given != "\n", given != "\r" else {

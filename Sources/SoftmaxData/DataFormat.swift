@@ -52,16 +52,20 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
 
   /// The format of a file that begins with `prefix` (its first bytes,
   /// decompressed; 64 KiB is plenty): NPY's and IDX's magic numbers; text
-  /// whose lines are a label then `index:value` pairs is LIBSVM; other
-  /// text is CSV. `nil` for binary data of no known format.
-  public init?(content prefix: [UInt8]) {
+  /// (after a UTF-8 byte-order mark, if any) with a `__label__` token is
+  /// fastText's, text whose lines are a label then `index:value` pairs is
+  /// LIBSVM; other text is CSV. `nil` for binary data of no known format
+  /// (UTF-16 text among it).
+  public init?(content: [UInt8]) {
+    let prefix = content.dropFirst(utf8ByteOrderMarkLength(content))
     if prefix.starts(with: [0x93] + Array("NUMPY".utf8)) {
       self = .npy
       return
     }
     // IDX: two zero bytes, an element type, 1 to 8 dimensions.
-    if prefix.count >= 4, prefix[0] == 0, prefix[1] == 0,
-      [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(prefix[2]), (1...8).contains(prefix[3])
+    let first = Array(prefix.prefix(4))
+    if first.count == 4, first[0] == 0, first[1] == 0,
+      [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(first[2]), (1...8).contains(first[3])
     {
       self = .idx
       return
@@ -147,6 +151,12 @@ public enum DataLoader {
     var prefix: [UInt8] = []
     _ = try reader.read(1 << 16, into: &prefix)
     guard let format = DataFormat(content: prefix) else {
+      if prefix.starts(with: [0xFF, 0xFE]) || prefix.starts(with: [0xFE, 0xFF]) {
+        throw DataError(
+          .invalidEncoding, path: path,
+          "UTF-16 text (it starts with a UTF-16 byte-order mark): the readers take UTF-8 (or latin-1) text; convert it first (iconv -f UTF-16 -t UTF-8)"
+        )
+      }
       throw DataError(
         .unsupported, path: path,
         "cannot tell the format: neither the name nor the content says (binary data that is not IDX or NPY); give the format (csv, libsvm, idx, npy, fasttext)"
@@ -234,4 +244,13 @@ public enum DataLoader {
         labelColumnIfExtra: columnIfExtra, as: Scalar.self)
     }
   }
+}
+
+/// 3 when `bytes` begin with UTF-8's byte-order mark (`EF BB BF`, which
+/// Windows programs write at the start of UTF-8 text), else 0: the text
+/// readers skip it, so that it is not part of the first label, word or
+/// field (columns on the first line count from after it, as editors show
+/// it).
+func utf8ByteOrderMarkLength<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int {
+  bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
 }

@@ -118,7 +118,8 @@ public enum LIBSVMReader {
     var firstAbove: (index: Int, line: Int, column: Int)? = nil
     var firstAtOrAbove: (index: Int, line: Int, column: Int)? = nil
     var sawZero = false
-    var position = 0
+    var position = utf8ByteOrderMarkLength(
+      UnsafeBufferPointer(start: file.bytes, count: file.count))
     var line = 0
     while true {
       if position >= file.count {

@@ -130,7 +130,7 @@ public enum TextReader {
     var latin1 = 0
     var blank = 0
     var line = 0
-    var start = 0
+    var start = utf8ByteOrderMarkLength(bytes)
     let prefix = Array(labelPrefix.utf8)
     let name = path == "-" ? "stdin" : path
     while start < bytes.count {
@@ -299,7 +299,8 @@ public enum TextReader {
     document.text = Result { () throws(DataError) in
       var latin1 = 0
       let text = try decode(
-        bytes[...], encoding: encoding, path: path, line: nil, column: nil, latin1: &latin1)
+        bytes.dropFirst(utf8ByteOrderMarkLength(bytes)), encoding: encoding, path: path,
+        line: nil, column: nil, latin1: &latin1)
       return (text, latin1 > 0)
     }
     return document

@@ -123,4 +123,52 @@ struct TextReaderTests {
       (error as? DataError)?.code == .labels
     }
   }
+
+  /// Windows programs begin UTF-8 text with a byte-order mark (EF BB BF).
+  /// It is no part of the first label, word or field: read as one, it made
+  /// a class "\u{FEFF}1" beside "1" in LIBSVM, a fastText file's first
+  /// line label-less, and latin-1 documents start with "ï»¿".
+  @Test("a UTF-8 byte-order mark is skipped by every text reader; UTF-16 is named as such")
+  func byteOrderMarks() throws {
+    let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+    // LIBSVM: the label of line 1 is "1", and columns count from after the mark.
+    let svm = try temporaryFile("bom.svm", mark + Array("1 1:0.5\n2 2:1\n1 3:1\n".utf8))
+    let sparse = try LIBSVMReader.readSparse(svm, as: Double.self)
+    #expect(sparse.labels == ["1", "2", "1"])
+    let badSVM = try temporaryFile("bom-bad.svm", mark + Array("1 1:x\n".utf8))
+    #expect {
+      try LIBSVMReader.readSparse(badSVM, as: Double.self)
+    } throws: { error in
+      let error = error as? DataError
+      // The value "x", fifth after the mark (eighth counting it).
+      return error?.location?.line == 1 && error?.location?.column == 5
+    }
+    // fastText's format: the first line's label, found by the content
+    // check too (a one-line file, so no other line says it).
+    let lines = try temporaryFile("bom-lines", mark + Array("__label__a one two\n".utf8))
+    #expect(try DataLoader.format(of: lines, given: nil) == .fastText)
+    let text = try TextReader.read(lines)
+    #expect(text.labels == [["a"]])
+    #expect(text.documents == ["one two"])
+    // A document in a class folder, read as latin-1 (an invalid byte later).
+    let root = try temporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: root + "/x", withIntermediateDirectories: true)
+    FileManager.default.createFile(
+      atPath: root + "/x/1", contents: Data(mark + Array("caf".utf8) + [0xE9]))
+    #expect(try TextReader.read(root).documents == ["caf\u{E9}"])
+    // CSV: the header's first name.
+    let csv = try temporaryFile("bom.csv", mark + Array("a,label\n1,x\n2,y\n".utf8))
+    #expect(try DataLoader.load(csv, as: Double.self).featureNames == ["a"])
+    // UTF-16 text (little- or big-endian mark): named, not "binary data".
+    for utf16 in [[0xFF, 0xFE] as [UInt8], [0xFE, 0xFF]] {
+      let path = try temporaryFile("utf16.txt", utf16 + [0x5F, 0x00, 0x5F, 0x00])
+      #expect {
+        try DataLoader.format(of: path, given: nil)
+      } throws: { error in
+        let error = error as? DataError
+        return error?.code == .invalidEncoding && error?.message.contains("UTF-16") == true
+      }
+    }
+  }
 }
