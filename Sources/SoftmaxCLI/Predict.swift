@@ -26,11 +26,12 @@ struct Predict: ParsableCommand {
         softmax predict model.json Data/iris.csv
         softmax predict model.json new.csv --proba --output predictions.csv
         softmax predict model.json new.csv --top-k 3
-      softmax predict text-model.json - --top-k 2 --threshold 0.1 < documents.txt
+        softmax predict text-model.json - --top-k 2 --threshold 0.1 < documents.txt
 
       A model trained on text reads text: a file in fastText's format (a document a line; \
       __label__ tokens, if any, are left out), a folder of class folders, or - (standard \
-      input), a document a line.
+      input), a document a line. Every line gets its row, a blank one too (an empty \
+      document), so that the rows line up with the lines, as fastText's predict prints them.
       """)
 
   @Argument(help: "The model file (from softmax train).")

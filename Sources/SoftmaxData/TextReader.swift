@@ -79,7 +79,9 @@ public enum TextEncoding: String, Sendable, Hashable, CaseIterable {
 /// examples, each with weight 1/m (what fastText's softmax training does
 /// on average, as it picks one of them at random each time it meets the
 /// line), and precision@k and recall@k count every label. Blank lines are
-/// skipped.
+/// skipped in labelled text; in text to predict (`requireLabels: false`)
+/// each is an empty document, so that the predictions line up with the
+/// lines, one for each, as fastText's `predict` prints them.
 public enum TextReader {
   /// The prefix that marks a label token in fastText's format.
   public static let labelPrefix = "__label__"
@@ -95,7 +97,8 @@ public enum TextReader {
   ///   - path: the folder or file.
   ///   - encoding: how bytes become text.
   ///   - requireLabels: a line without a label is an error (for training
-  ///     and evaluation) instead of a document to predict.
+  ///     and evaluation) instead of a document to predict, and a blank
+  ///     line is skipped instead of an empty document to predict.
   /// - Throws: ``DataError``: `.io`; `.invalidEncoding` (UTF-8 only) naming
   ///   line and column; `.labels` for a line without labels when they are
   ///   required, or a folder without class folders; `.empty` without
@@ -171,7 +174,7 @@ public enum TextReader {
           text.append(contentsOf: token)
         }
       }
-      if text.isEmpty && lineLabels.isEmpty {
+      if text.isEmpty && lineLabels.isEmpty && requireLabels {
         blank += 1
         continue
       }

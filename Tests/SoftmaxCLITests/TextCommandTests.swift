@@ -42,6 +42,16 @@ struct TextCommandTests {
         $0.split(separator: ",", omittingEmptySubsequences: false).count == 4
       })
 
+    // A blank line is a document too: one row per input line, in order,
+    // as fastText's predict (`paste lines.txt predictions.csv` lines up).
+    let blank = try softmax(
+      ["predict", "m.json", "-"], in: directory,
+      input: "The keeper saved a penalty\n\nBake the bread and whisk the eggs\n")
+    #expect(blank.status == 0, "\(blank.stderr)")
+    let rows = blank.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(rows.count == 5, "\(blank.stdout)")  // the header, 3 rows, the last line feed
+    #expect(rows.count == 5 && rows[1] == "football" && rows[3] == "cooking")
+
     let folder = directory + "/docs"
     for (label, body) in [("football", "the striker scored"), ("weather", "rain and wind tonight")]
     {

@@ -38,6 +38,14 @@ struct TextReaderTests {
     }
     let unlabelled = try TextReader.read(path, requireLabels: false)
     #expect(unlabelled.labels == [["a"], []])
+    // Text to predict keeps blank lines, as empty documents: a row for
+    // every line. Labelled text skips them.
+    let withBlank = try temporaryFile("predict.txt", "one two\n\n \t\nthree\n")
+    let toPredict = try TextReader.read(withBlank, requireLabels: false)
+    #expect(toPredict.documents == ["one two", "", "", "three"])
+    #expect(
+      toPredict.sources == ["\(withBlank):1", "\(withBlank):2", "\(withBlank):3", "\(withBlank):4"])
+    #expect(toPredict.labels == nil)
     let empty = try temporaryFile("empty_label.txt", "__label__a one\nx __label__ y\n")
     #expect {
       try TextReader.read(empty)
