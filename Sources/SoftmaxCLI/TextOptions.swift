@@ -72,6 +72,22 @@ struct TextOptions: ParsableArguments {
     }
   }
 
+  /// The text settings given other than their defaults, as spelled on
+  /// the command line (for the error when the data is not text).
+  var changedSettings: [String] {
+    var changed: [String] = []
+    if ngrams != 1 { changed.append("--ngrams") }
+    if charNGrams != nil { changed.append("--char-ngrams") }
+    if minCount != 1 { changed.append("--min-count") }
+    if buckets != nil { changed.append("--buckets") }
+    if minWordLength != 2 { changed.append("--min-word-length") }
+    if !lowercase { changed.append("--no-lowercase") }
+    if tf != .count { changed.append("--tf") }
+    if !idf { changed.append("--no-idf") }
+    if !normalize { changed.append("--no-normalize") }
+    return changed
+  }
+
   /// `--char-ngrams` as a range.
   var characterRange: ClosedRange<Int>? {
     guard let charNGrams else { return nil }

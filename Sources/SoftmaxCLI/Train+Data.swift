@@ -57,6 +57,12 @@ extension Train {
   /// rows.
   func loadTrainingData() throws -> TrainingData {
     if dataOptions.isText(data) { return try loadTrainingText() }
+    // Text settings on data that is not text would be dropped silently.
+    if let setting = textOptions.changedSettings.first {
+      throw CommandFailure(
+        "\(data): \(setting) is for text (a file in fastText's format or a folder of class folders); this data is \((try? DataLoader.format(of: data, given: dataOptions.format))?.rawValue.uppercased() ?? "not text")"
+      )
+    }
     let all = try dataOptions.load(data)
     guard let labels = all.labels else {
       throw CommandFailure("\(data): no labels (give --label, or --labels for IDX and NPY)")
