@@ -109,15 +109,7 @@ struct Evaluate: ParsableCommand {
   /// document and label (fastText's `test`).
   func textRows(_ classifier: SoftmaxClassifier) throws -> (AnyDataSet, [RankingMetrics]) {
     let text = try dataOptions.loadText(data, requireLabels: true)
-    let encoding = ClassEncoding(classes: classifier.classes)
-    let labelSets: [[Int]]
-    do {
-      labelSets = try (text.labels ?? []).map { labels throws(TrainingError) in
-        try encoding.indices(of: labels)
-      }
-    } catch {
-      throw CommandFailure("\(data): \(error.message)")
-    }
+    let labelSets = try text.classIndices(of: classifier.classes)
     let features = try classifier.features(documents: text.documents)
     let probabilities = try classifier.probabilities(features)
     let ranking = Set([1, min(topK, classifier.classCount)]).sorted().map {

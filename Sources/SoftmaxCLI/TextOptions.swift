@@ -128,3 +128,25 @@ extension DataOptions {
     return text
   }
 }
+
+extension TextDataSet {
+  /// Each document's labels as indices of `classes`.
+  ///
+  /// - Throws: for the first label that is not one of `classes`, naming
+  ///   its document's source (`file:line`, or the file of a folder).
+  func classIndices(of classes: [String]) throws -> [[Int]] {
+    var index: [String: Int] = [:]
+    for (k, name) in classes.enumerated() { index[name] = k }
+    return try (labels ?? []).enumerated().map { document, names in
+      try names.map { name in
+        guard let k = index[name] else {
+          let shown =
+            classes.prefix(10).joined(separator: ", ") + (classes.count > 10 ? ", ..." : "")
+          throw CommandFailure(
+            "\(sources[document]): label \"\(name)\" is not one of the model's classes (\(shown))")
+        }
+        return k
+      }
+    }
+  }
+}

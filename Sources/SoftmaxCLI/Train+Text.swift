@@ -69,12 +69,7 @@ extension Train {
     }
     let chosen = documents.documents(single)
     let labels = (chosen.labels ?? []).map { $0[0] }
-    let indices: [Int]
-    do {
-      indices = try ClassEncoding(classes: set.classes).indices(of: labels)
-    } catch {
-      throw CommandFailure("\(name): \(error.message)")
-    }
+    let indices = try chosen.classIndices(of: set.classes).map { $0[0] }
     let features = set.vectorizer.transform(chosen.documents, as: Double.self)
     return (.sparseDouble(SparseDataSet(features: features, labels: labels)), indices, name)
   }

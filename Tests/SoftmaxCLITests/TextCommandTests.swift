@@ -63,6 +63,17 @@ struct TextCommandTests {
     #expect(evaluated.status == 0, "\(evaluated.stderr)")
     #expect(evaluated.stdout.contains("P@1 1.0000   R@1 1.0000   (2 documents, 2 labels)"))
 
+    // A label the model does not know is named with its document's line
+    // (not its place among the line's labels).
+    try write(
+      "__label__football a goal\n\n__label__cooking __label__opera an aria\n",
+      to: directory + "/unseen.txt")
+    let unseen = try softmax(["eval", "m.json", "unseen.txt"], in: directory)
+    #expect(unseen.status == 1)
+    #expect(
+      unseen.stderr.contains("unseen.txt:3: label \"opera\" is not one of the model's classes"),
+      "\(unseen.stderr)")
+
     let all = try softmax(["eval", "m.json", texts, "--json"], in: directory)
     let metrics = try jsonObject(all.stdout)
     #expect(metrics["precision_at_1"] as? Double != nil)
