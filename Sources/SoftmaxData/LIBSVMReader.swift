@@ -118,6 +118,7 @@ public enum LIBSVMReader {
     var firstAbove: (index: Int, line: Int, column: Int)? = nil
     var firstAtOrAbove: (index: Int, line: Int, column: Int)? = nil
     var sawZero = false
+    var firstZero = (line: 0, column: 0)
     var position = utf8ByteOrderMarkLength(
       UnsafeBufferPointer(start: file.bytes, count: file.count))
     var line = 0
@@ -245,7 +246,10 @@ public enum LIBSVMReader {
             .notANumber, path: path, line: line, column: colon + 1 - start + 1,
             "the value in \"\(pairText())\" is not a finite number")
         }
-        if index == 0 { sawZero = true }
+        if index == 0 && !sawZero {
+          sawZero = true
+          firstZero = (line, column)
+        }
         if index > largest {
           largest = index
           largestAt = (line, column)
@@ -263,7 +267,10 @@ public enum LIBSVMReader {
     guard !labels.isEmpty else { throw DataError(.empty, path: path, "the file has no data rows") }
     let zeroBased = options.zeroBased ?? sawZero
     if !zeroBased && sawZero {
-      throw DataError(.malformed, path: path, "index 0 in a file read as 1-based")
+      throw DataError(
+        .malformed, path: path, line: firstZero.line, column: firstZero.column,
+        "index 0 in a file read as 1-based (as --no-zero-based, or the model's training file, says)"
+      )
     }
     let offset = zeroBased ? 0 : 1
     let d = options.featureCount ?? max(largest + 1 - offset, 0)
