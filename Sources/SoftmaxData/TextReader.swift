@@ -205,9 +205,11 @@ public enum TextReader {
   }
 
   /// Reads a folder of class folders (`texts/sports/1.txt`, ...): each
-  /// sub-folder's name is a class, each regular file in it a document.
-  /// Classes and files are taken in byte order of their names; names that
-  /// begin with `.` are left out, as are files directly in `path`.
+  /// sub-folder's name is a class, each regular file in it (or link to
+  /// one) a document. Classes and files are taken in byte order of their
+  /// names; names that begin with `.` are left out, as are files directly
+  /// in `path` and folders inside class folders. A FIFO, socket or device
+  /// in a class folder is an error (reading it could block forever).
   public static func readFolders(
     _ path: String, encoding: TextEncoding = .automatic
   ) throws(DataError) -> TextDataSet {
@@ -223,7 +225,23 @@ public enum TextReader {
       let folder = path + "/" + label
       for file in try entries(of: folder) {
         let filePath = folder + "/" + file
-        if !isDirectory(filePath) { files.append((label, filePath)) }
+        var status = stat()
+        // A link is followed; one that leads nowhere is read, and its
+        // error named, in file order.
+        guard stat(filePath, &status) == 0 else {
+          files.append((label, filePath))
+          continue
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: files.append((label, filePath))
+        case S_IFDIR: continue  // not a document (as hidden names)
+        default:
+          // A FIFO would block the reading forever, a device never end.
+          throw DataError(
+            .io, path: filePath,
+            "not a regular file (\(fileKind(status.st_mode))): a class folder holds a file per document"
+          )
+        }
       }
     }
     var documents: [String] = []
@@ -324,6 +342,17 @@ public enum TextReader {
       if !name.hasPrefix(".") { names.append(name) }
     }
     return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// What a file that is neither regular nor a directory is, for errors.
+  private static func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFSOCK: return "a socket"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    default: return "of an unknown kind"
+    }
   }
 
   private static func isSpace(_ byte: UInt8) -> Bool {

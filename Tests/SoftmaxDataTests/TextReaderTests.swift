@@ -130,6 +130,23 @@ struct TextReaderTests {
     } throws: { error in
       (error as? DataError)?.code == .labels
     }
+    // A link to a document is one; a FIFO is an error naming it (reading
+    // it blocked forever).
+    try fm.createSymbolicLink(
+      atPath: root + "/cooking/2", withDestinationPath: root + "/sport/a.txt")
+    #expect(
+      try TextReader.read(root).documents == [
+        "cooking 1", "sport a.txt", "sport a.txt", "sport b.txt",
+      ])
+    let fifo = root + "/sport/c"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    #expect {
+      try TextReader.read(root)
+    } throws: { error in
+      let error = error as? DataError
+      return error?.code == .io
+        && error.map { "\($0)" }?.contains("\(fifo): not a regular file (a FIFO)") == true
+    }
   }
 
   /// Windows programs begin UTF-8 text with a byte-order mark (EF BB BF).
