@@ -61,6 +61,13 @@ let package = Package(
       path: "Sources/sparse-timing"
     ),
     .executableTarget(
+      name: "gemm-timing",
+      dependencies: [.product(name: "SoftmaxCore", package: root), "FMAPeak"],
+      path: "Sources/gemm-timing"
+    ),
+    // The FMA pipes' peak, measured (a C loop the compiler cannot reshape).
+    .target(name: "FMAPeak", path: "Sources/_FMAPeak"),
+    .executableTarget(
       name: "load-timing",
       dependencies: [.product(name: "SoftmaxData", package: root)],
       path: "Sources/load-timing"

@@ -104,6 +104,14 @@ static inline float narrow_loss(double loss) {
   return (float)loss;
 }
 
+// The matrix product's blocks (level/gemm.h), the same at every level: k
+// rows of a packed panel (a B micro-panel, KC × NR, stays in L1), rows of C
+// per packed A block (KC × MC in L2), columns per packed B block. MC is a
+// multiple of every level's MR.
+#define SK_GEMM_KC 256
+#define SK_GEMM_MC 96
+#define SK_GEMM_NC 1024
+
 // MARK: - The levels
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -271,4 +279,20 @@ void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
                          const double *const *s, const double *c, const double *v,
                          const double *scaling, double gamma, long begin, long end, double *d) {
   pick_pair_combine_f64()(m, y, alpha, s, c, v, scaling, gamma, begin, end, d);
+}
+
+typedef void (*gemm_f32_fn)(int, int, long, long, long, const float *, long, const float *, long,
+                            float *, long, int, float *);
+static gemm_f32_fn pick_gemm_f32(void) { SK_DISPATCH(gemm_f32) }
+/// Each thread's packing buffers, made on its first product and kept (the
+/// same size at every level: KC·(NC + MC) floats, about 1.1 MB).
+static __thread float *gemm_work;
+int sk_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                const float *b, long ldb, float *c, long ldc, int accumulate) {
+  if (!gemm_work) {
+    gemm_work = aligned_alloc(64, (size_t)SK_GEMM_KC * (SK_GEMM_NC + SK_GEMM_MC) * sizeof(float));
+    if (!gemm_work) return -1;
+  }
+  pick_gemm_f32()(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, gemm_work);
+  return 0;
 }

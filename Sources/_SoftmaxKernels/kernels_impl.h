@@ -12,3 +12,4 @@
 #include "level/cross_entropy.h"
 #include "level/regression_block.h"
 #include "level/pair_dots.h"
+#include "level/gemm.h"

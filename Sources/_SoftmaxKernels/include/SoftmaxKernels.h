@@ -125,6 +125,17 @@ void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
                          const double *const *s, const double *c, const double *v,
                          const double *scaling, double gamma, long begin, long end, double *d);
 
+/// C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k op(A)(i, k)·op(B)(k, j) for
+/// i < m, j < n, with op(A)(i, k) = a[i·lda + k] (a[k·lda + i] when
+/// trans_a) and op(B)(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans_b).
+/// Each element is one chain of fused multiply-adds over k in increasing
+/// order, rounded to float at each step: the same bits at every level and
+/// for any split of C between calls. Packed panels in a buffer per thread,
+/// made on the thread's first call (about 1.1 MB, kept). Returns 0, or -1
+/// when that buffer could not be allocated (C untouched).
+int sk_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                const float *b, long ldb, float *c, long ldc, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif

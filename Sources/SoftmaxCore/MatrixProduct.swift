@@ -1,0 +1,110 @@
+//===--- MatrixProduct.swift ----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+internal import _SoftmaxKernels
+
+/// The product `op(A)·op(B)` of two matrices, `op(X)` being `X` or `Xᵀ`.
+///
+/// A dense layer's three products take each form: forward `Z = O·Wᵀ` (B
+/// transposed), the weights' gradient `∂L/∂W = δᵀ·O` (A transposed), the
+/// inputs' `∂L/∂O = δ·W` (neither).
+///
+/// Each element is one chain of fused multiply-adds over the shared
+/// dimension in increasing order, `c = fma(aᵢₖ, bₖⱼ, c)` from `c = 0`,
+/// rounded to `T` at each step: the same bits at every CPU level and for
+/// any thread count. For `Float` it runs in the C kernels (packed panels, a
+/// register-blocked micro-kernel, both cores); other types in a plain loop
+/// of the same definition.
+///
+/// - Parameters:
+///   - a: `M × K` (`K × M` when `transposingA`).
+///   - b: `K × N` (`N × K` when `transposingB`).
+/// - Returns: `M × N`.
+/// - Complexity: `2·M·N·K` floating-point operations.
+///
+/// Error bound: each element is within `K·u·Σₖ|aᵢₖ·bₖⱼ|` of the exact
+/// product (`u` the unit roundoff of `T`, 2⁻²⁴ for `Float`), the bound of
+/// recursive summation with one rounding a step.
+///
+/// - Precondition: the shared dimensions agree.
+public func matrixProduct<T: SoftmaxScalar>(
+  _ a: Matrix<T>, _ b: Matrix<T>, transposingA: Bool = false, transposingB: Bool = false
+) -> Matrix<T> {
+  let (m, k) = transposingA ? (a.columns, a.rows) : (a.rows, a.columns)
+  let (kb, n) = transposingB ? (b.columns, b.rows) : (b.rows, b.columns)
+  precondition(
+    k == kb,
+    "op(A) is \(m) × \(k) and op(B) is \(kb) × \(n): the shared dimensions differ")
+  var c = Matrix(rows: m, columns: n, repeating: T.zero)
+  a.elements.withUnsafeBufferPointer { pa in
+    b.elements.withUnsafeBufferPointer { pb in
+      c.withUnsafeMutableBufferPointer { pc in
+        guard let pa = pa.baseAddress, let pb = pb.baseAddress, let pc = pc.baseAddress else {
+          return  // an empty operand: C is zero (or empty)
+        }
+        multiplyMatrices(
+          transposingA: transposingA, transposingB: transposingB, m: m, n: n, k: k,
+          pa, leadingA: a.columns, pb, leadingB: b.columns, into: pc, leadingC: n,
+          accumulating: false)
+      }
+    }
+  }
+  return c
+}
+
+/// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulating` (each
+/// element's chain then starts from its value in `C`), on row-major
+/// buffers with leading dimensions (row strides) `leadingA`, `leadingB`,
+/// `leadingC`; see ``matrixProduct(_:_:transposingA:transposingB:)``.
+///
+/// `op(A)` is `m × k`: element `(i, p)` is `a[i·leadingA + p]`, or
+/// `a[p·leadingA + i]` when `transposingA`; `op(B)` is `k × n` likewise.
+/// `Float` splits `C` between the worker threads (by columns, or by rows
+/// when it is narrow); no split changes a bit.
+///
+/// Traps when the kernels' packing buffer (about 1.1 MB a thread, made
+/// once) cannot be allocated, as an array that cannot be allocated does.
+package func multiplyMatrices<T: SoftmaxScalar>(
+  transposingA: Bool, transposingB: Bool, m: Int, n: Int, k: Int,
+  _ a: UnsafePointer<T>, leadingA: Int, _ b: UnsafePointer<T>, leadingB: Int,
+  into c: UnsafeMutablePointer<T>, leadingC: Int, accumulating: Bool
+) {
+  guard m > 0, n > 0 else { return }
+  if T.self == Float.self {
+    let pa = floatPointer(a)
+    let pb = floatPointer(b)
+    let pc = floatPointer(c)
+    let ta: Int32 = transposingA ? 1 : 0
+    let tb: Int32 = transposingB ? 1 : 0
+    let add: Int32 = accumulating ? 1 : 0
+    func run(_ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
+      let aStart = transposingA ? pa + i0 : pa + i0 * leadingA
+      let bStart = transposingB ? pb + j0 * leadingB : pb + j0
+      let status = sk_gemm_f32(
+        ta, tb, i1 - i0, j1 - j0, k, aStart, leadingA, bStart, leadingB,
+        pc + i0 * leadingC + j0, leadingC, add)
+      precondition(status == 0, "cannot allocate the matrix product's packing buffer")
+    }
+    if n >= 128 {
+      parallelFor(count: n, cost: m * max(k, 1), grain: 64) { j0, j1 in run(0, m, j0, j1) }
+    } else {
+      parallelFor(count: m, cost: n * max(k, 1), grain: 16) { i0, i1 in run(i0, i1, 0, n) }
+    }
+    return
+  }
+  for i in 0..<m {
+    for j in 0..<n {
+      var sum = accumulating ? c[i * leadingC + j] : T.zero
+      for p in 0..<k {
+        let x = transposingA ? a[p * leadingA + i] : a[i * leadingA + p]
+        let y = transposingB ? b[j * leadingB + p] : b[p * leadingB + j]
+        sum.addProduct(x, y)
+      }
+      c[i * leadingC + j] = sum
+    }
+  }
+}

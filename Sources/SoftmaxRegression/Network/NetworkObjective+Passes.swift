@@ -1,0 +1,286 @@
+//===--- NetworkObjective+Passes.swift ------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// The rows of one block: a range of the features, or a minibatch's list.
+enum NetworkBlock {
+  case range(Range<Int>)
+  case list(ArraySlice<Int>)
+
+  var count: Int {
+    switch self {
+    case .range(let r): r.count
+    case .list(let l): l.count
+    }
+  }
+
+  /// The feature row of the block's `r`-th row.
+  func row(_ r: Int) -> Int {
+    switch self {
+    case .range(let range): range.lowerBound + r
+    case .list(let list): list[list.startIndex + r]
+    }
+  }
+}
+
+/// Where each array of an evaluation lives in the workspace's buffer, for
+/// blocks of up to `rows` rows: the parameters in `T`, one block's weight
+/// gradient, then per layer its input activations, its pre-activations
+/// (the head's: the logits) and its deltas `∂L/∂z`.
+struct NetworkLayout {
+  let gradient: Int
+  let activations: [Int]
+  let preactivations: [Int]
+  let deltas: [Int]
+  let size: Int
+
+  init(_ architecture: NetworkArchitecture, rows: Int) {
+    let p = architecture.parameterCount
+    gradient = p
+    var next = 2 * p
+    var activations: [Int] = []
+    var preactivations: [Int] = []
+    var deltas: [Int] = []
+    for layer in architecture.layers {
+      activations.append(next)
+      next += rows * layer.inputs
+      preactivations.append(next)
+      next += rows * layer.outputs
+      deltas.append(next)
+      next += rows * layer.outputs
+    }
+    self.activations = activations
+    self.preactivations = preactivations
+    self.deltas = deltas
+    size = next
+  }
+}
+
+extension NetworkObjective {
+  /// The data part (weighted loss / `denominator`) and the penalty at
+  /// `parameters` over `rows` (every row when `nil`), and the gradient of
+  /// their sum into `gradient` when `wantGradient`.
+  func evaluate(
+    rows: [Int]?, _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
+    denominator: Double, workspace: inout Workspace
+  ) -> (data: Double, penalty: Double) {
+    let p = parameterCount
+    precondition(parameters.count == p, "\(parameters.count) parameters for a network of \(p)")
+    let layout = roundParameters(parameters, into: &workspace)
+    if wantGradient {
+      if gradient.count == p {
+        for i in 0..<p { gradient[i] = 0 }
+      } else {
+        gradient = [Double](repeating: 0, count: p)
+      }
+    }
+    let scale = denominator > 0 ? 1 / denominator : 0
+    let n = rows?.count ?? features.rows
+    let blockRows = Self.blockRows
+    var loss = 0.0
+    workspace.buffer.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      gradient.withUnsafeMutableBufferPointer { g in
+        var start = 0
+        while start < n {
+          let end = min(n, start + blockRows)
+          let block: NetworkBlock = rows.map { .list($0[start..<end]) } ?? .range(start..<end)
+          forwardPass(block, base, layout)
+          loss += headLoss(block, base, layout, deltaScale: wantGradient ? scale : nil)
+          if wantGradient, let g = g.baseAddress {
+            backwardPass(rows: block.count, base, layout, into: g)
+          }
+          start = end
+        }
+      }
+    }
+    var penalty = 0.0
+    if l2 > 0 {
+      let root = l2.squareRoot()
+      for range in architecture.weightRanges {
+        for i in range {
+          let v = root * parameters[i]
+          penalty += v * v
+          if wantGradient { gradient[i] += l2 * parameters[i] }
+        }
+      }
+      penalty *= 0.5
+    }
+    return (loss * scale, penalty)
+  }
+
+  /// Rounds `parameters` to `T` at the start of the workspace's buffer
+  /// (made to the layout's size the first time).
+  @discardableResult
+  func roundParameters(_ parameters: [Double], into workspace: inout Workspace) -> NetworkLayout {
+    let layout = NetworkLayout(architecture, rows: Self.blockRows)
+    if workspace.buffer.count != layout.size {
+      workspace.buffer = [T](repeating: 0, count: layout.size)
+    }
+    workspace.buffer.withUnsafeMutableBufferPointer { b in
+      parameters.withUnsafeBufferPointer { x in
+        for i in 0..<x.count { b[i] = T(x[i]) }
+      }
+    }
+    return layout
+  }
+
+  /// The logits of `rows` (`rows.count × k`, in `T`) at the parameters last
+  /// rounded into `workspace`.
+  func forwardLogits(_ rows: [Int], workspace: inout Workspace) -> [T] {
+    let layout = NetworkLayout(architecture, rows: Self.blockRows)
+    let k = architecture.classCount
+    var logits: [T] = []
+    logits.reserveCapacity(rows.count * k)
+    workspace.buffer.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      var start = 0
+      while start < rows.count {
+        let end = min(rows.count, start + Self.blockRows)
+        forwardPass(.list(rows[start..<end]), base, layout)
+        let z = base + layout.preactivations[architecture.layers.count - 1]
+        logits.append(contentsOf: UnsafeBufferPointer(start: z, count: (end - start) * k))
+        start = end
+      }
+    }
+    return logits
+  }
+
+  /// One block forward: its rows (standardized) into the first
+  /// activations, then `zₗ = aₗ₋₁·Wₗᵀ + bₗ` (each chain of fused
+  /// multiply-adds starting from the bias) and `aₗ = f(zₗ)` layer by layer.
+  func forwardPass(_ block: NetworkBlock, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout)
+  {
+    let b = block.count
+    let d = architecture.inputCount
+    let input = base + layout.activations[0]
+    features.elements.withUnsafeBufferPointer { x in
+      guard let x = x.baseAddress else { return }
+      for r in 0..<b {
+        (input + r * d).update(from: x + block.row(r) * d, count: d)
+      }
+    }
+    if let inputShift {
+      for r in 0..<b {
+        let row = input + r * d
+        for c in 0..<d { row[c] = (row[c] - inputShift.mean[c]) * inputShift.inverseScale[c] }
+      }
+    }
+    let layers = architecture.layers
+    for (l, layer) in layers.enumerated() {
+      let a = base + layout.activations[l]
+      let z = base + layout.preactivations[l]
+      let weights = base + layer.weightOffset
+      let bias = base + layer.biasOffset
+      for r in 0..<b { (z + r * layer.outputs).update(from: bias, count: layer.outputs) }
+      multiplyMatrices(
+        transposingA: false, transposingB: true, m: b, n: layer.outputs, k: layer.inputs, a,
+        leadingA: layer.inputs, weights, leadingB: layer.inputs, into: z,
+        leadingC: layer.outputs, accumulating: true)
+      if l + 1 < layers.count {
+        apply(
+          architecture.activation, z, into: base + layout.activations[l + 1],
+          count: b * layer.outputs)
+      }
+    }
+  }
+
+  /// The block's weighted loss `Σ sᵢc_yᵢ·nllᵢ` (in `Double`, row by row),
+  /// and, when `deltaScale` is given, the head's deltas
+  /// `(softmax(z) − onehot(y))·sᵢc_yᵢ·deltaScale`.
+  func headLoss(
+    _ block: NetworkBlock, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout,
+    deltaScale: Double?
+  ) -> Double {
+    let k = architecture.classCount
+    let head = architecture.layers.count - 1
+    let logits = base + layout.preactivations[head]
+    let delta = base + layout.deltas[head]
+    var loss = 0.0
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { e in
+      for r in 0..<block.count {
+        let row = block.row(r)
+        let weight = rowWeights[row]
+        let label = labels[row]
+        let z = logits + r * k
+        var m = -Double.infinity
+        for j in 0..<k { m = max(m, Double(z[j])) }
+        var sum = 0.0
+        for j in 0..<k {
+          e[j] = Double.exp(Double(z[j]) - m)
+          sum += e[j]
+        }
+        if weight != 0 { loss += weight * (m + Double.log(sum) - Double(z[label])) }
+        if let deltaScale {
+          let w = weight * deltaScale
+          for j in 0..<k { delta[r * k + j] = T((e[j] / sum - (j == label ? 1 : 0)) * w) }
+        }
+      }
+    }
+    return loss
+  }
+
+  /// One block backward from the head's deltas: each layer's weight
+  /// gradient `δₗᵀ·aₗ₋₁` (in `T`, over the block's rows) and bias gradient
+  /// `Σ δₗ` added to `gradient` in `Double`, and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
+  func backwardPass(
+    rows b: Int, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout,
+    into gradient: UnsafeMutablePointer<Double>
+  ) {
+    let layers = architecture.layers
+    for l in stride(from: layers.count - 1, through: 0, by: -1) {
+      let layer = layers[l]
+      let delta = base + layout.deltas[l]
+      let input = base + layout.activations[l]
+      let blockGradient = base + layout.gradient + layer.weightOffset
+      multiplyMatrices(
+        transposingA: true, transposingB: false, m: layer.outputs, n: layer.inputs, k: b, delta,
+        leadingA: layer.outputs, input, leadingB: layer.inputs, into: blockGradient,
+        leadingC: layer.inputs, accumulating: false)
+      let weights = layer.inputs * layer.outputs
+      let g = gradient + layer.weightOffset
+      for i in 0..<weights { g[i] += Double(blockGradient[i]) }
+      let gb = gradient + layer.biasOffset
+      for r in 0..<b {
+        let row = delta + r * layer.outputs
+        for j in 0..<layer.outputs { gb[j] += Double(row[j]) }
+      }
+      guard l > 0 else { break }  // the inputs' gradient is not needed
+      let below = base + layout.deltas[l - 1]
+      multiplyMatrices(
+        transposingA: false, transposingB: false, m: b, n: layer.inputs, k: layer.outputs, delta,
+        leadingA: layer.outputs, base + layer.weightOffset, leadingB: layer.inputs, into: below,
+        leadingC: layer.inputs, accumulating: false)
+      multiplyByDerivative(
+        architecture.activation, base + layout.preactivations[l - 1], below,
+        count: b * layer.inputs)
+    }
+  }
+}
+
+/// `a = f(z)` over `count` values (the switch outside the loop).
+func apply<T: SoftmaxScalar>(
+  _ activation: Activation, _ z: UnsafePointer<T>, into a: UnsafeMutablePointer<T>, count: Int
+) {
+  switch activation {
+  case .relu: for i in 0..<count { a[i] = z[i] > 0 ? z[i] : 0 }
+  case .identity: a.update(from: z, count: count)
+  default: for i in 0..<count { a[i] = activation(z[i]) }
+  }
+}
+
+/// `δ ← δ ⊙ f′(z)` over `count` values.
+func multiplyByDerivative<T: SoftmaxScalar>(
+  _ activation: Activation, _ z: UnsafePointer<T>, _ delta: UnsafeMutablePointer<T>, count: Int
+) {
+  switch activation {
+  case .relu: for i in 0..<count where !(z[i] > 0) { delta[i] = 0 }
+  case .identity: return
+  default: for i in 0..<count { delta[i] *= activation.derivative(at: z[i]) }
+  }
+}

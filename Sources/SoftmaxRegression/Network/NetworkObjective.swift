@@ -1,0 +1,208 @@
+//===--- NetworkObjective.swift -------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+/// The training objective of a multi-layer softmax classifier
+/// (``NetworkArchitecture``): a ``TrainingObjective`` like softmax
+/// regression's, so every solver trains it.
+///
+/// For rows `xᵢ` with labels `yᵢ`, sample weights `s` and class weights `c`:
+///
+///     L = Σᵢ sᵢ·c_yᵢ·nllᵢ / Σᵢ sᵢ + (λ₂/2)·Σₗ ‖Wₗ‖²_F,  nllᵢ = logsumexp(z_L) − z_L[yᵢ]
+///
+/// (the biases are not penalised, as scikit-learn's `alpha`). The gradient
+/// is the chain rule, layer by layer from the head down, as in the
+/// textbook:
+///
+///     δ_L = (softmax(z_L) − onehot(y))·sᵢc_yᵢ/Σs          ∂L/∂z at the head
+///     ∂L/∂Wₗ = δₗᵀ·aₗ₋₁,  ∂L/∂bₗ = Σᵢ δₗ                   each layer's weights
+///     δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)                             down one layer
+///
+/// Rows are taken in fixed blocks of ``blockRows`` (a minibatch of up to
+/// that many rows is one block): each block's forward and backward
+/// products are ``matrixProduct(_:_:transposingA:transposingB:)``'s (for
+/// `Float`, the C kernels on both cores), its weight gradient summed over
+/// its rows in `T`, and the blocks' gradients and losses added in `Double`
+/// in block order. Nothing depends on the thread count: the same
+/// parameters give the same bits with 1 or 2 threads.
+///
+/// Cost per row: about `6·P` floating-point operations for `P` weights
+/// (forward 2, backward 4; the first layer's input gradient is skipped),
+/// plus one activation and its derivative per hidden unit.
+///
+/// Error: `Float` evaluates every layer in `Float` (each product's error
+/// bound is `K·u·Σ|a·b|`, K its inner dimension), the loss and the softmax
+/// of each row in `Double`; `Double` throughout for `Double` features
+/// (what the finite-difference tests check).
+public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
+  /// The rows of a block: the unit of summation.
+  public static var blockRows: Int { 256 }
+
+  /// The network's shape.
+  public let architecture: NetworkArchitecture
+  /// `n × d` features.
+  public let features: Matrix<T>
+  /// The class of each row, in `0..<classCount`.
+  public let labels: [Int]
+  /// `sᵢ·c_yᵢ` of each row.
+  public let rowWeights: [Double]
+  /// `Σᵢ sᵢ`.
+  public let weightTotal: Double
+  /// `sᵢ`, or `nil` when every row weighs 1.
+  public let sampleWeights: [Double]?
+  /// λ₂ ≥ 0, on the weights.
+  public let l2: Double
+  /// Applied to every row as it is read, if given.
+  public let standardization: Standardization?
+  /// The standardization in `T`: means and reciprocal scales.
+  let inputShift: (mean: [T], inverseScale: [T])?
+
+  /// ``NetworkArchitecture/parameterCount``.
+  public var parameterCount: Int { architecture.parameterCount }
+  /// `n`.
+  public var rowCount: Int { features.rows }
+  /// 0: networks take no L1 term.
+  public var l1Strength: Double { 0 }
+  /// 0.
+  public var l1Count: Int { 0 }
+  /// The labels, for stratified validation splits.
+  public var strata: (labels: [Int], classCount: Int)? { (labels, architecture.classCount) }
+
+  /// What an evaluation writes: the parameters rounded to `T`, and one
+  /// block's activations, pre-activations, deltas and weight gradient, in
+  /// one buffer. One per caller.
+  public struct Workspace {
+    var buffer: [T] = []
+  }
+
+  /// A new workspace.
+  public func makeWorkspace() -> Workspace { Workspace() }
+
+  /// Creates the objective over a data set.
+  ///
+  /// - Parameters:
+  ///   - features: `n × d`, every value finite.
+  ///   - labels: `n` class indices in `0..<classCount`.
+  ///   - classCount: `k ≥ 1`.
+  ///   - hiddenWidths: the hidden layers' widths (empty: softmax regression).
+  ///   - activation: the hidden layers' activation.
+  ///   - sampleWeights: `n` values ≥ 0 with a positive sum, or `nil` for 1.
+  ///   - classWeights: `k` values ≥ 0, or `nil` for 1.
+  ///   - l2: λ₂ ≥ 0 (weight decay on the weights).
+  ///   - standardization: `d` means and scales, or `nil`.
+  /// - Throws: ``TrainingError`` naming the first bad value (as
+  ///   ``SoftmaxRegressionObjective``'s initializer), a bad shape, or
+  ///   ``TrainingError/Code/insufficientMemory`` when the solvers' vectors
+  ///   (six of the parameter count, in `Double`) take more than half of
+  ///   `SoftmaxConfiguration.memoryLimit`.
+  /// - Complexity: one scan of the features for non-finite values.
+  public init(
+    features: Matrix<T>, labels: [Int], classCount: Int, hiddenWidths: [Int],
+    activation: Activation = .relu, sampleWeights: [Double]? = nil,
+    classWeights: [Double]? = nil, l2: Double = 0, standardization: Standardization? = nil
+  ) throws(TrainingError) {
+    let architecture = try NetworkArchitecture(
+      inputCount: features.columns, hiddenWidths: hiddenWidths, activation: activation,
+      classCount: classCount)
+    let (bytes, overflow) = architecture.parameterCount.multipliedReportingOverflow(by: 8 * 6)
+    let limit = SoftmaxConfiguration.memoryLimit
+    guard !overflow, bytes <= limit / 2 else {
+      throw TrainingError(
+        .insufficientMemory,
+        "a network of \(architecture.parameterCount) parameters needs "
+          + "\(overflow ? "more than 2^63 bytes" : byteText(bytes)) of memory to train, "
+          + "more than half of the \(byteText(limit)) available")
+    }
+    let rows = try WeightedRows(
+      rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, l1: 0)
+    let d = features.columns
+    if let bad = firstNonFiniteIndex(features.elements) {
+      throw TrainingError(
+        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, nil),
+        location: ErrorLocation(row: bad / max(d, 1)))
+    }
+    if let standardization, let problem = standardization.problem(columns: d) {
+      throw TrainingError(.shapeMismatch, problem)
+    }
+    self.architecture = architecture
+    self.features = features
+    self.labels = labels
+    self.rowWeights = rows.rowWeights
+    self.weightTotal = rows.weightTotal
+    self.sampleWeights = rows.sampleWeights
+    self.l2 = l2
+    self.standardization = standardization
+    self.inputShift = standardization.map {
+      ($0.mean.map { T($0) }, $0.inverseScale.map { T($0) })
+    }
+  }
+
+  // MARK: - Evaluations
+
+  /// The smooth objective over every row, and its gradient.
+  public func smoothValueAndGradient(
+    at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    let (data, penalty) = evaluate(
+      rows: nil, parameters, gradient: &gradient, wantGradient: true,
+      denominator: weightTotal, workspace: &workspace)
+    return data + penalty
+  }
+
+  /// The smooth objective on a minibatch: the weighted cross-entropy of the
+  /// rows listed divided by their sample-weight sum (their count without
+  /// sample weights, as PyTorch's mean `cross_entropy`), plus the penalty.
+  public func smoothValueAndGradient(
+    rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    let (data, penalty) = evaluate(
+      rows: rows, parameters, gradient: &gradient, wantGradient: true,
+      denominator: denominator(rows), workspace: &workspace)
+    return data + penalty
+  }
+
+  /// The weighted mean cross-entropy of the rows listed, without the
+  /// penalty (a validation loss). Cost: the forward pass only.
+  public func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
+    var unused: [Double] = []
+    return evaluate(
+      rows: rows, parameters, gradient: &unused, wantGradient: false,
+      denominator: denominator(rows), workspace: &workspace
+    ).data
+  }
+
+  /// `Σ sᵢ` over `rows` (their count without sample weights).
+  func denominator(_ rows: [Int]) -> Double {
+    guard let sampleWeights else { return Double(rows.count) }
+    var sum = 0.0
+    for row in rows { sum += sampleWeights[row] }
+    return sum
+  }
+
+  /// The class probabilities of `rows` of the features at `parameters`,
+  /// `rows.count × k` (a forward pass in `T`, the softmax in `Double`).
+  public func probabilities(rows: [Int], at parameters: [Double]) -> Matrix<Double> {
+    let k = architecture.classCount
+    var out = [Double](repeating: 0, count: rows.count * k)
+    var workspace = makeWorkspace()
+    roundParameters(parameters, into: &workspace)
+    let logits = forwardLogits(rows, workspace: &workspace)
+    for r in 0..<rows.count {
+      var m = -Double.infinity
+      for j in 0..<k { m = max(m, Double(logits[r * k + j])) }
+      var sum = 0.0
+      for j in 0..<k {
+        out[r * k + j] = Double.exp(Double(logits[r * k + j]) - m)
+        sum += out[r * k + j]
+      }
+      for j in 0..<k { out[r * k + j] /= sum }
+    }
+    return Matrix(rows: rows.count, columns: k, elements: out)
+  }
+}
