@@ -65,6 +65,14 @@ let package = Package(
       dependencies: [.product(name: "SoftmaxCore", package: root), "FMAPeak"],
       path: "Sources/gemm-timing"
     ),
+    .executableTarget(
+      name: "network-timing",
+      dependencies: [
+        .product(name: "SoftmaxCore", package: root),
+        .product(name: "SoftmaxRegression", package: root),
+      ],
+      path: "Sources/network-timing"
+    ),
     // The FMA pipes' peak, measured (a C loop the compiler cannot reshape).
     .target(name: "FMAPeak", path: "Sources/_FMAPeak"),
     .executableTarget(

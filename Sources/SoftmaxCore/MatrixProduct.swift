@@ -34,26 +34,46 @@ internal import _SoftmaxKernels
 public func matrixProduct<T: SoftmaxScalar>(
   _ a: Matrix<T>, _ b: Matrix<T>, transposingA: Bool = false, transposingB: Bool = false
 ) -> Matrix<T> {
+  let m = transposingA ? a.columns : a.rows
+  let n = transposingB ? b.rows : b.columns
+  var c = Matrix(rows: m, columns: n, repeating: T.zero)
+  multiply(a, b, transposingA: transposingA, transposingB: transposingB, into: &c)
+  return c
+}
+
+/// ``matrixProduct(_:_:transposingA:transposingB:)`` into an existing
+/// matrix: `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulating`
+/// (each element's chain then starts from its value in `C`, BLAS's
+/// `β = 1`). No allocation: the fast path for repeated products.
+///
+/// - Precondition: the shared dimensions agree and `c` is `M × N`.
+public func multiply<T: SoftmaxScalar>(
+  _ a: Matrix<T>, _ b: Matrix<T>, transposingA: Bool = false, transposingB: Bool = false,
+  into c: inout Matrix<T>, accumulating: Bool = false
+) {
   let (m, k) = transposingA ? (a.columns, a.rows) : (a.rows, a.columns)
   let (kb, n) = transposingB ? (b.columns, b.rows) : (b.rows, b.columns)
   precondition(
     k == kb,
     "op(A) is \(m) × \(k) and op(B) is \(kb) × \(n): the shared dimensions differ")
-  var c = Matrix(rows: m, columns: n, repeating: T.zero)
+  precondition(
+    c.rows == m && c.columns == n, "C is \(c.rows) × \(c.columns); op(A)·op(B) is \(m) × \(n)")
   a.elements.withUnsafeBufferPointer { pa in
     b.elements.withUnsafeBufferPointer { pb in
       c.withUnsafeMutableBufferPointer { pc in
-        guard let pa = pa.baseAddress, let pb = pb.baseAddress, let pc = pc.baseAddress else {
-          return  // an empty operand: C is zero (or empty)
+        guard let pc = pc.baseAddress else { return }  // an empty C
+        guard let pa = pa.baseAddress, let pb = pb.baseAddress else {
+          // K = 0: an empty sum.
+          if !accumulating { pc.update(repeating: T.zero, count: m * n) }
+          return
         }
         multiplyMatrices(
           transposingA: transposingA, transposingB: transposingB, m: m, n: n, k: k,
           pa, leadingA: a.columns, pb, leadingB: b.columns, into: pc, leadingC: n,
-          accumulating: false)
+          accumulating: accumulating)
       }
     }
   }
-  return c
 }
 
 /// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulating` (each

@@ -12,7 +12,7 @@
 // First the peak: 12 independent chains of fused multiply-adds on 16-float
 // vectors (8-float without AVX-512), on one thread and on as many threads
 // as the list's largest, each thread its own loop (the pipes' peak, no
-// memory). Then `matrixProduct` on the shapes one Adam step of a
+// memory). Then `multiply(_:_:into:)` (C made once) on the shapes one Adam step of a
 // 784-256-10 network with batch 128 multiplies (forward, the head's
 // backward, the first layer's weight gradient) and a square 1024 one, at
 // each thread count: the median of `--repeats` timings, each of enough
@@ -129,11 +129,13 @@ for shape in shapes {
   let flops = 2 * Double(shape.m * shape.n * shape.k)
   for threads in threadCounts {
     SoftmaxConfiguration.threadCount = threads
+    // Into a matrix made once (`multiply(_:_:into:)`): a fresh C of
+    // 0.8 MB a call would time the kernel's page faults, not the product.
     var product = matrixProduct(
       a, b, transposingA: shape.transposingA, transposingB: shape.transposingB)
     let once = seconds {
-      product = matrixProduct(
-        a, b, transposingA: shape.transposingA, transposingB: shape.transposingB)
+      multiply(
+        a, b, transposingA: shape.transposingA, transposingB: shape.transposingB, into: &product)
     }
     let calls = max(1, Int(0.02 / max(once, 1e-7)))
     var times: [Double] = []
@@ -141,8 +143,9 @@ for shape in shapes {
       times.append(
         seconds {
           for _ in 0..<calls {
-            product = matrixProduct(
-              a, b, transposingA: shape.transposingA, transposingB: shape.transposingB)
+            multiply(
+              a, b, transposingA: shape.transposingA, transposingB: shape.transposingB,
+              into: &product)
           }
         } / Double(calls))
     }

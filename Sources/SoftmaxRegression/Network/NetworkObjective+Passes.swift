@@ -33,6 +33,8 @@ enum NetworkBlock {
 /// gradient, then per layer its input activations, its pre-activations
 /// (the head's: the logits) and its deltas `∂L/∂z`.
 struct NetworkLayout {
+  /// The most rows a block holds.
+  let rows: Int
   let gradient: Int
   let activations: [Int]
   let preactivations: [Int]
@@ -40,6 +42,7 @@ struct NetworkLayout {
   let size: Int
 
   init(_ architecture: NetworkArchitecture, rows: Int) {
+    self.rows = rows
     let p = architecture.parameterCount
     gradient = p
     var next = 2 * p
@@ -71,7 +74,6 @@ extension NetworkObjective {
   ) -> (data: Double, penalty: Double) {
     let p = parameterCount
     precondition(parameters.count == p, "\(parameters.count) parameters for a network of \(p)")
-    let layout = roundParameters(parameters, into: &workspace)
     if wantGradient {
       if gradient.count == p {
         for i in 0..<p { gradient[i] = 0 }
@@ -81,23 +83,11 @@ extension NetworkObjective {
     }
     let scale = denominator > 0 ? 1 / denominator : 0
     let n = rows?.count ?? features.rows
-    let blockRows = Self.blockRows
-    var loss = 0.0
-    workspace.buffer.withUnsafeMutableBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      gradient.withUnsafeMutableBufferPointer { g in
-        var start = 0
-        while start < n {
-          let end = min(n, start + blockRows)
-          let block: NetworkBlock = rows.map { .list($0[start..<end]) } ?? .range(start..<end)
-          forwardPass(block, base, layout)
-          loss += headLoss(block, base, layout, deltaScale: wantGradient ? scale : nil)
-          if wantGradient, let g = g.baseAddress {
-            backwardPass(rows: block.count, base, layout, into: g)
-          }
-          start = end
-        }
-      }
+    let loss = gradient.withUnsafeMutableBufferPointer { g in
+      run(
+        .sum(
+          count: n, rows: rows, deltaScale: wantGradient ? scale : nil,
+          gradient: wantGradient ? g.baseAddress : nil), parameters, workspace: &workspace)
     }
     var penalty = 0.0
     if l2 > 0 {
@@ -114,61 +104,168 @@ extension NetworkObjective {
     return (loss * scale, penalty)
   }
 
-  /// Rounds `parameters` to `T` at the start of the workspace's buffer
-  /// (made to the layout's size the first time).
-  @discardableResult
-  func roundParameters(_ parameters: [Double], into workspace: inout Workspace) -> NetworkLayout {
+  /// The logits of `rows` at `parameters` (`rows.count × k`, in `T`).
+  func logits(rows: [Int], at parameters: [Double]) -> [T] {
+    var workspace = makeWorkspace()
+    let k = architecture.classCount
+    var logits = [T](repeating: 0, count: rows.count * k)
+    logits.withUnsafeMutableBytes { out in
+      _ = run(.logits(rows: rows, into: out), parameters, workspace: &workspace)
+    }
+    return logits
+  }
+
+  /// Runs `pass` with the parameters rounded into the workspace. The
+  /// passes are bound to `Float` or `Double` when `T` is one (their loops
+  /// then compile for that type, not through `T`'s generic witnesses),
+  /// else to `T`.
+  func run(_ pass: NetworkPass, _ parameters: [Double], workspace: inout Workspace) -> Double {
     let layout = NetworkLayout(architecture, rows: Self.blockRows)
     if workspace.buffer.count != layout.size {
       workspace.buffer = [T](repeating: 0, count: layout.size)
     }
-    workspace.buffer.withUnsafeMutableBufferPointer { b in
-      parameters.withUnsafeBufferPointer { x in
-        for i in 0..<x.count { b[i] = T(x[i]) }
+    let mean = inputShift?.mean ?? []
+    let inverseScale = inputShift?.inverseScale ?? []
+    return workspace.buffer.withUnsafeMutableBytes { buffer in
+      features.elements.withUnsafeBytes { x in
+        mean.withUnsafeBytes { mean in
+          inverseScale.withUnsafeBytes { inverseScale in
+            rowWeights.withUnsafeBufferPointer { weights in
+              labels.withUnsafeBufferPointer { labels in
+                parameters.withUnsafeBufferPointer { parameters in
+                  // An objective has a row, a feature and a class: no
+                  // array here is empty.
+                  guard let buffer = buffer.baseAddress, let x = x.baseAddress,
+                    let weights = weights.baseAddress, let labels = labels.baseAddress
+                  else { preconditionFailure("an empty network objective") }
+                  let arrays = NetworkArrays(
+                    architecture: architecture, layout: layout, buffer: buffer, features: x,
+                    mean: inputShift == nil ? nil : mean.baseAddress,
+                    inverseScale: inverseScale.baseAddress, rowWeights: weights, labels: labels)
+                  if T.self == Float.self {
+                    return NetworkPasses<Float>(arrays).run(pass, parameters)
+                  } else if T.self == Double.self {
+                    return NetworkPasses<Double>(arrays).run(pass, parameters)
+                  }
+                  return NetworkPasses<T>(arrays).run(pass, parameters)
+                }
+              }
+            }
+          }
+        }
       }
     }
-    return layout
+  }
+}
+
+/// The arrays of one evaluation, untyped: the workspace's buffer, the
+/// features and the standardization in the objective's scalar type.
+struct NetworkArrays {
+  let architecture: NetworkArchitecture
+  let layout: NetworkLayout
+  let buffer: UnsafeMutableRawPointer
+  let features: UnsafeRawPointer
+  let mean: UnsafeRawPointer?
+  let inverseScale: UnsafeRawPointer?
+  let rowWeights: UnsafePointer<Double>
+  let labels: UnsafePointer<Int>
+}
+
+/// What an evaluation asks of ``NetworkPasses``.
+enum NetworkPass {
+  /// Sum the blocks of `count` rows (`rows[i]`, or `i` when `rows` is
+  /// nil): the weighted loss, and the gradient (deltas times
+  /// `deltaScale`) added into `gradient` when both are given.
+  case sum(count: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?)
+  /// Write the logits of `rows` into the buffer (`rows.count × k`
+  /// scalars of the objective's type).
+  case logits(rows: [Int], into: UnsafeMutableRawBufferPointer)
+}
+
+/// One evaluation's forward and backward passes over the arrays of
+/// ``NetworkArrays``, bound to the scalar `E`.
+struct NetworkPasses<E: SoftmaxScalar> {
+  let architecture: NetworkArchitecture
+  let layout: NetworkLayout
+  /// The workspace: parameters in `E` at 0, then the layout's arrays.
+  let base: UnsafeMutablePointer<E>
+  let features: UnsafePointer<E>
+  let mean: UnsafePointer<E>?
+  let inverseScale: UnsafePointer<E>?
+  let rowWeights: UnsafePointer<Double>
+  let labels: UnsafePointer<Int>
+
+  init(_ arrays: NetworkArrays) {
+    architecture = arrays.architecture
+    layout = arrays.layout
+    base = arrays.buffer.assumingMemoryBound(to: E.self)
+    features = arrays.features.assumingMemoryBound(to: E.self)
+    mean = arrays.mean?.assumingMemoryBound(to: E.self)
+    inverseScale = arrays.inverseScale?.assumingMemoryBound(to: E.self)
+    rowWeights = arrays.rowWeights
+    labels = arrays.labels
   }
 
-  /// The logits of `rows` (`rows.count × k`, in `T`) at the parameters last
-  /// rounded into `workspace`.
-  func forwardLogits(_ rows: [Int], workspace: inout Workspace) -> [T] {
-    let layout = NetworkLayout(architecture, rows: Self.blockRows)
-    let k = architecture.classCount
-    var logits: [T] = []
-    logits.reserveCapacity(rows.count * k)
-    workspace.buffer.withUnsafeMutableBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      var start = 0
-      while start < rows.count {
-        let end = min(rows.count, start + Self.blockRows)
-        forwardPass(.list(rows[start..<end]), base, layout)
-        let z = base + layout.preactivations[architecture.layers.count - 1]
-        logits.append(contentsOf: UnsafeBufferPointer(start: z, count: (end - start) * k))
-        start = end
-      }
+  /// Rounds the parameters to `E` at the start of the buffer, then runs
+  /// `pass`: the loss for ``NetworkPass/sum(count:rows:deltaScale:gradient:)``, 0
+  /// for logits.
+  func run(_ pass: NetworkPass, _ parameters: UnsafeBufferPointer<Double>) -> Double {
+    for i in 0..<parameters.count { base[i] = E(parameters[i]) }
+    switch pass {
+    case .sum(let count, let rows, let deltaScale, let gradient):
+      return sumBlocks(count: count, rows: rows, deltaScale: deltaScale, gradient: gradient)
+    case .logits(let rows, let out):
+      logits(rows: rows, into: out)
+      return 0
     }
-    return logits
+  }
+
+  func sumBlocks(
+    count n: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?
+  ) -> Double {
+    let blockRows = layout.rows
+    var loss = 0.0
+    var start = 0
+    while start < n {
+      let end = min(n, start + blockRows)
+      let block: NetworkBlock = rows.map { .list($0[start..<end]) } ?? .range(start..<end)
+      forward(block)
+      let wantGradient = deltaScale != nil && gradient != nil
+      loss += headLoss(block, deltaScale: wantGradient ? deltaScale : nil)
+      if wantGradient, let gradient { backward(rows: block.count, into: gradient) }
+      start = end
+    }
+    return loss
+  }
+
+  func logits(rows: [Int], into out: UnsafeMutableRawBufferPointer) {
+    let k = architecture.classCount
+    let head = architecture.layers.count - 1
+    guard let destination = out.baseAddress?.assumingMemoryBound(to: E.self) else { return }
+    var start = 0
+    while start < rows.count {
+      let end = min(rows.count, start + layout.rows)
+      forward(.list(rows[start..<end]))
+      (destination + start * k).update(
+        from: base + layout.preactivations[head], count: (end - start) * k)
+      start = end
+    }
   }
 
   /// One block forward: its rows (standardized) into the first
   /// activations, then `zₗ = aₗ₋₁·Wₗᵀ + bₗ` (each chain of fused
   /// multiply-adds starting from the bias) and `aₗ = f(zₗ)` layer by layer.
-  func forwardPass(_ block: NetworkBlock, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout)
-  {
+  func forward(_ block: NetworkBlock) {
     let b = block.count
     let d = architecture.inputCount
     let input = base + layout.activations[0]
-    features.elements.withUnsafeBufferPointer { x in
-      guard let x = x.baseAddress else { return }
-      for r in 0..<b {
-        (input + r * d).update(from: x + block.row(r) * d, count: d)
-      }
+    for r in 0..<b {
+      (input + r * d).update(from: features + block.row(r) * d, count: d)
     }
-    if let inputShift {
+    if let mean, let inverseScale {
       for r in 0..<b {
         let row = input + r * d
-        for c in 0..<d { row[c] = (row[c] - inputShift.mean[c]) * inputShift.inverseScale[c] }
+        for c in 0..<d { row[c] = (row[c] - mean[c]) * inverseScale[c] }
       }
     }
     let layers = architecture.layers
@@ -193,10 +290,7 @@ extension NetworkObjective {
   /// The block's weighted loss `Σ sᵢc_yᵢ·nllᵢ` (in `Double`, row by row),
   /// and, when `deltaScale` is given, the head's deltas
   /// `(softmax(z) − onehot(y))·sᵢc_yᵢ·deltaScale`.
-  func headLoss(
-    _ block: NetworkBlock, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout,
-    deltaScale: Double?
-  ) -> Double {
+  func headLoss(_ block: NetworkBlock, deltaScale: Double?) -> Double {
     let k = architecture.classCount
     let head = architecture.layers.count - 1
     let logits = base + layout.preactivations[head]
@@ -218,7 +312,7 @@ extension NetworkObjective {
         if weight != 0 { loss += weight * (m + Double.log(sum) - Double(z[label])) }
         if let deltaScale {
           let w = weight * deltaScale
-          for j in 0..<k { delta[r * k + j] = T((e[j] / sum - (j == label ? 1 : 0)) * w) }
+          for j in 0..<k { delta[r * k + j] = E((e[j] / sum - (j == label ? 1 : 0)) * w) }
         }
       }
     }
@@ -226,12 +320,9 @@ extension NetworkObjective {
   }
 
   /// One block backward from the head's deltas: each layer's weight
-  /// gradient `δₗᵀ·aₗ₋₁` (in `T`, over the block's rows) and bias gradient
+  /// gradient `δₗᵀ·aₗ₋₁` (in `E`, over the block's rows) and bias gradient
   /// `Σ δₗ` added to `gradient` in `Double`, and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
-  func backwardPass(
-    rows b: Int, _ base: UnsafeMutablePointer<T>, _ layout: NetworkLayout,
-    into gradient: UnsafeMutablePointer<Double>
-  ) {
+  func backward(rows b: Int, into gradient: UnsafeMutablePointer<Double>) {
     let layers = architecture.layers
     for l in stride(from: layers.count - 1, through: 0, by: -1) {
       let layer = layers[l]

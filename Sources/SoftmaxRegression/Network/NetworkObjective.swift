@@ -190,9 +190,7 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   public func probabilities(rows: [Int], at parameters: [Double]) -> Matrix<Double> {
     let k = architecture.classCount
     var out = [Double](repeating: 0, count: rows.count * k)
-    var workspace = makeWorkspace()
-    roundParameters(parameters, into: &workspace)
-    let logits = forwardLogits(rows, workspace: &workspace)
+    let logits = logits(rows: rows, at: parameters)
     for r in 0..<rows.count {
       var m = -Double.infinity
       for j in 0..<k { m = max(m, Double(logits[r * k + j])) }

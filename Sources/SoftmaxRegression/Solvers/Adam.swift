@@ -60,14 +60,39 @@ public struct Adam: Sendable, Hashable {
     let correction1 = 1 - Double.pow(beta1, Double(step))
     let correction2 = 1 - Double.pow(beta2, Double(step))
     let epsilon = self.epsilon
+    let count = x.count
     x.withUnsafeMutableBufferPointer { x in
       g.withUnsafeBufferPointer { g in
         m.withUnsafeMutableBufferPointer { m in
           v.withUnsafeMutableBufferPointer { v in
-            for i in 0..<x.count {
-              m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-              v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-              x[i] -= eta * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+            guard let x = x.baseAddress, let g = g.baseAddress, let m = m.baseAddress,
+              let v = v.baseAddress
+            else { return }
+            // Eight at a time and on every thread: each element's operations
+            // are the scalar loop's, in its order (division and square root
+            // are correctly rounded in SIMD too), so the bits are the same.
+            parallelFor(count: count, cost: 16, grain: 1 << 12) { begin, end in
+              var i = begin
+              while i + 8 <= end {
+                let gi = SIMD8(UnsafeBufferPointer(start: g + i, count: 8))
+                let mi =
+                  beta1 * SIMD8(UnsafeBufferPointer(start: m + i, count: 8)) + (1 - beta1) * gi
+                let vi =
+                  beta2 * SIMD8(UnsafeBufferPointer(start: v + i, count: 8)) + (1 - beta2) * gi * gi
+                let xi = SIMD8(UnsafeBufferPointer(start: x + i, count: 8))
+                let step = eta * (mi / correction1) / ((vi / correction2).squareRoot() + epsilon)
+                for lane in 0..<8 {
+                  m[i + lane] = mi[lane]
+                  v[i + lane] = vi[lane]
+                  x[i + lane] = xi[lane] - step[lane]
+                }
+                i += 8
+              }
+              for j in i..<end {
+                m[j] = beta1 * m[j] + (1 - beta1) * g[j]
+                v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j]
+                x[j] -= eta * (m[j] / correction1) / ((v[j] / correction2).squareRoot() + epsilon)
+              }
             }
           }
         }

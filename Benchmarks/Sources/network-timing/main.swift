@@ -1,0 +1,108 @@
+//===--- main.swift (network-timing) --------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+//
+// A multi-layer network on MNIST, timed per epoch; JSON lines on stdout.
+//
+//   network-timing [--mnist DIR] [--hidden 256] [--activation relu] [--epochs 20]
+//                  [--batch 128] [--lr 0.001] [--seed 1] [--threads N]
+//
+// Pixels/255 in Float, the network 784-hidden-10, He initialization from
+// the seed, Adam (PyTorch's defaults but the rate), minibatches shuffled by
+// the seed each epoch, no weight decay. Prints, after each epoch, its wall
+// time (the minibatch steps only: the test accuracy is measured outside
+// the timed part, from the epoch's parameters) and the test accuracy:
+//   {"epoch": 1, "seconds": 0.93, "test_accuracy": 0.9612, "loss": 0.27}
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SoftmaxCore
+import SoftmaxRegression
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+  guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+  return arguments[i + 1]
+}
+let directory = option("--mnist") ?? "../shared/data/mnist"
+let hidden = (option("--hidden") ?? "256").split(separator: ",").compactMap { Int($0) }
+let activation = Activation(rawValue: option("--activation") ?? "relu") ?? .relu
+let epochs = Int(option("--epochs") ?? "20") ?? 20
+let batch = Int(option("--batch") ?? "128") ?? 128
+let rate = Double(option("--lr") ?? "0.001") ?? 0.001
+let seed = UInt64(option("--seed") ?? "1") ?? 1
+if let threads = option("--threads").flatMap(Int.init) {
+  SoftmaxConfiguration.threadCount = threads
+}
+
+func readIDX(_ path: String) throws -> (dimensions: [Int], bytes: [UInt8]) {
+  let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+  let rank = Int(data[3])
+  var dimensions: [Int] = []
+  for axis in 0..<rank {
+    let offset = 4 + 4 * axis
+    dimensions.append(data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) })
+  }
+  return (dimensions, Array(data[(4 + 4 * rank)...]))
+}
+
+guard FileManager.default.fileExists(atPath: "\(directory)/train-images.idx3-ubyte") else {
+  FileHandle.standardError.write(Data("no MNIST at \(directory); pass --mnist DIR\n".utf8))
+  exit(2)
+}
+@MainActor func readImages(_ path: String) throws -> Matrix<Float> {
+  let images = try readIDX(path)
+  return Matrix(
+    rows: images.dimensions[0], columns: images.dimensions[1] * images.dimensions[2],
+    elements: images.bytes.map { Float($0) / 255 })
+}
+let features = try readImages("\(directory)/train-images.idx3-ubyte")
+let labels = try readIDX("\(directory)/train-labels.idx1-ubyte").bytes.map { Int($0) }
+let testFeatures = try readImages("\(directory)/t10k-images.idx3-ubyte")
+let testLabels = try readIDX("\(directory)/t10k-labels.idx1-ubyte").bytes.map { Int($0) }
+
+let objective = try NetworkObjective(
+  features: features, labels: labels, classCount: 10, hiddenWidths: hidden,
+  activation: activation)
+let test = try NetworkObjective(
+  features: testFeatures, labels: testLabels, classCount: 10, hiddenWidths: hidden,
+  activation: activation)
+
+func now() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+@MainActor func accuracy(_ parameters: [Double]) -> Double {
+  let p = test.probabilities(rows: Array(0..<test.rowCount), at: parameters)
+  var right = 0
+  for i in 0..<test.rowCount {
+    var best = 0
+    for j in 1..<10 where p[i, j] > p[i, best] { best = j }
+    if best == testLabels[i] { right += 1 }
+  }
+  return Double(right) / Double(test.rowCount)
+}
+
+var options = StochasticOptions()
+options.epochs = epochs
+options.batchSize = batch
+options.seed = seed
+var epochStart = now()
+_ = try Adam(learningRate: rate).minimize(
+  objective, from: objective.architecture.initialParameters(seed: seed), training: options
+) { report in
+  let seconds = now() - epochStart
+  let accuracy = accuracy(report.parameters)
+  print(
+    "{\"epoch\": \(report.iteration), \"seconds\": \(seconds), \"test_accuracy\": \(accuracy), "
+      + "\"loss\": \(report.objective)}")
+  fflush(nil)
+  epochStart = now()
+  return true
+}
