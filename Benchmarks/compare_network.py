@@ -24,7 +24,10 @@ reshuffled each epoch, no weight decay, 2 threads:
             epochs (it is slow: a few epochs tell its speed).
 
 Epoch time: the minibatch steps of one epoch, wall clock, the median over
-the epochs (the test accuracy is measured between epochs, untimed).
+the epochs (the test accuracy is measured between epochs, untimed). Also
+softmax's peak resident memory while training (VmHWM, reset after
+loading; the test set is resident too) against the float32 size of X plus
+the network.
 Prints a table, each tool's best test accuracy within --epochs and the
 epoch it was reached, and the ratios the issue's gates name: softmax /
 torch and softmax / sklearn epoch time.
@@ -125,13 +128,15 @@ def run_lines(command, env=None):
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
-def summary(epochs):
+def summary(lines):
+    epochs = [line for line in lines if "epoch" in line]
+    memory = [line for line in lines if "peak_rss_mb" in line]
     timed = [e["seconds"] for e in epochs]
     scored = [e for e in epochs if e["test_accuracy"] is not None]
     best = max(scored, key=lambda e: e["test_accuracy"])
     return {"epoch_seconds": statistics.median(timed), "best_accuracy": best["test_accuracy"],
             "best_epoch": best["epoch"], "last_accuracy": scored[-1]["test_accuracy"],
-            "epochs": len(epochs)}
+            "epochs": len(epochs), "memory": memory[0] if memory else None}
 
 
 def main():
@@ -173,6 +178,11 @@ def main():
     for tool, r in results.items():
         print(f"| {tool} | {r['epoch_seconds']:.3f} | {100 * r['best_accuracy']:.2f} % "
               f"({r['best_epoch']}) | {100 * r['last_accuracy']:.2f} % | {r['epochs']} |")
+    memory = results.get("softmax", {}).get("memory")
+    if memory:
+        print(f"softmax peak memory while training {memory['peak_rss_mb']:.0f} MB: "
+              f"{memory['ratio']:.2f}x the float32 X ({memory['x_mb']:.0f} MB) and network "
+              f"({memory['network_mb']:.1f} MB)")
     for peer in ("torch", "sklearn"):
         if "softmax" in results and peer in results:
             ratio = results["softmax"]["epoch_seconds"] / results[peer]["epoch_seconds"]

@@ -210,7 +210,11 @@ struct NetworkPasses<E: SoftmaxScalar> {
   /// `pass`: the loss for ``NetworkPass/sum(count:rows:deltaScale:gradient:)``, 0
   /// for logits.
   func run(_ pass: NetworkPass, _ parameters: UnsafeBufferPointer<Double>) -> Double {
-    for i in 0..<parameters.count { base[i] = E(parameters[i]) }
+    let base = self.base
+    // Element by element: the split between threads changes no bit.
+    parallelFor(count: parameters.count, cost: 2, grain: 1 << 12) { begin, end in
+      for i in begin..<end { base[i] = E(parameters[i]) }
+    }
     switch pass {
     case .sum(let count, let rows, let deltaScale, let gradient):
       return sumBlocks(count: count, rows: rows, deltaScale: deltaScale, gradient: gradient)
@@ -335,7 +339,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
         leadingC: layer.inputs, accumulating: false)
       let weights = layer.inputs * layer.outputs
       let g = gradient + layer.weightOffset
-      for i in 0..<weights { g[i] += Double(blockGradient[i]) }
+      parallelFor(count: weights, cost: 2, grain: 1 << 12) { begin, end in
+        for i in begin..<end { g[i] += Double(blockGradient[i]) }
+      }
       let gb = gradient + layer.biasOffset
       for r in 0..<b {
         let row = delta + r * layer.outputs
