@@ -13,6 +13,11 @@ import SoftmaxCore
 ///     m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
 ///     w ← w − η·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
 ///
+/// computed as PyTorch does, with the corrections folded into two scalars
+/// once a step: `w ← w − (η/(1−β₁ᵗ))·m / (√v·(1/√(1−β₂ᵗ)) + ε)`, one
+/// square root and one division a parameter (the step's cost at 200,000
+/// parameters is then a fraction of a minibatch's gradient).
+///
 /// The epochs, batches, schedule, early stopping and divergence test are
 /// the minibatch loop's, shared with ``SGD``. Adam takes no L1 term.
 public struct Adam: Sendable, Hashable {
@@ -57,8 +62,8 @@ public struct Adam: Sendable, Hashable {
   ) {
     let beta1 = self.beta1
     let beta2 = self.beta2
-    let correction1 = 1 - Double.pow(beta1, Double(step))
-    let correction2 = 1 - Double.pow(beta2, Double(step))
+    let stepSize = eta / (1 - Double.pow(beta1, Double(step)))
+    let inverseRoot = 1 / (1 - Double.pow(beta2, Double(step))).squareRoot()
     let epsilon = self.epsilon
     let count = x.count
     x.withUnsafeMutableBufferPointer { x in
@@ -69,8 +74,8 @@ public struct Adam: Sendable, Hashable {
               let v = v.baseAddress
             else { return }
             // Eight at a time and on every thread: each element's operations
-            // are the scalar loop's, in its order (division and square root
-            // are correctly rounded in SIMD too), so the bits are the same.
+            // are the scalar tail's, in its order (division and square root
+            // are correctly rounded in SIMD too): the split changes no bit.
             parallelFor(count: count, cost: 16, grain: 1 << 12) { begin, end in
               var i = begin
               while i + 8 <= end {
@@ -80,7 +85,7 @@ public struct Adam: Sendable, Hashable {
                 let vi =
                   beta2 * SIMD8(UnsafeBufferPointer(start: v + i, count: 8)) + (1 - beta2) * gi * gi
                 let xi = SIMD8(UnsafeBufferPointer(start: x + i, count: 8))
-                let step = eta * (mi / correction1) / ((vi / correction2).squareRoot() + epsilon)
+                let step = stepSize * mi / (vi.squareRoot() * inverseRoot + epsilon)
                 for lane in 0..<8 {
                   m[i + lane] = mi[lane]
                   v[i + lane] = vi[lane]
@@ -91,7 +96,7 @@ public struct Adam: Sendable, Hashable {
               for j in i..<end {
                 m[j] = beta1 * m[j] + (1 - beta1) * g[j]
                 v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j]
-                x[j] -= eta * (m[j] / correction1) / ((v[j] / correction2).squareRoot() + epsilon)
+                x[j] -= stepSize * m[j] / (v[j].squareRoot() * inverseRoot + epsilon)
               }
             }
           }
