@@ -74,15 +74,12 @@ extension NetworkObjective {
   ) -> (data: Double, penalty: Double) {
     let p = parameterCount
     precondition(parameters.count == p, "\(parameters.count) parameters for a network of \(p)")
-    if wantGradient {
-      if gradient.count == p {
-        for i in 0..<p { gradient[i] = 0 }
-      } else {
-        gradient = [Double](repeating: 0, count: p)
-      }
+    let n = rows?.count ?? features.rows
+    // The first block writes the gradient whole (no zeroing pass first).
+    if wantGradient && (gradient.count != p || n == 0) {
+      gradient = [Double](repeating: 0, count: p)
     }
     let scale = denominator > 0 ? 1 / denominator : 0
-    let n = rows?.count ?? features.rows
     let loss = gradient.withUnsafeMutableBufferPointer { g in
       run(
         .sum(
@@ -236,7 +233,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
       forward(block)
       let wantGradient = deltaScale != nil && gradient != nil
       loss += headLoss(block, deltaScale: wantGradient ? deltaScale : nil)
-      if wantGradient, let gradient { backward(rows: block.count, into: gradient) }
+      if wantGradient, let gradient {
+        backward(rows: block.count, into: gradient, first: start == 0)
+      }
       start = end
     }
     return loss
@@ -263,13 +262,16 @@ struct NetworkPasses<E: SoftmaxScalar> {
     let b = block.count
     let d = architecture.inputCount
     let input = base + layout.activations[0]
-    for r in 0..<b {
-      (input + r * d).update(from: features + block.row(r) * d, count: d)
-    }
-    if let mean, let inverseScale {
-      for r in 0..<b {
+    let features = self.features
+    let mean = self.mean
+    let inverseScale = self.inverseScale
+    parallelFor(count: b, cost: d, grain: 8) { begin, end in
+      for r in begin..<end {
         let row = input + r * d
-        for c in 0..<d { row[c] = (row[c] - mean[c]) * inverseScale[c] }
+        row.update(from: features + block.row(r) * d, count: d)
+        if let mean, let inverseScale {
+          for c in 0..<d { row[c] = (row[c] - mean[c]) * inverseScale[c] }
+        }
       }
     }
     let layers = architecture.layers
@@ -325,8 +327,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
 
   /// One block backward from the head's deltas: each layer's weight
   /// gradient `δₗᵀ·aₗ₋₁` (in `E`, over the block's rows) and bias gradient
-  /// `Σ δₗ` added to `gradient` in `Double`, and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
-  func backward(rows b: Int, into gradient: UnsafeMutablePointer<Double>) {
+  /// `Σ δₗ` added to `gradient` in `Double` (written over it for the
+  /// `first` block, as if added to zeros), and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
+  func backward(rows b: Int, into gradient: UnsafeMutablePointer<Double>, first: Bool) {
     let layers = architecture.layers
     for l in stride(from: layers.count - 1, through: 0, by: -1) {
       let layer = layers[l]
@@ -340,9 +343,15 @@ struct NetworkPasses<E: SoftmaxScalar> {
       let weights = layer.inputs * layer.outputs
       let g = gradient + layer.weightOffset
       parallelFor(count: weights, cost: 2, grain: 1 << 12) { begin, end in
-        for i in begin..<end { g[i] += Double(blockGradient[i]) }
+        if first {
+          // 0 + x, not x: a −0 becomes +0, as added to a zeroed gradient.
+          for i in begin..<end { g[i] = 0 + Double(blockGradient[i]) }
+        } else {
+          for i in begin..<end { g[i] += Double(blockGradient[i]) }
+        }
       }
       let gb = gradient + layer.biasOffset
+      if first { gb.update(repeating: 0, count: layer.outputs) }
       for r in 0..<b {
         let row = delta + r * layer.outputs
         for j in 0..<layer.outputs { gb[j] += Double(row[j]) }
@@ -376,7 +385,7 @@ func multiplyByDerivative<T: SoftmaxScalar>(
   _ activation: Activation, _ z: UnsafePointer<T>, _ delta: UnsafeMutablePointer<T>, count: Int
 ) {
   switch activation {
-  case .relu: for i in 0..<count where !(z[i] > 0) { delta[i] = 0 }
+  case .relu: for i in 0..<count { delta[i] = z[i] > 0 ? delta[i] : 0 }  // a select: vectorized
   case .identity: return
   default: for i in 0..<count { delta[i] *= activation.derivative(at: z[i]) }
   }
