@@ -296,3 +296,11 @@ int sk_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a
   pick_gemm_f32()(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, gemm_work);
   return 0;
 }
+
+typedef void (*adam_update_fn)(double *, const double *, double *, double *, long, long, double,
+                               double, double, double, double);
+static adam_update_fn pick_adam_update(void) { SK_DISPATCH(adam_update) }
+void sk_adam_update(double *x, const double *g, double *m, double *v, long begin, long end,
+                    double b1, double b2, double step, double root, double eps) {
+  pick_adam_update()(x, g, m, v, begin, end, b1, b2, step, root, eps);
+}

@@ -12,4 +12,5 @@
 #include "level/cross_entropy.h"
 #include "level/regression_block.h"
 #include "level/pair_dots.h"
+#include "level/adam.h"
 #include "level/gemm.h"

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
+internal import _SoftmaxKernels
 
 /// Adam on minibatches (Kingma & Ba, 2015, with bias correction; an L2
 /// penalty is part of the gradient, as PyTorch's `weight_decay`):
@@ -73,31 +74,13 @@ public struct Adam: Sendable, Hashable {
             guard let x = x.baseAddress, let g = g.baseAddress, let m = m.baseAddress,
               let v = v.baseAddress
             else { return }
-            // Eight at a time and on every thread: each element's operations
-            // are the scalar tail's, in its order (division and square root
-            // are correctly rounded in SIMD too): the split changes no bit.
+            // On every thread, in the C kernels (eight at a time at every
+            // level): each element's operations are the scalar formula's,
+            // rounded one by one in its order, so no split and no level
+            // changes a bit.
             parallelFor(count: count, cost: 16, grain: 1 << 12) { begin, end in
-              var i = begin
-              while i + 8 <= end {
-                let gi = SIMD8(UnsafeBufferPointer(start: g + i, count: 8))
-                let mi =
-                  beta1 * SIMD8(UnsafeBufferPointer(start: m + i, count: 8)) + (1 - beta1) * gi
-                let vi =
-                  beta2 * SIMD8(UnsafeBufferPointer(start: v + i, count: 8)) + (1 - beta2) * gi * gi
-                let xi = SIMD8(UnsafeBufferPointer(start: x + i, count: 8))
-                let step = stepSize * mi / (vi.squareRoot() * inverseRoot + epsilon)
-                for lane in 0..<8 {
-                  m[i + lane] = mi[lane]
-                  v[i + lane] = vi[lane]
-                  x[i + lane] = xi[lane] - step[lane]
-                }
-                i += 8
-              }
-              for j in i..<end {
-                m[j] = beta1 * m[j] + (1 - beta1) * g[j]
-                v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j]
-                x[j] -= stepSize * m[j] / (v[j].squareRoot() * inverseRoot + epsilon)
-              }
+              sk_adam_update(
+                x, g, m, v, begin, end, beta1, beta2, stepSize, inverseRoot, epsilon)
             }
           }
         }

@@ -125,6 +125,13 @@ void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
                          const double *const *s, const double *c, const double *v,
                          const double *scaling, double gamma, long begin, long end, double *d);
 
+/// Adam's step over elements [begin, end): m = b1·m + (1 − b1)·g,
+/// v = b2·v + (1 − b2)·g·g, x = x − step·m / (√v·root + eps); every
+/// operation rounded on its own (never fused), in that order: the same
+/// bits at every level.
+void sk_adam_update(double *x, const double *g, double *m, double *v, long begin, long end,
+                    double b1, double b2, double step, double root, double eps);
+
 /// C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k op(A)(i, k)·op(B)(k, j) for
 /// i < m, j < n, with op(A)(i, k) = a[i·lda + k] (a[k·lda + i] when
 /// trans_a) and op(B)(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans_b).
