@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import SoftmaxCore
 import SoftmaxRegression
 import Testing
@@ -234,5 +235,54 @@ struct NetworkTrainingTests {
 
     let lbfgs = LBFGS().minimize(network, from: start)
     #expect(accuracy(network, lbfgs.parameters) > 0.97)
+  }
+}
+
+/// `Fixtures/torch_network.json` (Scripts/make_network_fixtures.py): a
+/// 4-5-3-3 network per activation, its loss and gradient from PyTorch's
+/// autograd in float64.
+private struct TorchNetworkFixture: Decodable {
+  struct Case: Decodable {
+    let activation: String
+    let parameters: [Double]
+    let loss: Double
+    let gradient: [Double]
+  }
+  let hiddenWidths: [Int]
+  let features: [[Double]]
+  let labels: [Int]
+  let sampleWeights: [Double]
+  let classWeights: [Double]
+  let l2: Double
+  let cases: [Case]
+}
+
+@Suite("Network objective against PyTorch")
+struct NetworkTorchTests {
+  @Test("Loss and every gradient component of PyTorch's autograd, every activation, to 1e-12")
+  func matchesAutograd() throws {
+    let url = repositoryRoot.appendingPathComponent(
+      "Tests/SoftmaxRegressionTests/Fixtures/torch_network.json")
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let fixture = try decoder.decode(TorchNetworkFixture.self, from: Data(contentsOf: url))
+    #expect(fixture.cases.count == Activation.allCases.count)
+    for testCase in fixture.cases {
+      let activation = try #require(Activation(rawValue: testCase.activation))
+      let objective = try NetworkObjective(
+        features: Matrix(fixture.features), labels: fixture.labels, classCount: 3,
+        hiddenWidths: fixture.hiddenWidths, activation: activation,
+        sampleWeights: fixture.sampleWeights, classWeights: fixture.classWeights, l2: fixture.l2)
+      var gradient: [Double] = []
+      let loss = objective.smoothValueAndGradient(at: testCase.parameters, gradient: &gradient)
+      // Both in float64, the same formulas in other orders (PyTorch's
+      // matrix products and log-softmax): a few ulps, far below 1e-12.
+      #expect(abs(loss - testCase.loss) <= 1e-12 * abs(testCase.loss), "\(activation) loss")
+      #expect(gradient.count == testCase.gradient.count)
+      let scale = testCase.gradient.map { abs($0) }.max() ?? 1
+      for (i, (ours, theirs)) in zip(gradient, testCase.gradient).enumerated() {
+        #expect(abs(ours - theirs) <= 1e-12 * scale, "\(activation) parameter \(i)")
+      }
+    }
   }
 }
