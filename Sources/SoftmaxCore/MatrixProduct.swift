@@ -23,6 +23,8 @@ internal import _SoftmaxKernels
 /// - Parameters:
 ///   - a: `M × K` (`K × M` when `transposingA`).
 ///   - b: `K × N` (`N × K` when `transposingB`).
+///   - transposingA: whether `op(A)` is `Aᵀ`.
+///   - transposingB: whether `op(B)` is `Bᵀ`.
 /// - Returns: `M × N`.
 /// - Complexity: `2·M·N·K` floating-point operations.
 ///
@@ -46,6 +48,13 @@ public func matrixProduct<T: SoftmaxScalar>(
 /// (each element's chain then starts from its value in `C`, BLAS's
 /// `β = 1`). No allocation: the fast path for repeated products.
 ///
+/// - Parameters:
+///   - a: `M × K` (`K × M` when `transposingA`).
+///   - b: `K × N` (`N × K` when `transposingB`).
+///   - transposingA: whether `op(A)` is `Aᵀ`.
+///   - transposingB: whether `op(B)` is `Bᵀ`.
+///   - c: `M × N`, overwritten (or added to).
+///   - accumulating: whether the product is added to `c`.
 /// - Precondition: the shared dimensions agree and `c` is `M × N`.
 public func multiply<T: SoftmaxScalar>(
   _ a: Matrix<T>, _ b: Matrix<T>, transposingA: Bool = false, transposingB: Bool = false,

@@ -16,7 +16,7 @@ public import SoftmaxCore
 ///
 /// With no hidden layers it is softmax regression. The parameters are one
 /// flat vector, layer by layer, each layer its weights row by row
-/// (`Wₗ[j, i]` connects input `i` to output `j`, as ``DenseLayer``) and then
+/// (`Wₗ[j, i]` connects input `i` to output `j`, as `DenseLayer`) and then
 /// its biases: what the solvers see.
 public struct NetworkArchitecture: Sendable, Hashable, Codable {
   /// `d`.
@@ -116,7 +116,7 @@ public struct NetworkArchitecture: Sendable, Hashable, Codable {
   /// Starting parameters: every weight uniform in `[−r, r]` with He's
   /// `r = √(6/inputs)` for a layer followed by ReLU or GELU and Glorot's
   /// `r = √(6/(inputs + outputs))` otherwise (the head, tanh, logistic,
-  /// identity), drawn layer by layer, row by row from ``SplitMix64``
+  /// identity), drawn layer by layer, row by row from `SplitMix64`
   /// seeded with `seed`; every bias 0. The same seed gives the same bits.
   ///
   /// Cost: one draw a weight.

@@ -25,7 +25,7 @@ public import SoftmaxCore
 ///
 /// Rows are taken in fixed blocks of ``blockRows`` (a minibatch of up to
 /// that many rows is one block): each block's forward and backward
-/// products are ``matrixProduct(_:_:transposingA:transposingB:)``'s (for
+/// products are SoftmaxCore's `matrixProduct`'s (for
 /// `Float`, the C kernels on both cores), its weight gradient summed over
 /// its rows in `T`, and the blocks' gradients and losses added in `Double`
 /// in block order. Nothing depends on the thread count: the same
