@@ -47,6 +47,17 @@ struct PreconditionTests {
     }
   }
 
+  @Test("A matrix product of mismatched shapes traps, for the product and for its destination")
+  func productShapes() async {
+    await #expect(processExitsWith: .failure) {
+      _ = matrixProduct(Matrix<Float>([[1, 2]]), Matrix<Float>([[1, 2]]))
+    }
+    await #expect(processExitsWith: .failure) {
+      var c = Matrix<Double>(rows: 2, columns: 2, repeating: 0)
+      multiply(Matrix<Double>([[1, 2]]), Matrix<Double>([[1], [2]]), into: &c)
+    }
+  }
+
   @Test("Label smoothing outside [0, 1] traps")
   func smoothing() async {
     await #expect(processExitsWith: .failure) {

@@ -146,6 +146,15 @@ struct NetworkObjectiveTests {
     }
   }
 
+  @Test("Parameters of another length trap (the protocol's precondition)")
+  func wrongParameterCount() async {
+    await #expect(processExitsWith: .failure) {
+      let objective = try? NetworkObjective(
+        features: Matrix<Double>([[1, 2]]), labels: [0], classCount: 2, hiddenWidths: [3])
+      _ = objective?.value(at: [0, 0, 0])
+    }
+  }
+
   @Test("Activations and their derivatives against central differences")
   func activations() {
     let points: [Double] = [-30, -6, -2.5, -1, -0.3, -1e-3, 1e-3, 0.4, 1, 2.2, 7, 40]
