@@ -33,6 +33,8 @@ extension Train {
         ("interrupted", .bool(Interrupt.wasRequested)),
         ("seconds", .number(seconds)),
         ("optimizer", .string(optimizer.rawValue)),
+        ("hidden", model.hidden.map { .array($0.widths.map { .int($0) }) } ?? .null),
+        ("activation", model.hidden.map { .string($0.activation.rawValue) } ?? .null),
         ("l2", .number(options.l2)),
         ("l1", .number(options.l1)),
         ("rows", .int(data.training.count)),
@@ -45,11 +47,17 @@ extension Train {
       print(JSON.object(fields).rendered)
     } else if !quiet, let record {
       let unit = optimizer.solver.isStochastic ? "epochs" : "iterations"
+      // A network names its widths: 4-16-3 tanh.
+      let shape =
+        model.hidden.map { hidden in
+          ([data.training.featureCount] + hidden.widths + [model.classCount]).map(String.init)
+            .joined(separator: "-") + " \(hidden.activation.rawValue) network, "
+        } ?? ""
       print(
-        "trained on \(data.training.count) rows × \(data.training.featureCount) features, \(model.classCount) classes: \(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
+        "trained on \(data.training.count) rows × \(data.training.featureCount) features, \(model.classCount) classes: \(shape)\(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
       )
       print(
-        "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖², λ = \(options.l2))"
+        "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖²\(model.hidden == nil ? "" : " over every layer's W"), λ = \(options.l2))"
       )
       print(
         "  train          loss \(String(fixed: train.logLoss, digits: 6))   accuracy \(String(fixed: train.accuracy * 100, digits: 2))%"

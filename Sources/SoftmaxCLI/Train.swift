@@ -36,12 +36,21 @@ enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable {
   case none, balanced
 }
 
+/// The hidden layers' activation, as `--activation` spells it.
+enum ActivationChoice: String, ExpressibleByArgument, CaseIterable {
+  case relu, tanh, gelu, logistic, identity
+
+  var activation: Activation { Activation(rawValue: rawValue) ?? .relu }
+}
+
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a softmax classifier on a data file and save the model.",
     discussion: """
-      Fits softmax regression (a dense layer and softmax, scored by cross-entropy) to the \
-      labelled rows of DATA and writes the model as JSON (atomically: the old file or the \
+      Fits softmax regression (a dense layer and softmax, scored by cross-entropy), or with \
+      --hidden a network (dense layers with an activation, then the softmax; trained with \
+      Adam unless --optimizer says otherwise), to the labelled rows of DATA and writes the \
+      model as JSON (atomically: the old file or the \
       new one, never half of one). Without --l2 or --C the regularization is scikit-learn's \
       default, C = 1 (λ = 1/n). Ctrl-C stops after the current iteration and saves the model \
       so far (exit code 130).
@@ -52,6 +61,7 @@ struct Train: ParsableCommand {
         softmax train flowers.csv --label species --optimizer sgd --epochs 50 --learning-rate 0.05
         softmax train train-images.idx3-ubyte --test t10k-images.idx3-ubyte --standardize --C 0.1
         softmax train data.svm --optimizer adam --batch-size 64 --json
+        softmax train train-images.idx3-ubyte --test t10k-images.idx3-ubyte --hidden 256 --epochs 20 --batch-size 128
         softmax train Data/texts.txt --ngrams 2 --test-split 0.25
         softmax train 20news-bydate-train --test 20news-bydate-test --min-count 2
       """)
@@ -85,10 +95,23 @@ struct Train: ParsableCommand {
   var validationSplit: Double?
 
   @Option(
+    name: .customLong("optimizer"),
     help:
-      "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent."
+      "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent (default: lbfgs; adam with --hidden)."
   )
-  var optimizer: Optimizer = .lbfgs
+  var optimizerChoice: Optimizer?
+
+  /// `--optimizer`, or its default: L-BFGS, Adam for a network.
+  var optimizer: Optimizer { optimizerChoice ?? (hidden == nil ? .lbfgs : .adam) }
+
+  @Option(
+    help: ArgumentHelp(
+      "Hidden layers of these widths, first to last, before the softmax: a network (e.g. 256 or 256,128).",
+      valueName: "widths"))
+  var hidden: String?
+
+  @Option(help: "The hidden layers' activation (with --hidden).")
+  var activation: ActivationChoice = .relu
 
   @Option(help: "Passes over the data (sgd, adam; default 10).")
   var epochs: Int?
@@ -260,8 +283,27 @@ struct Train: ParsableCommand {
         optimizer == .sgd || optimizer == .adam, "--epochs and --batch-size are for sgd and adam")
     }
     if l1 > 0 {
+      try check(hidden == nil, "--l1 is for softmax regression, not a network (--hidden)")
       try check(optimizer == .lbfgs || optimizer == .sgd, "--l1 needs --optimizer lbfgs or sgd")
     }
+    if let hidden {
+      try check(
+        hiddenWidths != nil,
+        "--hidden takes widths separated by commas, each at least 1 (e.g. 256,128), not \"\(hidden)\""
+      )
+    } else {
+      try check(activation == .relu, "--activation is for a network: give --hidden WIDTHS too")
+    }
+  }
+
+  /// The widths of `--hidden`, or `nil` when it is absent or malformed.
+  var hiddenWidths: [Int]? {
+    guard let hidden else { return nil }
+    let widths = hidden.split(separator: ",", omittingEmptySubsequences: false).map {
+      Int($0.filter { $0 != " " })
+    }
+    guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+    return widths.compactMap { $0 }
   }
 
   func run() throws {
@@ -358,6 +400,10 @@ struct Train: ParsableCommand {
     }
     options.l1 = l1
     options.standardize = standardize
+    if let widths = hiddenWidths {
+      options.hidden = TrainingOptions.HiddenLayers(
+        widths: widths, activation: activation.activation)
+    }
     options.classWeighting = classWeight == .balanced ? .balanced : .uniform
     if let maxIter { options.lbfgs.maxIterations = maxIter }
     if let tol { options.lbfgs.gradientTolerance = tol }

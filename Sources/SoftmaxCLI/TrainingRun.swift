@@ -88,10 +88,12 @@ struct TrainingRun {
     var shown: SoftmaxClassifier? = nil
     func model(_ report: IterationReport) -> SoftmaxClassifier {
       let weightCount = classes.count * d
-      guard var model = shown, report.parameters.count == weightCount + classes.count else {
+      guard var model = shown, options.hidden == nil,
+        report.parameters.count == weightCount + classes.count
+      else {
         let model = SoftmaxClassifier(
           classes: classes, featureCount: d, parameters: report.parameters,
-          standardization: report.standardization)
+          standardization: report.standardization, hidden: options.hidden)
         shown = model
         return model
       }

@@ -16,9 +16,9 @@ internal import _SoftmaxKernels
 /// Each element is one chain of fused multiply-adds over the shared
 /// dimension in increasing order, `c = fma(aᵢₖ, bₖⱼ, c)` from `c = 0`,
 /// rounded to `T` at each step: the same bits at every CPU level and for
-/// any thread count. For `Float` it runs in the C kernels (packed panels, a
-/// register-blocked micro-kernel, both cores); other types in a plain loop
-/// of the same definition.
+/// any thread count. For `Float` and `Double` it runs in the C kernels
+/// (packed panels, a register-blocked micro-kernel, both cores); other
+/// types in a plain loop of the same definition.
 ///
 /// - Parameters:
 ///   - a: `M × K` (`K × M` when `transposingA`).
@@ -92,8 +92,8 @@ public func multiply<T: SoftmaxScalar>(
 ///
 /// `op(A)` is `m × k`: element `(i, p)` is `a[i·leadingA + p]`, or
 /// `a[p·leadingA + i]` when `transposingA`; `op(B)` is `k × n` likewise.
-/// `Float` splits `C` between the worker threads (by columns, or by rows
-/// when it is narrow); no split changes a bit.
+/// `Float` and `Double` split `C` between the worker threads (by columns,
+/// or by rows when it is narrow); no split changes a bit.
 ///
 /// Traps when the kernels' packing buffer (about 1.1 MB a thread, made
 /// once) cannot be allocated, as an array that cannot be allocated does.
@@ -103,19 +103,24 @@ package func multiplyMatrices<T: SoftmaxScalar>(
   into c: UnsafeMutablePointer<T>, leadingC: Int, accumulating: Bool
 ) {
   guard m > 0, n > 0 else { return }
-  if T.self == Float.self {
-    let pa = floatPointer(a)
-    let pb = floatPointer(b)
-    let pc = floatPointer(c)
+  if T.self == Float.self || T.self == Double.self {
     let ta: Int32 = transposingA ? 1 : 0
     let tb: Int32 = transposingB ? 1 : 0
     let add: Int32 = accumulating ? 1 : 0
     func run(_ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
-      let aStart = transposingA ? pa + i0 : pa + i0 * leadingA
-      let bStart = transposingB ? pb + j0 * leadingB : pb + j0
-      let status = sk_gemm_f32(
-        ta, tb, i1 - i0, j1 - j0, k, aStart, leadingA, bStart, leadingB,
-        pc + i0 * leadingC + j0, leadingC, add)
+      let aStart = transposingA ? a + i0 : a + i0 * leadingA
+      let bStart = transposingB ? b + j0 * leadingB : b + j0
+      let cStart = c + i0 * leadingC + j0
+      let status: Int32
+      if T.self == Float.self {
+        status = sk_gemm_f32(
+          ta, tb, i1 - i0, j1 - j0, k, floatPointer(aStart), leadingA, floatPointer(bStart),
+          leadingB, floatPointer(cStart), leadingC, add)
+      } else {
+        status = sk_gemm_f64(
+          ta, tb, i1 - i0, j1 - j0, k, doublePointer(aStart), leadingA, doublePointer(bStart),
+          leadingB, doublePointer(cStart), leadingC, add)
+      }
       precondition(status == 0, "cannot allocate the matrix product's packing buffer")
     }
     if m * n * k < 1 << 21 {
@@ -140,4 +145,15 @@ package func multiplyMatrices<T: SoftmaxScalar>(
       c[i * leadingC + j] = sum
     }
   }
+}
+
+/// Reinterprets a buffer of `T` as `Double` when `T` is `Double`.
+@inline(__always)
+private func doublePointer<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Double> {
+  UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
+}
+
+@inline(__always)
+private func doublePointer<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Double> {
+  UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
 }

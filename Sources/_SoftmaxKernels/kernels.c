@@ -284,16 +284,32 @@ void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
 typedef void (*gemm_f32_fn)(int, int, long, long, long, const float *, long, const float *, long,
                             float *, long, int, float *);
 static gemm_f32_fn pick_gemm_f32(void) { SK_DISPATCH(gemm_f32) }
-/// Each thread's packing buffers, made on its first product and kept (the
-/// same size at every level: KC·(NC + MC) floats, about 1.1 MB).
-static __thread float *gemm_work;
+typedef void (*gemm_f64_fn)(int, int, long, long, long, const double *, long, const double *,
+                            long, double *, long, int, double *);
+static gemm_f64_fn pick_gemm_f64(void) { SK_DISPATCH(gemm_f64) }
+/// Each thread's packing buffers, made on its first product of the type
+/// and kept (the same size at every level: KC·(NC + MC) scalars, about
+/// 1.1 MB for float and 2.2 MB for double).
+static __thread float *gemm_work_f32;
+static __thread double *gemm_work_f64;
 int sk_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                 const float *b, long ldb, float *c, long ldc, int accumulate) {
-  if (!gemm_work) {
-    gemm_work = aligned_alloc(64, (size_t)SK_GEMM_KC * (SK_GEMM_NC + SK_GEMM_MC) * sizeof(float));
-    if (!gemm_work) return -1;
+  if (!gemm_work_f32) {
+    gemm_work_f32 =
+        aligned_alloc(64, (size_t)SK_GEMM_KC * (SK_GEMM_NC + SK_GEMM_MC) * sizeof(float));
+    if (!gemm_work_f32) return -1;
   }
-  pick_gemm_f32()(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, gemm_work);
+  pick_gemm_f32()(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, gemm_work_f32);
+  return 0;
+}
+int sk_gemm_f64(int trans_a, int trans_b, long m, long n, long k, const double *a, long lda,
+                const double *b, long ldb, double *c, long ldc, int accumulate) {
+  if (!gemm_work_f64) {
+    gemm_work_f64 =
+        aligned_alloc(64, (size_t)SK_GEMM_KC * (SK_GEMM_NC + SK_GEMM_MC) * sizeof(double));
+    if (!gemm_work_f64) return -1;
+  }
+  pick_gemm_f64()(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, gemm_work_f64);
   return 0;
 }
 

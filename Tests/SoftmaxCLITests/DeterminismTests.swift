@@ -18,6 +18,13 @@ struct DeterminismTests {
       "3",
     ],
     ["--optimizer", "adam", "--epochs", "5", "--validation-split", "0.2", "--precision", "float"],
+    // Networks: minibatches, and full batches whose products are split
+    // between the threads (blocks of 256 rows × 256 units × 64 inputs).
+    ["--hidden", "32,16", "--epochs", "3", "--batch-size", "64", "--precision", "float"],
+    [
+      "--hidden", "256", "--activation", "gelu", "--optimizer", "lbfgs", "--max-iter", "4",
+      "--precision", "float", "--standardize",
+    ],
   ]
 
   @Test("1 thread, 2 threads, and 2 threads again", arguments: runs)

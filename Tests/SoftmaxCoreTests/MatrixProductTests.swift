@@ -82,6 +82,55 @@ extension GlobalSettingsTests {
       }
     }
 
+    @Test("Double: the bits of the fused chain at every CPU level and thread count")
+    func doubleMatchesChain() {
+      let savedLevel = SoftmaxConfiguration.cpuLevel
+      let savedThreads = SoftmaxConfiguration.threadCount
+      defer {
+        SoftmaxConfiguration.cpuLevel = savedLevel
+        SoftmaxConfiguration.threadCount = savedThreads
+      }
+      let levels = CPULevel.allCases.filter { $0 <= SoftmaxConfiguration.supportedCPULevel }
+      for (index, shape) in productShapes.enumerated() {
+        for (ta, tb) in [(false, true), (true, false)] {
+          let seed = UInt64(900 + index)
+          // Doubles with 53 significant bits (a Float's square would hide
+          // a fused chain's difference from a rounded one).
+          func random(_ rows: Int, _ columns: Int, _ seed: UInt64) -> Matrix<Double> {
+            var generator = SplitMix64(seed: seed)
+            return Matrix(
+              rows: rows, columns: columns,
+              elements: (0..<rows * columns).map { _ in
+                Double(generator.next() >> 11) * 0x1p-52 - 1
+              })
+          }
+          let a = ta ? random(shape.k, shape.m, seed) : random(shape.m, shape.k, seed)
+          let b = tb ? random(shape.n, shape.k, seed + 1) : random(shape.k, shape.n, seed + 1)
+          let opA = ta ? a.transposed() : a
+          let opB = tb ? b.transposed() : b
+          var expected = Matrix(rows: shape.m, columns: shape.n, repeating: 0.0)
+          for i in 0..<shape.m {
+            for j in 0..<shape.n {
+              var sum = 0.0
+              for p in 0..<shape.k { sum.addProduct(opA[i, p], opB[p, j]) }
+              expected[i, j] = sum
+            }
+          }
+          for level in levels {
+            SoftmaxConfiguration.cpuLevel = level
+            for threads in [1, 2] {
+              SoftmaxConfiguration.threadCount = threads
+              let c = matrixProduct(a, b, transposingA: ta, transposingB: tb)
+              let same = zip(c.elements, expected.elements).allSatisfy {
+                $0.bitPattern == $1.bitPattern
+              }
+              #expect(same, "\(shape) ta=\(ta) tb=\(tb) \(level) \(threads) threads")
+            }
+          }
+        }
+      }
+    }
+
     @Test("Float within K·u·Σ|a·b| of the product in Double")
     func floatErrorBound() {
       for (index, shape) in productShapes.enumerated() {

@@ -258,7 +258,7 @@ struct ModelFileFastReadTests {
     let cases = [
       text.replacingOccurrences(
         of: "\"weights\" : [\n    [\n      ", with: "\"weights\" : [\n    [\n      NaN, "),
-      text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2"),
+      text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 3"),
       text.replacingOccurrences(of: "\"vocabulary\" : [", with: "\"vocabulary\" : [\"zzz\", "),
       text.replacingOccurrences(of: "\"bias\"", with: "\"weights\" : [], \"bias\""),
       String(text.dropLast(40)),

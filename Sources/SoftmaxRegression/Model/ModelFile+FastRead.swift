@@ -18,7 +18,8 @@ import Foundation
 // text's "vocabulary" and "inverse_document_frequencies" — are read here
 // directly and cut out, and JSONDecoder reads the rest. Anything unusual
 // (an escaped key, a repeated key, a number that is not a finite JSON
-// number, another format version, a model that does not validate) gives
+// number, another format version — a network's files are left to it — a
+// model that does not validate) gives
 // up, and the full decoder reads the file and says what is wrong: this
 // path only ever returns what that one would.
 
@@ -33,7 +34,7 @@ extension ModelFile {
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     guard let rest = try? decoder.decode(Rest.self, from: Data(cut.stripped())),
-      rest.format == formatName, rest.version == Double(currentVersion)
+      rest.format == formatName, rest.version == Double(linearVersion)
     else { return nil }
     var text: TextVectorizer? = nil
     if let fields = rest.text {
@@ -48,7 +49,7 @@ extension ModelFile {
       return nil
     }
     let document = Document(
-      format: rest.format, version: currentVersion, classes: rest.classes,
+      format: rest.format, version: linearVersion, classes: rest.classes,
       featureNames: rest.featureNames, weights: weights, bias: rest.bias,
       standardization: rest.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)

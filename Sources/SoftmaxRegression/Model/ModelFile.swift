@@ -44,8 +44,14 @@ import Foundation
 public enum ModelFile {
   /// The format name in every file.
   public static let formatName = "swift-softmax-model"
-  /// The version this build writes and the newest it reads.
-  public static let currentVersion = 1
+  /// The newest version this build reads, and the one it writes for a
+  /// network (a model with hidden layers: the `"hidden"` field, which
+  /// version 1 does not have, so that an older build refuses the file
+  /// rather than read only its head).
+  public static let currentVersion = 2
+  /// The version of a model without hidden layers, as every earlier build
+  /// wrote it: such a file reads in every build.
+  public static let linearVersion = 1
 
   /// The JSON text of a model, pretty-printed with sorted keys, ending in
   /// a newline.
@@ -70,12 +76,20 @@ public enum ModelFile {
     if let problem = model.parameterProblem() {
       throw TrainingError(.outOfRange, "the model cannot be written: \(problem)")
     }
-    let document = Document(
-      format: formatName, version: currentVersion, classes: model.classes,
+    var document = Document(
+      format: formatName, version: model.hiddenLayers.isEmpty ? linearVersion : currentVersion,
+      classes: model.classes,
       featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
       standardization: model.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)
       }, input: model.input, text: model.text, training: model.training)
+    if !model.hiddenLayers.isEmpty {
+      document.hidden = HiddenFields(
+        activation: model.activation,
+        layers: model.hiddenLayers.map {
+          HiddenLayerFields(weights: $0.weight.rowArrays, bias: $0.bias)
+        })
+    }
     do {
       _ = try document.validated()
     } catch {
@@ -235,6 +249,8 @@ public enum ModelFile {
     var input: InputDescription?
     var text: TextVectorizer?
     var training: TrainingRecord?
+    /// A network's hidden layers (version 2), or `nil`.
+    var hidden: HiddenFields? = nil
 
     /// As the synthesized encoding, but with the weights and the text's
     /// vocabulary and idf handed to the encoder's ``LargeArrays``, when it
@@ -266,6 +282,7 @@ public enum ModelFile {
         try container.encodeIfPresent(text, forKey: .text)
       }
       try container.encodeIfPresent(training, forKey: .training)
+      try container.encodeIfPresent(hidden, forKey: .hidden)
     }
 
     func validated() throws(TrainingError) -> SoftmaxClassifier {
@@ -277,10 +294,11 @@ public enum ModelFile {
         throw fail(
           "\"weights\" has \(counted(weights.count, "row")); there are \(counted(k, "class"))")
       }
-      let d = weights[0].count
-      if let row = weights.firstIndex(where: { $0.count != d }) {
+      let headInputs = weights[0].count
+      if let row = weights.firstIndex(where: { $0.count != headInputs }) {
         throw fail(
-          "\"weights\" row \(row) has \(counted(weights[row].count, "value")); row 0 has \(d)")
+          "\"weights\" row \(row) has \(counted(weights[row].count, "value")); row 0 has \(headInputs)"
+        )
       }
       guard bias.count == k else {
         throw fail("\"bias\" has \(counted(bias.count, "value")); there are \(counted(k, "class"))")
@@ -293,6 +311,10 @@ public enum ModelFile {
       if let j = bias.firstIndex(where: { !$0.isFinite }) {
         throw fail("\"bias\"[\(j)] is not finite")
       }
+      // With hidden layers the head reads the last one: the features are
+      // the first layer's inputs.
+      let hiddenLayers = try hidden?.validatedLayers(headInputs: headInputs) ?? []
+      let d = hiddenLayers.first?.inputCount ?? headInputs
       if let featureNames, featureNames.count != d {
         throw fail(
           "\"feature_names\" has \(counted(featureNames.count, "name")); the weights have \(counted(d, "column"))"
@@ -330,16 +352,79 @@ public enum ModelFile {
           )
         }
       }
+      // The head first, then what its shape does not describe when there
+      // are hidden layers (the features are their inputs).
       var model = SoftmaxClassifier(
-        classes: classes, weight: Matrix(weights), bias: bias,
-        standardization: try standardization.map { fields throws(TrainingError) in
-          try Standardization(validatingMean: fields.mean, scale: fields.scale)
-        },
-        featureNames: featureNames, training: training)
+        classes: classes, weight: Matrix(weights), bias: bias, training: training)
+      if let hidden {
+        model.hiddenLayers = hiddenLayers
+        model.activation = hidden.activation
+      }
+      model.standardization = try standardization.map { fields throws(TrainingError) in
+        try Standardization(validatingMean: fields.mean, scale: fields.scale)
+      }
+      model.featureNames = featureNames
       model.input = input
       model.text = text
       return model
     }
+  }
+
+  /// A network's hidden layers as the model file writes them.
+  struct HiddenFields: Codable {
+    var activation: Activation
+    var layers: [HiddenLayerFields]
+
+    /// The layers, checked: at least one, each `W` rectangular with one
+    /// bias per row, each layer's outputs the next one's inputs (the
+    /// head's `headInputs` last), every value finite.
+    func validatedLayers(headInputs: Int) throws(TrainingError) -> [DenseLayer<Double>] {
+      func fail(_ message: String) -> TrainingError { TrainingError(.invalidModel, message) }
+      guard !layers.isEmpty else { throw fail("\"hidden\".layers is empty") }
+      var result: [DenseLayer<Double>] = []
+      for (l, layer) in layers.enumerated() {
+        let name = "\"hidden\".layers[\(l)]"
+        guard let inputs = layer.weights.first?.count, inputs >= 1 else {
+          throw fail("\(name).weights is empty")
+        }
+        if let row = layer.weights.firstIndex(where: { $0.count != inputs }) {
+          throw fail(
+            "\(name).weights row \(row) has \(counted(layer.weights[row].count, "value")); row 0 has \(inputs)"
+          )
+        }
+        guard layer.bias.count == layer.weights.count else {
+          throw fail(
+            "\(name).bias has \(counted(layer.bias.count, "value")); the weights have \(counted(layer.weights.count, "row"))"
+          )
+        }
+        if let previous = result.last, previous.outputCount != inputs {
+          throw fail(
+            "\(name) takes \(counted(inputs, "input")); the layer before has \(counted(previous.outputCount, "output"))"
+          )
+        }
+        for (row, values) in layer.weights.enumerated() {
+          if let column = values.firstIndex(where: { !$0.isFinite }) {
+            throw fail("\(name).weights[\(row)][\(column)] is not finite")
+          }
+        }
+        if let j = layer.bias.firstIndex(where: { !$0.isFinite }) {
+          throw fail("\(name).bias[\(j)] is not finite")
+        }
+        result.append(DenseLayer(weight: Matrix(layer.weights), bias: layer.bias))
+      }
+      if let last = result.last, last.outputCount != headInputs {
+        throw fail(
+          "the last hidden layer has \(counted(last.outputCount, "output")); \"weights\" has \(counted(headInputs, "column"))"
+        )
+      }
+      return result
+    }
+  }
+
+  /// One hidden layer as written: `W` row by row (outputs × inputs) and `b`.
+  struct HiddenLayerFields: Codable {
+    var weights: [[Double]]
+    var bias: [Double]
   }
 }
 

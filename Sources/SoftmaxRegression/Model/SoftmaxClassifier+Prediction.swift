@@ -8,7 +8,8 @@
 public import SoftmaxCore
 
 extension SoftmaxClassifier {
-  /// The logits `z = W·x̃ + b` of every row (the decision function).
+  /// The logits `z = W·x̃ + b` of every row (the decision function); for a
+  /// network, `W·a + b` with `a` the last hidden layer's outputs.
   ///
   /// A row whose logits overflow a `Double` (finite but huge weights or
   /// features) is computed again without overflow (see
@@ -42,7 +43,16 @@ extension SoftmaxClassifier {
     // then DenseLayer's forward z = W·x̃ + b.
     func flush(_ count: Int) {
       guard count > 0 else { return }
-      let z = layer(Matrix(rows: count, columns: d, elements: block)).elements
+      // Through the hidden layers, if any: the head's inputs. A network's
+      // layers are matrix products (each output one chain of fused
+      // multiply-adds from its bias, in Double); softmax regression keeps
+      // the dense layer's sums.
+      var input = Matrix(rows: count, columns: d, elements: block)
+      for hiddenLayer in hiddenLayers {
+        let z = Self.affine(input, hiddenLayer)
+        input = Matrix(rows: count, columns: z.columns, elements: z.elements.map { activation($0) })
+      }
+      let z = hiddenLayers.isEmpty ? layer(input).elements : Self.affine(input, layer).elements
       output.withUnsafeMutableBufferPointer { out in
         for r in 0..<count {
           let i = first + r
@@ -52,10 +62,15 @@ extension SoftmaxClassifier {
             finite = finite && z[r * k + j].isFinite
           }
           guard !finite else { continue }
-          features.row(i).map { Double($0) }.withUnsafeBufferPointer { x in
+          // A network's head reads its last hidden layer, already
+          // computed (and finite: the activations of finite inputs are).
+          let headInput =
+            hiddenLayers.isEmpty ? features.row(i).map { Double($0) } : Array(input.row(r))
+          headInput.withUnsafeBufferPointer { x in
             overflowFreeShiftedLogits(
-              x: x, weight: weight.elements, bias: bias, mean: standardization?.mean,
-              inverseScale: standardization?.inverseScale,
+              x: x, weight: weight.elements, bias: bias,
+              mean: hiddenLayers.isEmpty ? standardization?.mean : nil,
+              inverseScale: hiddenLayers.isEmpty ? standardization?.inverseScale : nil,
               into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
           }
         }
@@ -69,6 +84,16 @@ extension SoftmaxClassifier {
     }
     flush(n - first)
     return Matrix(rows: n, columns: k, elements: output)
+  }
+
+  /// `X·Wᵀ + b` of a layer by the matrix product, each output's chain
+  /// starting from its bias.
+  static func affine(_ x: Matrix<Double>, _ layer: DenseLayer<Double>) -> Matrix<Double> {
+    var z = Matrix(
+      rows: x.rows, columns: layer.outputCount,
+      elements: (0..<x.rows).flatMap { _ in layer.bias })
+    multiply(x, layer.weight, transposingB: true, into: &z, accumulating: true)
+    return z
   }
 
   /// The logits of sparse rows: the same as for their dense form (bitwise
@@ -85,6 +110,8 @@ extension SoftmaxClassifier {
     -> Matrix<Double>
   {
     try features.validate(for: self)
+    // A network's first layer reads the rows dense (the same values).
+    guard hiddenLayers.isEmpty else { return try logits(features.dense()) }
     let d = featureCount
     let k = classCount
     let n = features.rows

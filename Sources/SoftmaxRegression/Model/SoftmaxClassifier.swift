@@ -21,10 +21,17 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   public var classes: [String]
   /// The feature names, if the data had them.
   public var featureNames: [String]?
-  /// `k × d`, in the standardized space when ``standardization`` is set.
+  /// `k × d`, in the standardized space when ``standardization`` is set;
+  /// with hidden layers, the softmax head's, `k ×` the last hidden width.
   public var weight: Matrix<Double>
   /// `k` biases.
   public var bias: [Double]
+  /// The hidden layers, first to last, between the (standardized) features
+  /// and the softmax head ``weight``, ``bias``: each `a = f(W·a′ + b)`
+  /// with `f` = ``activation``. Empty for softmax regression.
+  public var hiddenLayers: [DenseLayer<Double>] = []
+  /// The hidden layers' activation (unused without them).
+  public var activation: Activation = .relu
   /// Applied to every input row before the dense layer, if set.
   public var standardization: Standardization?
   /// How the model was trained and how well it did, if it was trained here.
@@ -71,6 +78,11 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     if let j = bias.firstIndex(where: { !$0.isFinite }) {
       return "bias [\(j)] = \(bias[j]) is not finite"
     }
+    for (l, layer) in hiddenLayers.enumerated() {
+      if let index = (layer.weight.elements + layer.bias).firstIndex(where: { !$0.isFinite }) {
+        return "hidden layer \(l + 1): parameter \(index) is not finite"
+      }
+    }
     if let standardization, let problem = standardization.problem(columns: featureCount) {
       return problem
     }
@@ -80,10 +92,22 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   /// `k`.
   public var classCount: Int { classes.count }
   /// `d`.
-  public var featureCount: Int { weight.columns }
+  public var featureCount: Int { hiddenLayers.first?.inputCount ?? weight.columns }
 
-  /// The parameters flattened as ``SoftmaxRegressionObjective`` takes them.
-  public var parameters: [Double] { weight.elements + bias }
+  /// The shape of the hidden layers, or `nil` for softmax regression.
+  public var hidden: TrainingOptions.HiddenLayers? {
+    hiddenLayers.isEmpty
+      ? nil
+      : TrainingOptions.HiddenLayers(
+        widths: hiddenLayers.map(\.outputCount), activation: activation)
+  }
+
+  /// The parameters flattened as the objective takes them: layer by layer
+  /// (hidden first, the head last), each `W` row by row then `b`; `[W, b]`
+  /// for softmax regression (``SoftmaxRegressionObjective``'s layout).
+  public var parameters: [Double] {
+    hiddenLayers.flatMap { $0.weight.elements + $0.bias } + weight.elements + bias
+  }
 
   /// Creates a model from parameters flattened as
   /// ``SoftmaxRegressionObjective`` takes them: `[W row by row (k × d),
@@ -91,19 +115,56 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   ///
   /// - Precondition: `parameters.count == k·(d + 1)` for `d = featureCount`;
   ///   `standardization` and `featureNames`, if any, have `d` entries.
+  ///
+  /// With `hidden`, the parameters are a network's
+  /// (``NetworkArchitecture``'s layout: layer by layer, each `W` row by
+  /// row then `b`, the head last).
+  ///
+  /// - Precondition: as many parameters as the shape has (for a network,
+  ///   the shape is valid: ``NetworkArchitecture`` accepts it).
   public init(
     classes: [String], featureCount d: Int, parameters: [Double],
     standardization: Standardization? = nil, featureNames: [String]? = nil,
-    training: TrainingRecord? = nil
+    training: TrainingRecord? = nil, hidden: TrainingOptions.HiddenLayers? = nil
   ) {
     let k = classes.count
+    var layers: [DenseLayer<Double>] = []
+    var headInputs = d
+    var offset = 0
+    if let hidden {
+      guard
+        let architecture = try? NetworkArchitecture(
+          inputCount: d, hiddenWidths: hidden.widths, activation: hidden.activation,
+          classCount: k)
+      else { preconditionFailure("a network of widths \(hidden.widths) cannot be built") }
+      precondition(
+        parameters.count == architecture.parameterCount,
+        "\(parameters.count) parameters for a network of \(architecture.parameterCount)")
+      for layer in architecture.layers.dropLast() {
+        layers.append(
+          DenseLayer(
+            weight: Matrix(
+              rows: layer.outputs, columns: layer.inputs,
+              elements: Array(parameters[layer.weightOffset..<layer.biasOffset])),
+            bias: Array(parameters[layer.biasOffset..<layer.end])))
+        headInputs = layer.outputs
+        offset = layer.end
+      }
+    }
     precondition(
-      parameters.count == k * (d + 1),
+      parameters.count == offset + k * (headInputs + 1),
       "\(parameters.count) parameters for \(k) classes and \(d) features")
+    let weightEnd = offset + k * headInputs
     self.init(
       classes: classes,
-      weight: Matrix(rows: k, columns: d, elements: Array(parameters[0..<(k * d)])),
-      bias: Array(parameters[(k * d)...]), standardization: standardization,
-      featureNames: featureNames, training: training)
+      weight: Matrix(rows: k, columns: headInputs, elements: Array(parameters[offset..<weightEnd])),
+      bias: Array(parameters[weightEnd...]), standardization: nil, featureNames: nil,
+      training: training)
+    self.hiddenLayers = layers
+    self.activation = hidden?.activation ?? .relu
+    precondition(standardization.map { $0.mean.count == d } ?? true)
+    precondition(featureNames.map { $0.count == d } ?? true)
+    self.standardization = standardization
+    self.featureNames = featureNames
   }
 }

@@ -106,6 +106,12 @@ extension SoftmaxClassifier {
           "the warm-start model has \(warmStart.classCount) classes and "
             + "\(warmStart.featureCount) features; the data has \(k) and \(d)")
       }
+      guard warmStart.hidden == options.hidden else {
+        throw TrainingError(
+          .shapeMismatch,
+          "the warm-start model's hidden layers (\(hiddenText(warmStart.hidden))) are not the "
+            + "options' (\(hiddenText(options.hidden)))")
+      }
       if let problem = warmStart.parameterProblem() {
         throw TrainingError(.invalidModel, "the warm-start model: \(problem)")
       }
@@ -128,19 +134,88 @@ extension SoftmaxClassifier {
     let classWeights = try resolveClassWeights(
       options.classWeighting, labels: trainingLabels, classCount: k,
       sampleWeights: trainingWeights)
-    let objective = try training.objective(
-      labels: trainingLabels, classCount: k, sampleWeights: trainingWeights,
-      classWeights: classWeights, l2: options.l2, l1: options.l1,
-      standardization: standardization, featureNames: featureNames)
-    let validation = try heldOut.map { split throws(TrainingError) in
-      try features.selectingRows(split.heldOut).objective(
-        labels: split.heldOut.map { labels[$0] }, classCount: k,
-        sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
-        classWeights: classWeights, l2: 0, l1: 0, standardization: standardization,
-        featureNames: featureNames)
+    let trainingRun: SolverRun
+    if let hidden = options.hidden {
+      let objective = try training.networkObjective(
+        hidden: hidden, labels: trainingLabels, classCount: k, sampleWeights: trainingWeights,
+        classWeights: classWeights, l2: options.l2, standardization: standardization)
+      let validation = try heldOut.map { split throws(TrainingError) in
+        try features.selectingRows(split.heldOut).networkObjective(
+          hidden: hidden, labels: split.heldOut.map { labels[$0] }, classCount: k,
+          sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
+          classWeights: classWeights, l2: 0, standardization: standardization)
+      }
+      let start =
+        warmStart?.parameters
+        ?? objective.architecture.initialParameters(seed: options.stochastic.seed)
+      trainingRun = try runSolver(
+        objective, validation: validation, from: start, options: options, classes: classes,
+        featureNames: featureNames, standardization: standardization, fingerprint: fingerprint,
+        resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+    } else {
+      let objective = try training.objective(
+        labels: trainingLabels, classCount: k, sampleWeights: trainingWeights,
+        classWeights: classWeights, l2: options.l2, l1: options.l1,
+        standardization: standardization, featureNames: featureNames)
+      let validation = try heldOut.map { split throws(TrainingError) in
+        try features.selectingRows(split.heldOut).objective(
+          labels: split.heldOut.map { labels[$0] }, classCount: k,
+          sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
+          classWeights: classWeights, l2: 0, l1: 0, standardization: standardization,
+          featureNames: featureNames)
+      }
+      let start =
+        warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
+      trainingRun = try runSolver(
+        objective, validation: validation, from: start, options: options, classes: classes,
+        featureNames: featureNames, standardization: standardization, fingerprint: fingerprint,
+        resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
     }
+    let (result, history, validationHistory) = (
+      trainingRun.result, trainingRun.history, trainingRun.validationHistory
+    )
+    let record = TrainingRecord(
+      options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
+      iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
+      gradientNorm: result.gradientNorm, objectiveHistory: history,
+      validationHistory: options.stochastic.earlyStopping == nil && heldOut == nil
+        ? nil : validationHistory,
+      sampleCount: features.rows)
+    let parameters = result.parameters
+    // Every solver returns finite parameters (L-BFGS and gradient descent
+    // accept only finite objectives; the minibatch solvers go back to the
+    // last finite epoch); this guards the promise.
+    if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+      throw TrainingError(
+        .outOfRange,
+        "training reached a non-finite parameter (\(parameters[bad]) at \(bad)); "
+          + "standardize the features, or lower the learning rate")
+    }
+    return SoftmaxClassifier(
+      classes: classes, featureCount: d, parameters: parameters,
+      standardization: standardization, featureNames: featureNames, training: record,
+      hidden: options.hidden)
+  }
+
+  /// What a solver's run gives: its result, the objective after each
+  /// iteration and the held-out loss after each (or `nil`).
+  struct SolverRun {
+    var result: OptimizationResult
+    var history: [Double]
+    var validationHistory: [Double]?
+  }
+
+  /// Minimizes `objective` from `start` with the solver of `options`
+  /// (going on from `checkpoint`'s state), reporting the held-out loss of
+  /// `validation` and, when `checkpoints`, a checkpoint with every report.
+  private static func runSolver<Objective: TrainingObjective>(
+    _ objective: Objective, validation: Objective?, from start: [Double],
+    options: TrainingOptions, classes: [String], featureNames: [String]?,
+    standardization: Standardization?, fingerprint: DataFingerprint?,
+    resumingFrom checkpoint: TrainingCheckpoint?, checkpoints: Bool,
+    progress: (IterationReport) -> Bool
+  ) throws(TrainingError) -> SolverRun {
     let validationRows = validation.map { Array(0..<$0.rowCount) } ?? []
-    let start = warmStart?.parameters ?? [Double](repeating: 0, count: objective.parameterCount)
     var history: [Double] = checkpoint?.content.objectiveHistory ?? []
     var validationHistory: [Double]? = checkpoint?.content.validationHistory
     var validationWorkspace = validation?.makeWorkspace()
@@ -186,26 +261,7 @@ extension SoftmaxClassifier {
         progress: recordingProgress)
       validationHistory = result.validationHistory
     }
-    let record = TrainingRecord(
-      options: options, stopReason: result.stopReason, converged: result.stopReason.isConverged,
-      iterations: result.iterations, evaluations: result.evaluations, objective: result.objective,
-      gradientNorm: result.gradientNorm, objectiveHistory: history,
-      validationHistory: options.stochastic.earlyStopping == nil && validation == nil
-        ? nil : validationHistory,
-      sampleCount: features.rows)
-    let parameters = result.parameters
-    // Every solver returns finite parameters (L-BFGS and gradient descent
-    // accept only finite objectives; the minibatch solvers go back to the
-    // last finite epoch); this guards the promise.
-    if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
-      throw TrainingError(
-        .outOfRange,
-        "training reached a non-finite parameter (\(parameters[bad]) at \(bad)); "
-          + "standardize the features, or lower the learning rate")
-    }
-    return SoftmaxClassifier(
-      classes: classes, featureCount: d, parameters: parameters,
-      standardization: standardization, featureNames: featureNames, training: record)
+    return SolverRun(result: result, history: history, validationHistory: validationHistory)
   }
 
   /// Throws unless `checkpoint` was made by a run with these options on
@@ -259,8 +315,17 @@ extension SoftmaxClassifier {
         .invalidModel, "a damaged checkpoint: the options standardize but it has no standardization"
       )
     }
+    // A network's parameters are its layers' (the options were checked
+    // equal above, so the shape is the run's).
+    let parameterCount =
+      options.hidden.flatMap { hidden in
+        try? NetworkArchitecture(
+          inputCount: data.features, hiddenWidths: hidden.widths, activation: hidden.activation,
+          classCount: classes.count
+        ).parameterCount
+      } ?? classes.count * (data.features + 1)
     if let problem = saved.solver.problem(
-      parameterCount: classes.count * (data.features + 1), rows: data.rows, options: options)
+      parameterCount: parameterCount, rows: data.rows, options: options)
     {
       throw TrainingError(.invalidModel, "a damaged checkpoint: \(problem)")
     }
@@ -316,6 +381,13 @@ extension SoftmaxClassifier {
     if let fraction = options.heldOutFraction {
       try check(
         fraction > 0 && fraction < 1, "held-out fraction = \(fraction) must be in (0, 1)")
+    }
+    if let hidden = options.hidden {
+      try check(!hidden.widths.isEmpty, "hidden layers need at least one width")
+      if let bad = hidden.widths.first(where: { $0 < 1 }) {
+        try check(false, "hidden width \(bad) must be at least 1")
+      }
+      try check(options.l1 == 0, "a network takes no L1 term (l1 = \(options.l1))")
     }
     if options.solver.isStochastic { try validate(options.stochastic) }
   }
@@ -382,4 +454,10 @@ extension SoftmaxClassifier {
     }
   }
 
+}
+
+/// Hidden layers as a message names them: `256, 128 relu`, or `none`.
+func hiddenText(_ hidden: TrainingOptions.HiddenLayers?) -> String {
+  guard let hidden else { return "none" }
+  return hidden.widths.map(String.init).joined(separator: ", ") + " \(hidden.activation.rawValue)"
 }

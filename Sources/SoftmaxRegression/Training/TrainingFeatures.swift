@@ -14,6 +14,8 @@ import SoftmaxCore
 protocol TrainingFeatures: Sendable {
   /// The objective of softmax regression on this layout.
   associatedtype Objective: TrainingObjective
+  /// The scalar of the features.
+  associatedtype Scalar: SoftmaxScalar
 
   /// `n`.
   var rows: Int { get }
@@ -35,6 +37,15 @@ protocol TrainingFeatures: Sendable {
 
   /// A hash of the data, for checkpoints.
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint
+
+  /// The objective of a network with these hidden layers over these rows
+  /// (dense features only: sparse ones throw
+  /// ``TrainingError/Code/invalidOption``).
+  func networkObjective(
+    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
+    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
+    standardization: Standardization?
+  ) throws(TrainingError) -> NetworkObjective<Scalar>
 
   /// The objective over these rows.
   func objective(
@@ -60,6 +71,17 @@ extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
 
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint {
     DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
+  }
+
+  func networkObjective(
+    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
+    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
+    standardization: Standardization?
+  ) throws(TrainingError) -> NetworkObjective<Scalar> {
+    try NetworkObjective(
+      features: self, labels: labels, classCount: classCount, hiddenWidths: hidden.widths,
+      activation: hidden.activation, sampleWeights: sampleWeights, classWeights: classWeights,
+      l2: l2, standardization: standardization)
   }
 
   func objective(
@@ -94,6 +116,17 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
 
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint {
     DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
+  }
+
+  func networkObjective(
+    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
+    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
+    standardization: Standardization?
+  ) throws(TrainingError) -> NetworkObjective<Scalar> {
+    throw TrainingError(
+      .invalidOption,
+      "hidden layers take dense features for now; this data is sparse "
+        + "(\(rows) rows × \(columns) features, \(nonZeroCount) stored values)")
   }
 
   func objective(

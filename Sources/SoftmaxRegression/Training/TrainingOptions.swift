@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import SoftmaxCore
+public import SoftmaxCore
 
 /// How classes are weighted in the loss.
 public enum ClassWeighting: Sendable, Hashable, Codable {
@@ -68,6 +68,27 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// ``TrainingRecord/validationHistory``). The minibatch solvers hold out
   /// rows with `stochastic.earlyStopping` instead. `nil`: none.
   public var heldOutFraction: Double? = nil
+
+  /// Hidden layers between the features and the softmax head: their
+  /// widths and activation (``NetworkObjective``). `nil`: softmax
+  /// regression, and no key in the files (a file without it reads as
+  /// `nil`).
+  public var hidden: HiddenLayers? = nil
+
+  /// The hidden layers of a network: widths first to last, one
+  /// activation.
+  public struct HiddenLayers: Sendable, Hashable, Codable {
+    /// The widths, first to last, each ≥ 1.
+    public var widths: [Int]
+    /// The activation of every hidden layer.
+    public var activation: Activation
+
+    /// Hidden layers of these widths and activation (ReLU by default).
+    public init(widths: [Int], activation: Activation = .relu) {
+      self.widths = widths
+      self.activation = activation
+    }
+  }
 
   /// The defaults: L-BFGS, no regularization, no standardization.
   public init() {}

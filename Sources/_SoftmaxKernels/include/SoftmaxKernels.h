@@ -142,6 +142,10 @@ void sk_adam_update(double *x, const double *g, double *m, double *v, long begin
 /// when that buffer could not be allocated (C untouched).
 int sk_gemm_f32(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                 const float *b, long ldb, float *c, long ldc, int accumulate);
+/// As sk_gemm_f32, in double (each element one chain of fused
+/// multiply-adds rounded to double; a buffer of about 2.2 MB a thread).
+int sk_gemm_f64(int trans_a, int trans_b, long m, long n, long k, const double *a, long lda,
+                const double *b, long ldb, double *c, long ldc, int accumulate);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,88 @@
+//===--- NetworkCommandTests.swift ----------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+@Suite("Networks from the command: --hidden, --activation")
+struct NetworkCommandTests {
+  @Test("train --hidden writes a version-2 model that eval and predict read, and that learns")
+  func trainEvalPredict() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try softmax(
+      [
+        "train", digits, "--hidden", "32", "--activation", "tanh", "--epochs", "15",
+        "--batch-size", "32", "--standardize", "--test-split", "0.2", "--model", "net.json",
+        "--json",
+      ], in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    #expect(report["optimizer"] as? String == "adam")  // the default for a network
+    #expect(report["hidden"] as? [Int] == [32])
+    #expect(report["activation"] as? String == "tanh")
+    // Digits (1,797 rows, 10 classes): a linear model reaches about 96 %.
+    let accuracy = try #require(report["test_accuracy"] as? Double)
+    #expect(accuracy > 0.93, "test accuracy \(accuracy)")
+
+    let bytes = try #require(FileManager.default.contents(atPath: directory + "/net.json"))
+    let model = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
+    #expect(model["version"] as? Int == 2)
+    let hidden = try #require(model["hidden"] as? [String: Any])
+    #expect(hidden["activation"] as? String == "tanh")
+    let layers = try #require(hidden["layers"] as? [[String: Any]])
+    #expect(layers.count == 1)
+    #expect((layers[0]["weights"] as? [[Double]])?.count == 32)
+    #expect((layers[0]["weights"] as? [[Double]])?.first?.count == 64)
+    #expect((model["weights"] as? [[Double]])?.first?.count == 32)
+
+    let eval = try softmax(["eval", "net.json", digits, "--json"], in: directory)
+    #expect(eval.status == 0, "\(eval.stderr)")
+    let metrics = try #require(
+      try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+    #expect((metrics["accuracy"] as? Double ?? 0) > 0.93)
+
+    let predict = try softmax(["predict", "net.json", digits, "--proba"], in: directory)
+    #expect(predict.status == 0, "\(predict.stderr)")
+    let lines = predict.stdout.split(separator: "\n")
+    #expect(lines.count == 1798)  // a header and a row per row of the file
+    let probabilities = lines[1].split(separator: ",").dropFirst().compactMap { Double($0) }
+    #expect(probabilities.count == 10)
+    #expect(abs(probabilities.reduce(0, +) - 1) < 1e-12)
+  }
+
+  @Test("bad --hidden and --activation settings are refused, naming them")
+  func badSettings() throws {
+    for (arguments, message) in [
+      (["--hidden", "0"], "--hidden takes widths"),
+      (["--hidden", "16,x"], "--hidden takes widths"),
+      (["--hidden", ""], "--hidden takes widths"),
+      (["--activation", "tanh"], "--activation is for a network"),
+      (["--hidden", "8", "--l1", "0.1"], "--l1 is for softmax regression"),
+      (["--hidden", "8", "--activation", "swish"], "swish"),
+    ] {
+      let run = try softmax(["train", iris, "--model", "/dev/null"] + arguments)
+      #expect(run.status == 64, "\(arguments): \(run.stderr)")  // a usage error
+      #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+    }
+  }
+
+  @Test("sparse data with --hidden: an error, not a trap")
+  func sparseData() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/small.svm"
+    try "0 1:0.5 3:1\n1 2:1\n0 1:0.25\n1 2:0.5 3:0.1\n".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let run = try softmax(
+      ["train", path, "--sparse", "--hidden", "4", "--model", directory + "/m.json"])
+    #expect(run.status != 0)
+    #expect(run.stderr.contains("hidden layers take dense features"), "\(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: directory + "/m.json"))
+  }
+}
