@@ -70,7 +70,7 @@ public struct IterationReport: Sendable, Hashable {
   /// The standardization the parameters are in, when
   /// ``SoftmaxClassifier/fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``
   /// standardizes: with them, the model so far
-  /// (``SoftmaxClassifier/init(classes:featureCount:parameters:standardization:featureNames:training:)``).
+  /// (``SoftmaxClassifier/init(classes:featureCount:parameters:standardization:featureNames:training:hidden:)``).
   public var standardization: Standardization? = nil
   /// The optimizer's state after this iteration (checkpoints only).
   var solverState: SolverState? = nil
