@@ -25,6 +25,11 @@ struct Explain: ParsableCommand {
         softmax explain --target 5 --learning-rate 0.1
         softmax explain --inputs 1,0,-1 --weights 0.5,0.1,0.2,0.3,0.2,0.1,0.4,0.3,0.9 --bias 0,0,0
         softmax explain --json
+        softmax explain --hidden 2 --activation relu
+
+      With --hidden N the network has a hidden layer: u = V·o + c, h = f(u), z = W·h + b, \
+      and the chain rule is carried through it: ∂L/∂h = Wᵀ(a - y), ∂L/∂u = ∂L/∂h ⊙ f′(u), \
+      ∂L/∂V = ∂L/∂u·oᵀ; with --hidden the outputs are numbered 1 to 3.
       """)
 
   @Option(help: ArgumentHelp("The inputs o1..on, comma-separated.", valueName: "o1,o2,..."))
@@ -34,7 +39,10 @@ struct Explain: ParsableCommand {
     help: ArgumentHelp(
       "The weights row by row (output j's weights together): w41,w42,w43,w51,...,w63.",
       valueName: "w41,w42,..."))
-  var weights: String = "0.1,0.2,0.3,0.3,0.2,0.7,0.4,0.3,0.9"
+  var weights: String = Explain.textbookWeights
+
+  /// The textbook's weights, `--weights`' default.
+  static let textbookWeights = "0.1,0.2,0.3,0.3,0.2,0.7,0.4,0.3,0.9"
 
   @Option(help: ArgumentHelp("The biases b4..b(n+k) (default: all 1).", valueName: "b4,b5,..."))
   var bias: String?
@@ -47,6 +55,15 @@ struct Explain: ParsableCommand {
 
   @Option(name: .customLong("fd-step"), help: "The step h of the central finite differences.")
   var finiteDifferenceStep: Double = 1e-5
+
+  @Option(
+    help: ArgumentHelp(
+      "Put a hidden layer of this many units between the inputs and the softmax (its weights and the softmax layer's follow a fixed pattern of tenths; --inputs, --target and --learning-rate still apply).",
+      valueName: "units"))
+  var hidden: Int?
+
+  @Option(help: "The hidden layer's activation (with --hidden).")
+  var activation: ActivationChoice = .tanh
 
   @Flag(help: "Print one JSON object with every number.")
   var json = false
@@ -91,7 +108,42 @@ struct Explain: ParsableCommand {
       target: targetNumber - first, learningRate: learningRate)
   }
 
+  /// The example with a hidden layer, for `--hidden`.
+  func hiddenExample(width: Int) throws -> HiddenLayerExample<Double> {
+    guard width >= 1, width <= 64 else {
+      throw ValidationError("--hidden takes 1 to 64 units (every number is printed), not \(width)")
+    }
+    guard weights == Self.textbookWeights, bias == nil else {
+      throw ValidationError(
+        "--weights and --bias are for the network without a hidden layer; with --hidden the weights follow a fixed pattern"
+      )
+    }
+    let o = try parseList(inputs, "--inputs")
+    let targetNumber = target ?? 1
+    guard targetNumber >= 1, targetNumber <= 3 else {
+      throw ValidationError(
+        "--target with --hidden is an output number, 1 to 3, not \(targetNumber)")
+    }
+    guard learningRate.isFinite, learningRate > 0 else {
+      throw ValidationError("--learning-rate must be finite and > 0")
+    }
+    guard finiteDifferenceStep.isFinite, finiteDifferenceStep > 0 else {
+      throw ValidationError("--fd-step must be finite and > 0")
+    }
+    var example = HiddenLayerExample<Double>.standard(
+      inputs: o, width: width, activation: activation.activation)
+    example.target = targetNumber - 1
+    example.learningRate = learningRate
+    return example
+  }
+
   func run() throws {
+    if let hidden {
+      let explanation = HiddenExplanation(
+        example: try hiddenExample(width: hidden), step: finiteDifferenceStep)
+      print(json ? explanation.json.rendered : explanation.text)
+      return
+    }
     let example = try example()
     let explanation = Explanation(example: example, step: finiteDifferenceStep)
     if json {

@@ -85,4 +85,39 @@ struct NetworkCommandTests {
     #expect(run.stderr.contains("hidden layers take dense features"), "\(run.stderr)")
     #expect(!FileManager.default.fileExists(atPath: directory + "/m.json"))
   }
+
+  @Test("explain --hidden: every derivative within 1e-8 of its finite difference, text and JSON")
+  func explainHidden() throws {
+    for activation in ["relu", "tanh", "gelu", "logistic", "identity"] {
+      let run = try softmax(["explain", "--hidden", "3", "--activation", activation, "--json"])
+      #expect(run.status == 0, "\(run.stderr)")
+      let json = try #require(
+        try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+      for (analytic, numeric) in [
+        ("weight_gradient", "weight_gradient_finite_difference"),
+        ("hidden_weight_gradient", "hidden_weight_gradient_finite_difference"),
+      ] {
+        let a = try #require(json[analytic] as? [[Double]]).flatMap { $0 }
+        let d = try #require(json[numeric] as? [[Double]]).flatMap { $0 }
+        #expect(a.count == d.count && !a.isEmpty)
+        #expect(zip(a, d).allSatisfy { abs($0 - $1) <= 1e-8 }, "\(activation) \(analytic)")
+      }
+      let before = try #require(json["loss"] as? Double)
+      let after = try #require(json["loss_after_step"] as? Double)
+      #expect(after < before)
+    }
+    let text = try softmax(["explain", "--hidden", "2"])
+    #expect(text.status == 0)
+    #expect(text.stdout.contains("∂L/∂u = ∂L/∂h ⊙ f′(u)"))
+    #expect(text.stdout.contains("largest |diff|"))
+    for (arguments, message) in [
+      (["--hidden", "0"], "--hidden takes 1 to 64 units"),
+      (["--hidden", "2", "--weights", "1,2,3,4,5,6"], "fixed pattern"),
+      (["--hidden", "2", "--target", "4"], "1 to 3"),
+    ] {
+      let run = try softmax(["explain"] + arguments)
+      #expect(run.status == 64, "\(arguments): \(run.stderr)")
+      #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+    }
+  }
 }

@@ -295,3 +295,41 @@ struct NetworkTorchTests {
     }
   }
 }
+
+@Suite("The textbook network with a hidden layer")
+struct HiddenLayerExampleTests {
+  @Test(
+    "Its backpropagation equals the network objective's gradient and central differences",
+    arguments: Activation.allCases)
+  func agreesWithObjective(activation: Activation) throws {
+    for width in [1, 2, 5] {
+      let example = HiddenLayerExample<Double>.standard(width: width, activation: activation)
+      // The two derivations: the example's layer by layer (DenseLayer's
+      // gradients) and the objective's blocked passes (matrix products).
+      let objective = try NetworkObjective(
+        features: Matrix([example.inputs]), labels: [example.target], classCount: 3,
+        hiddenWidths: [width], activation: activation)
+      let parameters =
+        example.hidden.weight.elements + example.hidden.bias + example.output.weight.elements
+        + example.output.bias
+      var gradient: [Double] = []
+      let loss = objective.smoothValueAndGradient(at: parameters, gradient: &gradient)
+      #expect(abs(loss - example.loss) <= 1e-14 * abs(loss), "\(activation) \(width)")
+      let ours =
+        example.hiddenGradients.weight.elements + example.hiddenGradients.bias
+        + example.outputGradients.weight.elements + example.outputGradients.bias
+      #expect(ours.count == gradient.count)
+      for (i, (a, b)) in zip(ours, gradient).enumerated() {
+        #expect(abs(a - b) <= 1e-14 + 1e-12 * abs(b), "\(activation) \(width) parameter \(i)")
+      }
+      // Central differences: O(h²) + ε·L/h ≈ 1e-10 with h = 1e-5.
+      let (dh, doutput) = example.finiteDifferences(step: 1e-5)
+      let differences =
+        dh.weight.elements + dh.bias + doutput.weight.elements + doutput.bias
+      for (i, (a, d)) in zip(ours, differences).enumerated() {
+        #expect(abs(a - d) <= 1e-8, "\(activation) \(width) parameter \(i): \(a) vs \(d)")
+      }
+      #expect(example.lossAfterStep < example.loss, "one step lowers the loss")
+    }
+  }
+}
