@@ -24,7 +24,9 @@ let articleValues: [String: Double] = {
     fatalError("cannot read \(url.path)")
   }
   var values: [String: Double] = [:]
-  for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+  // The first table's (the sequel with a hidden layer has its own test).
+  let first = text.components(separatedBy: "## The sequel")[0]
+  for line in first.split(separator: "\n") where line.hasPrefix("| `") {
     let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
     guard cells.count >= 2, let value = Double(cells[1]) else { continue }
     values[cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = value
@@ -92,5 +94,54 @@ struct WorkedExampleTests {
   @Test("One gradient-descent step lowers the loss")
   func descent() {
     #expect(example.lossAfterStep < example.loss)
+  }
+}
+
+/// The sequel's table: each row's numbers (a scalar or a vector), by name.
+private let sequelValues: [String: [Double]] = {
+  let url = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Sources/SoftmaxCore/Documentation.docc/TextbookExample.md")
+  guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+    fatalError("cannot read \(url.path)")
+  }
+  let parts = text.components(separatedBy: "## The sequel")
+  guard parts.count == 2 else { return [:] }
+  var values: [String: [Double]] = [:]
+  for line in parts[1].split(separator: "\n") where line.hasPrefix("| `") {
+    let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard cells.count >= 2 else { continue }
+    let numbers = cells[1].replacingOccurrences(of: "−", with: "-")
+      .trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+      .split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard !numbers.isEmpty, numbers.allSatisfy({ $0 != nil }) else { continue }
+    values[cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = numbers.compactMap {
+      $0
+    }
+  }
+  return values
+}()
+
+@Suite("The worked example with a hidden layer")
+struct HiddenLayerArticleTests {
+  @Test("Every number in the sequel's table is what HiddenLayerExample computes")
+  func sequelMatchesLibrary() {
+    let e = HiddenLayerExample<Double>.standard(width: 2, activation: .tanh)
+    let computed: [String: [Double]] = [
+      "u": e.hiddenPreactivations, "h": e.hiddenOutputs, "z": e.logits, "a": e.probabilities,
+      "L": [e.loss], "dL/dz": e.logitGradient, "dL/dh": e.hiddenOutputGradient,
+      "f′(u)": e.activationDerivatives, "dL/du": e.hiddenPreactivationGradient,
+      "dL/dV row 1": Array(e.hiddenGradients.weight.row(0)),
+      "dL/dV row 2": Array(e.hiddenGradients.weight.row(1)),
+      "dL/dW row 1": Array(e.outputGradients.weight.row(0)),
+      "L after one step": [e.lossAfterStep],
+    ]
+    #expect(Set(sequelValues.keys) == Set(computed.keys))
+    for (name, values) in sequelValues {
+      let mine = computed[name] ?? []
+      #expect(values.count == mine.count, "\(name)")
+      // Ten decimals printed: half a unit in the last place.
+      for (a, b) in zip(values, mine) { #expect(abs(a - b) <= 5.1e-11, "\(name): \(a) vs \(b)") }
+    }
   }
 }
