@@ -21,11 +21,7 @@ struct HiddenExplanation {
     differences = example.finiteDifferences(step: step)
   }
 
-  /// Six decimals, a space for the sign.
-  func number(_ x: Double) -> String {
-    let text = String(fixed: x, digits: 6)
-    return x < 0 && text.hasPrefix("-") ? text : " " + text
-  }
+  func number(_ x: Double) -> String { signedFixed(x) }
 
   func vector(_ values: [Double]) -> String {
     "(" + values.map { number($0) }.joined(separator: ", ") + ")"

@@ -203,10 +203,7 @@ struct Explanation {
   }
 
   /// Six decimals, a space for the sign.
-  func number(_ x: Double) -> String {
-    let text = String(fixed: x, digits: 6)
-    return x < 0 && text.hasPrefix("-") ? text : " " + text
-  }
+  func number(_ x: Double) -> String { signedFixed(x) }
 
   /// Six decimals, trailing zeros dropped, for numbers inside formulas.
   func plain(_ x: Double) -> String {
@@ -352,4 +349,10 @@ struct Explanation {
       ("loss_after_step", .number(example.lossAfterStep)),
     ])
   }
+}
+
+/// Six decimals, a space for the sign (so that columns of numbers line up).
+func signedFixed(_ x: Double) -> String {
+  let text = String(fixed: x, digits: 6)
+  return x < 0 && text.hasPrefix("-") ? text : " " + text
 }

@@ -183,3 +183,16 @@ public struct DenseLayer<T: SoftmaxScalar>: Sendable, Hashable {
     return Gradients(weight: weightGradient, bias: biasGradient, input: inputGradient)
   }
 }
+
+extension DenseLayer {
+  /// The layer after one step of gradient descent: `W − η·∂L/∂W`,
+  /// `b − η·∂L/∂b` (the worked examples' step).
+  func descending(_ gradients: Gradients, learningRate eta: T) -> DenseLayer {
+    var next = self
+    for j in 0..<outputCount {
+      next.bias[j] -= eta * gradients.bias[j]
+      for i in 0..<inputCount { next.weight[j, i] -= eta * gradients.weight[j, i] }
+    }
+    return next
+  }
+}

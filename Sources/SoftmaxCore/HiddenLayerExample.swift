@@ -142,8 +142,8 @@ public struct HiddenLayerExample<T: SoftmaxScalar>: Sendable {
   /// Both layers after one step of gradient descent, `θ − η·∂L/∂θ`.
   public var updated: (hidden: DenseLayer<T>, output: DenseLayer<T>) {
     (
-      Self.step(hidden, hiddenGradients, learningRate),
-      Self.step(output, outputGradients, learningRate)
+      hidden.descending(hiddenGradients, learningRate: learningRate),
+      output.descending(outputGradients, learningRate: learningRate)
     )
   }
 
@@ -189,15 +189,5 @@ public struct HiddenLayerExample<T: SoftmaxScalar>: Sendable {
   static func loss(hidden: DenseLayer<T>, output: DenseLayer<T>, example: Self) -> T {
     let h = hidden(example.inputs).map { example.activation($0) }
     return -logSoftmax(output(h))[example.target]
-  }
-
-  static func step(_ layer: DenseLayer<T>, _ g: DenseLayer<T>.Gradients, _ eta: T) -> DenseLayer<T>
-  {
-    var next = layer
-    for j in 0..<layer.outputCount {
-      next.bias[j] -= eta * g.bias[j]
-      for i in 0..<layer.inputCount { next.weight[j, i] -= eta * g.weight[j, i] }
-    }
-    return next
   }
 }

@@ -105,17 +105,7 @@ public struct WorkedExample<T: SoftmaxScalar>: Sendable {
   }
 
   /// The layer after one step of gradient descent: `W - η·∂L/∂W`, `b - η·∂L/∂b`.
-  public var updatedLayer: DenseLayer<T> {
-    let g = gradients
-    var next = layer
-    for j in 0..<layer.outputCount {
-      next.bias[j] -= learningRate * g.bias[j]
-      for i in 0..<layer.inputCount {
-        next.weight[j, i] -= learningRate * g.weight[j, i]
-      }
-    }
-    return next
-  }
+  public var updatedLayer: DenseLayer<T> { layer.descending(gradients, learningRate: learningRate) }
 
   /// The loss after the gradient-descent step.
   public var lossAfterStep: T {
