@@ -113,6 +113,12 @@ struct Train: ParsableCommand {
   @Option(help: "The hidden layers' activation (with --hidden).")
   var activation: ActivationChoice = .relu
 
+  @Option(
+    help: ArgumentHelp(
+      "Drop this fraction of the hidden units in each minibatch step (with --hidden; sgd, adam; seeded by --seed).",
+      valueName: "fraction"))
+  var dropout: Double?
+
   @Option(help: "Passes over the data (sgd, adam; default 10).")
   var epochs: Int?
 
@@ -293,6 +299,12 @@ struct Train: ParsableCommand {
       )
     } else {
       try check(activation == .relu, "--activation is for a network: give --hidden WIDTHS too")
+      try check(dropout == nil, "--dropout is for a network: give --hidden WIDTHS too")
+    }
+    if let dropout {
+      try check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), not \(dropout)")
+      try check(
+        optimizer == .sgd || optimizer == .adam, "--dropout is for --optimizer sgd or adam")
     }
   }
 
@@ -402,7 +414,7 @@ struct Train: ParsableCommand {
     options.standardize = standardize
     if let widths = hiddenWidths {
       options.hidden = TrainingOptions.HiddenLayers(
-        widths: widths, activation: activation.activation)
+        widths: widths, activation: activation.activation, dropout: dropout ?? 0)
     }
     options.classWeighting = classWeight == .balanced ? .balanced : .uniform
     if let maxIter { options.lbfgs.maxIterations = maxIter }

@@ -20,7 +20,10 @@ struct DeterminismTests {
     ["--optimizer", "adam", "--epochs", "5", "--validation-split", "0.2", "--precision", "float"],
     // Networks: minibatches, and full batches whose products are split
     // between the threads (blocks of 256 rows × 256 units × 64 inputs).
-    ["--hidden", "32,16", "--epochs", "3", "--batch-size", "64", "--precision", "float"],
+    [
+      "--hidden", "32,16", "--epochs", "3", "--batch-size", "64", "--precision", "float",
+      "--dropout", "0.2",
+    ],
     [
       "--hidden", "256", "--activation", "gelu", "--optimizer", "lbfgs", "--max-iter", "4",
       "--precision", "float", "--standardize",

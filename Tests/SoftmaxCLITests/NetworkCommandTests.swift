@@ -65,6 +65,12 @@ struct NetworkCommandTests {
       (["--activation", "tanh"], "--activation is for a network"),
       (["--hidden", "8", "--l1", "0.1"], "--l1 is for softmax regression"),
       (["--hidden", "8", "--activation", "swish"], "swish"),
+      (["--dropout", "0.2"], "--dropout is for a network"),
+      (["--hidden", "8", "--dropout", "1"], "--dropout must be in [0, 1)"),
+      (
+        ["--hidden", "8", "--dropout", "0.2", "--optimizer", "lbfgs"],
+        "--dropout is for --optimizer sgd or adam"
+      ),
     ] {
       let run = try softmax(["train", iris, "--model", "/dev/null"] + arguments)
       #expect(run.status == 64, "\(arguments): \(run.stderr)")  // a usage error

@@ -190,12 +190,12 @@ struct NetworkModelTests {
     }
   }
 
-  @Test("a network resumed from a checkpoint ends with the uninterrupted model's bits")
+  @Test("a network with dropout resumed from a checkpoint ends with the uninterrupted model's bits")
   func resumes() throws {
     let data = try LabelledData(named: "iris")
     var options = TrainingOptions()
     options.solver = .adam
-    options.hidden = TrainingOptions.HiddenLayers(widths: [6, 5], activation: .tanh)
+    options.hidden = TrainingOptions.HiddenLayers(widths: [6, 5], activation: .tanh, dropout: 0.2)
     options.stochastic.epochs = 12
     options.stochastic.batchSize = 16
     options.stochastic.seed = 9
@@ -215,6 +215,13 @@ struct NetworkModelTests {
       features: data.features, labels: data.labels, classes: classes, options: options,
       resumingFrom: checkpoint)
     #expect(resumed.parameters.map(\.bitPattern) == whole.parameters.map(\.bitPattern))
-    #expect(resumed.hidden == options.hidden)
+    #expect(resumed.hidden?.widths == [6, 5])
+    // Dropout applies to training only: the model keeps every unit.
+    #expect(resumed.hidden?.dropout == 0)
+    options.solver = .lbfgs
+    #expect(throws: TrainingError.self) {
+      _ = try SoftmaxClassifier.fit(
+        features: data.features, labels: data.labels, classes: classes, options: options)
+    }
   }
 }

@@ -75,6 +75,46 @@ struct NetworkObjectiveTests {
     #expect(batch <= 1e-6, "\(activation) minibatch: \(batch)")
   }
 
+  @Test(
+    "Dropout: a minibatch's gradient against central differences of its value (the same masks); full passes and losses keep every unit"
+  )
+  func dropout() throws {
+    let (x, y, s) = networkData(rows: 40, columns: 6, classes: 3, seed: 12, as: Double.self)
+    let dropped = try NetworkObjective(
+      features: x, labels: y, classCount: 3, hiddenWidths: [12, 7], activation: .tanh,
+      sampleWeights: s, l2: 0.01, dropout: 0.3, dropoutSeed: 5)
+    let whole = try NetworkObjective(
+      features: x, labels: y, classCount: 3, hiddenWidths: [12, 7], activation: .tanh,
+      sampleWeights: s, l2: 0.01)
+    let p = dropped.architecture.initialParameters(seed: 2)
+    let rows = [3, 17, 17, 0, 39, 22, 8]
+    var g: [Double] = []
+    let value = dropped.minibatchValueAndGradient(rows: rows, at: p, gradient: &g)
+    let error = finiteDifferenceError(
+      { q in
+        var unused: [Double] = []
+        return dropped.minibatchValueAndGradient(rows: rows, at: q, gradient: &unused)
+      }, gradient: g, at: p)
+    #expect(error <= 1e-6, "\(error)")
+    // The masks change the minibatch's value; they are a function of the
+    // rows (another minibatch, other masks; the same one, the same).
+    var unused: [Double] = []
+    let plain = whole.minibatchValueAndGradient(rows: rows, at: p, gradient: &unused)
+    #expect(value != plain)
+    #expect(dropped.minibatchValueAndGradient(rows: rows, at: p, gradient: &unused) == value)
+    let other = dropped.minibatchValueAndGradient(
+      rows: [17, 3, 17, 0, 39, 22, 8], at: p, gradient: &unused)
+    #expect(other != value)
+    // Full passes and held-out losses keep every unit.
+    #expect(dropped.value(at: p) == whole.value(at: p))
+    #expect(
+      dropped.crossEntropyLoss(rows: rows, at: p) == whole.crossEntropyLoss(rows: rows, at: p))
+    #expect(throws: TrainingError.self) {
+      try NetworkObjective(
+        features: x, labels: y, classCount: 3, hiddenWidths: [4], dropout: 1)
+    }
+  }
+
   @Test("With no hidden layer it is softmax regression (value and gradient to 1e-12)")
   func noHiddenLayerIsRegression() throws {
     let (x, y, s) = networkData(rows: 300, columns: 7, classes: 4, seed: 5, as: Double.self)
@@ -178,12 +218,12 @@ struct NetworkObjectiveTests {
 
 @Suite("Network training", .serialized)
 struct NetworkTrainingTests {
-  @Test("Float evaluations are bitwise the same with 1 and 2 threads")
+  @Test("Float evaluations (dropout too) are bitwise the same with 1 and 2 threads")
   func threadCountDoesNotChangeBits() throws {
     let (x, y, s) = networkData(rows: 600, columns: 300, classes: 10, seed: 8, as: Float.self)
     let objective = try NetworkObjective(
       features: x, labels: y, classCount: 10, hiddenWidths: [200, 64], activation: .relu,
-      sampleWeights: s, l2: 1e-4)
+      sampleWeights: s, l2: 1e-4, dropout: 0.25, dropoutSeed: 7)
     let p = objective.architecture.initialParameters(seed: 2)
     let saved = SoftmaxConfiguration.threadCount
     defer { SoftmaxConfiguration.threadCount = saved }
@@ -331,5 +371,13 @@ struct HiddenLayerExampleTests {
       }
       #expect(example.lossAfterStep < example.loss, "one step lowers the loss")
     }
+  }
+}
+
+extension NetworkObjective {
+  /// The held-out loss of `rows`, with a workspace made for the call.
+  fileprivate func crossEntropyLoss(rows: [Int], at parameters: [Double]) -> Double {
+    var workspace = makeWorkspace()
+    return loss(rows: rows, at: parameters, workspace: &workspace)
   }
 }

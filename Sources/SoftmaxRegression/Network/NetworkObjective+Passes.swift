@@ -80,11 +80,19 @@ extension NetworkObjective {
       gradient = [Double](repeating: 0, count: p)
     }
     let scale = denominator > 0 ? 1 / denominator : 0
+    // Dropout in a minibatch's gradient evaluation only: its masks keyed
+    // by the seed and the minibatch's rows.
+    let masks = rows.flatMap { rows in
+      wantGradient && dropout > 0
+        ? DropoutMasks(fraction: dropout, key: DropoutMasks.key(seed: dropoutSeed, rows: rows))
+        : nil
+    }
     let loss = gradient.withUnsafeMutableBufferPointer { g in
       run(
         .sum(
           count: n, rows: rows, deltaScale: wantGradient ? scale : nil,
-          gradient: wantGradient ? g.baseAddress : nil), parameters, workspace: &workspace)
+          gradient: wantGradient ? g.baseAddress : nil, dropout: masks), parameters,
+        workspace: &workspace)
     }
     var penalty = 0.0
     if l2 > 0 {
@@ -173,7 +181,9 @@ enum NetworkPass {
   /// Sum the blocks of `count` rows (`rows[i]`, or `i` when `rows` is
   /// nil): the weighted loss, and the gradient (deltas times
   /// `deltaScale`) added into `gradient` when both are given.
-  case sum(count: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?)
+  case sum(
+    count: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?,
+    dropout: DropoutMasks?)
   /// Write the logits of `rows` into the buffer (`rows.count × k`
   /// scalars of the objective's type).
   case logits(rows: [Int], into: UnsafeMutableRawBufferPointer)
@@ -213,8 +223,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
       for i in begin..<end { base[i] = E(parameters[i]) }
     }
     switch pass {
-    case .sum(let count, let rows, let deltaScale, let gradient):
-      return sumBlocks(count: count, rows: rows, deltaScale: deltaScale, gradient: gradient)
+    case .sum(let count, let rows, let deltaScale, let gradient, let dropout):
+      return sumBlocks(
+        count: count, rows: rows, deltaScale: deltaScale, gradient: gradient, dropout: dropout)
     case .logits(let rows, let out):
       logits(rows: rows, into: out)
       return 0
@@ -222,7 +233,8 @@ struct NetworkPasses<E: SoftmaxScalar> {
   }
 
   func sumBlocks(
-    count n: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?
+    count n: Int, rows: [Int]?, deltaScale: Double?, gradient: UnsafeMutablePointer<Double>?,
+    dropout: DropoutMasks? = nil
   ) -> Double {
     let blockRows = layout.rows
     var loss = 0.0
@@ -230,11 +242,12 @@ struct NetworkPasses<E: SoftmaxScalar> {
     while start < n {
       let end = min(n, start + blockRows)
       let block: NetworkBlock = rows.map { .list($0[start..<end]) } ?? .range(start..<end)
-      forward(block)
+      forward(block, dropout: dropout, offset: start)
       let wantGradient = deltaScale != nil && gradient != nil
       loss += headLoss(block, deltaScale: wantGradient ? deltaScale : nil)
       if wantGradient, let gradient {
-        backward(rows: block.count, into: gradient, first: start == 0)
+        backward(
+          rows: block.count, into: gradient, first: start == 0, dropout: dropout, offset: start)
       }
       start = end
     }
@@ -258,7 +271,7 @@ struct NetworkPasses<E: SoftmaxScalar> {
   /// One block forward: its rows (standardized) into the first
   /// activations, then `zₗ = aₗ₋₁·Wₗᵀ + bₗ` (each chain of fused
   /// multiply-adds starting from the bias) and `aₗ = f(zₗ)` layer by layer.
-  func forward(_ block: NetworkBlock) {
+  func forward(_ block: NetworkBlock, dropout: DropoutMasks? = nil, offset: Int = 0) {
     let b = block.count
     let d = architecture.inputCount
     let input = base + layout.activations[0]
@@ -286,9 +299,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
         leadingA: layer.inputs, weights, leadingB: layer.inputs, into: z,
         leadingC: layer.outputs, accumulating: true)
       if l + 1 < layers.count {
-        apply(
-          architecture.activation, z, into: base + layout.activations[l + 1],
-          count: b * layer.outputs)
+        let a = base + layout.activations[l + 1]
+        apply(architecture.activation, z, into: a, count: b * layer.outputs)
+        dropout?.apply(to: a, rows: b, units: layer.outputs, layer: l, offset: offset)
       }
     }
   }
@@ -329,7 +342,10 @@ struct NetworkPasses<E: SoftmaxScalar> {
   /// gradient `δₗᵀ·aₗ₋₁` (in `E`, over the block's rows) and bias gradient
   /// `Σ δₗ` added to `gradient` in `Double` (written over it for the
   /// `first` block, as if added to zeros), and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
-  func backward(rows b: Int, into gradient: UnsafeMutablePointer<Double>, first: Bool) {
+  func backward(
+    rows b: Int, into gradient: UnsafeMutablePointer<Double>, first: Bool,
+    dropout: DropoutMasks? = nil, offset: Int = 0
+  ) {
     let layers = architecture.layers
     for l in stride(from: layers.count - 1, through: 0, by: -1) {
       let layer = layers[l]
@@ -365,6 +381,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
       multiplyByDerivative(
         architecture.activation, base + layout.preactivations[l - 1], below,
         count: b * layer.inputs)
+      // A dropped unit passed nothing forward and gets nothing back; a kept
+      // one its scale again (a = f(z)·m/(1 − p)).
+      dropout?.apply(to: below, rows: b, units: layer.inputs, layer: l - 1, offset: offset)
     }
   }
 }
@@ -404,5 +423,55 @@ func multiplyByDerivative<E: SoftmaxScalar>(
     for j in i..<count { delta[j] = z[j] > 0 ? delta[j] : 0 }
   case .identity: return
   default: for i in 0..<count { delta[i] *= activation.derivative(at: z[i]) }
+  }
+}
+
+/// The dropout masks of one minibatch evaluation: unit `j` of hidden layer
+/// `l` for the row at position `i` of the minibatch is kept when a hash of
+/// (key, i, l, j), as a number in [0, 1), is at least the fraction;
+/// kept values are scaled by 1/(1 − fraction). The same key gives the same
+/// masks on any thread.
+struct DropoutMasks {
+  /// The fraction dropped, in (0, 1).
+  let fraction: Double
+  /// The seed mixed with the minibatch's rows.
+  let key: UInt64
+
+  /// The key of a minibatch: its rows, in order, hashed with the seed.
+  static func key(seed: UInt64, rows: [Int]) -> UInt64 {
+    var generator = SplitMix64(seed: seed)
+    var key = generator.next()
+    for row in rows {
+      key = (key ^ UInt64(bitPattern: Int64(row))) &* 0x9E37_79B9_7F4A_7C15
+      key ^= key >> 29
+    }
+    return key
+  }
+
+  /// Whether unit `unit` of layer `layer` is kept for the row at `position`.
+  func keeps(position: Int, layer: Int, unit: Int) -> Bool {
+    var z =
+      key &+ UInt64(position) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(layer) &* 0xD6E8_FEB8_6659_FD93
+      &+ UInt64(unit) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    z ^= z >> 31
+    return Double(z >> 11) * 0x1p-53 >= fraction
+  }
+
+  /// Multiplies `rows × units` values (rows `offset…` of the minibatch) by
+  /// their mask: 0, or 1/(1 − fraction).
+  func apply<E: SoftmaxScalar>(
+    to values: UnsafeMutablePointer<E>, rows: Int, units: Int, layer: Int, offset: Int
+  ) {
+    let scale = E(1 / (1 - fraction))
+    parallelFor(count: rows, cost: units * 4, grain: 8) { begin, end in
+      for r in begin..<end {
+        for j in 0..<units {
+          let i = r * units + j
+          values[i] = keeps(position: offset + r, layer: layer, unit: j) ? values[i] * scale : 0
+        }
+      }
+    }
   }
 }

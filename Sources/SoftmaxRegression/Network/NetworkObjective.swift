@@ -59,6 +59,13 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   public let l2: Double
   /// Applied to every row as it is read, if given.
   public let standardization: Standardization?
+  /// The fraction p of hidden units dropped in a minibatch's gradient
+  /// evaluation (inverted dropout: the kept ones scaled by 1/(1 − p)); 0
+  /// for none. Full passes and ``loss(rows:at:workspace:)`` keep every
+  /// unit.
+  public let dropout: Double
+  /// The seed of the dropout masks.
+  public let dropoutSeed: UInt64
   /// The standardization in `T`: means and reciprocal scales.
   let inputShift: (mean: [T], inverseScale: [T])?
 
@@ -95,6 +102,12 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   ///   - classWeights: `k` values ≥ 0, or `nil` for 1.
   ///   - l2: λ₂ ≥ 0 (weight decay on the weights).
   ///   - standardization: `d` means and scales, or `nil`.
+  ///   - dropout: the fraction of hidden units a minibatch evaluation
+  ///     drops, in [0, 1).
+  ///   - dropoutSeed: the masks' seed. A unit's mask is a function of the
+  ///     seed, the minibatch's list of rows, the row's position in it, the
+  ///     layer and the unit: the same minibatch gives the same masks (so a
+  ///     resumed run repeats them), another minibatch others.
   /// - Throws: ``TrainingError`` naming the first bad value (as
   ///   ``SoftmaxRegressionObjective``'s initializer), a bad shape, or
   ///   ``TrainingError/Code/insufficientMemory`` when the solvers' vectors
@@ -104,8 +117,12 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   public init(
     features: Matrix<T>, labels: [Int], classCount: Int, hiddenWidths: [Int],
     activation: Activation = .relu, sampleWeights: [Double]? = nil,
-    classWeights: [Double]? = nil, l2: Double = 0, standardization: Standardization? = nil
+    classWeights: [Double]? = nil, l2: Double = 0, standardization: Standardization? = nil,
+    dropout: Double = 0, dropoutSeed: UInt64 = 0
   ) throws(TrainingError) {
+    guard dropout >= 0 && dropout < 1 else {
+      throw TrainingError(.invalidOption, "dropout = \(dropout) must be in [0, 1)")
+    }
     let architecture = try NetworkArchitecture(
       inputCount: features.columns, hiddenWidths: hiddenWidths, activation: activation,
       classCount: classCount)
@@ -138,6 +155,8 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
     self.sampleWeights = rows.sampleWeights
     self.l2 = l2
     self.standardization = standardization
+    self.dropout = dropout
+    self.dropoutSeed = dropoutSeed
     self.inputShift = standardization.map {
       ($0.mean.map { T($0) }, $0.inverseScale.map { T($0) })
     }

@@ -106,7 +106,9 @@ extension SoftmaxClassifier {
           "the warm-start model has \(warmStart.classCount) classes and "
             + "\(warmStart.featureCount) features; the data has \(k) and \(d)")
       }
-      guard warmStart.hidden == options.hidden else {
+      guard warmStart.hidden?.widths == options.hidden?.widths,
+        warmStart.hidden?.activation == options.hidden?.activation
+      else {
         throw TrainingError(
           .shapeMismatch,
           "the warm-start model's hidden layers (\(hiddenText(warmStart.hidden))) are not the "
@@ -138,12 +140,14 @@ extension SoftmaxClassifier {
     if let hidden = options.hidden {
       let objective = try training.networkObjective(
         hidden: hidden, labels: trainingLabels, classCount: k, sampleWeights: trainingWeights,
-        classWeights: classWeights, l2: options.l2, standardization: standardization)
+        classWeights: classWeights, l2: options.l2, standardization: standardization,
+        dropoutSeed: options.stochastic.seed)
       let validation = try heldOut.map { split throws(TrainingError) in
         try features.selectingRows(split.heldOut).networkObjective(
           hidden: hidden, labels: split.heldOut.map { labels[$0] }, classCount: k,
           sampleWeights: weights.map { w in split.heldOut.map { w[$0] } },
-          classWeights: classWeights, l2: 0, standardization: standardization)
+          classWeights: classWeights, l2: 0, standardization: standardization,
+          dropoutSeed: options.stochastic.seed)
       }
       let start =
         warmStart?.parameters
@@ -388,6 +392,11 @@ extension SoftmaxClassifier {
         try check(false, "hidden width \(bad) must be at least 1")
       }
       try check(options.l1 == 0, "a network takes no L1 term (l1 = \(options.l1))")
+      try check(
+        hidden.dropout >= 0 && hidden.dropout < 1, "dropout = \(hidden.dropout) must be in [0, 1)")
+      try check(
+        hidden.dropout == 0 || options.solver.isStochastic,
+        "dropout is for the minibatch solvers (sgd, adam), not \(options.solver)")
     }
     if options.solver.isStochastic { try validate(options.stochastic) }
   }

@@ -44,7 +44,7 @@ protocol TrainingFeatures: Sendable {
   func networkObjective(
     hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
     sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?
+    standardization: Standardization?, dropoutSeed: UInt64
   ) throws(TrainingError) -> NetworkObjective<Scalar>
 
   /// The objective over these rows.
@@ -76,12 +76,13 @@ extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
   func networkObjective(
     hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
     sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?
+    standardization: Standardization?, dropoutSeed: UInt64
   ) throws(TrainingError) -> NetworkObjective<Scalar> {
     try NetworkObjective(
       features: self, labels: labels, classCount: classCount, hiddenWidths: hidden.widths,
       activation: hidden.activation, sampleWeights: sampleWeights, classWeights: classWeights,
-      l2: l2, standardization: standardization)
+      l2: l2, standardization: standardization, dropout: hidden.dropout,
+      dropoutSeed: dropoutSeed)
   }
 
   func objective(
@@ -121,7 +122,7 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
   func networkObjective(
     hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
     sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?
+    standardization: Standardization?, dropoutSeed: UInt64
   ) throws(TrainingError) -> NetworkObjective<Scalar> {
     throw TrainingError(
       .invalidOption,

@@ -82,11 +82,27 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
     public var widths: [Int]
     /// The activation of every hidden layer.
     public var activation: Activation
+    /// The fraction of hidden units each minibatch step drops, in [0, 1)
+    /// (``NetworkObjective/dropout``; minibatch solvers only). Training
+    /// only: the model keeps every unit.
+    public var dropout: Double = 0
 
-    /// Hidden layers of these widths and activation (ReLU by default).
-    public init(widths: [Int], activation: Activation = .relu) {
+    /// Hidden layers of these widths and activation (ReLU by default),
+    /// with `dropout` (none by default).
+    public init(widths: [Int], activation: Activation = .relu, dropout: Double = 0) {
       self.widths = widths
       self.activation = activation
+      self.dropout = dropout
+    }
+
+    private enum CodingKeys: String, CodingKey { case widths, activation, dropout }
+
+    /// Reads the fields; a missing `dropout` is 0.
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      widths = try c.decode([Int].self, forKey: .widths)
+      activation = try c.decode(Activation.self, forKey: .activation)
+      dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
     }
   }
 
