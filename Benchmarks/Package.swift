@@ -70,6 +70,7 @@ let package = Package(
       dependencies: [
         .product(name: "SoftmaxCore", package: root),
         .product(name: "SoftmaxRegression", package: root),
+        .product(name: "SoftmaxData", package: root),
       ],
       path: "Sources/network-timing"
     ),

@@ -42,18 +42,38 @@ private func chainProduct(
   return c
 }
 
+/// Expects `product()` to give `expected`'s shape and bits at every CPU
+/// level this machine has, with 1 and with 2 threads (the settings are
+/// restored after).
+private func expectSameBitsEverywhere<T: SoftmaxScalar>(
+  _ expected: Matrix<T>, _ what: String, _ product: () -> Matrix<T>
+) {
+  let savedLevel = SoftmaxConfiguration.cpuLevel
+  let savedThreads = SoftmaxConfiguration.threadCount
+  defer {
+    SoftmaxConfiguration.cpuLevel = savedLevel
+    SoftmaxConfiguration.threadCount = savedThreads
+  }
+  for level in CPULevel.allCases where level <= SoftmaxConfiguration.supportedCPULevel {
+    SoftmaxConfiguration.cpuLevel = level
+    for threads in [1, 2] {
+      SoftmaxConfiguration.threadCount = threads
+      let c = product()
+      let same =
+        c.rows == expected.rows && c.columns == expected.columns
+        && c.elements.withUnsafeBytes { x in
+          expected.elements.withUnsafeBytes { y in x.elementsEqual(y) }
+        }
+      #expect(same, "\(what) \(level) \(threads) threads")
+    }
+  }
+}
+
 extension GlobalSettingsTests {
   @Suite("Matrix product")
   struct MatrixProductTests {
     @Test("Float: the bits of the fused chain at every CPU level and thread count, all four forms")
     func floatMatchesChain() {
-      let savedLevel = SoftmaxConfiguration.cpuLevel
-      let savedThreads = SoftmaxConfiguration.threadCount
-      defer {
-        SoftmaxConfiguration.cpuLevel = savedLevel
-        SoftmaxConfiguration.threadCount = savedThreads
-      }
-      let levels = CPULevel.allCases.filter { $0 <= SoftmaxConfiguration.supportedCPULevel }
       for (index, shape) in productShapes.enumerated() {
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
           let seed = UInt64(index * 4 + (ta ? 2 : 0) + (tb ? 1 : 0))
@@ -66,17 +86,8 @@ extension GlobalSettingsTests {
             ? randomMatrix(shape.n, shape.k, seed: seed + 1000)
             : randomMatrix(shape.k, shape.n, seed: seed + 1000)
           let expected = chainProduct(a, b, transposingA: ta, transposingB: tb)
-          for level in levels {
-            SoftmaxConfiguration.cpuLevel = level
-            for threads in [1, 2] {
-              SoftmaxConfiguration.threadCount = threads
-              let c = matrixProduct(a, b, transposingA: ta, transposingB: tb)
-              #expect(c.rows == shape.m && c.columns == shape.n)
-              let same = zip(c.elements, expected.elements).allSatisfy {
-                $0.bitPattern == $1.bitPattern
-              }
-              #expect(same, "\(shape) ta=\(ta) tb=\(tb) \(level) \(threads) threads")
-            }
+          expectSameBitsEverywhere(expected, "\(shape) ta=\(ta) tb=\(tb)") {
+            matrixProduct(a, b, transposingA: ta, transposingB: tb)
           }
         }
       }
@@ -84,13 +95,6 @@ extension GlobalSettingsTests {
 
     @Test("Double: the bits of the fused chain at every CPU level and thread count")
     func doubleMatchesChain() {
-      let savedLevel = SoftmaxConfiguration.cpuLevel
-      let savedThreads = SoftmaxConfiguration.threadCount
-      defer {
-        SoftmaxConfiguration.cpuLevel = savedLevel
-        SoftmaxConfiguration.threadCount = savedThreads
-      }
-      let levels = CPULevel.allCases.filter { $0 <= SoftmaxConfiguration.supportedCPULevel }
       for (index, shape) in productShapes.enumerated() {
         for (ta, tb) in [(false, true), (true, false)] {
           let seed = UInt64(900 + index)
@@ -116,16 +120,8 @@ extension GlobalSettingsTests {
               expected[i, j] = sum
             }
           }
-          for level in levels {
-            SoftmaxConfiguration.cpuLevel = level
-            for threads in [1, 2] {
-              SoftmaxConfiguration.threadCount = threads
-              let c = matrixProduct(a, b, transposingA: ta, transposingB: tb)
-              let same = zip(c.elements, expected.elements).allSatisfy {
-                $0.bitPattern == $1.bitPattern
-              }
-              #expect(same, "\(shape) ta=\(ta) tb=\(tb) \(level) \(threads) threads")
-            }
+          expectSameBitsEverywhere(expected, "\(shape) ta=\(ta) tb=\(tb)") {
+            matrixProduct(a, b, transposingA: ta, transposingB: tb)
           }
         }
       }

@@ -25,6 +25,7 @@
 
 import Foundation
 import SoftmaxCore
+import SoftmaxData
 import SoftmaxRegression
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -43,31 +44,22 @@ if let threads = option("--threads").flatMap(Int.init) {
   SoftmaxConfiguration.threadCount = threads
 }
 
-func readIDX(_ path: String) throws -> (dimensions: [Int], bytes: [UInt8]) {
-  let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-  let rank = Int(data[3])
-  var dimensions: [Int] = []
-  for axis in 0..<rank {
-    let offset = 4 + 4 * axis
-    dimensions.append(data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) })
-  }
-  return (dimensions, Array(data[(4 + 4 * rank)...]))
-}
-
 guard FileManager.default.fileExists(atPath: "\(directory)/train-images.idx3-ubyte") else {
   FileHandle.standardError.write(Data("no MNIST at \(directory); pass --mnist DIR\n".utf8))
   exit(2)
 }
-@MainActor func readImages(_ path: String) throws -> Matrix<Float> {
-  let images = try readIDX(path)
-  return Matrix(
-    rows: images.dimensions[0], columns: images.dimensions[1] * images.dimensions[2],
-    elements: images.bytes.map { Float($0) / 255 })
+/// An IDX image file and its labels through SoftmaxData: pixels/255.
+func readMNIST(_ images: String, _ labels: String) throws -> (Matrix<Float>, [Int]) {
+  let data = try IDXReader.read(
+    images: "\(directory)/\(images)", labels: "\(directory)/\(labels)", as: Float.self)
+  let pixels = data.features
+  return (
+    Matrix(rows: pixels.rows, columns: pixels.columns, elements: pixels.elements.map { $0 / 255 }),
+    (data.labels ?? []).compactMap { Int($0) }
+  )
 }
-let features = try readImages("\(directory)/train-images.idx3-ubyte")
-let labels = try readIDX("\(directory)/train-labels.idx1-ubyte").bytes.map { Int($0) }
-let testFeatures = try readImages("\(directory)/t10k-images.idx3-ubyte")
-let testLabels = try readIDX("\(directory)/t10k-labels.idx1-ubyte").bytes.map { Int($0) }
+let (features, labels) = try readMNIST("train-images.idx3-ubyte", "train-labels.idx1-ubyte")
+let (testFeatures, testLabels) = try readMNIST("t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte")
 
 let objective = try NetworkObjective(
   features: features, labels: labels, classCount: 10, hiddenWidths: hidden,

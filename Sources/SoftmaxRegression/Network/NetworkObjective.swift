@@ -138,13 +138,8 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
     let rows = try WeightedRows(
       rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: 0)
-    let d = features.columns
-    if let bad = firstNonFiniteIndex(features.elements) {
-      throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, nil),
-        location: ErrorLocation(row: bad / max(d, 1)))
-    }
-    if let standardization, let problem = standardization.problem(columns: d) {
+    try features.checkFinite(featureNames: nil)
+    if let standardization, let problem = standardization.problem(columns: features.columns) {
       throw TrainingError(.shapeMismatch, problem)
     }
     self.architecture = architecture

@@ -153,11 +153,7 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     let rows = try WeightedRows(
       rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: l1)
-    if let bad = firstNonFiniteIndex(features.elements) {
-      throw TrainingError(
-        .nonFiniteValue, nonFiniteMessage(at: bad, columns: d, features.elements, featureNames),
-        location: ErrorLocation(row: bad / max(d, 1)))
-    }
+    try features.checkFinite(featureNames: featureNames)
     if let standardization, let problem = standardization.problem(columns: d) {
       throw TrainingError(.shapeMismatch, problem)
     }
