@@ -320,3 +320,27 @@ void sk_adam_update(double *x, const double *g, double *m, double *v, long begin
                     double b1, double b2, double step, double root, double eps) {
   pick_adam_update()(x, g, m, v, begin, end, b1, b2, step, root, eps);
 }
+
+#define SK_SPARSE_ENTRY(T, NAME)                                                                  \
+  typedef void (*NAME##_forward_fn)(long, const long *, long, const long *, const int32_t *,      \
+                                    const T *, const T *, const T *, const T *, long, T *);       \
+  static NAME##_forward_fn pick_##NAME##_forward(void) { SK_DISPATCH(NAME##_forward) }            \
+  void sk_##NAME##_forward(long count, const long *rows, long first_row, const long *offsets,     \
+                           const int32_t *columns, const T *values, const T *scale,               \
+                           const T *weights_by_column, const T *bias, long h, T *out) {           \
+    pick_##NAME##_forward()(count, rows, first_row, offsets, columns, values, scale,              \
+                            weights_by_column, bias, h, out);                                     \
+  }                                                                                               \
+  typedef void (*NAME##_gradient_fn)(long, const int32_t *, const long *, const int32_t *,        \
+                                     const long *, const T *, const T *, const T *, long, long,   \
+                                     T *, double *);                                              \
+  static NAME##_gradient_fn pick_##NAME##_gradient(void) { SK_DISPATCH(NAME##_gradient) }         \
+  void sk_##NAME##_gradient(long groups, const int32_t *group_columns, const long *group_starts,  \
+                            const int32_t *entry_rows, const long *entry_index, const T *values,  \
+                            const T *scale, const T *delta, long h, long d, T *acc,               \
+                            double *gradient) {                                                   \
+    pick_##NAME##_gradient()(groups, group_columns, group_starts, entry_rows, entry_index, values, \
+                             scale, delta, h, d, acc, gradient);                                  \
+  }
+SK_SPARSE_ENTRY(float, sparse_layer_f32)
+SK_SPARSE_ENTRY(double, sparse_layer_f64)

@@ -14,3 +14,4 @@
 #include "level/pair_dots.h"
 #include "level/adam.h"
 #include "level/gemm.h"
+#include "level/sparse_layer.h"

@@ -78,18 +78,39 @@ struct NetworkCommandTests {
     }
   }
 
-  @Test("sparse data with --hidden: an error, not a trap")
+  @Test("sparse data with --hidden: trained from the stored entries, predicted as the rows dense")
   func sparseData() throws {
     let directory = try scratchDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = directory + "/small.svm"
-    try "0 1:0.5 3:1\n1 2:1\n0 1:0.25\n1 2:0.5 3:0.1\n".write(
-      toFile: path, atomically: true, encoding: .utf8)
-    let run = try softmax(
-      ["train", path, "--sparse", "--hidden", "4", "--model", directory + "/m.json"])
-    #expect(run.status != 0)
-    #expect(run.stderr.contains("hidden layers take dense features"), "\(run.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: directory + "/m.json"))
+    let rows = (0..<60).map { i in
+      let label = i % 2
+      let a = 1 + (i * 7) % 5
+      return "\(label) \(a):0.5 \(6 + label):1 \(8 + i % 3):0.25"
+    }
+    try (rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    let model = directory + "/m.json"
+    for mode in ["--sparse", "--dense"] {
+      let run = try softmax(
+        ["train", path, mode, "--hidden", "4", "--activation", "identity", "--optimizer", "lbfgs",
+         "--model", model + mode])
+      #expect(run.status == 0, "\(mode): \(run.stderr)")
+    }
+    // Trained sparse or dense, predicted sparse or dense: the same
+    // probabilities, to the last digit.
+    var outputs: Set<String> = []
+    for trained in ["--sparse", "--dense"] {
+      for read in ["--sparse", "--dense"] {
+        let run = try softmax(["predict", model + trained, path, read, "--proba"])
+        #expect(run.status == 0, "\(trained) \(read): \(run.stderr)")
+        outputs.insert(run.stdout)
+      }
+    }
+    #expect(outputs.count == 1 && outputs.first?.isEmpty == false, "\(outputs)")
+    let eval = try softmax(["eval", model + "--sparse", path, "--json"])
+    #expect(eval.status == 0, "\(eval.stderr)")
+    let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+    #expect(report?["accuracy"] as? Double == 1, "\(eval.stdout)")
   }
 
   @Test("explain --hidden: every derivative within 1e-8 of its finite difference, text and JSON")

@@ -165,7 +165,7 @@ struct NetworkModelTests {
     }
   }
 
-  @Test("a warm start of other hidden layers, or sparse features for a network: errors")
+  @Test("a warm start of other hidden layers, or L1 for a network: errors")
   func refusals() throws {
     let (model, data) = try digitsNetwork()
     var options = TrainingOptions()
@@ -174,14 +174,6 @@ struct NetworkModelTests {
       _ = try SoftmaxClassifier.fit(
         features: data.features, labels: data.labels, classes: model.classes, options: options,
         warmStart: model)
-    }
-    do {
-      _ = try SoftmaxClassifier.fit(
-        features: SparseMatrix(data.features), labels: data.labels, classes: model.classes,
-        options: options)
-      Issue.record("sparse features trained a network")
-    } catch {
-      #expect(error.code == .invalidOption && error.message.contains("dense"))
     }
     options.l1 = 0.01
     #expect(throws: TrainingError.self) {

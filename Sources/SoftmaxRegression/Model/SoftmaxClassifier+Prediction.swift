@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import SoftmaxCore
+import _SoftmaxKernels
 
 extension SoftmaxClassifier {
   /// The logits `z = W·x̃ + b` of every row (the decision function); for a
@@ -48,11 +49,12 @@ extension SoftmaxClassifier {
       // multiply-adds from its bias, in Double); softmax regression keeps
       // the dense layer's sums.
       var input = Matrix(rows: count, columns: d, elements: block)
-      for hiddenLayer in hiddenLayers {
-        let z = Self.affine(input, hiddenLayer)
-        input = Matrix(rows: count, columns: z.columns, elements: z.elements.map { activation($0) })
+      let z: [Double]
+      if hiddenLayers.isEmpty {
+        z = layer(input).elements
+      } else {
+        (z, input) = networkLogits(firstPreactivations: Self.affine(input, hiddenLayers[0]))
       }
-      let z = hiddenLayers.isEmpty ? layer(input).elements : Self.affine(input, layer).elements
       output.withUnsafeMutableBufferPointer { out in
         for r in 0..<count {
           let i = first + r
@@ -86,6 +88,82 @@ extension SoftmaxClassifier {
     return Matrix(rows: n, columns: k, elements: output)
   }
 
+  /// A network's logits of sparse rows (the standardization, if any, only
+  /// scales): the first layer from each row's stored entries (the C
+  /// kernel's chains, from the bias in column order: the dense product's
+  /// with its zero terms left out, so the same bits as the rows dense),
+  /// then ``networkLogits(firstPreactivations:)``, 1,024 rows at a time.
+  func networkLogits<T: SoftmaxScalar>(sparse features: SparseMatrix<T>) -> Matrix<Double> {
+    let first = hiddenLayers[0]
+    let (d, h, k, n) = (first.inputCount, first.outputCount, classCount, features.rows)
+    var byColumn = [Double](repeating: 0, count: d * h)
+    for j in 0..<h {
+      for c in 0..<d { byColumn[c * h + j] = first.weight.elements[j * d + c] }
+    }
+    let values: [Double] =
+      T.self == Double.self
+      ? unsafeBitCast(features.values, to: [Double].self) : features.values.map { Double($0) }
+    let scale = standardization?.inverseScale
+    let averageEntries = max(1, features.nonZeroCount / max(n, 1))
+    var output = [Double](repeating: 0, count: n * k)
+    let blockRows = 1024
+    for start in stride(from: 0, to: n, by: blockRows) {
+      let count = min(blockRows, n - start)
+      let u = [Double](unsafeUninitializedCapacity: count * h) { u, initialized in
+        features.rowOffsets.withUnsafeBufferPointer { offsets in
+          features.columnIndices.withUnsafeBufferPointer { columns in
+            values.withUnsafeBufferPointer { values in
+              byColumn.withUnsafeBufferPointer { w in
+                first.bias.withUnsafeBufferPointer { bias in
+                  guard let u = u.baseAddress else { return }
+                  parallelFor(count: count, cost: averageEntries * h, grain: 16) { begin, end in
+                    (scale ?? []).withUnsafeBufferPointer { s in
+                      sk_sparse_layer_f64_forward(
+                        end - begin, nil, start + begin, offsets.baseAddress, columns.baseAddress,
+                        values.baseAddress, scale == nil ? nil : s.baseAddress, w.baseAddress,
+                        bias.baseAddress, h, u + begin * h)
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        initialized = count * h
+      }
+      let (z, headInput) = networkLogits(
+        firstPreactivations: Matrix(rows: count, columns: h, elements: u))
+      for r in 0..<count {
+        let i = start + r
+        for j in 0..<k { output[i * k + j] = z[r * k + j] }
+        guard !(0..<k).allSatisfy({ z[r * k + $0].isFinite }) else { continue }
+        output.withUnsafeMutableBufferPointer { out in
+          Array(headInput.row(r)).withUnsafeBufferPointer { x in
+            overflowFreeShiftedLogits(
+              x: x, weight: weight.elements, bias: bias, mean: nil, inverseScale: nil,
+              into: UnsafeMutableBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)]))
+          }
+        }
+      }
+    }
+    return Matrix(rows: n, columns: k, elements: output)
+  }
+
+  /// A network's logits from its first layer's pre-activations `u₁`
+  /// (`rows × w₁`): the activation, the other hidden layers and the head,
+  /// each a matrix product in `Double`. Also returns the head's input (the
+  /// last hidden layer's outputs), for rows whose logits overflow.
+  func networkLogits(firstPreactivations u: Matrix<Double>) -> (
+    logits: [Double], headInput: Matrix<Double>
+  ) {
+    var input = Matrix(rows: u.rows, columns: u.columns, elements: u.elements.map { activation($0) })
+    for hiddenLayer in hiddenLayers.dropFirst() {
+      let z = Self.affine(input, hiddenLayer)
+      input = Matrix(rows: z.rows, columns: z.columns, elements: z.elements.map { activation($0) })
+    }
+    return (Self.affine(input, DenseLayer(weight: weight, bias: bias)).elements, input)
+  }
+
   /// `X·Wᵀ + b` of a layer by the matrix product, each output's chain
   /// starting from its bias.
   static func affine(_ x: Matrix<Double>, _ layer: DenseLayer<Double>) -> Matrix<Double> {
@@ -110,8 +188,11 @@ extension SoftmaxClassifier {
     -> Matrix<Double>
   {
     try features.validate(for: self)
-    // A network's first layer reads the rows dense (the same values).
-    guard hiddenLayers.isEmpty else { return try logits(features.dense()) }
+    if !hiddenLayers.isEmpty {
+      // A centering standardization fills the rows: read them dense.
+      guard standardization?.isScalingOnly ?? true else { return try logits(features.dense()) }
+      return networkLogits(sparse: features)
+    }
     let d = featureCount
     let k = classCount
     let n = features.rows

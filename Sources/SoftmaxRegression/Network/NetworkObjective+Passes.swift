@@ -6,11 +6,21 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
+import _SoftmaxKernels
 
 /// The rows of one block: a range of the features, or a minibatch's list.
 enum NetworkBlock {
   case range(Range<Int>)
   case list(ArraySlice<Int>)
+
+  /// Calls `body` with the block's row list (nil for a range) and its
+  /// first row (of the range; 0 for a list): the sparse kernels' form.
+  func withRows<R>(_ body: (UnsafePointer<Int>?, Int) -> R) -> R {
+    switch self {
+    case .range(let r): return body(nil, r.lowerBound)
+    case .list(let l): return l.withUnsafeBufferPointer { body($0.baseAddress, 0) }
+    }
+  }
 
   var count: Int {
     switch self {
@@ -31,7 +41,10 @@ enum NetworkBlock {
 /// Where each array of an evaluation lives in the workspace's buffer, for
 /// blocks of up to `rows` rows: the parameters in `T`, one block's weight
 /// gradient, then per layer its input activations, its pre-activations
-/// (the head's: the logits) and its deltas `∂L/∂z`.
+/// (the head's: the logits) and its deltas `∂L/∂z`. With sparse features
+/// the first layer's input activations take no room (the kernels read
+/// the rows' entries) and its weights are laid out by column (`W₁ᵀ`,
+/// `d × w₁`) where the parameters are.
 struct NetworkLayout {
   /// The most rows a block holds.
   let rows: Int
@@ -41,7 +54,7 @@ struct NetworkLayout {
   let deltas: [Int]
   let size: Int
 
-  init(_ architecture: NetworkArchitecture, rows: Int) {
+  init(_ architecture: NetworkArchitecture, rows: Int, sparse: Bool) {
     self.rows = rows
     let p = architecture.parameterCount
     gradient = p
@@ -49,9 +62,9 @@ struct NetworkLayout {
     var activations: [Int] = []
     var preactivations: [Int] = []
     var deltas: [Int] = []
-    for layer in architecture.layers {
+    for (l, layer) in architecture.layers.enumerated() {
       activations.append(next)
-      next += rows * layer.inputs
+      next += sparse && l == 0 ? 0 : rows * layer.inputs
       preactivations.append(next)
       next += rows * layer.outputs
       deltas.append(next)
@@ -74,7 +87,7 @@ extension NetworkObjective {
   ) -> (data: Double, penalty: Double) {
     let p = parameterCount
     precondition(parameters.count == p, "\(parameters.count) parameters for a network of \(p)")
-    let n = rows?.count ?? features.rows
+    let n = rows?.count ?? features.rowCount
     // The first block writes the gradient whole (no zeroing pass first).
     if wantGradient && (gradient.count != p || n == 0) {
       gradient = [Double](repeating: 0, count: p)
@@ -125,14 +138,20 @@ extension NetworkObjective {
   /// then compile for that type, not through `T`'s generic witnesses),
   /// else to `T`.
   func run(_ pass: NetworkPass, _ parameters: [Double], workspace: inout Workspace) -> Double {
-    let layout = NetworkLayout(architecture, rows: Self.blockRows)
+    let isSparse = if case .sparse = features { true } else { false }
+    let layout = NetworkLayout(architecture, rows: Self.blockRows, sparse: isSparse)
     if workspace.buffer.count != layout.size {
       workspace.buffer = [T](repeating: 0, count: layout.size)
     }
     let mean = inputShift?.mean ?? []
     let inverseScale = inputShift?.inverseScale ?? []
+    // Taken out of the workspace while the buffer is borrowed (and put
+    // back after): the sparse backward's column groups.
+    var grouping = workspace.columns
+    workspace.columns = ColumnGrouping()
+    defer { workspace.columns = grouping }
     return workspace.buffer.withUnsafeMutableBytes { buffer in
-      features.elements.withUnsafeBytes { x in
+      withFeatures { x, sparse in
         mean.withUnsafeBytes { mean in
           inverseScale.withUnsafeBytes { inverseScale in
             rowWeights.withUnsafeBufferPointer { weights in
@@ -140,19 +159,24 @@ extension NetworkObjective {
                 parameters.withUnsafeBufferPointer { parameters in
                   // An objective has a row, a feature and a class: no
                   // array here is empty.
-                  guard let buffer = buffer.baseAddress, let x = x.baseAddress,
-                    let weights = weights.baseAddress, let labels = labels.baseAddress
+                  guard let buffer = buffer.baseAddress, let weights = weights.baseAddress,
+                    let labels = labels.baseAddress
                   else { preconditionFailure("an empty network objective") }
-                  let arrays = NetworkArrays(
-                    architecture: architecture, layout: layout, buffer: buffer, features: x,
-                    mean: inputShift == nil ? nil : mean.baseAddress,
-                    inverseScale: inverseScale.baseAddress, rowWeights: weights, labels: labels)
-                  if T.self == Float.self {
-                    return NetworkPasses<Float>(arrays).run(pass, parameters)
-                  } else if T.self == Double.self {
-                    return NetworkPasses<Double>(arrays).run(pass, parameters)
+                  return withUnsafeMutablePointer(to: &grouping) { grouping in
+                    let arrays = NetworkArrays(
+                      architecture: architecture, layout: layout, buffer: buffer, features: x,
+                      sparse: sparse, grouping: grouping,
+                      mean: inputShift == nil || sparse != nil ? nil : mean.baseAddress,
+                      inverseScale: inputShift == nil ? nil : inverseScale.baseAddress,
+                      rowWeights: weights,
+                      labels: labels)
+                    if T.self == Float.self {
+                      return NetworkPasses<Float>(arrays).run(pass, parameters)
+                    } else if T.self == Double.self {
+                      return NetworkPasses<Double>(arrays).run(pass, parameters)
+                    }
+                    return NetworkPasses<T>(arrays).run(pass, parameters)
                   }
-                  return NetworkPasses<T>(arrays).run(pass, parameters)
                 }
               }
             }
@@ -161,15 +185,123 @@ extension NetworkObjective {
       }
     }
   }
+
+  /// Calls `body` with the dense features' elements, or the sparse rows'
+  /// arrays.
+  private func withFeatures<R>(_ body: (UnsafeRawPointer?, SparseRowArrays?) -> R) -> R {
+    switch features {
+    case .dense(let x):
+      return x.elements.withUnsafeBytes { body($0.baseAddress, nil) }
+    case .sparse(let x):
+      return x.rowOffsets.withUnsafeBufferPointer { offsets in
+        x.columnIndices.withUnsafeBufferPointer { columns in
+          x.values.withUnsafeBytes { values in
+            guard let offsets = offsets.baseAddress else {
+              preconditionFailure("a sparse matrix has rows + 1 offsets")
+            }
+            // No entries at all: any address, never read.
+            return body(
+              nil,
+              SparseRowArrays(
+                offsets: offsets, columns: columns.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                values: values.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
+                averageEntries: max(1, x.nonZeroCount / max(x.rows, 1))))
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The CSR arrays of sparse features, values untyped.
+struct SparseRowArrays {
+  let offsets: UnsafePointer<Int>
+  let columns: UnsafePointer<Int32>
+  let values: UnsafeRawPointer
+  /// Entries a row holds on average (at least 1): a cost estimate.
+  let averageEntries: Int
+}
+
+/// A block's stored entries grouped by column, for the first layer's
+/// weight gradient: a counting sort over the block's entries that touches
+/// only the columns the block holds (no pass over all `d` columns).
+/// Group `g` is column `groupColumns[g]`, its entries
+/// `groupStarts[g] ..< groupStarts[g + 1]` of `entryRows` (the row in the
+/// block) and `entryIndex` (the stored entry), in row order.
+struct ColumnGrouping {
+  /// Per column, its group in the block being grouped, or −1 (between
+  /// blocks every slot is −1).
+  var slot: [Int32] = []
+  var groupColumns: [Int32] = []
+  var groupStarts: [Int] = []
+  var entryRows: [Int32] = []
+  var entryIndex: [Int] = []
+
+  /// Groups the entries of `block`'s rows.
+  mutating func group(_ block: NetworkBlock, _ sparse: SparseRowArrays, columnCount d: Int) {
+    if slot.count != d { slot = [Int32](repeating: -1, count: d) }
+    groupColumns.removeAll(keepingCapacity: true)
+    var counts: [Int] = []
+    var total = 0
+    slot.withUnsafeMutableBufferPointer { slot in
+      for r in 0..<block.count {
+        let row = block.row(r)
+        for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
+          let c = Int(sparse.columns[e])
+          var g = slot[c]
+          if g < 0 {
+            g = Int32(groupColumns.count)
+            slot[c] = g
+            groupColumns.append(Int32(c))
+            counts.append(0)
+          }
+          counts[Int(g)] += 1
+        }
+        total += sparse.offsets[row + 1] - sparse.offsets[row]
+      }
+    }
+    groupStarts.removeAll(keepingCapacity: true)
+    groupStarts.reserveCapacity(counts.count + 1)
+    var next = 0
+    for count in counts {
+      groupStarts.append(next)
+      next += count
+    }
+    groupStarts.append(next)
+    if entryRows.count < total {
+      entryRows = [Int32](repeating: 0, count: total)
+      entryIndex = [Int](repeating: 0, count: total)
+    }
+    var cursor = Array(groupStarts.dropLast())
+    slot.withUnsafeMutableBufferPointer { slot in
+      entryRows.withUnsafeMutableBufferPointer { entryRows in
+        entryIndex.withUnsafeMutableBufferPointer { entryIndex in
+          for r in 0..<block.count {
+            let row = block.row(r)
+            for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
+              let g = Int(slot[Int(sparse.columns[e])])
+              entryRows[cursor[g]] = Int32(r)
+              entryIndex[cursor[g]] = e
+              cursor[g] += 1
+            }
+          }
+        }
+      }
+      for c in groupColumns { slot[Int(c)] = -1 }
+    }
+  }
 }
 
 /// The arrays of one evaluation, untyped: the workspace's buffer, the
-/// features and the standardization in the objective's scalar type.
+/// features (dense, or sparse rows and their column groups) and the
+/// standardization in the objective's scalar type.
 struct NetworkArrays {
   let architecture: NetworkArchitecture
   let layout: NetworkLayout
   let buffer: UnsafeMutableRawPointer
-  let features: UnsafeRawPointer
+  let features: UnsafeRawPointer?
+  let sparse: SparseRowArrays?
+  let grouping: UnsafeMutablePointer<ColumnGrouping>
   let mean: UnsafeRawPointer?
   let inverseScale: UnsafeRawPointer?
   let rowWeights: UnsafePointer<Double>
@@ -196,7 +328,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
   let layout: NetworkLayout
   /// The workspace: parameters in `E` at 0, then the layout's arrays.
   let base: UnsafeMutablePointer<E>
-  let features: UnsafePointer<E>
+  let features: UnsafePointer<E>?
+  let sparse: SparseRowArrays?
+  let grouping: UnsafeMutablePointer<ColumnGrouping>
   let mean: UnsafePointer<E>?
   let inverseScale: UnsafePointer<E>?
   let rowWeights: UnsafePointer<Double>
@@ -206,7 +340,9 @@ struct NetworkPasses<E: SoftmaxScalar> {
     architecture = arrays.architecture
     layout = arrays.layout
     base = arrays.buffer.assumingMemoryBound(to: E.self)
-    features = arrays.features.assumingMemoryBound(to: E.self)
+    features = arrays.features?.assumingMemoryBound(to: E.self)
+    sparse = arrays.sparse
+    grouping = arrays.grouping
     mean = arrays.mean?.assumingMemoryBound(to: E.self)
     inverseScale = arrays.inverseScale?.assumingMemoryBound(to: E.self)
     rowWeights = arrays.rowWeights
@@ -219,8 +355,19 @@ struct NetworkPasses<E: SoftmaxScalar> {
   func run(_ pass: NetworkPass, _ parameters: UnsafeBufferPointer<Double>) -> Double {
     let base = self.base
     // Element by element: the split between threads changes no bit.
-    parallelFor(count: parameters.count, cost: 2, grain: 1 << 12) { begin, end in
-      for i in begin..<end { base[i] = E(parameters[i]) }
+    let first = architecture.layers[0]
+    let copied = sparse == nil ? 0 : first.biasOffset
+    parallelFor(count: parameters.count - copied, cost: 2, grain: 1 << 12) { begin, end in
+      for i in (copied + begin)..<(copied + end) { base[i] = E(parameters[i]) }
+    }
+    if sparse != nil {
+      // W₁ by column: the w₁ weights of an input side by side.
+      let (d, h) = (first.inputs, first.outputs)
+      parallelFor(count: d, cost: 2 * h, grain: 256) { begin, end in
+        for c in begin..<end {
+          for j in 0..<h { base[c * h + j] = E(parameters[j * d + c]) }
+        }
+      }
     }
     switch pass {
     case .sum(let count, let rows, let deltaScale, let gradient, let dropout):
@@ -247,7 +394,7 @@ struct NetworkPasses<E: SoftmaxScalar> {
       loss += headLoss(block, deltaScale: wantGradient ? deltaScale : nil)
       if wantGradient, let gradient {
         backward(
-          rows: block.count, into: gradient, first: start == 0, dropout: dropout, offset: start)
+          block, into: gradient, first: start == 0, dropout: dropout, offset: start)
       }
       start = end
     }
@@ -275,15 +422,16 @@ struct NetworkPasses<E: SoftmaxScalar> {
     let b = block.count
     let d = architecture.inputCount
     let input = base + layout.activations[0]
-    let features = self.features
     let mean = self.mean
     let inverseScale = self.inverseScale
-    parallelFor(count: b, cost: d, grain: 8) { begin, end in
-      for r in begin..<end {
-        let row = input + r * d
-        row.update(from: features + block.row(r) * d, count: d)
-        if let mean, let inverseScale {
-          for c in 0..<d { row[c] = (row[c] - mean[c]) * inverseScale[c] }
+    if let features {
+      parallelFor(count: b, cost: d, grain: 8) { begin, end in
+        for r in begin..<end {
+          let row = input + r * d
+          row.update(from: features + block.row(r) * d, count: d)
+          if let mean, let inverseScale {
+            for c in 0..<d { row[c] = (row[c] - mean[c]) * inverseScale[c] }
+          }
         }
       }
     }
@@ -293,11 +441,15 @@ struct NetworkPasses<E: SoftmaxScalar> {
       let z = base + layout.preactivations[l]
       let weights = base + layer.weightOffset
       let bias = base + layer.biasOffset
-      for r in 0..<b { (z + r * layer.outputs).update(from: bias, count: layer.outputs) }
-      multiplyMatrices(
-        transposingA: false, transposingB: true, m: b, n: layer.outputs, k: layer.inputs, a,
-        leadingA: layer.inputs, weights, leadingB: layer.inputs, into: z,
-        leadingC: layer.outputs, accumulating: true)
+      if l == 0, let sparse {
+        sparseForward(block, sparse, into: z)
+      } else {
+        for r in 0..<b { (z + r * layer.outputs).update(from: bias, count: layer.outputs) }
+        multiplyMatrices(
+          transposingA: false, transposingB: true, m: b, n: layer.outputs, k: layer.inputs, a,
+          leadingA: layer.inputs, weights, leadingB: layer.inputs, into: z,
+          leadingC: layer.outputs, accumulating: true)
+      }
       if l + 1 < layers.count {
         let a = base + layout.activations[l + 1]
         apply(architecture.activation, z, into: a, count: b * layer.outputs)
@@ -343,27 +495,32 @@ struct NetworkPasses<E: SoftmaxScalar> {
   /// `Σ δₗ` added to `gradient` in `Double` (written over it for the
   /// `first` block, as if added to zeros), and `δₗ₋₁ = (δₗ·Wₗ) ⊙ f′(zₗ₋₁)`.
   func backward(
-    rows b: Int, into gradient: UnsafeMutablePointer<Double>, first: Bool,
+    _ block: NetworkBlock, into gradient: UnsafeMutablePointer<Double>, first: Bool,
     dropout: DropoutMasks? = nil, offset: Int = 0
   ) {
+    let b = block.count
     let layers = architecture.layers
     for l in stride(from: layers.count - 1, through: 0, by: -1) {
       let layer = layers[l]
       let delta = base + layout.deltas[l]
       let input = base + layout.activations[l]
       let blockGradient = base + layout.gradient + layer.weightOffset
-      multiplyMatrices(
-        transposingA: true, transposingB: false, m: layer.outputs, n: layer.inputs, k: b, delta,
-        leadingA: layer.outputs, input, leadingB: layer.inputs, into: blockGradient,
-        leadingC: layer.inputs, accumulating: false)
       let weights = layer.inputs * layer.outputs
       let g = gradient + layer.weightOffset
-      parallelFor(count: weights, cost: 2, grain: 1 << 12) { begin, end in
-        if first {
-          // 0 + x, not x: a −0 becomes +0, as added to a zeroed gradient.
-          for i in begin..<end { g[i] = 0 + Double(blockGradient[i]) }
-        } else {
-          for i in begin..<end { g[i] += Double(blockGradient[i]) }
+      if l == 0, let sparse {
+        sparseWeightGradient(block, sparse, delta: delta, into: g, first: first)
+      } else {
+        multiplyMatrices(
+          transposingA: true, transposingB: false, m: layer.outputs, n: layer.inputs, k: b,
+          delta, leadingA: layer.outputs, input, leadingB: layer.inputs, into: blockGradient,
+          leadingC: layer.inputs, accumulating: false)
+        parallelFor(count: weights, cost: 2, grain: 1 << 12) { begin, end in
+          if first {
+            // 0 + x, not x: a −0 becomes +0, as added to a zeroed gradient.
+            for i in begin..<end { g[i] = 0 + Double(blockGradient[i]) }
+          } else {
+            for i in begin..<end { g[i] += Double(blockGradient[i]) }
+          }
         }
       }
       let gb = gradient + layer.biasOffset
@@ -386,6 +543,124 @@ struct NetworkPasses<E: SoftmaxScalar> {
       dropout?.apply(to: below, rows: b, units: layer.inputs, layer: l - 1, offset: offset)
     }
   }
+}
+
+extension NetworkPasses {
+  /// The first layer's pre-activations of a block of sparse rows,
+  /// `z₁ = b₁ + Σ x̃_c·W₁[:, c]` over each row's stored entries (in the
+  /// C kernels, rows split between the threads).
+  func sparseForward(_ block: NetworkBlock, _ sparse: SparseRowArrays, into z: UnsafeMutablePointer<E>) {
+    let h = architecture.layers[0].outputs
+    let weights = UnsafePointer(base + architecture.layers[0].weightOffset)
+    let bias = UnsafePointer(base + architecture.layers[0].biasOffset)
+    let scale = inverseScale
+    block.withRows { list, firstRow in
+      parallelFor(count: block.count, cost: sparse.averageEntries * h, grain: 8) { begin, end in
+        let rows = list.map { $0 + begin }
+        let count = end - begin
+        let out = z + begin * h
+        if E.self == Float.self {
+          sk_sparse_layer_f32_forward(
+            count, rows, firstRow + begin, sparse.offsets, sparse.columns,
+            sparse.values.assumingMemoryBound(to: Float.self), cast(scale), cast(weights),
+            cast(bias), h, castMutable(out))
+        } else if E.self == Double.self {
+          sk_sparse_layer_f64_forward(
+            count, rows, firstRow + begin, sparse.offsets, sparse.columns,
+            sparse.values.assumingMemoryBound(to: Double.self), cast(scale), cast(weights),
+            cast(bias), h, castMutable(out))
+        } else {
+          let values = sparse.values.assumingMemoryBound(to: E.self)
+          for r in 0..<count {
+            let row = rows?[r] ?? firstRow + begin + r
+            let o = out + r * h
+            o.update(from: bias, count: h)
+            for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
+              let c = Int(sparse.columns[e])
+              let x = scale.map { values[e] * $0[c] } ?? values[e]
+              for j in 0..<h { o[j] = o[j].addingProduct(x, weights[c * h + j]) }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The first layer's weight gradient from a block of sparse rows,
+  /// `∂L/∂W₁[j, c] = Σ_rows δ₁[r, j]·x̃_c` for the columns the block holds
+  /// (each column's sum over the block in `E`, in row order, then added to
+  /// the `Double` gradient; the region cleared by the `first` block): the
+  /// dense weight-gradient product's sums with the zero terms left out.
+  /// Columns split between the threads.
+  func sparseWeightGradient(
+    _ block: NetworkBlock, _ sparse: SparseRowArrays, delta: UnsafeMutablePointer<E>,
+    into g: UnsafeMutablePointer<Double>, first: Bool
+  ) {
+    let layer = architecture.layers[0]
+    let (d, h) = (layer.inputs, layer.outputs)
+    if first {
+      parallelFor(count: d * h, cost: 1, grain: 1 << 16) { begin, end in
+        (g + begin).update(repeating: 0, count: end - begin)
+      }
+    }
+    grouping.pointee.group(block, sparse, columnCount: d)
+    let groups = grouping.pointee
+    let scale = inverseScale
+    groups.groupColumns.withUnsafeBufferPointer { columns in
+      groups.groupStarts.withUnsafeBufferPointer { starts in
+        groups.entryRows.withUnsafeBufferPointer { rows in
+          groups.entryIndex.withUnsafeBufferPointer { entries in
+            guard let columns = columns.baseAddress, let starts = starts.baseAddress,
+              let rows = rows.baseAddress, let entries = entries.baseAddress
+            else { return }  // a block of empty rows
+            let perGroup = max(1, (starts[groups.groupColumns.count]) / groups.groupColumns.count)
+            parallelFor(count: groups.groupColumns.count, cost: perGroup * h, grain: 64) {
+              begin, end in
+              withUnsafeTemporaryAllocation(of: E.self, capacity: h) { acc in
+                guard let acc = acc.baseAddress else { return }
+                let count = end - begin
+                if E.self == Float.self {
+                  sk_sparse_layer_f32_gradient(
+                    count, columns + begin, starts + begin, rows, entries,
+                    sparse.values.assumingMemoryBound(to: Float.self), cast(scale), cast(UnsafePointer(delta)), h,
+                    d, castMutable(acc), g)
+                } else if E.self == Double.self {
+                  sk_sparse_layer_f64_gradient(
+                    count, columns + begin, starts + begin, rows, entries,
+                    sparse.values.assumingMemoryBound(to: Double.self), cast(scale), cast(UnsafePointer(delta)),
+                    h, d, castMutable(acc), g)
+                } else {
+                  let values = sparse.values.assumingMemoryBound(to: E.self)
+                  for group in begin..<end {
+                    let c = Int(columns[group])
+                    acc.update(repeating: 0, count: h)
+                    for e in starts[group]..<starts[group + 1] {
+                      let i = entries[e]
+                      let x = scale.map { values[i] * $0[c] } ?? values[i]
+                      let dr = delta + Int(rows[e]) * h
+                      for j in 0..<h { acc[j] = acc[j].addingProduct(dr[j], x) }
+                    }
+                    for j in 0..<h { g[j * d + c] += Double(acc[j]) }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// A pointer rebound to the kernels' scalar (the caller has checked that
+/// `E` is `U`).
+@inline(__always)
+private func cast<E, U>(_ p: UnsafePointer<E>?) -> UnsafePointer<U>? {
+  p.map { UnsafeRawPointer($0).assumingMemoryBound(to: U.self) }
+}
+@inline(__always)
+private func castMutable<E, U>(_ p: UnsafeMutablePointer<E>) -> UnsafeMutablePointer<U> {
+  UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
 }
 
 /// `a = f(z)` over `count` values (the switch outside the loop).

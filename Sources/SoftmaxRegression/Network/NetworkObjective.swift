@@ -39,14 +39,26 @@ public import SoftmaxCore
 /// bound is `K·u·Σ|a·b|`, K its inner dimension), the loss and the softmax
 /// of each row in `Double`; `Double` throughout for `Double` features
 /// (what the finite-difference tests check).
+///
+/// Sparse features (``NetworkFeatures/sparse(_:)``): the first layer reads
+/// only a row's stored entries, `z₁ = b₁ + Σ_c x_c·W₁[:, c]`, and its
+/// weight gradient touches only the columns a block holds. The sums are
+/// the dense products' own chains with the zero terms left out, so a
+/// sparse objective gives the same value and gradient, bit for bit, as the
+/// same rows dense. Cost per row: `2·entries·w₁` for the first layer
+/// (forward and weight gradient), plus `O(w₁·d)` per evaluation to lay the
+/// first layer's weights out by column and clear their gradient. With an
+/// identity activation and a small first width this is fastText's
+/// architecture: a document's embedding is the (weighted) sum of its
+/// terms' embeddings, then a softmax.
 public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   /// The rows of a block: the unit of summation.
   public static var blockRows: Int { 256 }
 
   /// The network's shape.
   public let architecture: NetworkArchitecture
-  /// `n × d` features.
-  public let features: Matrix<T>
+  /// `n × d` features, dense or sparse.
+  public let features: NetworkFeatures<T>
   /// The class of each row, in `0..<classCount`.
   public let labels: [Int]
   /// `sᵢ·c_yᵢ` of each row.
@@ -72,7 +84,7 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   /// ``NetworkArchitecture/parameterCount``.
   public var parameterCount: Int { architecture.parameterCount }
   /// `n`.
-  public var rowCount: Int { features.rows }
+  public var rowCount: Int { features.rowCount }
   /// 0: networks take no L1 term.
   public var l1Strength: Double { 0 }
   /// 0.
@@ -85,12 +97,14 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
   /// one buffer. One per caller.
   public struct Workspace {
     var buffer: [T] = []
+    /// Sparse features: each block's entries grouped by column.
+    var columns = ColumnGrouping()
   }
 
   /// A new workspace.
   public func makeWorkspace() -> Workspace { Workspace() }
 
-  /// Creates the objective over a data set.
+  /// Creates the objective over dense features.
   ///
   /// - Parameters:
   ///   - features: `n × d`, every value finite.
@@ -120,11 +134,58 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
     classWeights: [Double]? = nil, l2: Double = 0, standardization: Standardization? = nil,
     dropout: Double = 0, dropoutSeed: UInt64 = 0
   ) throws(TrainingError) {
+    try self.init(
+      features: .dense(features), labels: labels, classCount: classCount,
+      hiddenWidths: hiddenWidths, activation: activation, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, standardization: standardization, dropout: dropout,
+      dropoutSeed: dropoutSeed)
+  }
+
+  /// Creates the objective over sparse features: the first layer reads the
+  /// stored entries only (see the type's discussion).
+  ///
+  /// - Parameters:
+  ///   - features: `n × d` CSR rows, every stored value finite.
+  ///   - labels: `n` class indices in `0..<classCount`.
+  ///   - classCount: `k ≥ 1`.
+  ///   - hiddenWidths: the hidden layers' widths (empty: softmax regression).
+  ///   - activation: the hidden layers' activation.
+  ///   - sampleWeights: `n` values ≥ 0 with a positive sum, or `nil` for 1.
+  ///   - classWeights: `k` values ≥ 0, or `nil` for 1.
+  ///   - l2: λ₂ ≥ 0 (weight decay on the weights).
+  ///   - standardization: `d` scales with every mean 0 (as
+  ///     ``Standardization/init(scaling:sampleWeights:)`` learns; centering
+  ///     would fill the rows), or `nil`.
+  ///   - dropout: the fraction of hidden units a minibatch evaluation
+  ///     drops, in [0, 1).
+  ///   - dropoutSeed: the masks' seed (as the dense initializer's).
+  /// - Throws: as the dense initializer, and
+  ///   ``TrainingError/Code/invalidOption`` for a standardization that
+  ///   centers.
+  public init(
+    features: SparseMatrix<T>, labels: [Int], classCount: Int, hiddenWidths: [Int],
+    activation: Activation = .relu, sampleWeights: [Double]? = nil,
+    classWeights: [Double]? = nil, l2: Double = 0, standardization: Standardization? = nil,
+    dropout: Double = 0, dropoutSeed: UInt64 = 0
+  ) throws(TrainingError) {
+    try self.init(
+      features: .sparse(features), labels: labels, classCount: classCount,
+      hiddenWidths: hiddenWidths, activation: activation, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, standardization: standardization, dropout: dropout,
+      dropoutSeed: dropoutSeed)
+  }
+
+  /// The shared checks of both initializers.
+  init(
+    features: NetworkFeatures<T>, labels: [Int], classCount: Int, hiddenWidths: [Int],
+    activation: Activation, sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
+    standardization: Standardization?, dropout: Double, dropoutSeed: UInt64
+  ) throws(TrainingError) {
     guard dropout >= 0 && dropout < 1 else {
       throw TrainingError(.invalidOption, "dropout = \(dropout) must be in [0, 1)")
     }
     let architecture = try NetworkArchitecture(
-      inputCount: features.columns, hiddenWidths: hiddenWidths, activation: activation,
+      inputCount: features.columnCount, hiddenWidths: hiddenWidths, activation: activation,
       classCount: classCount)
     let (bytes, overflow) = architecture.parameterCount.multipliedReportingOverflow(by: 8 * 6)
     let limit = SoftmaxConfiguration.memoryLimit
@@ -136,11 +197,22 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
           + "more than half of the \(byteText(limit)) available")
     }
     let rows = try WeightedRows(
-      rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
+      rows: features.rowCount, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: 0)
-    try features.checkFinite(featureNames: nil)
-    if let standardization, let problem = standardization.problem(columns: features.columns) {
-      throw TrainingError(.shapeMismatch, problem)
+    switch features {
+    case .dense(let x): try x.checkFinite(featureNames: nil)
+    case .sparse(let x): try x.checkFinite(featureNames: nil)
+    }
+    if let standardization {
+      if let problem = standardization.problem(columns: features.columnCount) {
+        throw TrainingError(.shapeMismatch, problem)
+      }
+      if case .sparse = features, let c = standardization.mean.firstIndex(where: { $0 != 0 }) {
+        throw TrainingError(
+          .invalidOption,
+          "the standardization centers feature \(c + 1) (mean \(standardization.mean[c])); "
+            + "sparse features are scaled without centering (every mean 0)")
+      }
     }
     self.architecture = architecture
     self.features = features
@@ -216,5 +288,30 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
       for j in 0..<k { out[r * k + j] /= sum }
     }
     return Matrix(rows: rows.count, columns: k, elements: out)
+  }
+}
+
+/// The features of a ``NetworkObjective``: dense rows, or CSR rows whose
+/// first layer reads only the stored entries.
+public enum NetworkFeatures<T: SoftmaxScalar>: Sendable {
+  /// `n × d` values.
+  case dense(Matrix<T>)
+  /// `n × d` CSR rows.
+  case sparse(SparseMatrix<T>)
+
+  /// `n`.
+  public var rowCount: Int {
+    switch self {
+    case .dense(let x): x.rows
+    case .sparse(let x): x.rows
+    }
+  }
+
+  /// `d`.
+  public var columnCount: Int {
+    switch self {
+    case .dense(let x): x.columns
+    case .sparse(let x): x.columns
+    }
   }
 }

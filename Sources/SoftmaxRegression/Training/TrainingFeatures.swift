@@ -38,9 +38,7 @@ protocol TrainingFeatures: Sendable {
   /// A hash of the data, for checkpoints.
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint
 
-  /// The objective of a network with these hidden layers over these rows
-  /// (dense features only: sparse ones throw
-  /// ``TrainingError/Code/invalidOption``).
+  /// The objective of a network with these hidden layers over these rows.
   func networkObjective(
     hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
     sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
@@ -124,10 +122,11 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
     sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
     standardization: Standardization?, dropoutSeed: UInt64
   ) throws(TrainingError) -> NetworkObjective<Scalar> {
-    throw TrainingError(
-      .invalidOption,
-      "hidden layers take dense features for now; this data is sparse "
-        + "(\(rows) rows × \(columns) features, \(nonZeroCount) stored values)")
+    try NetworkObjective(
+      features: self, labels: labels, classCount: classCount, hiddenWidths: hidden.widths,
+      activation: hidden.activation, sampleWeights: sampleWeights, classWeights: classWeights,
+      l2: l2, standardization: standardization, dropout: hidden.dropout,
+      dropoutSeed: dropoutSeed)
   }
 
   func objective(

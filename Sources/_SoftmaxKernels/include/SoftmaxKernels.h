@@ -132,6 +132,42 @@ void sk_pair_combine_f64(long m, const double *const *y, const double *alpha,
 void sk_adam_update(double *x, const double *g, double *m, double *v, long begin, long end,
                     double b1, double b2, double step, double root, double eps);
 
+/// A network's first layer on sparse (CSR) rows, forward: for each of the
+/// `count` rows (rows[r], or first_row + r when rows is NULL),
+/// out[r·h + j] = bias[j], then for each stored entry e of the row in
+/// order, out[r·h + j] = fma(x, weights_by_column[c·h + j], out[r·h + j])
+/// with c = columns[e] and x = values[e]·scale[c] (values[e] when scale is
+/// NULL). The dense product's chain (sk_gemm_f32) with the zero terms left
+/// out: the same bits at every level, up to the sign of a zero.
+void sk_sparse_layer_f32_forward(long count, const long *rows, long first_row,
+                                 const long *offsets, const int32_t *columns, const float *values,
+                                 const float *scale, const float *weights_by_column,
+                                 const float *bias, long h, float *out);
+/// As sk_sparse_layer_f32_forward, in double.
+void sk_sparse_layer_f64_forward(long count, const long *rows, long first_row,
+                                 const long *offsets, const int32_t *columns, const double *values,
+                                 const double *scale, const double *weights_by_column,
+                                 const double *bias, long h, double *out);
+/// The first layer's weight gradient from a block of sparse rows, column
+/// group by column group: for group g (column c = group_columns[g], its
+/// entries group_starts[g] ..< group_starts[g + 1] in row order, each the
+/// block row entry_rows[e] and the stored entry entry_index[e]),
+/// acc[j] = 0, then acc[j] = fma(delta[row·h + j], x, acc[j]) per entry
+/// (x as in the forward), then gradient[j·d + c] += (double)acc[j]. acc
+/// holds h scratch values. The dense weight-gradient product's chain with
+/// the zero terms left out.
+void sk_sparse_layer_f32_gradient(long groups, const int32_t *group_columns,
+                                  const long *group_starts, const int32_t *entry_rows,
+                                  const long *entry_index, const float *values,
+                                  const float *scale, const float *delta, long h, long d,
+                                  float *acc, double *gradient);
+/// As sk_sparse_layer_f32_gradient, in double.
+void sk_sparse_layer_f64_gradient(long groups, const int32_t *group_columns,
+                                  const long *group_starts, const int32_t *entry_rows,
+                                  const long *entry_index, const double *values,
+                                  const double *scale, const double *delta, long h, long d,
+                                  double *acc, double *gradient);
+
 /// C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k op(A)(i, k)·op(B)(k, j) for
 /// i < m, j < n, with op(A)(i, k) = a[i·lda + k] (a[k·lda + i] when
 /// trans_a) and op(B)(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans_b).
