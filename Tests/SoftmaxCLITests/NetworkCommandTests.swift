@@ -92,8 +92,10 @@ struct NetworkCommandTests {
     let model = directory + "/m.json"
     for mode in ["--sparse", "--dense"] {
       let run = try softmax(
-        ["train", path, mode, "--hidden", "4", "--activation", "identity", "--optimizer", "lbfgs",
-         "--model", model + mode])
+        [
+          "train", path, mode, "--hidden", "4", "--activation", "identity", "--optimizer", "lbfgs",
+          "--model", model + mode,
+        ])
       #expect(run.status == 0, "\(mode): \(run.stderr)")
     }
     // Trained sparse or dense, predicted sparse or dense: the same

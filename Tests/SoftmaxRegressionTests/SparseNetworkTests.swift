@@ -59,6 +59,9 @@ struct SparseNetworkTests {
     let dense = try objective(false)
     let p = sparse.architecture.initialParameters(seed: 5)
     let batch = Array(stride(from: 698, to: 0, by: -4)) + [10, 10, 3]
+    // A minibatch of empty rows only: no column to group.
+    let empty = [3, 10, 17, 3]
+    #expect(empty.allSatisfy { x.row($0).columns.isEmpty })
     let saved = SoftmaxConfiguration.threadCount
     defer { SoftmaxConfiguration.threadCount = saved }
     var runs: [[UInt64]] = []
@@ -72,8 +75,9 @@ struct SparseNetworkTests {
         var w = o.makeWorkspace()
         let loss = o.loss(rows: batch, at: p, workspace: &w)
         let probabilities = o.probabilities(rows: [0, 3, 699], at: p).elements
-        runs.append(
-          ([v, vb, loss] + g + gb + probabilities).map(\.bitPattern))
+        var ge: [Double] = []
+        let ve = o.minibatchValueAndGradient(rows: empty, at: p, gradient: &ge)
+        runs.append(([v, vb, loss, ve] + g + gb + ge + probabilities).map(\.bitPattern))
       }
     }
     #expect(runs[0] == runs[1], "\(T.self) \(activation): sparse and dense differ (1 thread)")
@@ -85,7 +89,8 @@ struct SparseNetworkTests {
     "A sparse objective's values, gradients, losses and probabilities are the dense objective's bits, with 1 and 2 threads",
     arguments: [Activation.relu, .identity, .tanh])
   func sameBitsAsDense(activation: Activation) throws {
-    try expectSameBits(Float.self, activation: activation, widths: [24, 8], dropout: 0, scaled: true)
+    try expectSameBits(
+      Float.self, activation: activation, widths: [24, 8], dropout: 0, scaled: true)
     try expectSameBits(Float.self, activation: activation, widths: [24], dropout: 0, scaled: false)
     try expectSameBits(Double.self, activation: activation, widths: [24], dropout: 0, scaled: true)
     try expectSameBits(Double.self, activation: activation, widths: [9], dropout: 0, scaled: false)
@@ -142,7 +147,9 @@ struct SparseNetworkTests {
     }
   }
 
-  @Test("A network trained on sparse rows is the one trained on them dense; it predicts sparse rows as dense")
+  @Test(
+    "A network trained on sparse rows is the one trained on them dense; it predicts sparse rows as dense"
+  )
   func fitsAsDense() throws {
     let (x, y, _) = sparseNetworkData(
       rows: 400, columns: 300, classes: 3, density: 0.05, seed: 9, as: Float.self)

@@ -156,7 +156,8 @@ extension SoftmaxClassifier {
   func networkLogits(firstPreactivations u: Matrix<Double>) -> (
     logits: [Double], headInput: Matrix<Double>
   ) {
-    var input = Matrix(rows: u.rows, columns: u.columns, elements: u.elements.map { activation($0) })
+    var input = Matrix(
+      rows: u.rows, columns: u.columns, elements: u.elements.map { activation($0) })
     for hiddenLayer in hiddenLayers.dropFirst() {
       let z = Self.affine(input, hiddenLayer)
       input = Matrix(rows: z.rows, columns: z.columns, elements: z.elements.map { activation($0) })

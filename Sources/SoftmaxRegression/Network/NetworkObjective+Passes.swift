@@ -199,12 +199,11 @@ extension NetworkObjective {
             guard let offsets = offsets.baseAddress else {
               preconditionFailure("a sparse matrix has rows + 1 offsets")
             }
-            // No entries at all: any address, never read.
+            // No entries at all: nil, never read.
             return body(
               nil,
               SparseRowArrays(
-                offsets: offsets, columns: columns.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                values: values.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
+                offsets: offsets, columns: columns.baseAddress, values: values.baseAddress,
                 averageEntries: max(1, x.nonZeroCount / max(x.rows, 1))))
           }
         }
@@ -216,8 +215,9 @@ extension NetworkObjective {
 /// The CSR arrays of sparse features, values untyped.
 struct SparseRowArrays {
   let offsets: UnsafePointer<Int>
-  let columns: UnsafePointer<Int32>
-  let values: UnsafeRawPointer
+  /// `nil` when no row holds an entry (then never read).
+  let columns: UnsafePointer<Int32>?
+  let values: UnsafeRawPointer?
   /// Entries a row holds on average (at least 1): a cost estimate.
   let averageEntries: Int
 }
@@ -241,13 +241,15 @@ struct ColumnGrouping {
   mutating func group(_ block: NetworkBlock, _ sparse: SparseRowArrays, columnCount d: Int) {
     if slot.count != d { slot = [Int32](repeating: -1, count: d) }
     groupColumns.removeAll(keepingCapacity: true)
+    groupStarts = [0]
+    guard let columns = sparse.columns else { return }  // no entries anywhere
     var counts: [Int] = []
     var total = 0
     slot.withUnsafeMutableBufferPointer { slot in
       for r in 0..<block.count {
         let row = block.row(r)
         for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
-          let c = Int(sparse.columns[e])
+          let c = Int(columns[e])
           var g = slot[c]
           if g < 0 {
             g = Int32(groupColumns.count)
@@ -279,7 +281,7 @@ struct ColumnGrouping {
           for r in 0..<block.count {
             let row = block.row(r)
             for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
-              let g = Int(slot[Int(sparse.columns[e])])
+              let g = Int(slot[Int(columns[e])])
               entryRows[cursor[g]] = Int32(r)
               entryIndex[cursor[g]] = e
               cursor[g] += 1
@@ -549,7 +551,9 @@ extension NetworkPasses {
   /// The first layer's pre-activations of a block of sparse rows,
   /// `z₁ = b₁ + Σ x̃_c·W₁[:, c]` over each row's stored entries (in the
   /// C kernels, rows split between the threads).
-  func sparseForward(_ block: NetworkBlock, _ sparse: SparseRowArrays, into z: UnsafeMutablePointer<E>) {
+  func sparseForward(
+    _ block: NetworkBlock, _ sparse: SparseRowArrays, into z: UnsafeMutablePointer<E>
+  ) {
     let h = architecture.layers[0].outputs
     let weights = UnsafePointer(base + architecture.layers[0].weightOffset)
     let bias = UnsafePointer(base + architecture.layers[0].biasOffset)
@@ -562,21 +566,22 @@ extension NetworkPasses {
         if E.self == Float.self {
           sk_sparse_layer_f32_forward(
             count, rows, firstRow + begin, sparse.offsets, sparse.columns,
-            sparse.values.assumingMemoryBound(to: Float.self), cast(scale), cast(weights),
+            sparse.values?.assumingMemoryBound(to: Float.self), cast(scale), cast(weights),
             cast(bias), h, castMutable(out))
         } else if E.self == Double.self {
           sk_sparse_layer_f64_forward(
             count, rows, firstRow + begin, sparse.offsets, sparse.columns,
-            sparse.values.assumingMemoryBound(to: Double.self), cast(scale), cast(weights),
+            sparse.values?.assumingMemoryBound(to: Double.self), cast(scale), cast(weights),
             cast(bias), h, castMutable(out))
         } else {
-          let values = sparse.values.assumingMemoryBound(to: E.self)
+          let values = sparse.values?.assumingMemoryBound(to: E.self)
           for r in 0..<count {
             let row = rows?[r] ?? firstRow + begin + r
             let o = out + r * h
             o.update(from: bias, count: h)
             for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
-              let c = Int(sparse.columns[e])
+              guard let columns = sparse.columns, let values else { break }
+              let c = Int(columns[e])
               let x = scale.map { values[e] * $0[c] } ?? values[e]
               for j in 0..<h { o[j] = o[j].addingProduct(x, weights[c * h + j]) }
             }
@@ -605,6 +610,7 @@ extension NetworkPasses {
     }
     grouping.pointee.group(block, sparse, columnCount: d)
     let groups = grouping.pointee
+    guard !groups.groupColumns.isEmpty else { return }  // a block of empty rows
     let scale = inverseScale
     groups.groupColumns.withUnsafeBufferPointer { columns in
       groups.groupStarts.withUnsafeBufferPointer { starts in
@@ -612,7 +618,7 @@ extension NetworkPasses {
           groups.entryIndex.withUnsafeBufferPointer { entries in
             guard let columns = columns.baseAddress, let starts = starts.baseAddress,
               let rows = rows.baseAddress, let entries = entries.baseAddress
-            else { return }  // a block of empty rows
+            else { return }
             let perGroup = max(1, (starts[groups.groupColumns.count]) / groups.groupColumns.count)
             parallelFor(count: groups.groupColumns.count, cost: perGroup * h, grain: 64) {
               begin, end in
@@ -622,15 +628,17 @@ extension NetworkPasses {
                 if E.self == Float.self {
                   sk_sparse_layer_f32_gradient(
                     count, columns + begin, starts + begin, rows, entries,
-                    sparse.values.assumingMemoryBound(to: Float.self), cast(scale), cast(UnsafePointer(delta)), h,
+                    sparse.values?.assumingMemoryBound(to: Float.self), cast(scale),
+                    cast(UnsafePointer(delta)), h,
                     d, castMutable(acc), g)
                 } else if E.self == Double.self {
                   sk_sparse_layer_f64_gradient(
                     count, columns + begin, starts + begin, rows, entries,
-                    sparse.values.assumingMemoryBound(to: Double.self), cast(scale), cast(UnsafePointer(delta)),
+                    sparse.values?.assumingMemoryBound(to: Double.self), cast(scale),
+                    cast(UnsafePointer(delta)),
                     h, d, castMutable(acc), g)
                 } else {
-                  let values = sparse.values.assumingMemoryBound(to: E.self)
+                  guard let values = sparse.values?.assumingMemoryBound(to: E.self) else { return }
                   for group in begin..<end {
                     let c = Int(columns[group])
                     acc.update(repeating: 0, count: h)
