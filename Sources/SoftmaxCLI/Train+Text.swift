@@ -43,10 +43,18 @@ extension Train {
         "\(data): every document has the label \"\(set.classes.first ?? "")\"; a classifier needs at least 2 classes"
       )
     }
-    let training = AnyDataSet.sparseDouble(
-      SparseDataSet(
-        features: set.features, labels: set.labels.map { set.classes[$0] },
-        report: trainingDocuments.report))
+    // Tf-idf values in Double, or rounded to Float with --precision float
+    // (half the memory traffic; a network's layers then run in Float).
+    let float = dataOptions.precision == .float
+    let labelNames = set.labels.map { set.classes[$0] }
+    let training =
+      float
+      ? AnyDataSet.sparseFloat(
+        SparseDataSet(
+          features: set.features.roundedToFloat(), labels: labelNames,
+          report: trainingDocuments.report))
+      : AnyDataSet.sparseDouble(
+        SparseDataSet(features: set.features, labels: labelNames, report: trainingDocuments.report))
     var result = TrainingData(
       all: training, classes: set.classes, training: training, trainingLabels: set.labels)
     result.trainingWeights = set.sampleWeights
@@ -70,7 +78,20 @@ extension Train {
     let chosen = documents.documents(single)
     let labels = (chosen.labels ?? []).map { $0[0] }
     let indices = try chosen.classIndices(of: set.classes).map { $0[0] }
+    if dataOptions.precision == .float {
+      let features = set.vectorizer.transform(chosen.documents, as: Float.self)
+      return (.sparseFloat(SparseDataSet(features: features, labels: labels)), indices, name)
+    }
     let features = set.vectorizer.transform(chosen.documents, as: Double.self)
     return (.sparseDouble(SparseDataSet(features: features, labels: labels)), indices, name)
+  }
+}
+
+extension SparseMatrix<Double> {
+  /// The same entries, each value rounded to the nearest `Float`.
+  fileprivate func roundedToFloat() -> SparseMatrix<Float> {
+    SparseMatrix<Float>(
+      unchecked: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices,
+      values: values.map { Float($0) })
   }
 }

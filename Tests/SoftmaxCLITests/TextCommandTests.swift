@@ -96,4 +96,45 @@ struct TextCommandTests {
     let two = try Data(contentsOf: URL(fileURLWithPath: directory + "/m2.json"))
     #expect(one == two)
   }
+
+  @Test(
+    "a text network (fastText's architecture: --hidden with --activation identity), in Float and Double, the same model bytes with 1 and 2 threads"
+  )
+  func embeddingNetwork() throws {
+    let directory = try scratchDirectory()
+    var accuracies: [String: Double] = [:]
+    for precision in ["float", "double"] {
+      for threads in ["1", "2"] {
+        let run = try softmax(
+          [
+            "train", texts, "--hidden", "8", "--activation", "identity", "--optimizer", "adam",
+            "--learning-rate", "0.01", "--batch-size", "16", "--epochs", "40", "--test-split",
+            "0.25", "--precision", precision, "--threads", threads, "--json", "--model",
+            "\(precision)\(threads).json",
+          ],
+          in: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try jsonObject(run.stdout)
+        #expect(report["hidden"] as? [Int] == [8], "\(run.stdout)")
+        accuracies[precision] = report["test_accuracy"] as? Double
+      }
+      let one = try Data(contentsOf: URL(fileURLWithPath: directory + "/\(precision)1.json"))
+      let two = try Data(contentsOf: URL(fileURLWithPath: directory + "/\(precision)2.json"))
+      #expect(one == two, "\(precision): 1 and 2 threads differ")
+    }
+    // The float model is not the double one (the features were rounded),
+    // and both learn the held-out quarter.
+    let float = try Data(contentsOf: URL(fileURLWithPath: directory + "/float1.json"))
+    let double = try Data(contentsOf: URL(fileURLWithPath: directory + "/double1.json"))
+    #expect(float != double)
+    #expect((accuracies["float"] ?? 0) > 0.9 && (accuracies["double"] ?? 0) > 0.9, "\(accuracies)")
+    let predicted = try softmax(
+      ["predict", "float1.json", "-"], in: directory,
+      input: "The keeper saved a penalty in the last minute\nBake the bread and whisk the eggs\n")
+    #expect(predicted.status == 0, "\(predicted.stderr)")
+    #expect(
+      predicted.stdout.split(separator: "\n").dropFirst().map(String.init) == [
+        "football", "cooking",
+      ])
+  }
 }

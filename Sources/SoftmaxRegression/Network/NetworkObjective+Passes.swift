@@ -109,15 +109,40 @@ extension NetworkObjective {
     }
     var penalty = 0.0
     if l2 > 0 {
-      let root = l2.squareRoot()
-      for range in architecture.weightRanges {
-        for i in range {
-          let v = root * parameters[i]
-          penalty += v * v
-          if wantGradient { gradient[i] += l2 * parameters[i] }
+      // ‖W‖² in the solvers' fixed chunks on the worker threads (the same
+      // bits for any thread count), λ·W added to the gradient element by
+      // element.
+      var squares = 0.0
+      let l2 = self.l2
+      parameters.withUnsafeBufferPointer { p in
+        guard let p = p.baseAddress else { return }
+        for range in architecture.weightRanges {
+          let w = p + range.lowerBound
+          squares += chunkedSum(range.count) { Double.dotChunk(w, w, $0) }
+        }
+        guard wantGradient else { return }
+        gradient.withUnsafeMutableBufferPointer { g in
+          guard let g = g.baseAddress else { return }
+          for range in architecture.weightRanges {
+            parallelFor(count: range.count, cost: 2, grain: 1 << 14) { begin, end in
+              for i in (range.lowerBound + begin)..<(range.lowerBound + end) { g[i] += l2 * p[i] }
+            }
+          }
         }
       }
-      penalty *= 0.5
+      penalty = 0.5 * l2 * squares
+      if !penalty.isFinite || penalty == 0 && squares > 0 {
+        // Overflowed or underflowed: scaled before squaring.
+        let root = l2.squareRoot()
+        penalty = 0
+        for range in architecture.weightRanges {
+          for i in range {
+            let v = root * parameters[i]
+            penalty += v * v
+          }
+        }
+        penalty *= 0.5
+      }
     }
     return (loss * scale, penalty)
   }
@@ -362,12 +387,31 @@ struct NetworkPasses<E: SoftmaxScalar> {
     parallelFor(count: parameters.count - copied, cost: 2, grain: 1 << 12) { begin, end in
       for i in (copied + begin)..<(copied + end) { base[i] = E(parameters[i]) }
     }
-    if sparse != nil {
-      // W₁ by column: the w₁ weights of an input side by side.
+    if let sparse {
+      // W₁ by column: the w₁ weights of an input side by side; for a few
+      // rows (a minibatch) only the columns their entries name, which is
+      // all the forward pass reads.
       let (d, h) = (first.inputs, first.outputs)
-      parallelFor(count: d, cost: 2 * h, grain: 256) { begin, end in
-        for c in begin..<end {
-          for j in 0..<h { base[c * h + j] = E(parameters[j * d + c]) }
+      let listed: [Int]? =
+        switch pass {
+        case .sum(_, let rows, _, _, _): rows
+        case .logits(let rows, _): rows
+        }
+      let listedEntries = listed.map { rows in
+        rows.reduce(0) { $0 + sparse.offsets[$1 + 1] - sparse.offsets[$1] }
+      }
+      if let listed, let listedEntries, listedEntries < d, let columns = sparse.columns {
+        for row in listed {
+          for e in sparse.offsets[row]..<sparse.offsets[row + 1] {
+            let c = Int(columns[e])
+            for j in 0..<h { base[c * h + j] = E(parameters[j * d + c]) }
+          }
+        }
+      } else {
+        parallelFor(count: d, cost: 2 * h, grain: 256) { begin, end in
+          for c in begin..<end {
+            for j in 0..<h { base[c * h + j] = E(parameters[j * d + c]) }
+          }
         }
       }
     }
