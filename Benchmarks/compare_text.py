@@ -31,6 +31,11 @@ predict the test set), wall clock:
                 the issue's gate asks of the time (its accuracy gate allows
                 0.3 points below scikit-learn's tight optimum, and the
                 row prints how far below it stops);
+  softmax-embed fastText's architecture in softmax: `--hidden 10 --activation
+                identity --optimizer adam --learning-rate 0.01 --batch-size 128
+                --epochs 5 --precision float` on the same tf-idf rows (the
+                first layer reads each row's stored entries); "softmax-embed-100"
+                the same with 100 units (fastText's default dim);
   sklearn       load_files(encoding="latin-1") + TfidfVectorizer(
                 token_pattern=r"(?u)[^\\W_]{2,}", ngram_range=(1, n)) (the same
                 words as softmax's tokenizer) + LogisticRegression(C=1, lbfgs,
@@ -145,10 +150,17 @@ SOFTMAX_ROWS = {
     "softmax-tol": {"tolerance": 1e-4},
     "softmax-tol-m5": {"tolerance": 1e-4, "memory": 5},
     "softmax-tol3": {"tolerance": 1e-3},
+    # fastText's architecture: each post's terms' embeddings summed (the
+    # tf-idf weights), then a softmax: a hidden layer of width 10 (100 in
+    # "-100", fastText's default dim) with the identity activation.
+    "softmax-embed": {"network": "10"},
+    "softmax-embed-100": {"network": "100"},
 }
+NETWORK_SETTINGS = ["--activation", "identity", "--optimizer", "adam", "--learning-rate", "0.01",
+                    "--batch-size", "128", "--epochs", "5", "--precision", "float"]
 
 
-def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None):
+def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None, network=None):
     model = os.path.join(folder, f"model-{n}.json")
     command = [binary, "train", os.path.join(folder, "20news-bydate-train"),
                "--test", os.path.join(folder, "20news-bydate-test"),
@@ -158,6 +170,8 @@ def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None):
         command += ["--tol", str(tolerance)]
     if memory is not None:
         command += ["--lbfgs-memory", str(memory)]
+    if network is not None:
+        command += ["--hidden", network] + NETWORK_SETTINGS
     t0 = time.perf_counter()
     result = run_json(command)
     seconds = time.perf_counter() - t0
@@ -174,7 +188,8 @@ def main():
     parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument(
         "--tools",
-        default="softmax,softmax-tol,softmax-tol-m5,softmax-tol3,sklearn,fasttext,fasttext-tuned,tight")
+        default="softmax,softmax-tol,softmax-tol-m5,softmax-tol3,softmax-embed,sklearn,fasttext,"
+                "fasttext-tuned,tight")
     args = parser.parse_args()
     if not os.path.exists(args.tarball):
         sys.exit(f"no {args.tarball}: see this script's docstring for where to get 20 Newsgroups")
@@ -219,8 +234,12 @@ def main():
                 continue
             if f:
                 accuracy = (f", accuracy {tool} − fastText {100 * (r['accuracy'] - f['accuracy']):+.2f} points"
-                            if tool == "softmax" else "")
+                            if tool == "softmax" or "embed" in tool else "")
                 print(f"n-grams {n}: {tool}/fastText time {r['seconds'] / f['seconds']:.2f}{accuracy}")
+            tuned = best.get("fasttext-tuned")
+            if tuned and "embed" in tool:
+                print(f"n-grams {n}: {tool}/fastText-tuned time {r['seconds'] / tuned['seconds']:.2f}, "
+                      f"accuracy {tool} − fastText-tuned {100 * (r['accuracy'] - tuned['accuracy']):+.2f} points")
             if k:
                 rule = (" (both stop at a largest gradient component of 1e-4)"
                         if SOFTMAX_ROWS[tool].get("tolerance") == 1e-4 else "")

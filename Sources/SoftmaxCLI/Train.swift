@@ -106,7 +106,7 @@ struct Train: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Hidden layers of these widths, first to last, before the softmax: a network (e.g. 256 or 256,128).",
+      "Hidden layers of these widths, first to last, before the softmax: a network (e.g. 256 or 256,128; on sparse data and text the first layer reads the stored entries: with --activation identity, fastText's architecture).",
       valueName: "widths"))
   var hidden: String?
 
