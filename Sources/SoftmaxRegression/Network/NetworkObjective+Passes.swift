@@ -48,6 +48,11 @@ enum NetworkBlock {
 struct NetworkLayout {
   /// The most rows a block holds.
   let rows: Int
+  /// Where the block gradient of layer `l` starts is
+  /// `gradient + weightOffset(l)`; with sparse features the first layer
+  /// has none (its gradient goes to `Double` straight from the entries),
+  /// so the region starts `p₁` earlier (`p₁` the first layer's size) and
+  /// holds only the other layers'.
   let gradient: Int
   let activations: [Int]
   let preactivations: [Int]
@@ -57,8 +62,10 @@ struct NetworkLayout {
   init(_ architecture: NetworkArchitecture, rows: Int, sparse: Bool) {
     self.rows = rows
     let p = architecture.parameterCount
-    gradient = p
-    var next = 2 * p
+    // With sparse features no room for the first layer's block gradient.
+    let skipped = sparse ? architecture.layers[0].end : 0
+    gradient = p - skipped
+    var next = 2 * p - skipped
     var activations: [Int] = []
     var preactivations: [Int] = []
     var deltas: [Int] = []
