@@ -25,7 +25,7 @@ private func networkData<T: SoftmaxScalar>(
 
 /// The largest difference between the gradient and central differences of
 /// the objective, relative to the gradient's largest component.
-private func finiteDifferenceError(
+func finiteDifferenceError(
   _ value: ([Double]) -> Double, gradient: [Double], at x: [Double]
 ) -> Double {
   let scale = gradient.map { abs($0) }.max() ?? 0

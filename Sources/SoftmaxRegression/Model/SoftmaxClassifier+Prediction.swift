@@ -96,13 +96,14 @@ extension SoftmaxClassifier {
   func networkLogits<T: SoftmaxScalar>(sparse features: SparseMatrix<T>) -> Matrix<Double> {
     let first = hiddenLayers[0]
     let (d, h, k, n) = (first.inputCount, first.outputCount, classCount, features.rows)
-    var byColumn = [Double](repeating: 0, count: d * h)
-    for j in 0..<h {
-      for c in 0..<d { byColumn[c * h + j] = first.weight.elements[j * d + c] }
+    let byColumn = [Double](unsafeUninitializedCapacity: d * h) { out, initialized in
+      first.weight.elements.withUnsafeBufferPointer { w in
+        guard let out = out.baseAddress, let w = w.baseAddress else { return }
+        layOutWeightsByColumn(w, classes: h, columns: d, columnScale: nil, into: out)
+      }
+      initialized = d * h
     }
-    let values: [Double] =
-      T.self == Double.self
-      ? unsafeBitCast(features.values, to: [Double].self) : features.values.map { Double($0) }
+    let values = features.valuesInDouble()
     let scale = standardization?.inverseScale
     let averageEntries = max(1, features.nonZeroCount / max(n, 1))
     var output = [Double](repeating: 0, count: n * k)
@@ -225,17 +226,8 @@ extension SoftmaxClassifier {
         }
         initialized = d * k
       } : weight.elements
-    // The values as the layer takes them, x/σ. (Not `as? [Double]`: in
-    // this function unspecialized, as the existential `ClassifierFeatures`
-    // calls it, that cast copies the array an element at a time.)
-    var values: [Double]
-    if T.self == Double.self {
-      values = unsafeBitCast(features.values, to: [Double].self)
-    } else if T.self == Float.self {
-      values = unsafeBitCast(features.values, to: [Float].self).map { Double($0) }
-    } else {
-      values = features.values.map { Double($0) }
-    }
+    // The values as the layer takes them, x/σ.
+    var values = features.valuesInDouble()
     if let inverseScale {
       for (entry, column) in features.columnIndices.enumerated() {
         values[entry] = values[entry] * inverseScale[Int(column)]
@@ -375,4 +367,19 @@ func topIndices(_ values: [Double], count: Int) -> [Int] {
     values[a] != values[b] ? values[a] > values[b] : a < b
   }
   return Array(sorted.prefix(count))
+}
+
+extension SparseMatrix where Scalar: SoftmaxScalar {
+  /// The stored values in `Double`. (Not `as? [Double]`: in a caller
+  /// unspecialized, as the existential `ClassifierFeatures` calls the
+  /// logits, that cast copies the array an element at a time; so do the
+  /// generic conversions, hence `Float` and `Double` by name.)
+  fileprivate func valuesInDouble() -> [Double] {
+    if Scalar.self == Double.self {
+      return unsafeBitCast(values, to: [Double].self)
+    } else if Scalar.self == Float.self {
+      return unsafeBitCast(values, to: [Float].self).map { Double($0) }
+    }
+    return values.map { Double($0) }
+  }
 }

@@ -70,4 +70,15 @@ extension Standardization {
   /// Whether it only scales (every mean is 0): the standardization sparse
   /// features take.
   public var isScalingOnly: Bool { mean.allSatisfy { $0 == 0 } }
+
+  /// The error of a sparse objective given this standardization when it
+  /// centers a column (sparse features are only scaled), naming the first
+  /// such column by `featureNames` or its number; `nil` when it only scales.
+  func centeringError(featureNames: [String]?) -> TrainingError? {
+    guard let c = mean.firstIndex(where: { $0 != 0 }) else { return nil }
+    return TrainingError(
+      .invalidOption,
+      "the standardization centers \(columnName(c, featureNames)) (mean \(mean[c])); "
+        + "sparse features are scaled without centering (every mean 0)")
+  }
 }

@@ -654,11 +654,7 @@ extension NetworkPasses {
   ) {
     let layer = architecture.layers[0]
     let (d, h) = (layer.inputs, layer.outputs)
-    if first {
-      parallelFor(count: d * h, cost: 1, grain: 1 << 16) { begin, end in
-        (g + begin).update(repeating: 0, count: end - begin)
-      }
-    }
+    if first { initializeInParallel(g, repeating: 0, count: d * h) }
     grouping.pointee.group(block, sparse, columnCount: d)
     let groups = grouping.pointee
     guard !groups.groupColumns.isEmpty else { return }  // a block of empty rows

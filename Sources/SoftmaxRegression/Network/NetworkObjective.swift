@@ -207,11 +207,8 @@ public struct NetworkObjective<T: SoftmaxScalar>: TrainingObjective {
       if let problem = standardization.problem(columns: features.columnCount) {
         throw TrainingError(.shapeMismatch, problem)
       }
-      if case .sparse = features, let c = standardization.mean.firstIndex(where: { $0 != 0 }) {
-        throw TrainingError(
-          .invalidOption,
-          "the standardization centers feature \(c + 1) (mean \(standardization.mean[c])); "
-            + "sparse features are scaled without centering (every mean 0)")
+      if case .sparse = features, let error = standardization.centeringError(featureNames: nil) {
+        throw error
       }
     }
     self.architecture = architecture

@@ -69,9 +69,7 @@ extension SparseSoftmaxRegressionObjective {
                 layOutByColumn(p, into: byColumn)
                 let gradientOut = wantGradient ? gradientByColumn.baseAddress : nil
                 if let gradientOut {
-                  parallelFor(count: weightCount, cost: 1, grain: 4096) { begin, end in
-                    (gradientOut + begin).update(repeating: 0, count: end - begin)
-                  }
+                  initializeInParallel(gradientOut, repeating: 0, count: weightCount)
                 }
                 let bias = p + weightCount
                 var first = 0

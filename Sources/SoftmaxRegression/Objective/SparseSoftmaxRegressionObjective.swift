@@ -142,24 +142,12 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
     let rows = try WeightedRows(
       rows: features.rows, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: l1)
-    if let bad = features.firstNonFiniteEntry() {
-      let row = features.rowOfEntry(bad)
-      throw TrainingError(
-        .nonFiniteValue,
-        "row \(row), \(columnName(Int(features.columnIndices[bad]), featureNames)): "
-          + "\(features.values[bad]) is not a finite number",
-        location: ErrorLocation(row: row))
-    }
+    try features.checkFinite(featureNames: featureNames)
     if let standardization {
       if let problem = standardization.problem(columns: d) {
         throw TrainingError(.shapeMismatch, problem)
       }
-      if let c = standardization.mean.firstIndex(where: { $0 != 0 }) {
-        throw TrainingError(
-          .invalidOption,
-          "the standardization centers \(columnName(c, featureNames)) (mean \(standardization.mean[c])); "
-            + "sparse features are scaled without centering (every mean 0)")
-      }
+      if let error = standardization.centeringError(featureNames: featureNames) { throw error }
     }
     var entries = [Int](repeating: 0, count: d + 1)
     for c in features.columnIndices { entries[Int(c) + 1] += 1 }

@@ -38,12 +38,8 @@ protocol TrainingFeatures: Sendable {
   /// A hash of the data, for checkpoints.
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint
 
-  /// The objective of a network with these hidden layers over these rows.
-  func networkObjective(
-    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
-    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?, dropoutSeed: UInt64
-  ) throws(TrainingError) -> NetworkObjective<Scalar>
+  /// These rows as a network's features.
+  var networkFeatures: NetworkFeatures<Scalar> { get }
 
   /// The objective over these rows.
   func objective(
@@ -52,8 +48,24 @@ protocol TrainingFeatures: Sendable {
   ) throws(TrainingError) -> Objective
 }
 
+extension TrainingFeatures {
+  /// The objective of a network with these hidden layers over these rows.
+  func networkObjective(
+    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
+    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
+    standardization: Standardization?, dropoutSeed: UInt64
+  ) throws(TrainingError) -> NetworkObjective<Scalar> {
+    try NetworkObjective(
+      features: networkFeatures, labels: labels, classCount: classCount,
+      hiddenWidths: hidden.widths, activation: hidden.activation, sampleWeights: sampleWeights,
+      classWeights: classWeights, l2: l2, standardization: standardization,
+      dropout: hidden.dropout, dropoutSeed: dropoutSeed)
+  }
+}
+
 extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
   static var workspaceVectors: Int { 0 }
+  var networkFeatures: NetworkFeatures<Scalar> { .dense(self) }
 
   func checkFinite(featureNames: [String]?) throws(TrainingError) {
     if let bad = firstNonFiniteIndex(elements) {
@@ -71,18 +83,6 @@ extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
     DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
   }
 
-  func networkObjective(
-    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
-    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?, dropoutSeed: UInt64
-  ) throws(TrainingError) -> NetworkObjective<Scalar> {
-    try NetworkObjective(
-      features: self, labels: labels, classCount: classCount, hiddenWidths: hidden.widths,
-      activation: hidden.activation, sampleWeights: sampleWeights, classWeights: classWeights,
-      l2: l2, standardization: standardization, dropout: hidden.dropout,
-      dropoutSeed: dropoutSeed)
-  }
-
   func objective(
     labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
     l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
@@ -97,6 +97,7 @@ extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
 extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
   /// The weights and the gradient laid out by column.
   static var workspaceVectors: Int { 2 }
+  var networkFeatures: NetworkFeatures<Scalar> { .sparse(self) }
 
   func checkFinite(featureNames: [String]?) throws(TrainingError) {
     if let bad = firstNonFiniteEntry() {
@@ -115,18 +116,6 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
 
   func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint {
     DataFingerprint(features: self, labels: labels, sampleWeights: sampleWeights)
-  }
-
-  func networkObjective(
-    hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
-    sampleWeights: [Double]?, classWeights: [Double]?, l2: Double,
-    standardization: Standardization?, dropoutSeed: UInt64
-  ) throws(TrainingError) -> NetworkObjective<Scalar> {
-    try NetworkObjective(
-      features: self, labels: labels, classCount: classCount, hiddenWidths: hidden.widths,
-      activation: hidden.activation, sampleWeights: sampleWeights, classWeights: classWeights,
-      l2: l2, standardization: standardization, dropout: hidden.dropout,
-      dropoutSeed: dropoutSeed)
   }
 
   func objective(
