@@ -249,6 +249,12 @@ struct ModelFileFastReadTests {
     text = text.replacingOccurrences(of: "\"according\"", with: "\"\\u0061ccording\"")
     let edited = Array(text.utf8)
     #expect(ModelFile.fastDecode(edited) == model)
+    // A calibrated model (version 3) reads fast too, temperature and all.
+    var calibrated = model
+    calibrated.temperature = 1.5
+    let calibratedBytes = try ModelFile.encode(calibrated)
+    #expect(ModelFile.fastDecode(calibratedBytes) == calibrated)
+    #expect(try ModelFile.fullDecode(calibratedBytes) == calibrated)
   }
 
   @Test("anything unusual is left to the full decoder, which names the problem")
@@ -258,7 +264,11 @@ struct ModelFileFastReadTests {
     let cases = [
       text.replacingOccurrences(
         of: "\"weights\" : [\n    [\n      ", with: "\"weights\" : [\n    [\n      NaN, "),
-      text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 3"),
+      text.replacingOccurrences(
+        of: "\"version\" : 1", with: "\"version\" : \(ModelFile.currentVersion + 1)"),
+      // A temperature in a file of a version that would not apply it.
+      text.replacingOccurrences(
+        of: "\"version\" : 1", with: "\"temperature\" : 2, \"version\" : 1"),
       text.replacingOccurrences(of: "\"vocabulary\" : [", with: "\"vocabulary\" : [\"zzz\", "),
       text.replacingOccurrences(of: "\"bias\"", with: "\"weights\" : [], \"bias\""),
       String(text.dropLast(40)),

@@ -52,6 +52,10 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
   public var macroF1: Double
   /// The mean of the per-class F1 scores weighted by support.
   public var weightedF1: Double
+  /// The Brier score, the expected calibration error and the reliability
+  /// bins; `nil` only in metrics read from a model file written before
+  /// they were measured.
+  public var calibration: CalibrationMetrics? = nil
 
   /// Computes the metrics of a model's log-probabilities against labels.
   ///
@@ -59,18 +63,22 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
   ///   - logProbabilities: `n × k` (``SoftmaxClassifier/logProbabilities(_:)``).
   ///   - labels: `n` class indices.
   ///   - topK: the k of the top-k accuracy (clipped to `k`).
+  ///   - calibrationBins: the equal-width bins of the expected calibration
+  ///     error (``CalibrationMetrics``), at least 1.
   /// - Throws: ``TrainingError`` if counts disagree or a label is out of
   ///   range; ``TrainingError/Code/insufficientMemory`` when the `k × k`
   ///   confusion matrix takes more than half of
   ///   `SoftmaxConfiguration.memoryLimit`.
   /// - Complexity: O(n·k·log k).
-  public init(logProbabilities: Matrix<Double>, labels: [Int], topK: Int = 5) throws(TrainingError)
-  {
+  public init(
+    logProbabilities: Matrix<Double>, labels: [Int], topK: Int = 5, calibrationBins: Int = 15
+  ) throws(TrainingError) {
     guard labels.count == logProbabilities.rows else {
       throw TrainingError(
         .shapeMismatch, "\(labels.count) labels for \(logProbabilities.rows) rows")
     }
-    var accumulator = try Accumulator(classCount: logProbabilities.columns, topK: topK)
+    var accumulator = try Accumulator(
+      classCount: logProbabilities.columns, topK: topK, calibrationBins: calibrationBins)
     try accumulator.add(logProbabilities, labels: labels[...], firstRow: 0)
     self = try accumulator.metrics()
   }
@@ -110,9 +118,15 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     var correct = 0
     var topCorrect = 0
     var loss = 0.0
+    var calibration: CalibrationMetrics.Accumulator
 
-    init(classCount k: Int, topK: Int) throws(TrainingError) {
+    init(classCount k: Int, topK: Int, calibrationBins: Int) throws(TrainingError) {
+      guard calibrationBins >= 1 else {
+        throw TrainingError(
+          .invalidOption, "the calibration error needs at least 1 bin, not \(calibrationBins)")
+      }
       try ClassificationMetrics.checkMemory(classCount: k)
+      calibration = CalibrationMetrics.Accumulator(binCount: calibrationBins)
       self.k = k
       self.kTop = max(1, min(topK, k))
       confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
@@ -134,6 +148,7 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
         if predicted == label { correct += 1 }
         if topIndices(row, count: kTop).contains(label) { topCorrect += 1 }
         loss -= row[label]
+        calibration.add(logProbabilities: row, predicted: predicted, label: label)
       }
       count += labels.count
     }
@@ -157,14 +172,17 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
         count: n, accuracy: Double(correct) / Double(n), logLoss: loss / Double(n), topK: kTop,
         topKAccuracy: Double(topCorrect) / Double(n), confusionMatrix: confusion,
         perClass: scores, macroF1: scores.map(\.f1).reduce(0, +) / Double(k),
-        weightedF1: scores.map { $0.f1 * Double($0.support) }.reduce(0, +) / Double(n))
+        weightedF1: scores.map { $0.f1 * Double($0.support) }.reduce(0, +) / Double(n),
+        calibration: calibration.metrics(rows: n))
     }
   }
 
   private init(
     count: Int, accuracy: Double, logLoss: Double, topK: Int, topKAccuracy: Double,
-    confusionMatrix: [[Int]], perClass: [ClassScores], macroF1: Double, weightedF1: Double
+    confusionMatrix: [[Int]], perClass: [ClassScores], macroF1: Double, weightedF1: Double,
+    calibration: CalibrationMetrics
   ) {
+    self.calibration = calibration
     self.count = count
     self.accuracy = accuracy
     self.logLoss = logLoss
@@ -189,16 +207,26 @@ extension SoftmaxClassifier {
   /// rows (``rowsPerBlock(classCount:)``; never the whole `n × k`
   /// probability matrix).
   ///
+  /// Probabilities are the model's, at its ``temperature``.
+  ///
+  /// - Parameters:
+  ///   - features: `n` rows of the model's features.
+  ///   - labels: their `n` class indices.
+  ///   - topK: the k of the top-k accuracy.
+  ///   - calibrationBins: the equal-width bins of the expected calibration
+  ///     error, at least 1 (15, as Guo et al.).
   /// - Throws: ``TrainingError`` for mismatched shapes or labels, a
-  ///   non-finite feature, or a confusion matrix beyond the memory limit.
-  public func evaluate<F: ClassifierFeatures>(features: F, labels: [Int], topK: Int = 5)
-    throws(TrainingError) -> ClassificationMetrics
-  {
+  ///   non-finite feature, fewer than 1 bin, or a confusion matrix beyond
+  ///   the memory limit.
+  public func evaluate<F: ClassifierFeatures>(
+    features: F, labels: [Int], topK: Int = 5, calibrationBins: Int = 15
+  ) throws(TrainingError) -> ClassificationMetrics {
     guard labels.count == features.rows else {
       throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(features.rows) rows")
     }
     try features.validate(for: self)
-    var accumulator = try ClassificationMetrics.Accumulator(classCount: classCount, topK: topK)
+    var accumulator = try ClassificationMetrics.Accumulator(
+      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
     let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
     var first = 0
     while first < features.rows {

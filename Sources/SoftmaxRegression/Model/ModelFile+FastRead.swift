@@ -34,7 +34,9 @@ extension ModelFile {
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     guard let rest = try? decoder.decode(Rest.self, from: Data(cut.stripped())),
-      rest.format == formatName, rest.version == Double(linearVersion)
+      rest.format == formatName,
+      rest.version == Double(linearVersion) || rest.version == Double(currentVersion),
+      rest.hidden == nil
     else { return nil }
     var text: TextVectorizer? = nil
     if let fields = rest.text {
@@ -49,11 +51,11 @@ extension ModelFile {
       return nil
     }
     let document = Document(
-      format: rest.format, version: linearVersion, classes: rest.classes,
+      format: rest.format, version: Int(rest.version), classes: rest.classes,
       featureNames: rest.featureNames, weights: weights, bias: rest.bias,
       standardization: rest.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)
-      }, input: rest.input, text: text, training: rest.training)
+      }, input: rest.input, text: text, training: rest.training, temperature: rest.temperature)
     return try? document.validated()
   }
 
@@ -76,6 +78,15 @@ extension ModelFile {
     var input: InputDescription?
     var text: TextFields?
     var training: TrainingRecord?
+    var temperature: Double?
+    /// Present in a network's file, which this path leaves to the full
+    /// decoder (its value is not read here).
+    var hidden: Present?
+  }
+
+  /// Any JSON value, not read.
+  private struct Present: Decodable {
+    init(from decoder: any Decoder) throws {}
   }
 }
 

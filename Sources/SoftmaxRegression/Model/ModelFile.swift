@@ -45,13 +45,23 @@ public enum ModelFile {
   /// The format name in every file.
   public static let formatName = "swift-softmax-model"
   /// The newest version this build reads, and the one it writes for a
-  /// network (a model with hidden layers: the `"hidden"` field, which
-  /// version 1 does not have, so that an older build refuses the file
-  /// rather than read only its head).
-  public static let currentVersion = 2
-  /// The version of a model without hidden layers, as every earlier build
-  /// wrote it: such a file reads in every build.
+  /// calibrated model (a ``SoftmaxClassifier/temperature`` other than 1:
+  /// the `"temperature"` field, which an older build would not apply, so
+  /// it refuses the file rather than give other probabilities).
+  public static let currentVersion = 3
+  /// The version of a network without a temperature (the `"hidden"`
+  /// field, which version 1 does not have, so that an older build refuses
+  /// the file rather than read only its head).
+  public static let networkVersion = 2
+  /// The version of a model without hidden layers or a temperature, as
+  /// every earlier build wrote it: such a file reads in every build.
   public static let linearVersion = 1
+
+  /// The version a model is written with: the oldest that holds it.
+  static func version(of model: SoftmaxClassifier) -> Int {
+    model.temperature != 1
+      ? currentVersion : model.hiddenLayers.isEmpty ? linearVersion : networkVersion
+  }
 
   /// The JSON text of a model, pretty-printed with sorted keys, ending in
   /// a newline.
@@ -77,12 +87,12 @@ public enum ModelFile {
       throw TrainingError(.outOfRange, "the model cannot be written: \(problem)")
     }
     var document = Document(
-      format: formatName, version: model.hiddenLayers.isEmpty ? linearVersion : currentVersion,
-      classes: model.classes,
+      format: formatName, version: version(of: model), classes: model.classes,
       featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
       standardization: model.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)
       }, input: model.input, text: model.text, training: model.training)
+    if model.temperature != 1 { document.temperature = model.temperature }
     if !model.hiddenLayers.isEmpty {
       document.hidden = HiddenFields(
         activation: model.activation,
@@ -251,6 +261,8 @@ public enum ModelFile {
     var training: TrainingRecord?
     /// A network's hidden layers (version 2), or `nil`.
     var hidden: HiddenFields? = nil
+    /// The temperature of a calibrated model (version 3), or `nil` for 1.
+    var temperature: Double? = nil
 
     /// As the synthesized encoding, but with the weights and the text's
     /// vocabulary and idf handed to the encoder's ``LargeArrays``, when it
@@ -283,6 +295,7 @@ public enum ModelFile {
       }
       try container.encodeIfPresent(training, forKey: .training)
       try container.encodeIfPresent(hidden, forKey: .hidden)
+      try container.encodeIfPresent(temperature, forKey: .temperature)
     }
 
     func validated() throws(TrainingError) -> SoftmaxClassifier {
@@ -352,6 +365,16 @@ public enum ModelFile {
           )
         }
       }
+      if let temperature {
+        guard version >= currentVersion else {
+          throw fail(
+            "\"temperature\" needs format version \(currentVersion); the file says version \(version) (a build that reads only version \(version) would not apply it)"
+          )
+        }
+        guard temperature > 0, temperature.isFinite else {
+          throw fail("\"temperature\" is \(temperature); it must be finite and positive")
+        }
+      }
       // The head first, then what its shape does not describe when there
       // are hidden layers (the features are their inputs).
       var model = SoftmaxClassifier(
@@ -366,6 +389,7 @@ public enum ModelFile {
       model.featureNames = featureNames
       model.input = input
       model.text = text
+      model.temperature = temperature ?? 1
       return model
     }
   }

@@ -10,7 +10,9 @@ import _SoftmaxKernels
 
 extension SoftmaxClassifier {
   /// The logits `z = W·x̃ + b` of every row (the decision function); for a
-  /// network, `W·a + b` with `a` the last hidden layer's outputs.
+  /// network, `W·a + b` with `a` the last hidden layer's outputs. These
+  /// are the scores before the ``temperature``: the probabilities are
+  /// `softmax(z/τ)`.
   ///
   /// A row whose logits overflow a `Double` (finite but huge weights or
   /// features) is computed again without overflow (see
@@ -298,19 +300,20 @@ extension SoftmaxClassifier {
     return Matrix(rows: n, columns: k, elements: output)
   }
 
-  /// The class probabilities of every row: `n × k`, rows summing to 1.
+  /// The class probabilities of every row, `softmax(z/τ)` of the logits
+  /// `z` with the model's ``temperature`` `τ`: `n × k`, rows summing to 1.
   public func probabilities<F: ClassifierFeatures>(_ features: F) throws(TrainingError)
     -> Matrix<Double>
   {
-    softmax(try features.logits(by: self))
+    softmax(try features.logits(by: self), temperature: temperature)
   }
 
-  /// The log-probabilities of every row (log-softmax of the logits, exact
-  /// where the probability underflows): `n × k`.
+  /// The log-probabilities of every row (log-softmax of the logits over
+  /// the ``temperature``, exact where the probability underflows): `n × k`.
   public func logProbabilities<F: ClassifierFeatures>(_ features: F) throws(TrainingError)
     -> Matrix<Double>
   {
-    logSoftmax(try features.logits(by: self))
+    logSoftmax(try features.logits(by: self), temperature: temperature)
   }
 
   /// The index of the most probable class of every row (the first on ties).

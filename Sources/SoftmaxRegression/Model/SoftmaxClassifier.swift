@@ -44,6 +44,12 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   /// of documents (``probabilities(documents:)``) featurize them with it.
   /// Its `featureCount` is ``featureCount``.
   public var text: TextVectorizer? = nil
+  /// `τ > 0`: the probabilities are `softmax(z/τ)` of the logits `z`. 1
+  /// (the model as trained) unless the model was calibrated
+  /// (``calibrated(features:labels:sampleWeights:)``,
+  /// ``TemperatureScaling``). It changes no prediction, only how
+  /// confident the probabilities are.
+  public var temperature: Double = 1
 
   /// Creates a model from its parameters.
   ///
@@ -85,6 +91,9 @@ public struct SoftmaxClassifier: Sendable, Hashable {
     }
     if let standardization, let problem = standardization.problem(columns: featureCount) {
       return problem
+    }
+    if !(temperature > 0) || !temperature.isFinite {
+      return "temperature \(temperature) is not finite and positive"
     }
     return nil
   }

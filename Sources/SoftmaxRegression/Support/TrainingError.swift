@@ -37,6 +37,10 @@ public struct TrainingError: LibraryError, Hashable {
     /// The problem needs more memory than the machine has (a class count
     /// times a feature count beyond it): refused before allocating.
     case insufficientMemory
+    /// The data admit no finite optimum of a one-dimensional fit: held-out
+    /// rows whose log loss falls without bound as a temperature goes to 0
+    /// or to infinity (``TemperatureScaling``).
+    case noFiniteOptimum
   }
 
   /// What kind of problem it is.
