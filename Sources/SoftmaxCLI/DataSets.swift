@@ -25,10 +25,19 @@ extension AnyDataSet {
   }
 
   /// The model's metrics on these rows.
-  func evaluate(_ model: SoftmaxClassifier, labels: [Int], topK: Int) throws
-    -> ClassificationMetrics
+  func evaluate(
+    _ model: SoftmaxClassifier, labels: [Int], topK: Int, calibrationBins: Int = 15
+  ) throws -> ClassificationMetrics {
+    try model.evaluate(
+      features: features, labels: labels, topK: min(topK, model.classCount),
+      calibrationBins: calibrationBins)
+  }
+
+  /// `model` with its temperature fitted on these rows.
+  func calibrate(_ model: SoftmaxClassifier, labels: [Int]) throws
+    -> (model: SoftmaxClassifier, fit: TemperatureScaling)
   {
-    try model.evaluate(features: features, labels: labels, topK: min(topK, model.classCount))
+    try model.calibrated(features: features, labels: labels)
   }
 
   /// The model's class probabilities of every row.

@@ -16,13 +16,17 @@ struct Evaluate: ParsableCommand {
     abstract: "Measure a model on labelled data.",
     discussion: """
       Prints accuracy, log loss (mean cross-entropy, natural log), top-k accuracy, each class's \
-      precision, recall, F1 and support, and the confusion matrix (rows: true class, columns: \
-      predicted). Labels are matched to the model's classes by name; a label the model does \
-      not know is an error.
+      precision, recall, F1 and support, the confusion matrix (rows: true class, columns: \
+      predicted), and how calibrated the probabilities are: the Brier score (mean over rows of \
+      the squared differences summed over classes, 0 to 2) and the expected calibration error \
+      (equal-width bins of the predicted class's probability; for a model with a temperature, \
+      also at τ = 1). Labels are matched to the model's classes by name; a label the model \
+      does not know is an error.
 
       Examples:
         softmax eval model.json Data/iris.csv
         softmax eval model.json test.csv --top-k 3 --plot confusion.svg
+        softmax eval model.json test.csv --reliability-plot reliability.svg
         softmax eval model.json test.csv --json | jq .accuracy
       """)
 
@@ -42,11 +46,24 @@ struct Evaluate: ParsableCommand {
     help: ArgumentHelp("Draw the confusion matrix as an SVG heat map.", valueName: "path.svg"))
   var plot: String?
 
+  @Option(
+    name: .customLong("reliability-plot"),
+    help: ArgumentHelp(
+      "Draw the reliability diagram (accuracy against confidence per bin; a calibrated model's before and after) as SVG.",
+      valueName: "path.svg"))
+  var reliabilityPlot: String?
+
+  @Option(help: "Equal-width confidence bins of the expected calibration error.")
+  var bins: Int = 15
+
   @Flag(help: "Print one JSON object on stdout.")
   var json = false
 
   func validate() throws {
     if topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
+    if bins < 1 || bins > 1000 {
+      throw ValidationError("--bins must be in 1...1000, not \(bins)")
+    }
   }
 
   func run() throws {
@@ -56,24 +73,36 @@ struct Evaluate: ParsableCommand {
         + (try dataOptions.inputPaths(of: data)).enumerated().map {
           NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
         }
-      try checkOutputs(plot.map { [NamedPath(role: "--plot", path: $0)] } ?? [], against: inputs)
+      try checkOutputs(
+        [
+          plot.map { NamedPath(role: "--plot", path: $0) },
+          reliabilityPlot.map { NamedPath(role: "--reliability-plot", path: $0) },
+        ].compactMap { $0 }, against: inputs)
       let classifier = try loadModel(model)
       if plot != nil, classifier.classCount > SVGChart.largestConfusionMatrix {
         throw CommandFailure(
           "--plot: a confusion matrix of \(classifier.classCount) classes is too large to draw (at most \(SVGChart.largestConfusionMatrix))",
           exitCode: 2)
       }
-      let loaded: AnyDataSet
-      var ranking: [RankingMetrics] = []
-      if classifier.text != nil {
-        (loaded, ranking) = try textRows(classifier)
-      } else {
-        loaded = try readingFor(classifier) {
-          try dataOptions.load(data, for: classifier).matching(classifier, path: data)
-        }
-      }
-      let indices = try loaded.classIndices(of: classifier.classes, path: data)
-      let metrics = try loaded.evaluate(classifier, labels: indices, topK: topK)
+      let labelled = try dataOptions.labelled(data, for: classifier)
+      let ranking: [RankingMetrics] =
+        try labelled.documents.map { documents in
+          let probabilities = try classifier.probabilities(documents.features)
+          return Set([1, min(topK, classifier.classCount)]).sorted().map {
+            RankingMetrics(probabilities: probabilities, labels: documents.labelSets, k: $0)
+          }
+        } ?? []
+      let metrics = try labelled.rows.evaluate(
+        classifier, labels: labelled.labels, topK: topK, calibrationBins: bins)
+      // A calibrated model: the same rows at τ = 1, for the calibration
+      // metrics before and after.
+      var uncalibrated = classifier
+      uncalibrated.temperature = 1
+      let before =
+        classifier.temperature == 1
+        ? nil
+        : try labelled.rows.evaluate(
+          uncalibrated, labels: labelled.labels, topK: topK, calibrationBins: bins)
       if let plot {
         let svg = SVGChart.confusionMatrix(
           metrics.confusionMatrix, classes: classifier.classes,
@@ -82,9 +111,21 @@ struct Evaluate: ParsableCommand {
         )
         try AtomicFile.write(Array(svg.utf8), to: plot)
       }
+      if let reliabilityPlot {
+        try AtomicFile.write(
+          Array(
+            reliabilityChart(
+              title: "Reliability: \(data)",
+              curves: [before.map { ("τ = 1", $0) }, (curveName(classifier), metrics)].compactMap {
+                $0
+              }
+            ).utf8), to: reliabilityPlot)
+      }
       if json {
         var object = Self.json(metrics, classes: classifier.classes)
-        if case .object(var fields) = object, !ranking.isEmpty {
+        if case .object(var fields) = object {
+          fields.append(("temperature", .number(classifier.temperature)))
+          if let before { fields.append(("uncalibrated", calibrationJSON(before))) }
           for r in ranking {
             fields.append(("precision_at_\(r.k)", .number(r.precision)))
             fields.append(("recall_at_\(r.k)", .number(r.recall)))
@@ -99,60 +140,37 @@ struct Evaluate: ParsableCommand {
           )
         }
         print(Self.report(metrics, classes: classifier.classes))
+        print(calibrationReport(metrics, before: before, temperature: classifier.temperature))
         if let plot { print("confusion matrix drawn in \(plot)") }
+        if let reliabilityPlot { print("reliability diagram drawn in \(reliabilityPlot)") }
       }
     }
   }
 
-  /// A model of text on text: the documents with one label as rows (the
-  /// usual metrics), and precision and recall at 1 and at k over every
-  /// document and label (fastText's `test`).
-  func textRows(_ classifier: SoftmaxClassifier) throws -> (AnyDataSet, [RankingMetrics]) {
-    let text = try dataOptions.loadText(data, requireLabels: true)
-    let labelSets = try text.classIndices(of: classifier.classes)
-    let features = try classifier.features(documents: text.documents)
-    let probabilities = try classifier.probabilities(features)
-    let ranking = Set([1, min(topK, classifier.classCount)]).sorted().map {
-      RankingMetrics(probabilities: probabilities, labels: labelSets, k: $0)
-    }
-    let single = labelSets.indices.filter { labelSets[$0].count == 1 }
-    guard !single.isEmpty else {
-      throw CommandFailure("\(data): no document has exactly one label")
-    }
-    if single.count < text.count {
-      StandardError.write(
-        "softmax: note: \(data): \(text.count - single.count) documents with several labels count in P@k and R@k only\n"
-      )
-    }
-    let rows = SparseDataSet(
-      features: features.selectingRows(single),
-      labels: single.map { text.labels?[$0].first ?? "" })
-    return (.sparseDouble(rows), ranking)
-  }
-
   static func json(_ metrics: ClassificationMetrics, classes: [String]) -> JSON {
-    .object([
-      ("accuracy", .number(metrics.accuracy)),
-      ("log_loss", .number(metrics.logLoss)),
-      ("top_k", .int(metrics.topK)),
-      ("top_k_accuracy", .number(metrics.topKAccuracy)),
-      ("macro_f1", .number(metrics.macroF1)),
-      ("weighted_f1", .number(metrics.weightedF1)),
-      ("rows", .int(metrics.count)),
-      ("classes", .array(classes.map { .string($0) })),
-      (
-        "per_class",
-        .array(
-          zip(classes, metrics.perClass).map { name, scores in
-            .object([
-              ("class", .string(name)), ("precision", .number(scores.precision)),
-              ("recall", .number(scores.recall)), ("f1", .number(scores.f1)),
-              ("support", .int(scores.support)),
-            ])
-          })
-      ),
-      ("confusion_matrix", .array(metrics.confusionMatrix.map { .array($0.map { .int($0) }) })),
-    ])
+    .object(
+      [
+        ("accuracy", .number(metrics.accuracy)),
+        ("log_loss", .number(metrics.logLoss)),
+        ("top_k", .int(metrics.topK)),
+        ("top_k_accuracy", .number(metrics.topKAccuracy)),
+        ("macro_f1", .number(metrics.macroF1)),
+        ("weighted_f1", .number(metrics.weightedF1)),
+        ("rows", .int(metrics.count)),
+        ("classes", .array(classes.map { .string($0) })),
+        (
+          "per_class",
+          .array(
+            zip(classes, metrics.perClass).map { name, scores in
+              .object([
+                ("class", .string(name)), ("precision", .number(scores.precision)),
+                ("recall", .number(scores.recall)), ("f1", .number(scores.f1)),
+                ("support", .int(scores.support)),
+              ])
+            })
+        ),
+        ("confusion_matrix", .array(metrics.confusionMatrix.map { .array($0.map { .int($0) }) })),
+      ] + calibrationFields(metrics))
   }
 
   static func report(_ metrics: ClassificationMetrics, classes: [String]) -> String {

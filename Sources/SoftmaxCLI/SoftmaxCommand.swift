@@ -30,5 +30,7 @@ struct SoftmaxCommand: ParsableCommand {
         echo 1,2,3 | softmax apply
       """,
     version: version,
-    subcommands: [Train.self, Evaluate.self, Predict.self, Explain.self, Apply.self])
+    subcommands: [
+      Train.self, Evaluate.self, Predict.self, Calibrate.self, Explain.self, Apply.self,
+    ])
 }

@@ -15,8 +15,8 @@ extension Train {
   /// Ctrl-C.
   func report(
     _ model: SoftmaxClassifier, data: TrainingData, train: ClassificationMetrics,
-    test: ClassificationMetrics?, validationLoss: Double?, options: TrainingOptions,
-    seconds: Double
+    test: ClassificationMetrics?, validationLoss: Double?, calibration: Calibration?,
+    options: TrainingOptions, seconds: Double
   ) throws {
     let record = model.training
     if json {
@@ -43,6 +43,8 @@ extension Train {
         ("classes", .array(data.classes.map { .string($0) })),
         ("model", .string(self.model)),
         ("plot", plot.map { .string($0) } ?? .null),
+        ("temperature", .number(model.temperature)),
+        ("calibration", calibration.map { .object($0.jsonFields) } ?? .null),
       ]
       print(JSON.object(fields).rendered)
     } else if !quiet, let record {
@@ -69,6 +71,9 @@ extension Train {
         print(
           "  test           loss \(String(fixed: test.logLoss, digits: 6))   accuracy \(String(fixed: test.accuracy * 100, digits: 2))%   top-\(test.topK) \(String(fixed: test.topKAccuracy * 100, digits: 2))%   (\(name), \(test.count) rows)"
         )
+      }
+      if let calibration {
+        print(calibration.report.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
       }
       print("model written to \(self.model)")
       if let plot { print("plot written to \(plot)") }

@@ -95,6 +95,17 @@ struct Train: ParsableCommand {
   var validationSplit: Double?
 
   @Option(
+    help: ArgumentHelp(
+      "Fit the model's temperature (temperature scaling: calibrated probabilities, the same predictions) on this held-out labelled file.",
+      valueName: "path"))
+  var calibrate: String?
+
+  @Flag(
+    name: .customLong("calibrate-on-validation"),
+    help: "Fit the model's temperature on the rows --validation-split held out.")
+  var calibrateOnValidation = false
+
+  @Option(
     name: .customLong("optimizer"),
     help:
       "The optimizer: L-BFGS (OWL-QN with --l1), minibatch SGD, Adam, or full-batch gradient descent (default: lbfgs; adam with --hidden)."
@@ -244,6 +255,10 @@ struct Train: ParsableCommand {
         validationSplit > 0 && validationSplit < 1,
         "--validation-split must be in (0, 1), not \(validationSplit)")
     }
+    if calibrateOnValidation {
+      try check(validationSplit != nil, "--calibrate-on-validation needs --validation-split")
+      try check(calibrate == nil, "give --calibrate FILE or --calibrate-on-validation, not both")
+    }
     try check(l2 == nil || inverseStrength == nil, "give --l2 or --C, not both")
     if let l2 { try check(l2 >= 0 && l2.isFinite, "--l2 must be finite and ≥ 0, not \(l2)") }
     if let c = inverseStrength {
@@ -329,13 +344,15 @@ struct Train: ParsableCommand {
       try ClassificationMetrics.checkMemory(classCount: data.classes.count)
       let outcome = try train(data, options: options)
       var model = outcome.model
-      let train = try data.training.evaluate(model, labels: data.trainingLabels, topK: topK)
-      let test = try data.testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
-      model.training?.metrics = test ?? train
       model.text = data.vectorizer
       if data.vectorizer == nil {
         model.input = try data.inputDescription(of: self.data, format: dataOptions.format)
       }
+      let calibration = try calibrate(model, data: data, options: options)
+      if let calibration { model = calibration.model }
+      let train = try data.training.evaluate(model, labels: data.trainingLabels, topK: topK)
+      let test = try data.testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
+      model.training?.metrics = test ?? train
       try AtomicFile.write(ModelFile.encode(model), to: self.model)
       if let plot {
         try AtomicFile.write(
@@ -343,8 +360,29 @@ struct Train: ParsableCommand {
       }
       try report(
         model, data: data, train: train, test: test, validationLoss: outcome.validationLoss,
-        options: options, seconds: monotonicSeconds() - started)
+        calibration: calibration, options: options, seconds: monotonicSeconds() - started)
     }
+  }
+
+  /// `--calibrate FILE` or `--calibrate-on-validation`: the trained model's
+  /// temperature fitted on held-out rows (read as `eval` reads a file, or
+  /// the rows `--validation-split` held out of training), or `nil`.
+  func calibrate(_ model: SoftmaxClassifier, data: TrainingData, options: TrainingOptions) throws
+    -> Calibration?
+  {
+    if let calibrate {
+      let labelled = try dataOptions.labelled(calibrate, for: model)
+      return try Calibration(
+        model, rows: labelled.rows, labels: labelled.labels, bins: 15, path: calibrate)
+    }
+    guard calibrateOnValidation else { return nil }
+    guard
+      let rows = try SoftmaxClassifier.heldOutRows(
+        labels: data.trainingLabels, classCount: data.classes.count, options: options)
+    else { return nil }
+    return try Calibration(
+      model, rows: data.training.rows(rows), labels: rows.map { data.trainingLabels[$0] },
+      bins: 15, path: "the validation split")
   }
 
   /// Trains with a progress display, Ctrl-C and checkpoints.
@@ -380,6 +418,12 @@ struct Train: ParsableCommand {
     if let test {
       for (index, path) in try dataOptions.inputPaths(of: test).enumerated() {
         paths.append(NamedPath(role: index == 0 ? "the test data" : "its labels file", path: path))
+      }
+    }
+    if let calibrate {
+      for (index, path) in try dataOptions.inputPaths(of: calibrate).enumerated() {
+        paths.append(
+          NamedPath(role: index == 0 ? "the calibration data" : "its labels file", path: path))
       }
     }
     return paths

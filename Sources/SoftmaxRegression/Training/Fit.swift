@@ -335,17 +335,55 @@ extension SoftmaxClassifier {
     }
   }
 
+  /// The rows that training with `options` holds out for validation, in
+  /// ascending order: ``TrainingOptions/heldOutFraction`` of them for the
+  /// full-batch solvers, early stopping's
+  /// ``EarlyStopping/validationFraction`` for the
+  /// minibatch solvers, split stratified by class with the seed of
+  /// `options.stochastic` (both solvers split the same way); `nil` when
+  /// the options hold out nothing. These rows were never trained on: a
+  /// model's temperature can be fitted on them
+  /// (``calibrated(features:labels:sampleWeights:)``).
+  ///
+  /// - Parameters:
+  ///   - labels: the `n` class indices the model is trained on.
+  ///   - classCount: `k`.
+  ///   - options: the training options.
+  /// - Throws: ``TrainingError`` for a label out of `0..<k` or a fraction
+  ///   outside (0, 1).
+  /// - Complexity: O(n).
+  public static func heldOutRows(labels: [Int], classCount: Int, options: TrainingOptions)
+    throws(TrainingError) -> [Int]?
+  {
+    let fraction =
+      options.solver.isStochastic
+      ? options.stochastic.earlyStopping?.validationFraction : options.heldOutFraction
+    guard let fraction else { return nil }
+    return try seededSplit(
+      labels: labels, classCount: classCount, fraction: fraction, seed: options.stochastic.seed
+    ).heldOut
+  }
+
+  /// The stratified split every held-out set of training comes from.
+  private static func seededSplit(labels: [Int], classCount: Int, fraction: Double, seed: UInt64)
+    throws(TrainingError) -> (kept: [Int], heldOut: [Int])
+  {
+    var generator = SplitMix64(seed: seed)
+    return try StratifiedSplit.split(
+      labels: labels, classCount: classCount, fraction: fraction, using: &generator)
+  }
+
   /// The rows to train on and to validate on, when `options` hold out a
   /// fraction for a full-batch solver: stratified, by the seed of
   /// `options.stochastic` (the minibatch solvers' early stopping splits the
-  /// same way); `nil` otherwise.
+  /// same way, ``heldOutRows(labels:classCount:options:)``); `nil`
+  /// otherwise.
   private static func heldOutSplit(labels: [Int], classCount: Int, options: TrainingOptions)
     throws(TrainingError) -> (kept: [Int], heldOut: [Int])?
   {
     guard let fraction = options.heldOutFraction, !options.solver.isStochastic else { return nil }
-    var generator = SplitMix64(seed: options.stochastic.seed)
-    let split = try StratifiedSplit.split(
-      labels: labels, classCount: classCount, fraction: fraction, using: &generator)
+    let split = try seededSplit(
+      labels: labels, classCount: classCount, fraction: fraction, seed: options.stochastic.seed)
     guard !split.kept.isEmpty else {
       throw TrainingError(
         .invalidOption,
