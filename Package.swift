@@ -15,12 +15,16 @@ let package = Package(
     .library(name: "SoftmaxRegression", targets: ["SoftmaxRegression"]),
     .library(name: "SoftmaxData", targets: ["SoftmaxData"]),
     .library(name: "SoftmaxText", targets: ["SoftmaxText"]),
+    // ONNX export: its own product, so that users of the others do not
+    // build swift-protobuf.
+    .library(name: "SoftmaxONNX", targets: ["SoftmaxONNX"]),
     .executable(name: "softmax", targets: ["SoftmaxCLI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -50,12 +54,23 @@ let package = Package(
       dependencies: ["SoftmaxCore", "_SoftmaxCompression"]
     ),
 
+    // A model as an ONNX graph (default-domain operators only), written
+    // with swift-protobuf from code generated from onnx.proto
+    // (Scripts/generate_onnx_proto.sh; committed, so no protoc is needed).
+    .target(
+      name: "SoftmaxONNX",
+      dependencies: [
+        "SoftmaxRegression",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+
     // The `softmax` command: parsing and printing; the work is in the
     // libraries.
     .executableTarget(
       name: "SoftmaxCLI",
       dependencies: [
-        "SoftmaxCore", "SoftmaxRegression", "SoftmaxData", "SoftmaxText",
+        "SoftmaxCore", "SoftmaxRegression", "SoftmaxData", "SoftmaxText", "SoftmaxONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -99,6 +114,13 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "SoftmaxONNXTests",
+      dependencies: [
+        "SoftmaxONNX", "SoftmaxRegression", "SoftmaxData", "SoftmaxCore",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
     ),
     .testTarget(
       name: "SoftmaxTextTests",

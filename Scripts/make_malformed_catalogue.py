@@ -114,7 +114,7 @@ def main():
     write("truncated_model.json", good[: len(good) // 2])
     write("shapes_model.json", model(weights=[[0.5, -0.25], [-0.5, 0.25, -0.125]]))
     write("bias_model.json", model(bias=[0.1]))
-    write("newer_model.json", model(version=3))
+    write("newer_model.json", model(version=4))
     write("other_format.json", model(format="onnx"))
     write("infinite_model.json", good.replace("0.125", "1e999", 1))
     write("not_json_model.json", "\x00\x01binary, not a model\n")

@@ -31,6 +31,7 @@ struct SoftmaxCommand: ParsableCommand {
       """,
     version: version,
     subcommands: [
-      Train.self, Evaluate.self, Predict.self, Calibrate.self, Explain.self, Apply.self,
+      Train.self, Evaluate.self, Predict.self, Calibrate.self, Export.self, Explain.self,
+      Apply.self,
     ])
 }

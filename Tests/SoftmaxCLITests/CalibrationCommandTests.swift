@@ -145,3 +145,35 @@ struct CalibrationCommandTests {
     #expect(overInput.stderr.contains("the calibration data"), "\(overInput.stderr)")
   }
 }
+
+@Suite("export --onnx from the command")
+struct ExportCommandTests {
+  @Test("writes an ONNX file (float and double); refuses the model as output and bad precision")
+  func export() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let train = try softmax(
+      ["train", iris, "--standardize", "--model", "m.json", "--quiet"], in: directory)
+    #expect(train.status == 0, "\(train.stderr)")
+    for precision in ["float", "double"] {
+      let run = try softmax(
+        ["export", "m.json", "--onnx", "m-\(precision).onnx", "--precision", precision],
+        in: directory)
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(run.stdout.contains("input \"features\" [N, 4]"), "\(run.stdout)")
+      let bytes = try #require(
+        FileManager.default.contents(atPath: directory + "/m-\(precision).onnx"))
+      // A protobuf ModelProto starts with field 1 (ir_version, varint): 0x08.
+      #expect(bytes.first == 0x08)
+      // The double file holds the 15 parameters and the standardization in 8 bytes each.
+      #expect(bytes.count > (precision == "double" ? 8 * 23 : 4 * 23))
+    }
+    let over = try softmax(["export", "m.json", "--onnx", "m.json"], in: directory)
+    #expect(over.status == 2)
+    #expect(over.stderr.contains("--onnx m.json is the model"), "\(over.stderr)")
+    let bad = try softmax(
+      ["export", "m.json", "--onnx", "x.onnx", "--precision", "half"], in: directory)
+    #expect(bad.status != 0)
+    #expect(!FileManager.default.fileExists(atPath: directory + "/x.onnx"))
+  }
+}

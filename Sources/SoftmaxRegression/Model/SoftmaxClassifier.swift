@@ -75,8 +75,10 @@ public struct SoftmaxClassifier: Sendable, Hashable {
   }
 
   /// What is wrong with the parameters (a non-finite weight or bias, a
-  /// standardization of the wrong size or with a bad value), or `nil`.
-  func parameterProblem() -> String? {
+  /// standardization of the wrong size or with a bad value, a temperature
+  /// that is not finite and positive), or `nil`: a model without a
+  /// problem predicts, and can be written and exported.
+  public func parameterProblem() -> String? {
     if let index = weight.elements.firstIndex(where: { !$0.isFinite }) {
       return
         "weight [\(index / max(featureCount, 1))][\(index % max(featureCount, 1))] = \(weight.elements[index]) is not finite"
