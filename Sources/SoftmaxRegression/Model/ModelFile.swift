@@ -57,8 +57,9 @@ public enum ModelFile {
   /// every earlier build wrote it: such a file reads in every build.
   public static let linearVersion = 1
 
-  /// The version a model is written with: the oldest that holds it.
-  static func version(of model: SoftmaxClassifier) -> Int {
+  /// The format version `model` is written with: the oldest that holds
+  /// it (1 for softmax regression, 2 for a network, 3 with a temperature).
+  public static func formatVersion(of model: SoftmaxClassifier) -> Int {
     model.temperature != 1
       ? currentVersion : model.hiddenLayers.isEmpty ? linearVersion : networkVersion
   }
@@ -87,7 +88,7 @@ public enum ModelFile {
       throw TrainingError(.outOfRange, "the model cannot be written: \(problem)")
     }
     var document = Document(
-      format: formatName, version: version(of: model), classes: model.classes,
+      format: formatName, version: formatVersion(of: model), classes: model.classes,
       featureNames: model.featureNames, weights: model.weight.rowArrays, bias: model.bias,
       standardization: model.standardization.map {
         StandardizationFields(mean: $0.mean, scale: $0.scale)
