@@ -396,3 +396,23 @@ extension NumberParser {
     }
   }
 }
+
+/// Decimal text to `Double`, correctly rounded: the number parser of every
+/// reader here, for other front ends that read numbers from bytes (the
+/// prediction server's JSON).
+public enum DecimalText {
+  /// The value of the decimal number that is exactly `bytes`
+  /// (`[+-]digits[.digits][(e|E)[+-]digits]`), correctly rounded to the
+  /// nearest `Double` (`±inf` beyond its range, as `strtod`), or `nil` when
+  /// the bytes are anything else (blanks around the number are allowed).
+  ///
+  /// - Complexity: O(length); about 20–40 ns for up to 17 digits (digits
+  ///   eight at a time; Eisel–Lemire for long significands, `strtod` only
+  ///   for the rare cases 128 bits cannot decide).
+  public static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    guard let base = bytes.baseAddress,
+      case .number(let value) = NumberParser.parse(base, 0, bytes.count)
+    else { return nil }
+    return value
+  }
+}

@@ -413,6 +413,14 @@ struct NumberParsingTests {
       let expected = Double(bitPattern: try #require(UInt64(pair[1])))
       let parsed = NumberParser.parse(pair[0])
       #expect(parsed == .number(expected), "\(pair[0].prefix(60)) → \(parsed), not \(expected)")
+      // The public entry point (the server's JSON) gives the same.
+      let bytes = Array(pair[0].utf8)
+      let value = bytes.withUnsafeBufferPointer { DecimalText.value($0) }
+      #expect(value?.bitPattern == expected.bitPattern, "\(pair[0].prefix(60))")
+    }
+    for text in ["", "1,5", "abc", "nan", "inf", "1e"] {
+      let bytes = Array(text.utf8)
+      #expect(bytes.withUnsafeBufferPointer { DecimalText.value($0) } == nil, "\(text)")
     }
   }
 

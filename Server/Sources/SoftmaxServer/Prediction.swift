@@ -110,6 +110,24 @@ public struct Predictor: Sendable {
   ///   for a model that does not read text (422), more than
   ///   ``maximumRows`` rows (413).
   public func answer(_ body: [UInt8], model: SoftmaxClassifier) throws(RequestError) -> [UInt8] {
+    let k = model.classCount
+    // The usual request, rows of numbers, read directly; anything else
+    // (and every error) through JSONDecoder.
+    if model.text == nil, let fast = NumericRows(body, columns: model.featureCount) {
+      try checkCount(fast.rows)
+      let topK = try fast.topK.map { value throws(RequestError) -> Int in
+        guard value >= 1 else {
+          throw RequestError(status: 422, "top_k must be at least 1, not \(value)", field: "top_k")
+        }
+        return min(value, k)
+      }
+      let features = Matrix(rows: fast.rows, columns: model.featureCount, elements: fast.values)
+      do {
+        return Self.write(try model.probabilities(features), classes: model.classes, topK: topK)
+      } catch {
+        throw RequestError(status: 422, error.message, row: error.location?.row)
+      }
+    }
     let request: PredictRequest
     do {
       request = try JSONDecoder().decode(PredictRequest.self, from: Data(body))
@@ -118,7 +136,6 @@ public struct Predictor: Sendable {
     } catch {
       throw RequestError(status: 400, "the body is not JSON: \(error)")
     }
-    let k = model.classCount
     let topK = try request.topK.map { value throws(RequestError) -> Int in
       guard value >= 1 else {
         throw RequestError(status: 422, "top_k must be at least 1, not \(value)", field: "top_k")

@@ -244,3 +244,46 @@ struct APITests {
     }
   }
 }
+
+@Suite("Rows of numbers read directly")
+struct NumericRowsTests {
+  private struct Body: Decodable {
+    var rows: [[Double]]
+    var top_k: Int?
+  }
+
+  @Test("the same values as JSONDecoder, whatever the spacing and spelling of the numbers")
+  func sameAsDecoder() throws {
+    let bodies = [
+      "{\"rows\": [[1, 2.5], [-0.0, 1e5]]}",
+      " { \"top_k\" : 2 ,\n\t\"rows\" : [ [ 0.1 , 123456789012345678901234567890 ] ] } ",
+      "{\"rows\":[[1E-7,-3.14159265358979323846],[2.2250738585072014e-308,5e-324]],\"top_k\":1}",
+      "{\"rows\": [[0.30000000000000004, 9007199254740993]]}",
+    ]
+    for body in bodies {
+      let fast = try #require(NumericRows(Array(body.utf8), columns: 2), "\(body)")
+      let decoded = try JSONDecoder().decode(Body.self, from: Data(body.utf8))
+      #expect(
+        fast.values.map(\.bitPattern) == decoded.rows.flatMap { $0 }.map(\.bitPattern), "\(body)")
+      #expect(fast.rows == decoded.rows.count)
+      #expect(fast.topK == decoded.top_k)
+    }
+  }
+
+  @Test("anything else is left to JSONDecoder: other keys, names, null, JSON it rejects, lengths")
+  func leftToDecoder() {
+    let bodies = [
+      "{\"rows\": [[1, 2]], \"extra\": 1}", "{\"rows\": [{\"a\": 1, \"b\": 2}]}",
+      "{\"rows\": [[1, null]]}", "{\"rows\": [[01, 2]]}", "{\"rows\": [[+1, 2]]}",
+      "{\"rows\": [[1., 2]]}", "{\"rows\": [[.5, 2]]}", "{\"rows\": [[1, 2, 3]]}",
+      "{\"rows\": [[1, 2]]", "{\"rows\": [[1, 2]]} x", "{\"rows\": []}",
+      "{\"ro\\u0077s\": [[1, 2]]}",
+      "{\"rows\": [[1, 2]], \"rows\": [[3, 4]]}", "{\"rows\": [[1e999, 2]]}",
+      "{\"rows\": [[1, 2]], \"top_k\": 1.5}",
+      "{}", "[]", "",
+    ]
+    for body in bodies {
+      #expect(NumericRows(Array(body.utf8), columns: 2) == nil, "\(body)")
+    }
+  }
+}
