@@ -249,7 +249,12 @@ struct APITests {
 struct NumericRowsTests {
   private struct Body: Decodable {
     var rows: [[Double]]
-    var top_k: Int?
+    var topK: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case rows
+      case topK = "top_k"
+    }
   }
 
   @Test("the same values as JSONDecoder, whatever the spacing and spelling of the numbers")
@@ -266,7 +271,7 @@ struct NumericRowsTests {
       #expect(
         fast.values.map(\.bitPattern) == decoded.rows.flatMap { $0 }.map(\.bitPattern), "\(body)")
       #expect(fast.rows == decoded.rows.count)
-      #expect(fast.topK == decoded.top_k)
+      #expect(fast.topK == decoded.topK)
     }
   }
 
