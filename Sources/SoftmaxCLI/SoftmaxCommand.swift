@@ -31,7 +31,8 @@ struct SoftmaxCommand: ParsableCommand {
       """,
     version: version,
     subcommands: [
-      Train.self, Evaluate.self, Predict.self, Calibrate.self, Export.self, Explain.self,
+      Train.self, Evaluate.self, Predict.self, Calibrate.self, Export.self, Convert.self,
+      Explain.self,
       Apply.self,
     ])
 }

@@ -177,3 +177,40 @@ struct ExportCommandTests {
     #expect(!FileManager.default.fileExists(atPath: directory + "/x.onnx"))
   }
 }
+
+@Suite("convert: data as .npy and a labels file")
+struct ConvertCommandTests {
+  @Test("digits as .npy trains the model the CSV trains (float32 both ways); refusals")
+  func convert() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try softmax(["convert", digits, "digits.npy"], in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains("1797 rows × 64 features (float32)"), "\(run.stdout)")
+    let labels = try String(contentsOfFile: directory + "/digits.labels.txt", encoding: .utf8)
+    #expect(labels.split(separator: "\n").count == 1797)
+    let fromNPY = try softmax(
+      ["train", "digits.npy", "--labels", "digits.labels.txt", "--model", "npy.json", "--json"],
+      in: directory)
+    let fromCSV = try softmax(
+      ["train", digits, "--precision", "float", "--model", "csv.json", "--json"], in: directory)
+    #expect(fromNPY.status == 0 && fromCSV.status == 0, "\(fromNPY.stderr) \(fromCSV.stderr)")
+    let a = try jsonObject(
+      String(contentsOfFile: directory + "/npy.json", encoding: .utf8))
+    let b = try jsonObject(
+      String(contentsOfFile: directory + "/csv.json", encoding: .utf8))
+    #expect(a["weights"] as? [[Double]] == b["weights"] as? [[Double]])
+    #expect(a["bias"] as? [Double] == b["bias"] as? [Double])
+    // Never over an input; text is refused.
+    let over = try softmax(["convert", digits, digits], in: directory)
+    #expect(over.status == 2)
+    let labelsOver = try softmax(
+      ["convert", digits, "x.npy", "--labels-out", digits], in: directory)
+    #expect(labelsOver.status == 2)
+    #expect(!FileManager.default.fileExists(atPath: directory + "/x.npy"))
+    let text = try softmax(
+      ["convert", repositoryRoot + "/Data/texts.txt", "t.npy"], in: directory)
+    #expect(text.status == 1)
+    #expect(text.stderr.contains("convert takes numeric data"), "\(text.stderr)")
+  }
+}

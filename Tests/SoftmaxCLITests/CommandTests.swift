@@ -247,7 +247,9 @@ struct HelpTests {
   /// SOFTMAX_UPDATE_SNAPSHOTS=1 to rewrite them after a deliberate change.
   @Test(
     "help of every command matches its snapshot",
-    arguments: ["", "train", "eval", "predict", "calibrate", "export", "explain", "apply"])
+    arguments: [
+      "", "train", "eval", "predict", "calibrate", "export", "convert", "explain", "apply",
+    ])
   func help(command: String) throws {
     let run = try softmax((command.isEmpty ? [] : [command]) + ["--help"])
     #expect(run.status == 0)

@@ -1,0 +1,88 @@
+//===--- Convert.swift ----------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import SoftmaxCore
+import SoftmaxData
+
+struct Convert: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a data file's features as NumPy .npy and its labels beside them.",
+    discussion: """
+      Reads DATA as train reads it (CSV/TSV, LIBSVM, IDX, NPY; compressed or not) and writes \
+      its features to OUT.npy, a 2-D array (rows × features, C order) of float32, or float64 \
+      with --precision double, which numpy.load and softmax read; and its labels, one a line, \
+      to --labels-out (default: OUT's name with .labels.txt for .npy). Read the pair back with \
+      softmax train OUT.npy --labels OUT.labels.txt. LIBSVM data is written dense. Both files \
+      are written whole or not at all, never over an input.
+
+      Examples:
+        softmax convert train.csv train.npy
+        softmax convert news20.t.bz2 news20.npy --precision double
+      """)
+
+  @Argument(help: "The data: CSV/TSV, LIBSVM, IDX images or NPY.")
+  var data: String
+
+  @Argument(help: ArgumentHelp("Where to write the features.", valueName: "out.npy"))
+  var output: String
+
+  @OptionGroup(title: "Reading data")
+  var dataOptions: DataOptions
+
+  @Option(
+    name: .customLong("labels-out"),
+    help: ArgumentHelp(
+      "Where to write the labels, one a line (default: beside the .npy).", valueName: "path"))
+  var labelsOutput: String?
+
+  /// `--labels-out`, or OUT with `.labels.txt` in place of `.npy`.
+  var labelsPath: String {
+    if let labelsOutput { return labelsOutput }
+    let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
+    return stem + ".labels.txt"
+  }
+
+  func run() throws {
+    try reportingFailures {
+      if dataOptions.isText(data) {
+        throw CommandFailure(
+          "\(data): text is featurized by train (its vocabulary is fitted on the training documents); convert takes numeric data"
+        )
+      }
+      let inputs = try dataOptions.inputPaths(of: data).enumerated().map {
+        NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
+      }
+      let loaded = try dataOptions.load(
+        data, precision: dataOptions.precision == .double ? .double : .float)
+      let labels = loaded.labels
+      try checkOutputs(
+        [NamedPath(role: "the .npy output", path: output)]
+          + (labels == nil ? [] : [NamedPath(role: "--labels-out", path: labelsPath)]),
+        against: inputs)
+      if let labels, let row = labels.firstIndex(where: { $0.contains("\n") || $0.contains("\r") })
+      {
+        throw CommandFailure(
+          "\(data): row \(row)'s label holds a line break; a labels file has one label a line")
+      }
+      let bytes: [UInt8]
+      switch loaded {
+      case .float(let set): bytes = NPYWriter.bytes(set.features)
+      case .double(let set): bytes = NPYWriter.bytes(set.features)
+      case .sparseFloat(let set): bytes = NPYWriter.bytes(set.features.dense())
+      case .sparseDouble(let set): bytes = NPYWriter.bytes(set.features.dense())
+      }
+      try AtomicFile.write(bytes, to: output)
+      if let labels {
+        try AtomicFile.write(Array((labels.joined(separator: "\n") + "\n").utf8), to: labelsPath)
+      }
+      print(
+        "\(loaded.count) rows × \(loaded.featureCount) features (\(loaded.isFloat ? "float32" : "float64")) written to \(output)"
+          + (labels == nil ? "" : "; labels to \(labelsPath)"))
+    }
+  }
+}
