@@ -56,18 +56,14 @@ struct Calibrate: ParsableCommand {
   var json = false
 
   func validate() throws {
-    if bins < 1 || bins > 1000 {
-      throw ValidationError("--bins must be in 1...1000, not \(bins)")
-    }
+    try validateBins(bins)
   }
 
   func run() throws {
     try reportingFailures {
       let inputs =
         [NamedPath(role: "the model", path: model)]
-        + (try dataOptions.inputPaths(of: data)).enumerated().map {
-          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
-        }
+        + (try dataOptions.namedInputs(of: data, role: "the data"))
       try checkOutputs(
         [
           NamedPath(role: "--output", path: output),
@@ -156,6 +152,13 @@ struct Calibration {
     reliabilityChart(
       title: title,
       curves: [("τ = 1", before), ("τ = \(String(fixed: fit.temperature, digits: 6))", after)])
+  }
+}
+
+/// `--bins` of eval and calibrate: 1 to 1000 equal-width bins.
+func validateBins(_ bins: Int) throws {
+  if bins < 1 || bins > 1000 {
+    throw ValidationError("--bins must be in 1...1000, not \(bins)")
   }
 }
 

@@ -54,9 +54,7 @@ struct Convert: ParsableCommand {
           "\(data): text is featurized by train (its vocabulary is fitted on the training documents); convert takes numeric data"
         )
       }
-      let inputs = try dataOptions.inputPaths(of: data).enumerated().map {
-        NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
-      }
+      let inputs = try dataOptions.namedInputs(of: data, role: "the data")
       let loaded = try dataOptions.load(
         data, precision: dataOptions.precision == .double ? .double : .float)
       let labels = loaded.labels

@@ -157,6 +157,14 @@ struct DataOptions: ParsableArguments {
     DataLoader.inputPaths(of: path, options: try loadOptions(for: model))
   }
 
+  /// ``inputPaths(of:for:)`` named for messages: the first as `role`
+  /// ("the data", "the test data"), a labels file as "its labels file".
+  func namedInputs(of path: String, role: String) throws -> [NamedPath] {
+    try inputPaths(of: path).enumerated().map {
+      NamedPath(role: $0.offset == 0 ? role : "its labels file", path: $0.element)
+    }
+  }
+
   /// Reads `path` as these options say, for `model` if given (see
   /// ``loadOptions(for:labelsOptional:)``), a LIBSVM file like `reference`
   /// if given, with `fillValues` for `--missing mean` if given.

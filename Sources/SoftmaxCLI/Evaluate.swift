@@ -61,18 +61,14 @@ struct Evaluate: ParsableCommand {
 
   func validate() throws {
     if topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
-    if bins < 1 || bins > 1000 {
-      throw ValidationError("--bins must be in 1...1000, not \(bins)")
-    }
+    try validateBins(bins)
   }
 
   func run() throws {
     try reportingFailures {
       let inputs =
         [NamedPath(role: "the model", path: model)]
-        + (try dataOptions.inputPaths(of: data)).enumerated().map {
-          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
-        }
+        + (try dataOptions.namedInputs(of: data, role: "the data"))
       try checkOutputs(
         [
           plot.map { NamedPath(role: "--plot", path: $0) },

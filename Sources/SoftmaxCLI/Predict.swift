@@ -80,9 +80,7 @@ struct Predict: ParsableCommand {
     try reportingFailures {
       let inputs =
         [NamedPath(role: "the model", path: model)]
-        + (try dataOptions.inputPaths(of: data)).enumerated().map {
-          NamedPath(role: $0.offset == 0 ? "the data" : "its labels file", path: $0.element)
-        }
+        + (try dataOptions.namedInputs(of: data, role: "the data"))
       try checkOutputs(
         output.map { [NamedPath(role: "--output", path: $0)] } ?? [], against: inputs)
       let classifier = try loadModel(model)

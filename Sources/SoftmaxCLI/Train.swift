@@ -410,23 +410,9 @@ struct Train: ParsableCommand {
 
   /// The files training reads, each named for messages.
   func inputs() throws -> [NamedPath] {
-    var paths: [NamedPath] = []
-    for (index, path) in try dataOptions.inputPaths(of: data).enumerated() {
-      paths.append(
-        NamedPath(role: index == 0 ? "the training data" : "its labels file", path: path))
-    }
-    if let test {
-      for (index, path) in try dataOptions.inputPaths(of: test).enumerated() {
-        paths.append(NamedPath(role: index == 0 ? "the test data" : "its labels file", path: path))
-      }
-    }
-    if let calibrate {
-      for (index, path) in try dataOptions.inputPaths(of: calibrate).enumerated() {
-        paths.append(
-          NamedPath(role: index == 0 ? "the calibration data" : "its labels file", path: path))
-      }
-    }
-    return paths
+    try dataOptions.namedInputs(of: data, role: "the training data")
+      + (test.map { try dataOptions.namedInputs(of: $0, role: "the test data") } ?? [])
+      + (calibrate.map { try dataOptions.namedInputs(of: $0, role: "the calibration data") } ?? [])
   }
 
   /// The files training writes.
