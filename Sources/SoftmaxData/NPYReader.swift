@@ -115,6 +115,18 @@ public enum NPYReader {
   /// describes (a stream too: `/dev/zero` is refused at its magic).
   static func readArray(_ path: String) throws(DataError) -> NumericArray {
     var reader = try BoundedReader(path: path, maximumBytes: Int.max)
+    var array = try readHeader(&reader)
+    try NumericArray.readData(
+      &reader, after: &array.bytes, shape: array.shape, elementSize: array.elementSize,
+      typeName: array.typeName)
+    return array
+  }
+
+  /// Reads the preamble and the header: the array with its shape, its
+  /// element type and `dataOffset`, and `bytes` holding the bytes before
+  /// the data (no data yet).
+  static func readHeader(_ reader: inout BoundedReader) throws(DataError) -> NumericArray {
+    let path = reader.path
     var bytes: [UInt8] = []
     _ = try reader.read(10, into: &bytes)
     let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
@@ -180,8 +192,6 @@ public enum NPYReader {
         .unsupported, path: path,
         "dtype '\(descr)' is not supported (float16/32/64, integers, bool)")
     }
-    try NumericArray.readData(
-      &reader, after: &bytes, shape: fields.shape, elementSize: size, typeName: "'\(descr)'")
     // '=' is the machine's order: little-endian on every platform this builds on.
     return NumericArray(
       shape: fields.shape, typeName: "'\(descr)'", isInteger: kind != .float, elementSize: size,

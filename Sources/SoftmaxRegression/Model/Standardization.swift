@@ -110,11 +110,21 @@ public struct Standardization: Sendable, Hashable, Codable {
   ///   finite weight ≥ 0 per row and a positive sum.
   /// - Complexity: O(n·d), three reads of the data.
   public init<T: SoftmaxScalar>(fitting features: Matrix<T>, sampleWeights: [Double]? = nil) {
-    let d = features.columns
+    self.init(columns: features.columns, rows: features.rows, sampleWeights: sampleWeights) {
+      body in features.forEachRowInDouble(body)
+    }
+  }
+
+  /// As ``init(fitting:sampleWeights:)``, over the rows `forEachRow` reads
+  /// in order (three passes): a matrix in memory, or a stream.
+  init<E: Error>(
+    columns d: Int, rows n: Int, sampleWeights: [Double]?,
+    forEachRow: (_ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws(E) -> Void
+  ) throws(E) {
     let weights = sampleWeights.map(PowerOfTwoScaling.normalized)
-    let total = weights?.reduce(0, +) ?? Double(features.rows)
+    let total = weights?.reduce(0, +) ?? Double(n)
     var largest = [Double](repeating: 0, count: d)
-    features.forEachRowInDouble { _, x in
+    try forEachRow { _, x in
       for c in 0..<d { largest[c] = max(largest[c], abs(x[c])) }
     }
     // Column c is summed as x·2^-e[c]; e[c] = 0 for ordinary columns.
@@ -124,12 +134,12 @@ public struct Standardization: Sendable, Hashable, Codable {
     }
     var mean = [Double](repeating: 0, count: d)
     var variance = [Double](repeating: 0, count: d)
-    features.forEachRowInDouble { i, x in
+    try forEachRow { i, x in
       let w = weights?[i] ?? 1
       for c in 0..<d { mean[c] += w * scaled(x, c) }
     }
     for c in 0..<d { mean[c] /= total }
-    features.forEachRowInDouble { i, x in
+    try forEachRow { i, x in
       let w = weights?[i] ?? 1
       for c in 0..<d {
         let deviation = scaled(x, c) - mean[c]

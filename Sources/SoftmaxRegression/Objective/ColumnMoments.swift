@@ -25,20 +25,33 @@ struct ColumnMoments: Sendable {
     features: Matrix<T>, rowWeights: [Double], weightTotal: Double,
     standardization: Standardization?, featureNames: [String]?
   ) throws(TrainingError) {
-    let d = features.columns
-    let sums = Self.squareSums(
-      features, rowWeights: rowWeights, standardization: standardization, exponents: nil)
+    try self.init(
+      columns: features.columns, rowWeights: rowWeights, weightTotal: weightTotal,
+      standardization: standardization, featureNames: featureNames
+    ) { body in features.forEachRowInDouble(body) }
+  }
+
+  /// As the matrix's, over the dense rows `forEachRow` reads in order (a
+  /// matrix, or a stream: the same rows give the same bits).
+  init(
+    columns d: Int, rowWeights: [Double], weightTotal: Double,
+    standardization: Standardization?, featureNames: [String]?,
+    forEachRow: (_ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws(TrainingError) -> Void
+  ) throws(TrainingError) {
+    let sums = try Self.squareSums(
+      d, forEachRow, rowWeights: rowWeights, standardization: standardization, exponents: nil)
     let overflowed = (0..<d).filter { !sums[$0].isFinite }
     var meanSquares: [Int: Double] = [:]
     if !overflowed.isEmpty {
       var largest = [Double](repeating: 0, count: d)
-      Self.forEachStandardizedRow(features, standardization) { _, x in
+      try Self.forEachStandardizedRow(d, forEachRow, standardization) { _, x in
         for c in overflowed { largest[c] = max(largest[c], abs(x[c])) }
       }
       var exponents = [Int](repeating: 0, count: d)
       for c in overflowed where largest[c].isFinite { exponents[c] = Int(largest[c].exponent) }
-      let scaled = Self.squareSums(
-        features, rowWeights: rowWeights, standardization: standardization, exponents: exponents)
+      let scaled = try Self.squareSums(
+        d, forEachRow, rowWeights: rowWeights, standardization: standardization,
+        exponents: exponents)
       for c in overflowed {
         // Σ w·x² / Σs = 4^e · (Σ w·(x·2^-e)²) / Σs.
         let meanSquare =
@@ -130,17 +143,18 @@ struct ColumnMoments: Sendable {
   }
 
   /// `Σᵢ wᵢ·(x̃ᵢc·2^-e[c])²` per column (`e` all 0 when `nil`).
-  private static func squareSums<T: SoftmaxScalar>(
-    _ features: Matrix<T>, rowWeights: [Double], standardization: Standardization?,
-    exponents: [Int]?
-  ) -> [Double] {
-    let d = features.columns
+  private static func squareSums(
+    _ d: Int,
+    _ forEachRow: (_ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws(TrainingError) ->
+      Void,
+    rowWeights: [Double], standardization: Standardization?, exponents: [Int]?
+  ) throws(TrainingError) -> [Double] {
     var sums = [Double](repeating: 0, count: d)
     // Through pointers: a captured array would be checked for uniqueness
     // at every element (a pass over MNIST took 150 ms instead of 25).
-    sums.withUnsafeMutableBufferPointer { sums in
-      rowWeights.withUnsafeBufferPointer { w in
-        forEachStandardizedRow(features, standardization) { i, x in
+    try sums.withUnsafeMutableBufferPointer { sums throws(TrainingError) in
+      try rowWeights.withUnsafeBufferPointer { w throws(TrainingError) in
+        try forEachStandardizedRow(d, forEachRow, standardization) { i, x in
           let weight = w[i]
           guard weight != 0 else { return }
           if let exponents {
@@ -157,24 +171,29 @@ struct ColumnMoments: Sendable {
     return sums
   }
 
-  /// Calls `body(i, x̃ᵢ)` for every row, standardized in `Double` when a
-  /// standardization is given.
-  private static func forEachStandardizedRow<T: SoftmaxScalar>(
-    _ features: Matrix<T>, _ standardization: Standardization?,
+  /// Calls `body(i, x̃ᵢ)` for every row `forEachRow` reads, standardized
+  /// in `Double` when a standardization is given.
+  private static func forEachStandardizedRow(
+    _ d: Int,
+    _ forEachRow: (_ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws(TrainingError) ->
+      Void,
+    _ standardization: Standardization?,
     _ body: (Int, UnsafeMutableBufferPointer<Double>) -> Void
-  ) {
-    let d = features.columns
+  ) throws(TrainingError) {
     let mean = standardization?.mean
     let inverseScale = standardization?.inverseScale
     var row = [Double](repeating: 0, count: d)
-    row.withUnsafeMutableBufferPointer { out in
-      features.forEachRowInDouble { i, x in
-        if let mean, let inverseScale {
-          for c in 0..<d { out[c] = (x[c] - mean[c]) * inverseScale[c] }
-        } else {
-          for c in 0..<d { out[c] = x[c] }
+    // (`forEachRow` calls the body and nothing else: it cannot re-enter.)
+    try withoutActuallyEscaping(body) { body throws(TrainingError) in
+      try row.withUnsafeMutableBufferPointer { out throws(TrainingError) in
+        try forEachRow { i, x in
+          if let mean, let inverseScale {
+            for c in 0..<d { out[c] = (x[c] - mean[c]) * inverseScale[c] }
+          } else {
+            for c in 0..<d { out[c] = x[c] }
+          }
+          body(i, out)
         }
-        body(i, out)
       }
     }
   }

@@ -85,20 +85,15 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
   /// The features in Double, for every type but Float (the same storage
   /// for Double); empty when the Float kernel reads them.
   let doubleFeatures: [Double]
-  /// The standardization rounded to Float, when the Float kernel runs.
-  let floatStandardization: (mean: [Float], inverseScale: [Float])?
-  /// Whether the Float kernel runs (Float features, 64-bit Int, a
-  /// standardization that Float holds).
-  let usesFloatKernel: Bool
+  /// The kernels' sums over blocks of rows.
+  let blockSum: DenseBlockSum<T>
   /// The columns' weighted squares, for the preconditioner.
   let columnMoments: ColumnMoments
 
   /// What an evaluation writes: partial sums of a wave of blocks, and the
   /// parameters rounded to `Float` for the Float kernel. One per caller.
   public struct Workspace {
-    var partials: [Double] = []
-    var floatWeights: [Float] = []
-    var floatBias: [Float] = []
+    var blocks = DenseBlockSum<T>.Workspace()
   }
 
   /// A new workspace.
@@ -157,25 +152,18 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     if let standardization, let problem = standardization.problem(columns: d) {
       throw TrainingError(.shapeMismatch, problem)
     }
-    // The Float kernel reads the features as they are, the labels as Int64
-    // (64-bit platforms), and the standardization in Float: only when its
-    // values are Floats (a scale below 1e-38 has a reciprocal that is not).
-    let floatKernel =
-      T.self == Float.self && MemoryLayout<Int>.size == 8
-      && (standardization.map(Self.floatRepresents) ?? true)
+    let blockSum = DenseBlockSum<T>(
+      classCount: classCount, featureCount: d, labels: labels, rowWeights: rows.rowWeights,
+      l2: l2, standardization: standardization)
     self.features = features
     if T.self == Double.self {
       self.doubleFeatures = unsafeBitCast(features.elements, to: [Double].self)
-    } else if floatKernel {
+    } else if blockSum.usesFloatKernel {
       self.doubleFeatures = []
     } else {
       self.doubleFeatures = features.elements.map { Double($0) }
     }
-    self.usesFloatKernel = floatKernel
-    self.floatStandardization =
-      floatKernel
-      ? standardization.map { ($0.mean.map { Float($0) }, $0.inverseScale.map { Float($0) }) }
-      : nil
+    self.blockSum = blockSum
     self.labels = labels
     self.classCount = classCount
     self.rowWeights = rows.rowWeights
@@ -187,14 +175,6 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     self.columnMoments = try ColumnMoments(
       features: features, rowWeights: rows.rowWeights, weightTotal: rows.weightTotal,
       standardization: standardization, featureNames: featureNames)
-  }
-
-  /// Whether the Float kernel can use `standardization`: every mean and
-  /// every reciprocal scale is a finite `Float`, and no reciprocal rounds
-  /// to 0 (a scale below 1e-38 has a reciprocal beyond `Float`).
-  static func floatRepresents(_ standardization: Standardization) -> Bool {
-    standardization.mean.allSatisfy { Float($0).isFinite }
-      && standardization.inverseScale.allSatisfy { Float($0).isFinite && Float($0) != 0 }
   }
 
   // MARK: - Evaluations

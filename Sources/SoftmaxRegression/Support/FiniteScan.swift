@@ -14,15 +14,18 @@ import SoftmaxCore
 /// the compiler vectorizes, at memory speed even when the caller is not
 /// specialized; other types test `isFinite` one by one.
 func firstNonFiniteIndex<T: SoftmaxScalar>(_ elements: [T]) -> Int? {
+  elements.withUnsafeBufferPointer { firstNonFiniteIndex($0) }
+}
+
+/// The index of the first NaN or infinity in `elements`, or `nil` (as the
+/// array's).
+func firstNonFiniteIndex<T: SoftmaxScalar>(_ elements: UnsafeBufferPointer<T>) -> Int? {
+  let raw = UnsafeRawBufferPointer(elements)
   if T.self == Float.self {
-    return elements.withUnsafeBytes { raw in
-      firstAllOnesExponent(raw.bindMemory(to: UInt32.self), exponent: 0x7F80_0000)
-    }
+    return firstAllOnesExponent(raw.bindMemory(to: UInt32.self), exponent: 0x7F80_0000)
   }
   if T.self == Double.self {
-    return elements.withUnsafeBytes { raw in
-      firstAllOnesExponent(raw.bindMemory(to: UInt64.self), exponent: 0x7FF0_0000_0000_0000)
-    }
+    return firstAllOnesExponent(raw.bindMemory(to: UInt64.self), exponent: 0x7FF0_0000_0000_0000)
   }
   return elements.firstIndex { !$0.isFinite }
 }

@@ -19,9 +19,14 @@ func columnName(_ c: Int, _ names: [String]?) -> String {
 func nonFiniteMessage<T>(at index: Int, columns d: Int, _ elements: [T], _ names: [String]?)
   -> String
 {
-  let c = index % max(d, 1)
+  nonFiniteMessage(row: index / max(d, 1), column: index % max(d, 1), elements[index], names)
+}
+
+/// "row 1, column 0: nan is not a finite number" for `value` at `row`,
+/// `column`.
+func nonFiniteMessage<T>(row: Int, column c: Int, _ value: T, _ names: [String]?) -> String {
   let name = names.flatMap { c < $0.count ? " (\"\($0[c])\")" : nil } ?? ""
-  return "row \(index / max(d, 1)), column \(c)\(name): \(elements[index]) is not a finite number"
+  return "row \(row), column \(c)\(name): \(value) is not a finite number"
 }
 
 /// `bytes` as "1.5 GiB", "12 MiB", "900 bytes".

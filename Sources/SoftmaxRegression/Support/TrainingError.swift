@@ -41,6 +41,9 @@ public struct TrainingError: LibraryError, Hashable {
     /// rows whose log loss falls without bound as a temperature goes to 0
     /// or to infinity (``TemperatureScaling``).
     case noFiniteOptimum
+    /// Streamed features could not be read during training (a file that
+    /// became unreadable, shorter or different between passes).
+    case unreadableData
   }
 
   /// What kind of problem it is.

@@ -200,8 +200,20 @@ struct DataFingerprint: Sendable, Hashable, Codable {
   var hash: String
 
   init<T: SoftmaxScalar>(features: Matrix<T>, labels: [Int], sampleWeights: [Double]?) {
-    rows = features.rows
-    self.features = features.columns
+    self.init(
+      rows: features.rows, columns: features.columns, labels: labels,
+      sampleWeights: sampleWeights
+    ) { body in features.forEachRowInDouble(body) }
+  }
+
+  /// The fingerprint of dense rows that `forEachRow` reads in order (a
+  /// matrix, or a stream: the same rows give the same fingerprint).
+  init<E: Error>(
+    rows: Int, columns: Int, labels: [Int], sampleWeights: [Double]?,
+    forEachRow: (_ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws(E) -> Void
+  ) throws(E) {
+    self.rows = rows
+    self.features = columns
     var h: UInt64 = 0x6A09_E667_F3BC_C908
     func mix(_ word: UInt64) {
       // A SplitMix64 step per word: every bit of every word reaches the
@@ -209,7 +221,7 @@ struct DataFingerprint: Sendable, Hashable, Codable {
       h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
       h ^= h >> 29
     }
-    features.forEachRowInDouble { _, row in
+    try forEachRow { _, row in
       for value in row { mix(value.bitPattern) }
     }
     for label in labels { mix(UInt64(bitPattern: Int64(label))) }

@@ -68,6 +68,60 @@ extension SoftmaxClassifier {
       resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
   }
 
+  /// Trains a linear model on dense rows streamed from `rows` a chunk at a
+  /// time: data larger than memory (a file read in chunks by SoftmaxData's
+  /// `NPYRowStream`), with the same result as
+  /// ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(Matrix<T>,_,_,_,_,_,_,_,_,_)``
+  /// on the same rows in memory, bit for bit: every pass adds the same
+  /// blocks of rows in the same order.
+  ///
+  /// Memory: one chunk of about `chunkBytes` (a multiple of 256 rows; two
+  /// with a validation split, whose rows are gathered), the labels and
+  /// weights (16 bytes a row), and the solver's vectors of `k·(d + 1)`
+  /// doubles, whatever the number of rows.
+  ///
+  /// Passes: one to check the values, three to standardize (with
+  /// `options.standardize`), one for the preconditioner, one to fingerprint
+  /// the data (with checkpoints), then one per evaluation (about one per
+  /// iteration), plus one over the held-out rows per iteration with a
+  /// validation split.
+  ///
+  /// - Parameters:
+  ///   - rows: `n × d` finite values, the same on every pass.
+  ///   - chunkBytes: the bytes of a chunk (at least 256 rows).
+  ///   - The others: as the matrix's `fit`.
+  /// - Throws: ``TrainingError`` as the matrix's `fit`;
+  ///   ``TrainingError/Code/invalidOption`` for a minibatch solver (SGD,
+  ///   Adam) or hidden layers, which train in memory;
+  ///   ``TrainingError/Code/unreadableData`` when reading the stream fails
+  ///   (its message is the stream's error, naming the file).
+  public static func fit<Rows: RowStream>(
+    streaming rows: Rows, labels: [Int], classes: [String], sampleWeights: [Double]? = nil,
+    featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
+    chunkBytes: Int = 8 << 20, warmStart: SoftmaxClassifier? = nil,
+    resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpoints: Bool = false,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) throws(TrainingError) -> SoftmaxClassifier {
+    if options.solver.isStochastic {
+      throw TrainingError(
+        .invalidOption,
+        "streamed data trains with the full-batch solvers (L-BFGS, gradient descent); "
+          + "\(options.solver) reads minibatches at random: load the data, or use L-BFGS")
+    }
+    if options.hidden != nil {
+      throw TrainingError(
+        .invalidOption,
+        "hidden layers train on data in memory: streamed data trains a linear model")
+    }
+    let features = StreamedFeatures(
+      source: rows,
+      chunkRows: StreamedFeatures<Rows>.chunkRows(columns: rows.columns, chunkBytes: chunkBytes))
+    return try fitting(
+      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+      featureNames: featureNames, options: options, warmStart: warmStart,
+      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+  }
+
   /// The training of both `fit`s, over either layout of features.
   static func fitting<Features: TrainingFeatures>(
     _ features: Features, labels: [Int], classes: [String], sampleWeights: [Double]?,
@@ -92,7 +146,7 @@ extension SoftmaxClassifier {
       sampleWeights, rows: features.rows)
     let fingerprint =
       checkpoint != nil || checkpoints
-      ? features.fingerprint(labels: labels, sampleWeights: sampleWeights) : nil
+      ? try features.fingerprint(labels: labels, sampleWeights: sampleWeights) : nil
     var standardization: Standardization? = nil
     if let checkpoint {
       try checkResumable(
@@ -119,7 +173,7 @@ extension SoftmaxClassifier {
       }
       standardization = warmStart.standardization
     } else if options.standardize {
-      standardization = features.fittedStandardization(sampleWeights: weights)
+      standardization = try features.fittedStandardization(sampleWeights: weights)
     }
     // The full-batch solvers hold out rows for validation here (the
     // minibatch solvers in their loop, for early stopping), by the same
@@ -131,7 +185,7 @@ extension SoftmaxClassifier {
       heldOut.flatMap { split in weights.map { w in split.kept.map { w[$0] } } }
       ?? weights
     if heldOut != nil && checkpoint == nil && warmStart == nil && options.standardize {
-      standardization = training.fittedStandardization(sampleWeights: trainingWeights)
+      standardization = try training.fittedStandardization(sampleWeights: trainingWeights)
     }
     let classWeights = try resolveClassWeights(
       options.classWeighting, labels: trainingLabels, classCount: k,
@@ -175,6 +229,7 @@ extension SoftmaxClassifier {
         featureNames: featureNames, standardization: standardization, fingerprint: fingerprint,
         resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
     }
+    try training.checkReads()
     let (result, history, validationHistory) = (
       trainingRun.result, trainingRun.history, trainingRun.validationHistory
     )

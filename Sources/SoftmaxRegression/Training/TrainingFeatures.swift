@@ -33,13 +33,18 @@ protocol TrainingFeatures: Sendable {
   func checkFinite(featureNames: [String]?) throws(TrainingError)
 
   /// The standardization `options.standardize` learns on this layout.
-  func fittedStandardization(sampleWeights: [Double]?) -> Standardization
+  func fittedStandardization(sampleWeights: [Double]?) throws(TrainingError) -> Standardization
 
   /// A hash of the data, for checkpoints.
-  func fingerprint(labels: [Int], sampleWeights: [Double]?) -> DataFingerprint
+  func fingerprint(labels: [Int], sampleWeights: [Double]?) throws(TrainingError)
+    -> DataFingerprint
 
   /// These rows as a network's features.
-  var networkFeatures: NetworkFeatures<Scalar> { get }
+  func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar>
+
+  /// Throws what reading the rows during training met (streamed rows; the
+  /// others cannot fail).
+  func checkReads() throws(TrainingError)
 
   /// The objective over these rows.
   func objective(
@@ -49,6 +54,9 @@ protocol TrainingFeatures: Sendable {
 }
 
 extension TrainingFeatures {
+  /// Nothing to throw: the rows are in memory.
+  func checkReads() throws(TrainingError) {}
+
   /// The objective of a network with these hidden layers over these rows.
   func networkObjective(
     hidden: TrainingOptions.HiddenLayers, labels: [Int], classCount: Int,
@@ -56,7 +64,7 @@ extension TrainingFeatures {
     standardization: Standardization?, dropoutSeed: UInt64
   ) throws(TrainingError) -> NetworkObjective<Scalar> {
     try NetworkObjective(
-      features: networkFeatures, labels: labels, classCount: classCount,
+      features: networkFeatures(), labels: labels, classCount: classCount,
       hiddenWidths: hidden.widths, activation: hidden.activation, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, standardization: standardization,
       dropout: hidden.dropout, dropoutSeed: dropoutSeed)
@@ -65,7 +73,7 @@ extension TrainingFeatures {
 
 extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
   static var workspaceVectors: Int { 0 }
-  var networkFeatures: NetworkFeatures<Scalar> { .dense(self) }
+  func networkFeatures() -> NetworkFeatures<Scalar> { .dense(self) }
 
   func checkFinite(featureNames: [String]?) throws(TrainingError) {
     if let bad = firstNonFiniteIndex(elements) {
@@ -97,7 +105,7 @@ extension Matrix: TrainingFeatures where Scalar: SoftmaxScalar {
 extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
   /// The weights and the gradient laid out by column.
   static var workspaceVectors: Int { 2 }
-  var networkFeatures: NetworkFeatures<Scalar> { .sparse(self) }
+  func networkFeatures() -> NetworkFeatures<Scalar> { .sparse(self) }
 
   func checkFinite(featureNames: [String]?) throws(TrainingError) {
     if let bad = firstNonFiniteEntry() {

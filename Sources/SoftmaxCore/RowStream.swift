@@ -1,0 +1,98 @@
+//===--- RowStream.swift --------------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// The rows of an `n × d` matrix, read front to back a chunk at a time, as
+/// many times as asked: features that need not be in memory at once (a
+/// file read in bounded chunks), or a ``Matrix`` (one chunk, in place).
+///
+/// Training streams the rows once per pass; a pass holds one chunk, so
+/// memory is the chunk, not the matrix. A conformer reads the same values
+/// on every pass (a file that changes between passes is the conformer's
+/// error to report).
+///
+/// The math knows no files: SoftmaxData provides the file-backed streams.
+public protocol RowStream<Scalar>: Sendable {
+  /// The element type.
+  associatedtype Scalar: SoftmaxScalar
+
+  /// `n`.
+  var rows: Int { get }
+  /// `d`.
+  var columns: Int { get }
+
+  /// Calls `body(firstRow, elements)` for consecutive chunks of rows in
+  /// order, from row 0 to row `n − 1`: every chunk but the last holds
+  /// exactly `chunkRows` rows, `elements` holds a chunk's rows row-major
+  /// (`rows·d` values) and is valid only during the call.
+  ///
+  /// - Precondition: `chunkRows ≥ 1`.
+  /// - Throws: what reading the rows throws (a conformer's error naming
+  ///   its file), or what `body` throws.
+  func forEachChunk(
+    rows chunkRows: Int,
+    _ body: (_ firstRow: Int, _ elements: UnsafeBufferPointer<Scalar>) throws -> Void
+  ) throws
+}
+
+extension Matrix: RowStream where Scalar: SoftmaxScalar {
+  /// The matrix's storage, in place, in slices of `chunkRows` rows.
+  public func forEachChunk(
+    rows chunkRows: Int,
+    _ body: (_ firstRow: Int, _ elements: UnsafeBufferPointer<Scalar>) throws -> Void
+  ) throws {
+    precondition(chunkRows >= 1, "a chunk holds at least one row")
+    try storage.withUnsafeBufferPointer { all in
+      var first = 0
+      while first < rows {
+        let end = Swift.min(rows, first + chunkRows)
+        try body(first, UnsafeBufferPointer(rebasing: all[(first * columns)..<(end * columns)]))
+        first = end
+      }
+    }
+  }
+}
+
+extension RowStream {
+  /// Calls `body(i, row)` for every row `i` in order, converted to `Double`
+  /// (exactly) in one buffer reused from row to row: the same rows, in the
+  /// same order, as ``Matrix/forEachRowInDouble(_:)`` of the whole matrix.
+  ///
+  /// - Complexity: one pass; `columns` doubles beside the stream's chunk.
+  public func forEachRowInDouble(
+    chunkRows: Int, _ body: (_ index: Int, _ row: UnsafeBufferPointer<Double>) throws -> Void
+  ) throws {
+    let d = columns
+    var buffer = [Double](repeating: 0, count: d)
+    try buffer.withUnsafeMutableBufferPointer { row in
+      let out = UnsafeBufferPointer(row)
+      try forEachChunk(rows: chunkRows) { first, x in
+        let count = d == 0 ? Swift.min(chunkRows, rows - first) : x.count / d
+        if Scalar.self == Double.self {
+          try x.withMemoryRebound(to: Double.self) { doubles in
+            for i in 0..<count {
+              try body(first + i, UnsafeBufferPointer(rebasing: doubles[(i * d)..<((i + 1) * d)]))
+            }
+          }
+        } else if Scalar.self == Float.self {
+          try x.withMemoryRebound(to: Float.self) { floats in
+            for i in 0..<count {
+              let base = i * d
+              for c in 0..<d { row[c] = Double(floats[base + c]) }
+              try body(first + i, out)
+            }
+          }
+        } else {
+          for i in 0..<count {
+            let base = i * d
+            for c in 0..<d { row[c] = Double(x[base + c]) }
+            try body(first + i, out)
+          }
+        }
+      }
+    }
+  }
+}

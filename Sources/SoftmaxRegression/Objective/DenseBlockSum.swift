@@ -1,0 +1,319 @@
+//===--- DenseBlockSum.swift ----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// The blocked, deterministic reduction behind every evaluation of softmax
+/// regression on dense rows, in memory or streamed: blocks of rows are
+/// computed in parallel by SoftmaxCore's fused kernel, each into its own
+/// partial sums, and added to the running totals one after another in
+/// block order.
+///
+/// An evaluation is ``begin(_:gradient:wantGradient:workspace:)``, then
+/// ``add(_:firstRow:blockCount:gradient:wantGradient:totals:workspace:rows:)``
+/// once for the whole matrix or once per chunk of a stream, then
+/// ``finish(_:gradient:wantGradient:totals:denominator:)``. The totals are
+/// a left fold over the blocks, whatever calls they come in: chunks that
+/// hold whole blocks give the bits of the matrix in one call, for every
+/// thread count.
+struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
+  /// `k`.
+  let classCount: Int
+  /// `d`.
+  let featureCount: Int
+  /// The class of every row.
+  let labels: [Int]
+  /// `sᵢ·c_yᵢ` of every row.
+  let rowWeights: [Double]
+  /// λ₂.
+  let l2: Double
+  /// Applied to every row on the fly, if given.
+  let standardization: Standardization?
+  /// The standardization rounded to Float, when the Float kernel runs.
+  let floatStandardization: (mean: [Float], inverseScale: [Float])?
+  /// Whether the Float kernel runs (Float features, 64-bit Int, a
+  /// standardization that Float holds).
+  let usesFloatKernel: Bool
+
+  init(
+    classCount: Int, featureCount: Int, labels: [Int], rowWeights: [Double], l2: Double,
+    standardization: Standardization?
+  ) {
+    // The Float kernel reads the features as they are, the labels as Int64
+    // (64-bit platforms), and the standardization in Float: only when its
+    // values are Floats (a scale below 1e-38 has a reciprocal that is not).
+    let floatKernel =
+      T.self == Float.self && MemoryLayout<Int>.size == 8
+      && (standardization.map(Self.floatRepresents) ?? true)
+    self.classCount = classCount
+    self.featureCount = featureCount
+    self.labels = labels
+    self.rowWeights = rowWeights
+    self.l2 = l2
+    self.standardization = standardization
+    self.usesFloatKernel = floatKernel
+    self.floatStandardization =
+      floatKernel
+      ? standardization.map { ($0.mean.map { Float($0) }, $0.inverseScale.map { Float($0) }) }
+      : nil
+  }
+
+  /// Whether the Float kernel can use `standardization`: every mean and
+  /// every reciprocal scale is a finite `Float`, and no reciprocal rounds
+  /// to 0 (a scale below 1e-38 has a reciprocal beyond `Float`).
+  static func floatRepresents(_ standardization: Standardization) -> Bool {
+    standardization.mean.allSatisfy { Float($0).isFinite }
+      && standardization.inverseScale.allSatisfy { Float($0).isFinite && Float($0) != 0 }
+  }
+
+  /// What an evaluation writes: partial sums of a wave of blocks, and the
+  /// parameters rounded to `Float` for the Float kernel. One per caller.
+  struct Workspace {
+    var partials: [Double] = []
+    var floatWeights: [Float] = []
+    var floatBias: [Float] = []
+  }
+
+  /// The loss summed so far and how many blocks went into the totals.
+  struct Totals {
+    var loss = 0.0
+    var blocks = 0
+  }
+
+  /// The features a call reads: `Float` for the Float kernel, `Double`
+  /// otherwise.
+  enum Features {
+    case float(UnsafePointer<Float>)
+    case double(UnsafePointer<Double>)
+  }
+
+  /// `k·d + k` parameters.
+  var parameterCount: Int { classCount * (featureCount + 1) }
+
+  /// Blocks computed at once, each into its own partial sums, before they
+  /// are added to the running total in block order: at most 32, and at
+  /// most 64 MiB of partial sums. (The result does not depend on it: the
+  /// blocks are always added one after another, in order.)
+  static func blocksPerWave(stride: Int) -> Int {
+    max(1, min(32, (64 << 20) / 8 / max(stride, 1)))
+  }
+
+  /// Starts an evaluation: checks the parameters' count, rounds them for
+  /// the Float kernel and sizes the gradient.
+  func begin(
+    _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
+    workspace: inout Workspace
+  ) {
+    precondition(
+      parameters.count == parameterCount,
+      "\(parameters.count) parameters; the objective has \(parameterCount)")
+    if usesFloatKernel {
+      // The parameters rounded into buffers kept from call to call (no
+      // allocation per minibatch step).
+      roundToFloat(parameters, into: &workspace)
+    }
+    if wantGradient && gradient.count != parameterCount {
+      gradient = [Double](repeating: 0, count: parameterCount)
+    }
+  }
+
+  /// Adds the blocks `rows(0)…rows(blockCount − 1)` of `x` to the totals:
+  /// in waves of ``blocksPerWave(stride:)`` blocks computed in parallel,
+  /// each into its own slice of the workspace's partial sums, then added
+  /// to `totals` and to `gradient[0..<k·d + k]` in block order. Rows are
+  /// numbered from `x`; their labels and weights are those of rows
+  /// `firstRow + r`.
+  ///
+  /// - Precondition: ``begin(_:gradient:wantGradient:workspace:)`` was
+  ///   called with these parameters; `x` is `.float` exactly when the
+  ///   Float kernel runs.
+  func add(
+    _ x: Features, parameters: [Double], firstRow: Int, blockCount: Int,
+    gradient: inout [Double], wantGradient: Bool, totals: inout Totals,
+    workspace: inout Workspace, rows: (Int) -> BlockRows
+  ) {
+    guard blockCount > 0 else { return }
+    let k = classCount
+    let d = featureCount
+    let weightCount = k * d
+    let stride = weightCount + k + 1
+    let wave = min(Self.blocksPerWave(stride: stride), blockCount)
+    if workspace.partials.count < wave * stride {
+      workspace.partials = [Double](repeating: 0, count: wave * stride)
+    }
+    var loss = totals.loss
+    var blocksAdded = totals.blocks
+    withBlockKernel(
+      x, parameters: parameters, firstRow: firstRow, floatWeights: workspace.floatWeights,
+      floatBias: workspace.floatBias
+    ) { accumulate in
+      workspace.partials.withUnsafeMutableBufferPointer { partialBuffer in
+        gradient.withUnsafeMutableBufferPointer { totals in
+          guard let partialBase = partialBuffer.baseAddress else { return }
+          var first = 0
+          while first < blockCount {
+            let count = min(wave, blockCount - first)
+            parallelFor(count: count, cost: 256 * d * k * 2, grain: 1) { begin, end in
+              for slot in begin..<end {
+                let out = partialBase + slot * stride
+                out.initialize(repeating: 0, count: stride)
+                accumulate(rows(first + slot), wantGradient, out)
+              }
+            }
+            for slot in 0..<count { loss += partialBase[slot * stride + weightCount + k] }
+            if wantGradient, let totals = totals.baseAddress {
+              // Blocks in order for every index (split across threads by
+              // index, which does not change any index's order). The very
+              // first block is copied, the others added.
+              let copiesFirst = blocksAdded == 0
+              parallelFor(count: weightCount + k, cost: count, grain: 4096) { begin, end in
+                for slot in 0..<count {
+                  let partial = partialBase + slot * stride
+                  if copiesFirst && slot == 0 {
+                    (totals + begin).update(from: partial + begin, count: end - begin)
+                  } else {
+                    for index in begin..<end { totals[index] += partial[index] }
+                  }
+                }
+              }
+            }
+            blocksAdded += count
+            first += count
+          }
+        }
+      }
+    }
+    totals.loss = loss
+    totals.blocks = blocksAdded
+  }
+
+  /// Ends an evaluation: returns `loss / denominator` and `(λ₂/2)·‖W‖²`,
+  /// and turns the gradient's running sums into the gradient of their sum.
+  func finish(
+    _ parameters: [Double], gradient: inout [Double], wantGradient: Bool, totals: Totals,
+    denominator: Double
+  ) -> (data: Double, penalty: Double) {
+    let k = classCount
+    let weightCount = k * featureCount
+    if wantGradient && totals.blocks == 0 {
+      for index in 0..<(weightCount + k) { gradient[index] = 0 }
+    }
+    let scale = denominator > 0 ? 1 / denominator : 0
+    let l2 = self.l2
+    var squares = 0.0
+    gradient.withUnsafeMutableBufferPointer { g in
+      parameters.withUnsafeBufferPointer { w in
+        for index in 0..<weightCount { squares += w[index] * w[index] }
+        guard wantGradient else { return }
+        for index in 0..<(weightCount + k) {
+          g[index] = g[index] * scale + (index < weightCount ? l2 * w[index] : 0)
+        }
+      }
+    }
+    // A loss that overflowed (logits beyond Double: inf − inf) is +inf,
+    // never NaN: finite parameters have a loss ≥ 0.
+    let data = totals.loss * scale
+    return (
+      data.isNaN ? .infinity : data,
+      l2Penalty(parameters, weightCount: weightCount, l2: l2, sumOfSquares: squares)
+    )
+  }
+
+  /// Rounds `[W, b]` into the workspace's Float weights and biases.
+  private func roundToFloat(_ parameters: [Double], into workspace: inout Workspace) {
+    let weightCount = classCount * featureCount
+    if workspace.floatWeights.count != weightCount {
+      workspace.floatWeights = [Float](repeating: 0, count: weightCount)
+      workspace.floatBias = [Float](repeating: 0, count: classCount)
+    }
+    parameters.withUnsafeBufferPointer { p in
+      workspace.floatWeights.withUnsafeMutableBufferPointer { w in
+        for i in 0..<weightCount { w[i] = Float(p[i]) }
+      }
+      workspace.floatBias.withUnsafeMutableBufferPointer { b in
+        for j in 0..<classCount { b[j] = Float(p[weightCount + j]) }
+      }
+    }
+  }
+
+  /// Calls `body` with the block kernel for these parameters over `x`:
+  /// SoftmaxCore's fused block in `Float` (the workspace's rounded
+  /// parameters) or in `Double`, each with its scratch.
+  private func withBlockKernel(
+    _ x: Features, parameters: [Double], firstRow: Int, floatWeights: [Float],
+    floatBias: [Float],
+    _ body: (_ accumulate: (BlockRows, Bool, UnsafeMutablePointer<Double>) -> Void) -> Void
+  ) {
+    let k = classCount
+    let d = featureCount
+    labels.withUnsafeBufferPointer { labels in
+      rowWeights.withUnsafeBufferPointer { rowWeights in
+        guard let allLabels = labels.baseAddress, let allWeights = rowWeights.baseAddress else {
+          return
+        }
+        let labels = allLabels + firstRow
+        let rowWeights = allWeights + firstRow
+        switch x {
+        case .float(let x):
+          precondition(usesFloatKernel, "Float features for the Double kernel")
+          floatWeights.withUnsafeBufferPointer { w in
+            floatBias.withUnsafeBufferPointer { b in
+              withOptionalPointers(floatStandardization) { mean, inverseScale in
+                guard let w = w.baseAddress, let b = b.baseAddress else { return }
+                let kernel = RegressionBlock(
+                  x: x, featureCount: d, classCount: k, weights: w, bias: b, mean: mean,
+                  inverseScale: inverseScale, labels: labels, rowWeights: rowWeights)
+                body { rows, wantGradient, out in
+                  withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k)) {
+                    scratch in
+                    guard let scratch = scratch.baseAddress else { return }
+                    kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                  }
+                }
+              }
+            }
+          }
+        case .double(let x):
+          precondition(!usesFloatKernel, "Double features for the Float kernel")
+          let mean = standardization?.mean ?? []
+          let inverseScale = standardization?.inverseScale ?? []
+          parameters.withUnsafeBufferPointer { p in
+            mean.withUnsafeBufferPointer { mean in
+              inverseScale.withUnsafeBufferPointer { inverseScale in
+                guard let p = p.baseAddress else { return }
+                let kernel = RegressionBlock(
+                  x: x, featureCount: d, classCount: k, weights: p, bias: p + k * d,
+                  mean: mean.isEmpty ? nil : mean.baseAddress,
+                  inverseScale: inverseScale.isEmpty ? nil : inverseScale.baseAddress,
+                  labels: labels, rowWeights: rowWeights)
+                body { rows, wantGradient, out in
+                  withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
+                    guard let scratch = scratch.baseAddress else { return }
+                    kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Calls `body` with pointers to a Float standardization, or two `nil`s.
+private func withOptionalPointers<R>(
+  _ standardization: (mean: [Float], inverseScale: [Float])?,
+  _ body: (UnsafePointer<Float>?, UnsafePointer<Float>?) -> R
+) -> R {
+  guard let standardization else { return body(nil, nil) }
+  return standardization.mean.withUnsafeBufferPointer { mean in
+    standardization.inverseScale.withUnsafeBufferPointer { inverseScale in
+      body(mean.baseAddress, inverseScale.baseAddress)
+    }
+  }
+}
