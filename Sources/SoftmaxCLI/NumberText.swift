@@ -107,3 +107,13 @@ func formatDuration(_ seconds: Double) -> String {
   if hours > 0 { return "\(hours)h\(minutes < 10 ? "0" : "")\(minutes)m" }
   return "\(minutes)m\(rest < 10 ? "0" : "")\(rest)s"
 }
+
+/// `bytes` as "1.5 GiB", "12 MiB", "900 bytes".
+func byteSize(_ bytes: Int) -> String {
+  let units = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+  for (size, name) in units where bytes >= size {
+    let value = (Double(bytes) / Double(size) * 10).rounded() / 10
+    return "\(value) \(name)"
+  }
+  return "\(bytes) bytes"
+}

@@ -23,6 +23,13 @@ struct TrainingData {
   /// Text: the vectorizer fitted on the training documents.
   var vectorizer: TextVectorizer? = nil
 
+  /// What the report says of it.
+  var summary: TrainingSummary {
+    TrainingSummary(
+      rows: training.count, features: training.featureCount, classes: classes,
+      testName: testing?.name, testRows: testing?.data.count, isFloat: all.isFloat)
+  }
+
   /// How the training file was read, for the model to read other files
   /// the same way.
   func inputDescription(of path: String, format: DataFormat?) throws -> InputDescription {

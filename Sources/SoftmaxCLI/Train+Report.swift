@@ -9,12 +9,27 @@ import ArgumentParser
 import SoftmaxData
 import SoftmaxRegression
 
+/// What `train`'s report says of the data it trained on.
+struct TrainingSummary {
+  /// The training rows.
+  var rows: Int
+  /// Their features.
+  var features: Int
+  /// The class names.
+  var classes: [String]
+  /// The test data's name and row count, if any.
+  var testName: String?
+  var testRows: Int?
+  /// Whether the features were read as `Float`.
+  var isFloat: Bool
+}
+
 extension Train {
   /// What `train` prints at the end: the JSON object or the summary, the
   /// advice when training did not converge, and the exit code 130 after
   /// Ctrl-C.
   func report(
-    _ model: SoftmaxClassifier, data: TrainingData, train: ClassificationMetrics,
+    _ model: SoftmaxClassifier, data: TrainingSummary, train: ClassificationMetrics,
     test: ClassificationMetrics?, validationLoss: Double?, calibration: Calibration?,
     options: TrainingOptions, seconds: Double
   ) throws {
@@ -37,9 +52,9 @@ extension Train {
         ("activation", model.hidden.map { .string($0.activation.rawValue) } ?? .null),
         ("l2", .number(options.l2)),
         ("l1", .number(options.l1)),
-        ("rows", .int(data.training.count)),
-        ("test_rows", data.testing.map { .int($0.data.count) } ?? .null),
-        ("features", .int(data.training.featureCount)),
+        ("rows", .int(data.rows)),
+        ("test_rows", data.testRows.map { .int($0) } ?? .null),
+        ("features", .int(data.features)),
         ("classes", .array(data.classes.map { .string($0) })),
         ("model", .string(self.model)),
         ("plot", plot.map { .string($0) } ?? .null),
@@ -52,11 +67,11 @@ extension Train {
       // A network names its widths: 4-16-3 tanh.
       let shape =
         model.hidden.map { hidden in
-          ([data.training.featureCount] + hidden.widths + [model.classCount]).map(String.init)
+          ([data.features] + hidden.widths + [model.classCount]).map(String.init)
             .joined(separator: "-") + " \(hidden.activation.rawValue) network, "
         } ?? ""
       print(
-        "trained on \(data.training.count) rows × \(data.training.featureCount) features, \(model.classCount) classes: \(shape)\(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
+        "trained on \(data.rows) rows × \(data.features) features, \(model.classCount) classes: \(shape)\(optimizer.displayName), \(record.iterations) \(unit), \(record.converged ? "converged" : "not converged") (\(record.stopReason)), \(formatDuration(seconds))"
       )
       print(
         "  objective      \(String(fixed: record.objective, digits: 6))   (mean cross-entropy + λ/2·‖W‖²\(model.hidden == nil ? "" : " over every layer's W"), λ = \(options.l2))"
@@ -67,7 +82,7 @@ extension Train {
       if let validationLoss {
         print("  validation     loss \(String(fixed: validationLoss, digits: 6))")
       }
-      if let test, let name = data.testing?.name {
+      if let test, let name = data.testName {
         print(
           "  test           loss \(String(fixed: test.logLoss, digits: 6))   accuracy \(String(fixed: test.accuracy * 100, digits: 2))%   top-\(test.topK) \(String(fixed: test.topKAccuracy * 100, digits: 2))%   (\(name), \(test.count) rows)"
         )
@@ -80,7 +95,7 @@ extension Train {
     }
     if let record, !record.converged, !Interrupt.wasRequested, !quiet {
       StandardError.write(
-        "softmax: warning: not converged (\(record.stopReason)): \(advice(record.stopReason, float: data.all.isFloat))\n"
+        "softmax: warning: not converged (\(record.stopReason)): \(advice(record.stopReason, float: data.isFloat))\n"
       )
     }
     if Interrupt.wasRequested {

@@ -183,6 +183,19 @@ struct Train: ParsableCommand {
   @Option(help: "Worker threads (default: every core).")
   var threads: Int?
 
+  @Option(
+    name: .customLong("memory-limit"),
+    help: ArgumentHelp(
+      "The memory training may use, as bytes or with K, M, G (default: SOFTMAX_MEMORY_LIMIT, else the machine's memory). An NPY file whose features need more than half of it is streamed from disk in chunks (lbfgs, gd; labels from --labels).",
+      valueName: "size"))
+  var memoryLimit: String?
+
+  @Flag(
+    help:
+      "Stream the NPY file from disk in chunks on every pass instead of loading it (automatic when its features need more than half of the memory limit)."
+  )
+  var stream = false
+
   @Option(help: ArgumentHelp("Where to write the model.", valueName: "path"))
   var model: String = "model.json"
 
@@ -223,7 +236,7 @@ struct Train: ParsableCommand {
   /// The checkpoint at `path` to resume from, or `nil` (said on stderr)
   /// when there is none yet: the same command line starts a run and
   /// continues it after a crash.
-  private func readCheckpoint(_ path: String) throws -> TrainingCheckpoint? {
+  func readCheckpoint(_ path: String) throws -> TrainingCheckpoint? {
     guard AtomicFile.exists(path) else {
       if !quiet { StandardError.write("softmax: no checkpoint at \(path) yet; starting afresh\n") }
       return nil
@@ -283,6 +296,12 @@ struct Train: ParsableCommand {
       try check(lbfgsMemory >= 1, "--lbfgs-memory must be at least 1, not \(lbfgsMemory)")
     }
     if let threads { try check(threads >= 1, "--threads must be at least 1, not \(threads)") }
+    if let memoryLimit {
+      try check(
+        SoftmaxConfiguration.byteCount(memoryLimit) != nil,
+        "--memory-limit takes a byte count with an optional K, M, G or T (1G, 512M), not \"\(memoryLimit)\""
+      )
+    }
     try check(topK >= 1, "--top-k must be at least 1, not \(topK)")
     if checkpoint == nil {
       try check(
@@ -338,7 +357,14 @@ struct Train: ParsableCommand {
       Interrupt.install()
       try checkOutputs(outputs, against: try inputs())
       if let threads { SoftmaxConfiguration.threadCount = threads }
+      if let limit = memoryLimit.flatMap(SoftmaxConfiguration.byteCount) {
+        SoftmaxConfiguration.memoryLimit = limit
+      }
       let started = monotonicSeconds()
+      if let plan = try streamingPlan() {
+        try trainStreamed(plan, started: started)
+        return
+      }
       let data = try loadTrainingData()
       let options = try trainingOptions(rows: data.trainingLabels.count)
       try ClassificationMetrics.checkMemory(classCount: data.classes.count)
@@ -359,7 +385,7 @@ struct Train: ParsableCommand {
           Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)
       }
       try report(
-        model, data: data, train: train, test: test, validationLoss: outcome.validationLoss,
+        model, data: data.summary, train: train, test: test, validationLoss: outcome.validationLoss,
         calibration: calibration, options: options, seconds: monotonicSeconds() - started)
     }
   }

@@ -65,18 +65,62 @@ struct TrainingRun {
   /// training (the final metrics use every row).
   static let sampleSize = 1000
 
-  func fit(_ data: AnyDataSet, labels: [Int], sampleWeights: [Double]? = nil) throws -> Outcome {
-    // A fixed pseudo-random sample (its own generator: training's stream
-    // is untouched), as evenly spaced rows can follow the file's order.
-    var sampleRows = Array(0..<data.count)
-    if data.count > Self.sampleSize {
+  /// The rows whose accuracy the progress shows: a fixed pseudo-random
+  /// sample of ``sampleSize`` of `count` (its own generator: training's
+  /// stream is untouched), in increasing order, as evenly spaced rows can
+  /// follow the file's order.
+  static func sampleRows(count: Int) -> [Int] {
+    var sampleRows = Array(0..<count)
+    if count > sampleSize {
       var generator = SplitMix64(seed: 0x5A3D_1E5A)
       generator.shuffle(&sampleRows)
-      sampleRows = Array(sampleRows.prefix(Self.sampleSize)).sorted()
+      sampleRows = Array(sampleRows.prefix(sampleSize)).sorted()
     }
-    let sample = data.rows(sampleRows)
-    let sampleLabels = sampleRows.map { labels[$0] }
-    let d = data.featureCount
+    return sampleRows
+  }
+
+  func fit(_ data: AnyDataSet, labels: [Int], sampleWeights: [Double]? = nil) throws -> Outcome {
+    let sampleRows = Self.sampleRows(count: data.count)
+    return try fit(
+      sample: data.rows(sampleRows), sampleLabels: sampleRows.map { labels[$0] },
+      featureCount: data.featureCount
+    ) { progress in
+      switch data {
+      case .float(let set):
+        try SoftmaxClassifier.fit(
+          features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+          featureNames: featureNames,
+          options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+          progress: progress)
+      case .double(let set):
+        try SoftmaxClassifier.fit(
+          features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+          featureNames: featureNames,
+          options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+          progress: progress)
+      case .sparseFloat(let set):
+        try SoftmaxClassifier.fit(
+          features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+          featureNames: featureNames,
+          options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+          progress: progress)
+      case .sparseDouble(let set):
+        try SoftmaxClassifier.fit(
+          features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+          featureNames: featureNames,
+          options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
+          progress: progress)
+      }
+    }
+  }
+
+  /// Trains with `train` (the library's `fit` given the progress
+  /// callback), showing progress with the accuracy of `sample` (rows of
+  /// `d` features), saving checkpoints, honouring Ctrl-C.
+  func fit(
+    sample: AnyDataSet, sampleLabels: [Int], featureCount d: Int,
+    train: (_ progress: (IterationReport) -> Bool) throws -> SoftmaxClassifier
+  ) throws -> Outcome {
     var display = ProgressDisplay(quiet: quiet, total: total, unit: unit)
     var history = TrainingHistory()
     history.unit = unit
@@ -151,33 +195,7 @@ struct TrainingRun {
       }
       return !Interrupt.wasRequested
     }
-    let fitted: SoftmaxClassifier
-    switch data {
-    case .float(let set):
-      fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-        featureNames: featureNames,
-        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
-        progress: progress)
-    case .double(let set):
-      fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-        featureNames: featureNames,
-        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
-        progress: progress)
-    case .sparseFloat(let set):
-      fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-        featureNames: featureNames,
-        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
-        progress: progress)
-    case .sparseDouble(let set):
-      fitted = try SoftmaxClassifier.fit(
-        features: set.features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-        featureNames: featureNames,
-        options: options, resumingFrom: resumingFrom, checkpoints: checkpoints != nil,
-        progress: progress)
-    }
+    let fitted = try train(progress)
     // The last step, if the display skipped it (time-limited updates).
     if let last, display.lastShown != last.iteration, display.style != .silent {
       display.update(

@@ -79,9 +79,7 @@ public enum NPYReader {
       features = try array.matrix(path: path, as: Scalar.self)
     }
     if labelColumn == nil, let labels {
-      let read =
-        labels.hasSuffix(".npy")
-        ? try readArray(labels).labels(path: labels) : try readLines(labels)
+      let read = try readLabels(labels)
       guard read.count == features.rows else {
         throw DataError(
           .labels, path: labels, "\(read.count) labels for the \(features.rows) rows of \(path)")
@@ -89,6 +87,15 @@ public enum NPYReader {
       labelStrings = read
     }
     return DataSet(features: features, labels: labelStrings, report: report)
+  }
+
+  /// The labels in `path`: a 1-D `.npy` array of whole numbers, or a text
+  /// file of one label per line (blanks trimmed, blank lines skipped), as
+  /// ``read(_:labels:labelColumn:as:)`` reads its `labels` file.
+  ///
+  /// - Throws: ``DataError`` naming the file and the label that is not one.
+  public static func readLabels(_ path: String) throws(DataError) -> [String] {
+    path.hasSuffix(".npy") ? try readArray(path).labels(path: path) : try readLines(path)
   }
 
   /// One label per non-blank line, blanks (spaces, tabs) trimmed from

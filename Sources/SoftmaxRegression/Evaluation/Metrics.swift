@@ -239,3 +239,50 @@ extension SoftmaxClassifier {
     return try accumulator.metrics()
   }
 }
+
+extension SoftmaxClassifier {
+  /// ``evaluate(features:labels:topK:calibrationBins:)`` over rows streamed
+  /// from `rows`: the same metrics, bit for bit, in one pass with one
+  /// chunk of about `chunkBytes` in memory (data larger than memory).
+  ///
+  /// - Throws: ``TrainingError`` as the matrix's, and
+  ///   ``TrainingError/Code/unreadableData`` with the stream's error.
+  public func evaluate<Rows: RowStream>(
+    streaming rows: Rows, labels: [Int], topK: Int = 5, calibrationBins: Int = 15,
+    chunkBytes: Int = 8 << 20
+  ) throws(TrainingError) -> ClassificationMetrics {
+    guard labels.count == rows.rows else {
+      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(rows.rows) rows")
+    }
+    guard rows.columns == featureCount else {
+      throw TrainingError(
+        .shapeMismatch, "the rows have \(rows.columns) features; the model takes \(featureCount)")
+    }
+    var accumulator = try ClassificationMetrics.Accumulator(
+      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
+    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
+    let d = rows.columns
+    let chunkRows = max(block, chunkBytes / max(1, d * MemoryLayout<Rows.Scalar>.stride))
+    let chunkRowCount = (chunkRows + block - 1) / block * block
+    do {
+      try rows.forEachChunk(rows: chunkRowCount) { first, elements in
+        let count = d == 0 ? min(chunkRowCount, rows.rows - first) : elements.count / d
+        let chunk = Matrix(rows: count, columns: d, elements: Array(elements))
+        try chunk.validate(for: self)
+        var start = 0
+        while start < count {
+          let end = min(count, start + block)
+          try accumulator.add(
+            logProbabilities(chunk.rows(in: start..<end)),
+            labels: labels[(first + start)..<(first + end)], firstRow: first + start)
+          start = end
+        }
+      }
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw TrainingError(.unreadableData, "\(error)")
+    }
+    return try accumulator.metrics()
+  }
+}

@@ -115,6 +115,22 @@ public struct Standardization: Sendable, Hashable, Codable {
     }
   }
 
+  /// ``init(fitting:sampleWeights:)`` over rows streamed from `rows`, one
+  /// chunk of about `chunkBytes` at a time: the same means and scales, bit
+  /// for bit (three passes).
+  ///
+  /// - Precondition: as the matrix's.
+  /// - Throws: ``TrainingError/Code/unreadableData`` with the stream's
+  ///   error.
+  public init<Rows: RowStream>(
+    streaming rows: Rows, sampleWeights: [Double]? = nil, chunkBytes: Int = 8 << 20
+  ) throws(TrainingError) {
+    self = try StreamedFeatures(
+      source: rows,
+      chunkRows: StreamedFeatures<Rows>.chunkRows(columns: rows.columns, chunkBytes: chunkBytes)
+    ).fittedStandardization(sampleWeights: sampleWeights)
+  }
+
   /// As ``init(fitting:sampleWeights:)``, over the rows `forEachRow` reads
   /// in order (three passes): a matrix in memory, or a stream.
   init<E: Error>(
