@@ -81,5 +81,14 @@ let package = Package(
       dependencies: [.product(name: "SoftmaxData", package: root)],
       path: "Sources/load-timing"
     ),
+    .executableTarget(
+      name: "stream-timing",
+      dependencies: [
+        .product(name: "SoftmaxCore", package: root),
+        .product(name: "SoftmaxRegression", package: root),
+        .product(name: "SoftmaxData", package: root),
+      ],
+      path: "Sources/stream-timing"
+    ),
   ]
 )

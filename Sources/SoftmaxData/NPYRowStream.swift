@@ -38,7 +38,7 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
   public let path: String
   /// `n`: the array's first dimension.
   public let rows: Int
-  /// `d`: the product of its other dimensions.
+  /// `d`: its second dimension.
   public let columns: Int
   /// The array's element type, as NumPy names it (`'<f4'`).
   public let typeName: String
@@ -53,9 +53,8 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
   ///
   /// - Throws: ``DataError``: as ``NPYReader`` for a file that is not an
   ///   NPY array, an unsupported element type or a size other than its
-  ///   shape's; `.unsupported` for an array that is not 2-D (more
-  ///   dimensions flatten as the reader's do; 1-D is refused), in Fortran
-  ///   order, or compressed.
+  ///   shape's; `.shapeMismatch` for an array that is not 2-D (as the
+  ///   reader); `.unsupported` for one in Fortran order, or compressed.
   public init(path: String, as _: Scalar.Type = Scalar.self) throws(DataError) {
     var reader = try BoundedReader(path: path, maximumBytes: Int.max)
     let layout = try NPYReader.readHeader(&reader)
@@ -65,7 +64,7 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
         "the file is compressed or not a regular file: streamed training reads a plain .npy file "
           + "(decompress it first)")
     }
-    guard layout.shape.count >= 2 else {
+    guard layout.shape.count == 2 else {
       throw DataError(
         .shapeMismatch, path: path,
         "a data set is a 2-dimensional array (rows × features); this one has shape \(layout.shape)"
@@ -90,7 +89,7 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
     }
     self.path = path
     self.rows = layout.shape[0]
-    self.columns = layout.shape.dropFirst().reduce(1, *)
+    self.columns = layout.shape[1]
     self.typeName = layout.typeName
     self.layout = layout
     self.identity = try FileIdentity(path: path)
@@ -122,36 +121,43 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
     }
     let d = columns
     let rowBytes = d * layout.elementSize
-    var values = [Scalar](repeating: 0, count: chunkRows * d)
-    var raw = [UInt8](repeating: 0, count: isNative ? 0 : chunkRows * rowBytes)
+    // The next chunk is read on its own thread while `body` uses this one.
+    let prefetch = ChunkPrefetch(
+      file: file, dataOffset: layout.dataOffset, rowBytes: rowBytes, rows: rows,
+      chunkRows: chunkRows)
+    defer { prefetch.stop() }
+    var values = [Scalar](repeating: 0, count: isNative ? 0 : chunkRows * d)
     var first = 0
+    var chunk = 0
     while first < rows {
       let count = min(chunkRows, rows - first)
-      let offset = layout.dataOffset + first * rowBytes
+      let raw = try prefetch.wait(for: chunk)
       if isNative {
-        try values.withUnsafeMutableBytes { buffer in
-          try file.read(into: buffer, count: count * rowBytes, at: offset)
-        }
+        try body(
+          first,
+          UnsafeBufferPointer(
+            start: UnsafeRawPointer(raw).assumingMemoryBound(to: Scalar.self), count: count * d))
       } else {
-        try raw.withUnsafeMutableBytes { buffer in
-          try file.read(into: buffer, count: count * rowBytes, at: offset)
+        try convert(
+          UnsafeRawBufferPointer(start: raw, count: count * rowBytes), rows: count,
+          firstRow: first, into: &values)
+        try values.withUnsafeBufferPointer { all in
+          try body(first, UnsafeBufferPointer(rebasing: all[0..<(count * d)]))
         }
-        try convert(raw, rows: count, firstRow: first, into: &values)
       }
-      try values.withUnsafeBufferPointer { all in
-        try body(first, UnsafeBufferPointer(rebasing: all[0..<(count * d)]))
-      }
+      prefetch.release(chunk)
       first += count
+      chunk += 1
     }
   }
 
   /// The elements of `rows` rows in `raw` as `Scalar`s, by ``NPYReader``'s
   /// conversion (through `Double`; `Float` rounds once from it).
-  private func convert(_ raw: [UInt8], rows count: Int, firstRow: Int, into values: inout [Scalar])
-    throws(DataError)
-  {
+  private func convert(
+    _ raw: UnsafeRawBufferPointer, rows count: Int, firstRow: Int, into values: inout [Scalar]
+  ) throws(DataError) {
     var chunk = layout
-    chunk.bytes = raw
+    chunk.bytes = Array(raw)
     chunk.dataOffset = 0
     let d = columns
     for index in 0..<(count * d) {
@@ -269,5 +275,136 @@ struct OpenFile {
       }
       done += got
     }
+  }
+}
+
+/// Reads a file's chunks of rows on a thread of its own, one chunk ahead
+/// of their use, into two buffers: reading overlaps the work on the
+/// previous chunk. Memory: two chunks.
+final class ChunkPrefetch: @unchecked Sendable {
+  private let file: OpenFile
+  private let dataOffset: Int
+  private let rowBytes: Int
+  private let rows: Int
+  private let chunkRows: Int
+  private let chunkCount: Int
+  private let buffers: [UnsafeMutableRawPointer]
+  // Guarded by `lock`.
+  private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+  private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+  private var read = 0
+  private var released = 0
+  private var failure: DataError? = nil
+  private var stopping = false
+  private var finished = false
+
+  init(file: OpenFile, dataOffset: Int, rowBytes: Int, rows: Int, chunkRows: Int) {
+    self.file = file
+    self.dataOffset = dataOffset
+    self.rowBytes = rowBytes
+    self.rows = rows
+    self.chunkRows = chunkRows
+    chunkCount = (rows + chunkRows - 1) / chunkRows
+    let size = max(1, chunkRows * rowBytes)
+    buffers = (0..<2).map { _ in .allocate(byteCount: size, alignment: 64) }
+    pthread_mutex_init(lock, nil)
+    pthread_cond_init(changed, nil)
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(self).toOpaque()
+    let status = pthread_create(
+      &thread, nil,
+      { context in
+        guard let context else { return nil }
+        let prefetch = Unmanaged<ChunkPrefetch>.fromOpaque(context).takeRetainedValue()
+        prefetch.readChunks()
+        return nil
+      }, context)
+    if status == 0 {
+      pthread_detach(thread)
+    } else {
+      // No thread: read on the caller's, chunk by chunk, in `wait`.
+      Unmanaged<ChunkPrefetch>.fromOpaque(context).release()
+      finished = true
+      read = -1
+    }
+  }
+
+  deinit {
+    for buffer in buffers { buffer.deallocate() }
+    pthread_cond_destroy(changed)
+    pthread_mutex_destroy(lock)
+    changed.deallocate()
+    lock.deallocate()
+  }
+
+  /// The reader's loop: each chunk into its buffer once the chunk two
+  /// before it is released.
+  private func readChunks() {
+    for chunk in 0..<chunkCount {
+      pthread_mutex_lock(lock)
+      while chunk - released >= 2 && !stopping { pthread_cond_wait(changed, lock) }
+      let stop = stopping
+      pthread_mutex_unlock(lock)
+      if stop { break }
+      var error: DataError? = nil
+      do {
+        try readChunk(chunk)
+      } catch let failed {
+        error = failed
+      }
+      pthread_mutex_lock(lock)
+      if let error { failure = error } else { read = chunk + 1 }
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+      if error != nil { break }
+    }
+    pthread_mutex_lock(lock)
+    finished = true
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+  }
+
+  private func readChunk(_ chunk: Int) throws(DataError) {
+    let first = chunk * chunkRows
+    let count = min(chunkRows, rows - first)
+    try file.read(
+      into: UnsafeMutableRawBufferPointer(start: buffers[chunk % 2], count: chunkRows * rowBytes),
+      count: count * rowBytes, at: dataOffset + first * rowBytes)
+  }
+
+  /// The bytes of chunk `chunk` (chunks are waited for in order, each
+  /// released before the one two after it).
+  func wait(for chunk: Int) throws(DataError) -> UnsafeMutableRawPointer {
+    if read < 0 {
+      // No reader thread.
+      try readChunk(chunk)
+      return buffers[chunk % 2]
+    }
+    pthread_mutex_lock(lock)
+    while read <= chunk && failure == nil && !finished { pthread_cond_wait(changed, lock) }
+    let ready = read > chunk
+    let failed = failure
+    pthread_mutex_unlock(lock)
+    guard ready else {
+      throw failed ?? DataError(.io, path: file.path, "the reader stopped before chunk \(chunk)")
+    }
+    return buffers[chunk % 2]
+  }
+
+  /// Hands chunk `chunk`'s buffer back to the reader.
+  func release(_ chunk: Int) {
+    pthread_mutex_lock(lock)
+    released = chunk + 1
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+  }
+
+  /// Stops the reader and waits for it (the file may then be closed).
+  func stop() {
+    pthread_mutex_lock(lock)
+    stopping = true
+    pthread_cond_broadcast(changed)
+    while !finished { pthread_cond_wait(changed, lock) }
+    pthread_mutex_unlock(lock)
   }
 }

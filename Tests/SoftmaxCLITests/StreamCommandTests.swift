@@ -1,0 +1,112 @@
+//===--- StreamCommandTests.swift -----------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+@Suite("train --stream: an NPY file read from disk on every pass")
+struct StreamCommandTests {
+  /// A scratch directory holding digits as `digits.npy` and
+  /// `digits.labels.txt`.
+  static func digitsAsNPY() throws -> String {
+    let directory = try scratchDirectory()
+    let run = try softmax(["convert", digits, "digits.npy"], in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    return directory
+  }
+
+  @Test(
+    "The streamed model file is the in-memory one, byte for byte",
+    arguments: [
+      ["--standardize"], ["--l1", "0.001", "--max-iter", "30"],
+      ["--optimizer", "gd", "--max-iter", "20", "--class-weight", "balanced"],
+      ["--validation-split", "0.2", "--standardize", "--max-iter", "40"],
+    ])
+  func sameModel(options: [String]) throws {
+    let directory = try Self.digitsAsNPY()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let common = ["train", "digits.npy", "--labels", "digits.labels.txt"] + options
+    let streamed = try softmax(
+      common + ["--stream", "--model", "streamed.json", "--json"], in: directory)
+    #expect(streamed.status == 0, "\(streamed.stderr)")
+    let loaded = try softmax(common + ["--model", "loaded.json", "--json"], in: directory)
+    #expect(loaded.status == 0, "\(loaded.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/streamed.json"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/loaded.json"))
+    #expect(a == b, "\(options)")
+    // The report says the same.
+    let reportA = try jsonObject(streamed.stdout)
+    let reportB = try jsonObject(loaded.stdout)
+    for key in ["objective", "train_loss", "train_accuracy", "validation_loss", "iterations"] {
+      #expect(
+        String(describing: reportA[key]) == String(describing: reportB[key]), "\(key) \(options)")
+    }
+  }
+
+  @Test("A streamed run says so and tests on --test; Ctrl-C and --resume give the in-memory model")
+  func progressTestAndResume() throws {
+    let directory = try Self.digitsAsNPY()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let common = ["train", "digits.npy", "--labels", "digits.labels.txt", "--standardize"]
+    let run = try softmax(
+      common + ["--stream", "--test", digits, "--model", "m.json"], in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stderr.contains("streaming digits.npy (1797 rows × 64 '<f4') in chunks of"))
+    #expect(run.stdout.contains("test           loss"), "\(run.stdout)")
+    try softmax(common + ["--quiet", "--model", "uninterrupted.json"], in: directory)
+    let resumable =
+      common + ["--stream", "--model", "resumed.json", "--checkpoint", "ck.json", "--resume"]
+    let interrupted = try interruptedSoftmax(resumable, in: directory, after: "iteration 1/")
+    #expect(interrupted.status == 130, "\(interrupted.stderr)")
+    let finish = try softmax(resumable, in: directory)
+    #expect(finish.status == 0, "\(finish.stderr)")
+    #expect(finish.stderr.contains("resuming from ck.json, after iteration "), "\(finish.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/uninterrupted.json"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/resumed.json"))
+    #expect(a == b, "the resumed streamed model differs from the in-memory one")
+  }
+
+  @Test(
+    "Options that need the rows in memory are refused, naming the alternative",
+    arguments: [
+      (["--test-split", "0.2"], "--test-split needs the rows in memory"),
+      (["--hidden", "8"], "--hidden needs the rows in memory"),
+      (["--optimizer", "adam"], "--optimizer adam"),
+      (
+        ["--validation-split", "0.2", "--calibrate-on-validation"],
+        "--calibrate-on-validation needs the rows in memory"
+      ),
+      (["--memory-limit", "1M"], "give --memory-limit"),
+    ])
+  func refusals(options: [String], says: String) throws {
+    let directory = try Self.digitsAsNPY()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try softmax(
+      ["train", "digits.npy", "--labels", "digits.labels.txt", "--stream"] + options,
+      in: directory)
+    #expect(run.status == 64, "\(run.stderr)")
+    #expect(run.stderr.contains(says), "\(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: directory + "/model.json"))
+  }
+
+  @Test("--stream needs an NPY file and its labels; --memory-limit needs a size")
+  func usage() throws {
+    let directory = try Self.digitsAsNPY()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let csv = try softmax(["train", digits, "--stream"], in: directory)
+    #expect(csv.status == 64)
+    #expect(csv.stderr.contains("--stream reads NPY files"), "\(csv.stderr)")
+    let unlabelled = try softmax(["train", "digits.npy", "--stream"], in: directory)
+    #expect(unlabelled.status == 1)
+    #expect(unlabelled.stderr.contains("--labels PATH"), "\(unlabelled.stderr)")
+    let size = try softmax(
+      ["train", "digits.npy", "--labels", "digits.labels.txt", "--memory-limit", "lots"],
+      in: directory)
+    #expect(size.status == 64)
+    #expect(size.stderr.contains("--memory-limit takes a byte count"), "\(size.stderr)")
+  }
+}
