@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import SoftmaxCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,8 @@ import Darwin
 /// (`SoftmaxClassifier.fit(streaming:labels:…)`).
 ///
 /// Only the header is read when the stream is made; each pass opens the
-/// file, reads `chunkRows` rows at a time with `pread` into one buffer of
+/// file, reads `chunkRows` rows at a time with `pread` (in 1 MiB slices, by
+/// SoftmaxCore's worker threads at once) into one buffer of
 /// the chunk's size (nothing else grows with the file) and closes it. A
 /// `float32` file read as `Float` (or `float64` as `Double`) in the
 /// machine's byte order goes straight into the buffer; any other element
@@ -121,33 +123,32 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
     }
     let d = columns
     let rowBytes = d * layout.elementSize
-    // The next chunk is read on its own thread while `body` uses this one.
-    let prefetch = ChunkPrefetch(
-      file: file, dataOffset: layout.dataOffset, rowBytes: rowBytes, rows: rows,
-      chunkRows: chunkRows)
-    defer { prefetch.stop() }
-    var values = [Scalar](repeating: 0, count: isNative ? 0 : chunkRows * d)
+    // Each chunk is read by every worker thread at once, a slice each,
+    // then used: no thread beside the workers, and the reads in parallel.
+    var values = [Scalar](repeating: 0, count: chunkRows * d)
+    var raw = [UInt8](repeating: 0, count: isNative ? 0 : chunkRows * rowBytes)
     var first = 0
-    var chunk = 0
     while first < rows {
       let count = min(chunkRows, rows - first)
-      let raw = try prefetch.wait(for: chunk)
+      let offset = layout.dataOffset + first * rowBytes
       if isNative {
-        try body(
-          first,
-          UnsafeBufferPointer(
-            start: UnsafeRawPointer(raw).assumingMemoryBound(to: Scalar.self), count: count * d))
+        try values.withUnsafeMutableBytes { buffer in
+          try file.readInParallel(into: buffer, count: count * rowBytes, at: offset)
+        }
       } else {
-        try convert(
-          UnsafeRawBufferPointer(start: raw, count: count * rowBytes), rows: count,
-          firstRow: first, into: &values)
-        try values.withUnsafeBufferPointer { all in
-          try body(first, UnsafeBufferPointer(rebasing: all[0..<(count * d)]))
+        try raw.withUnsafeMutableBytes { buffer in
+          try file.readInParallel(into: buffer, count: count * rowBytes, at: offset)
+        }
+        try raw.withUnsafeBytes { buffer in
+          try convert(
+            UnsafeRawBufferPointer(rebasing: buffer[0..<(count * rowBytes)]), rows: count,
+            firstRow: first, into: &values)
         }
       }
-      prefetch.release(chunk)
+      try values.withUnsafeBufferPointer { all in
+        try body(first, UnsafeBufferPointer(rebasing: all[0..<(count * d)]))
+      }
       first += count
-      chunk += 1
     }
   }
 
@@ -249,6 +250,35 @@ struct OpenFile {
     #endif
   }
 
+  /// Exactly `count` bytes at `offset` into `buffer`, read in slices of
+  /// 1 MiB by SoftmaxCore's worker threads at once.
+  ///
+  /// - Throws: ``DataError`` `.io` as ``read(into:count:at:)``: the first
+  ///   slice's error.
+  func readInParallel(into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int)
+    throws(DataError)
+  {
+    precondition(count <= buffer.count, "the buffer holds \(buffer.count) bytes, not \(count)")
+    let slice = 1 << 20
+    let slices = (count + slice - 1) / slice
+    guard slices > 1 else { return try read(into: buffer, count: count, at: offset) }
+    let failure = Mutex<DataError?>(nil)
+    parallelFor(count: slices, cost: slice, grain: 1) { begin, end in
+      for index in begin..<end {
+        let start = index * slice
+        let length = min(slice, count - start)
+        do throws(DataError) {
+          try read(
+            into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)]),
+            count: length, at: offset + start)
+        } catch {
+          failure.withLock { if $0 == nil { $0 = error } }
+        }
+      }
+    }
+    if let error = failure.withLock({ $0 }) { throw error }
+  }
+
   /// Exactly `count` bytes at `offset` into `buffer`.
   ///
   /// - Throws: ``DataError`` `.io` for a failed read or a file that ends
@@ -275,136 +305,5 @@ struct OpenFile {
       }
       done += got
     }
-  }
-}
-
-/// Reads a file's chunks of rows on a thread of its own, one chunk ahead
-/// of their use, into two buffers: reading overlaps the work on the
-/// previous chunk. Memory: two chunks.
-final class ChunkPrefetch: @unchecked Sendable {
-  private let file: OpenFile
-  private let dataOffset: Int
-  private let rowBytes: Int
-  private let rows: Int
-  private let chunkRows: Int
-  private let chunkCount: Int
-  private let buffers: [UnsafeMutableRawPointer]
-  // Guarded by `lock`.
-  private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-  private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-  private var read = 0
-  private var released = 0
-  private var failure: DataError? = nil
-  private var stopping = false
-  private var finished = false
-
-  init(file: OpenFile, dataOffset: Int, rowBytes: Int, rows: Int, chunkRows: Int) {
-    self.file = file
-    self.dataOffset = dataOffset
-    self.rowBytes = rowBytes
-    self.rows = rows
-    self.chunkRows = chunkRows
-    chunkCount = (rows + chunkRows - 1) / chunkRows
-    let size = max(1, chunkRows * rowBytes)
-    buffers = (0..<2).map { _ in .allocate(byteCount: size, alignment: 64) }
-    pthread_mutex_init(lock, nil)
-    pthread_cond_init(changed, nil)
-    var thread = pthread_t()
-    let context = Unmanaged.passRetained(self).toOpaque()
-    let status = pthread_create(
-      &thread, nil,
-      { context in
-        guard let context else { return nil }
-        let prefetch = Unmanaged<ChunkPrefetch>.fromOpaque(context).takeRetainedValue()
-        prefetch.readChunks()
-        return nil
-      }, context)
-    if status == 0 {
-      pthread_detach(thread)
-    } else {
-      // No thread: read on the caller's, chunk by chunk, in `wait`.
-      Unmanaged<ChunkPrefetch>.fromOpaque(context).release()
-      finished = true
-      read = -1
-    }
-  }
-
-  deinit {
-    for buffer in buffers { buffer.deallocate() }
-    pthread_cond_destroy(changed)
-    pthread_mutex_destroy(lock)
-    changed.deallocate()
-    lock.deallocate()
-  }
-
-  /// The reader's loop: each chunk into its buffer once the chunk two
-  /// before it is released.
-  private func readChunks() {
-    for chunk in 0..<chunkCount {
-      pthread_mutex_lock(lock)
-      while chunk - released >= 2 && !stopping { pthread_cond_wait(changed, lock) }
-      let stop = stopping
-      pthread_mutex_unlock(lock)
-      if stop { break }
-      var error: DataError? = nil
-      do {
-        try readChunk(chunk)
-      } catch let failed {
-        error = failed
-      }
-      pthread_mutex_lock(lock)
-      if let error { failure = error } else { read = chunk + 1 }
-      pthread_cond_broadcast(changed)
-      pthread_mutex_unlock(lock)
-      if error != nil { break }
-    }
-    pthread_mutex_lock(lock)
-    finished = true
-    pthread_cond_broadcast(changed)
-    pthread_mutex_unlock(lock)
-  }
-
-  private func readChunk(_ chunk: Int) throws(DataError) {
-    let first = chunk * chunkRows
-    let count = min(chunkRows, rows - first)
-    try file.read(
-      into: UnsafeMutableRawBufferPointer(start: buffers[chunk % 2], count: chunkRows * rowBytes),
-      count: count * rowBytes, at: dataOffset + first * rowBytes)
-  }
-
-  /// The bytes of chunk `chunk` (chunks are waited for in order, each
-  /// released before the one two after it).
-  func wait(for chunk: Int) throws(DataError) -> UnsafeMutableRawPointer {
-    if read < 0 {
-      // No reader thread.
-      try readChunk(chunk)
-      return buffers[chunk % 2]
-    }
-    pthread_mutex_lock(lock)
-    while read <= chunk && failure == nil && !finished { pthread_cond_wait(changed, lock) }
-    let ready = read > chunk
-    let failed = failure
-    pthread_mutex_unlock(lock)
-    guard ready else {
-      throw failed ?? DataError(.io, path: file.path, "the reader stopped before chunk \(chunk)")
-    }
-    return buffers[chunk % 2]
-  }
-
-  /// Hands chunk `chunk`'s buffer back to the reader.
-  func release(_ chunk: Int) {
-    pthread_mutex_lock(lock)
-    released = chunk + 1
-    pthread_cond_broadcast(changed)
-    pthread_mutex_unlock(lock)
-  }
-
-  /// Stops the reader and waits for it (the file may then be closed).
-  func stop() {
-    pthread_mutex_lock(lock)
-    stopping = true
-    pthread_cond_broadcast(changed)
-    while !finished { pthread_cond_wait(changed, lock) }
-    pthread_mutex_unlock(lock)
   }
 }
