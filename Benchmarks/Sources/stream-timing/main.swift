@@ -8,7 +8,7 @@
 // Times training on a float32 `.npy` file streamed from disk, for
 // Benchmarks/out_of_core.py:
 //
-//     stream-timing FILE.npy LABELS [--iterations N] [--chunk-mib M] [--repeats R]
+//     stream-timing FILE.npy LABELS [--iterations N] [--chunk-mib M] [--repeats R] [--in-memory]
 //
 // Prints JSON lines:
 //   {"what": "read-pass", ...}  the file's rows read a chunk at a time and nothing
@@ -18,6 +18,8 @@
 //                               each iteration's seconds over its evaluations,
 //                               median over the iterations after the first), the
 //                               evaluations, the seconds before the first report
+//   {"what": "fit-in-memory", ...}  with --in-memory: the same on the file loaded whole
+//                               (NPYReader): the arithmetic of a pass without reading
 
 import Foundation
 import SoftmaxCore
@@ -40,6 +42,7 @@ let labelsPath = arguments[1]
 let iterations = Int(option("--iterations") ?? "8") ?? 8
 let chunkBytes = (Int(option("--chunk-mib") ?? "8") ?? 8) << 20
 let repeats = Int(option("--repeats") ?? "3") ?? 3
+let inMemory = arguments.contains("--in-memory")
 
 nonisolated func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 nonisolated func median(_ values: [Double]) -> Double {
@@ -80,6 +83,22 @@ do {
     ($0.seconds - $1.seconds) / Double(max(1, $0.evaluations - $1.evaluations))
   }
   let record = model.training
+  if inMemory {
+    let features = try NPYReader.read(path, as: Float.self).features
+    var memoryStamps: [(seconds: Double, evaluations: Int)] = []
+    let memoryModel = try SoftmaxClassifier.fit(
+      features: features, labels: encoding.indices, classes: encoding.classes, options: options
+    ) { report in
+      memoryStamps.append((now(), report.evaluations))
+      return true
+    }
+    let memorySteps = zip(memoryStamps.dropFirst(), memoryStamps).map {
+      ($0.seconds - $1.seconds) / Double(max(1, $0.evaluations - $1.evaluations))
+    }
+    print(
+      "{\"what\": \"fit-in-memory\", \"pass_seconds\": \(median(memorySteps)), \"all\": \(memorySteps), \"same_parameters\": \(memoryModel.parameters == model.parameters)}"
+    )
+  }
   print(
     "{\"what\": \"fit\", \"threads\": \(SoftmaxConfiguration.threadCount), \"rows\": \(stream.rows), \"features\": \(stream.columns), \"classes\": \(encoding.classes.count), \"iterations\": \(record?.iterations ?? 0), \"evaluations\": \(record?.evaluations ?? 0), \"first_report_seconds\": \((stamps.first?.seconds ?? start) - start), \"pass_seconds\": \(median(steps)), \"all\": \(steps), \"objective\": \(record?.objective ?? .nan)}"
   )

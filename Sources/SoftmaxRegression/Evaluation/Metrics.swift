@@ -245,6 +245,12 @@ extension SoftmaxClassifier {
   /// from `rows`: the same metrics, bit for bit, in one pass with one
   /// chunk of about `chunkBytes` in memory (data larger than memory).
   ///
+  /// - Parameters:
+  ///   - rows: `n` rows of the model's features.
+  ///   - labels: their `n` class indices.
+  ///   - topK: the k of the top-k accuracy.
+  ///   - calibrationBins: the bins of the calibration error, at least 1.
+  ///   - chunkBytes: the bytes of a chunk.
   /// - Throws: ``TrainingError`` as the matrix's, and
   ///   ``TrainingError/Code/unreadableData`` with the stream's error.
   public func evaluate<Rows: RowStream>(

@@ -119,6 +119,10 @@ public struct Standardization: Sendable, Hashable, Codable {
   /// chunk of about `chunkBytes` at a time: the same means and scales, bit
   /// for bit (three passes).
   ///
+  /// - Parameters:
+  ///   - rows: `n × d` finite values, the same on every pass.
+  ///   - sampleWeights: `n` weights, or `nil`.
+  ///   - chunkBytes: the bytes of a chunk.
   /// - Precondition: as the matrix's.
   /// - Throws: ``TrainingError/Code/unreadableData`` with the stream's
   ///   error.

@@ -88,8 +88,20 @@ extension SoftmaxClassifier {
   ///
   /// - Parameters:
   ///   - rows: `n × d` finite values, the same on every pass.
+  ///   - labels: `n` class indices into `classes`.
+  ///   - classes: the class names (`k ≥ 1`).
+  ///   - sampleWeights: `n` weights ≥ 0, or `nil`.
+  ///   - featureNames: `d` names, or `nil`.
+  ///   - options: a full-batch solver (L-BFGS, gradient descent),
+  ///     regularization, standardization, a validation split, stopping
+  ///     rules.
   ///   - chunkBytes: the bytes of a chunk (at least 256 rows).
-  ///   - The others: as the matrix's `fit`.
+  ///   - warmStart: a model to start from, as the matrix's `fit`.
+  ///   - checkpoint: a checkpoint to go on from, as the matrix's `fit` (one
+  ///     made on the same rows in memory works too: the fingerprint is the
+  ///     same).
+  ///   - checkpoints: whether every report carries a checkpoint.
+  ///   - progress: called after every iteration; return `false` to stop.
   /// - Throws: ``TrainingError`` as the matrix's `fit`;
   ///   ``TrainingError/Code/invalidOption`` for a minibatch solver (SGD,
   ///   Adam) or hidden layers, which train in memory;
