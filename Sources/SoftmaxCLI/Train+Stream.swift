@@ -77,11 +77,6 @@ extension Train {
     if hidden != nil {
       throw refuse("--hidden", "streamed data trains softmax regression (leave out --hidden)")
     }
-    if optimizer.solver.isStochastic {
-      throw refuse(
-        "--optimizer \(optimizer.rawValue) (minibatches at random)",
-        "use --optimizer lbfgs or gd, which read the file front to back")
-    }
     if calibrateOnValidation {
       throw refuse("--calibrate-on-validation", "give --calibrate FILE")
     }
@@ -95,6 +90,13 @@ extension Train {
     return StreamPlan(
       path: data, labelsPath: labelsPath, isFloat: isFloat, rows: rows, columns: columns,
       chunkBytes: max(smallest, min(8 << 20, (limit - overhead) / 4)))
+  }
+
+  /// The rows of a chunk of `plan`, as the library cuts them (whole
+  /// blocks of 256 rows).
+  static func chunkRows(_ plan: StreamPlan) -> Int {
+    let rowBytes = max(1, plan.columns * (plan.isFloat ? 4 : 8))
+    return max(1, plan.chunkBytes / rowBytes / 256) * 256
   }
 
   /// Trains on the file `plan` streams, then measures and reports as
@@ -127,12 +129,15 @@ extension Train {
     try ClassificationMetrics.checkMemory(classCount: classes.count)
     if !quiet && !json {
       StandardError.write(
-        "softmax: streaming \(plan.path) (\(stream.rows) rows × \(stream.columns) \(stream.typeName)) in chunks of \(byteSize(plan.chunkBytes)) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
+        "softmax: streaming \(plan.path) (\(stream.rows) rows × \(stream.columns) \(stream.typeName)) in chunks of \(Self.chunkRows(plan)) rows (\(byteSize(plan.chunkBytes))) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
       )
     }
     var session = TrainingRun(
       classes: classes, featureNames: nil, options: options, quiet: quiet || json,
-      wantsHistory: plot != nil, total: options.lbfgs.maxIterations, unit: "iteration")
+      wantsHistory: plot != nil,
+      total: optimizer.solver.isStochastic
+        ? options.stochastic.epochs : options.lbfgs.maxIterations,
+      unit: optimizer.solver.isStochastic ? "epoch" : "iteration")
     if let checkpoint {
       session.checkpoints = CheckpointPolicy(
         path: checkpoint, every: checkpointEvery, seconds: checkpointSeconds ?? 60)

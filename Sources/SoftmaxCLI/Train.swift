@@ -143,6 +143,13 @@ struct Train: ParsableCommand {
   var momentum: Double?
 
   @Option(
+    name: .customLong("shuffle-chunk"),
+    help: ArgumentHelp(
+      "Shuffle by chunks of N consecutive rows: the chunks' order and the rows within each, not all rows at once (sgd, adam; what streamed training does, with its chunk's rows).",
+      valueName: "N"))
+  var shuffleChunk: Int?
+
+  @Option(
     name: .customLong("l2"), help: ArgumentHelp("The L2 strength λ of λ/2·‖W‖².", valueName: "λ"))
   var l2: Double?
 
@@ -186,7 +193,7 @@ struct Train: ParsableCommand {
   @Option(
     name: .customLong("memory-limit"),
     help: ArgumentHelp(
-      "The memory training may use, as bytes or with K, M, G (default: SOFTMAX_MEMORY_LIMIT, else the machine's memory). An NPY file whose features need more than half of it is streamed from disk in chunks (lbfgs, gd; labels from --labels).",
+      "The memory training may use, as bytes or with K, M, G (default: SOFTMAX_MEMORY_LIMIT, else the machine's memory). An NPY file whose features need more than half of it is streamed from disk in chunks (labels from --labels; no --hidden).",
       valueName: "size"))
   var memoryLimit: String?
 
@@ -318,6 +325,11 @@ struct Train: ParsableCommand {
         "--checkpoint-seconds must be finite and > 0, not \(checkpointSeconds)")
     }
     if momentum != nil { try check(optimizer == .sgd, "--momentum is for --optimizer sgd") }
+    if let shuffleChunk {
+      try check(shuffleChunk >= 1, "--shuffle-chunk must be at least 1, not \(shuffleChunk)")
+      try check(
+        optimizer == .sgd || optimizer == .adam, "--shuffle-chunk is for --optimizer sgd or adam")
+    }
     if epochs != nil || batchSize != nil {
       try check(
         optimizer == .sgd || optimizer == .adam, "--epochs and --batch-size are for sgd and adam")
@@ -481,6 +493,7 @@ struct Train: ParsableCommand {
     if let batchSize { options.stochastic.batchSize = batchSize }
     if optimizer.solver.isStochastic { options.stochastic.learningRate = learningRate }
     if let momentum { options.stochastic.momentum = momentum }
+    options.stochastic.shuffleChunkRows = shuffleChunk
     options.stochastic.seed = seed
     // Held-out rows: early stopping for the minibatch solvers, a reported
     // validation loss for the full-batch ones (the library splits both).

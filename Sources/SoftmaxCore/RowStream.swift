@@ -36,6 +36,15 @@ public protocol RowStream<Scalar>: Sendable {
     rows chunkRows: Int,
     _ body: (_ firstRow: Int, _ elements: UnsafeBufferPointer<Scalar>) throws -> Void
   ) throws
+
+  /// Copies rows `rows` into `buffer`, row-major (`rows.count·d` values):
+  /// random access, for minibatch training, which reads chunks of rows in
+  /// a shuffled order.
+  ///
+  /// - Precondition: `rows` is within `0..<n`; `buffer` holds
+  ///   `rows.count·d` values.
+  /// - Throws: what reading the rows throws.
+  func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Scalar>) throws
 }
 
 extension Matrix: RowStream where Scalar: SoftmaxScalar {
@@ -52,6 +61,18 @@ extension Matrix: RowStream where Scalar: SoftmaxScalar {
         try body(first, UnsafeBufferPointer(rebasing: all[(first * columns)..<(end * columns)]))
         first = end
       }
+    }
+  }
+}
+
+extension Matrix where Scalar: SoftmaxScalar {
+  /// Copies rows `rows` of the matrix into `buffer`.
+  public func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Scalar>) {
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "rows out of range")
+    precondition(buffer.count >= rows.count * columns, "the buffer is too small")
+    storage.withUnsafeBufferPointer { all in
+      guard let from = all.baseAddress, let to = buffer.baseAddress else { return }
+      to.update(from: from + rows.lowerBound * columns, count: rows.count * columns)
     }
   }
 }

@@ -113,14 +113,8 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
     _ body: (_ firstRow: Int, _ elements: UnsafeBufferPointer<Scalar>) throws -> Void
   ) throws {
     precondition(chunkRows >= 1, "a chunk holds at least one row")
-    let file = try OpenFile(path: path)
+    let file = try openUnchanged()
     defer { file.close() }
-    guard try FileIdentity(descriptor: file.descriptor, path: path) == identity else {
-      throw DataError(
-        .io, path: path,
-        "the file changed while training read it (its size, inode or modification time): "
-          + "every pass must read the same rows")
-    }
     let d = columns
     let rowBytes = d * layout.elementSize
     // Each chunk is read by every worker thread at once, a slice each,
@@ -150,6 +144,49 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
       }
       first += count
     }
+  }
+
+  /// Rows `rows` of the file into `buffer` (opened, checked unchanged,
+  /// read and closed for the call).
+  ///
+  /// - Throws: ``DataError`` as ``forEachChunk(rows:_:)``.
+  public func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Scalar>)
+    throws
+  {
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "rows out of range")
+    precondition(buffer.count >= rows.count * columns, "the buffer is too small")
+    let file = try openUnchanged()
+    defer { file.close() }
+    let rowBytes = columns * layout.elementSize
+    let offset = layout.dataOffset + rows.lowerBound * rowBytes
+    if isNative {
+      try file.readInParallel(
+        into: UnsafeMutableRawBufferPointer(buffer), count: rows.count * rowBytes, at: offset)
+      return
+    }
+    var raw = [UInt8](repeating: 0, count: rows.count * rowBytes)
+    try raw.withUnsafeMutableBytes { bytes in
+      try file.readInParallel(into: bytes, count: rows.count * rowBytes, at: offset)
+    }
+    var values = [Scalar](repeating: 0, count: rows.count * columns)
+    try raw.withUnsafeBytes { bytes in
+      try convert(bytes, rows: rows.count, firstRow: rows.lowerBound, into: &values)
+    }
+    _ = buffer.update(fromContentsOf: values)
+  }
+
+  /// The file, opened, after checking that it is the one the stream was
+  /// made on.
+  private func openUnchanged() throws(DataError) -> OpenFile {
+    let file = try OpenFile(path: path)
+    guard try FileIdentity(descriptor: file.descriptor, path: path) == identity else {
+      file.close()
+      throw DataError(
+        .io, path: path,
+        "the file changed while training read it (its size, inode or modification time): "
+          + "every pass must read the same rows")
+    }
+    return file
   }
 
   /// The elements of `rows` rows in `raw` as `Scalar`s, by ``NPYReader``'s

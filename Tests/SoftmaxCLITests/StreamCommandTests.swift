@@ -47,6 +47,28 @@ struct StreamCommandTests {
     }
   }
 
+  @Test("Streamed SGD is in-memory SGD with --shuffle-chunk of the stream's chunk rows")
+  func minibatch() throws {
+    let directory = try Self.digitsAsNPY()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let common = [
+      "train", "digits.npy", "--labels", "digits.labels.txt", "--standardize", "--optimizer",
+      "sgd", "--epochs", "3", "--momentum", "0.9", "--learning-rate", "0.05",
+    ]
+    let streamed = try softmax(common + ["--stream", "--model", "streamed.json"], in: directory)
+    #expect(streamed.status == 0, "\(streamed.stderr)")
+    // digits' 64 float32 columns: 8 MiB chunks of 32768 rows.
+    #expect(streamed.stderr.contains("in chunks of 32768 rows (8.0 MiB)"), "\(streamed.stderr)")
+    let loaded = try softmax(
+      common + ["--shuffle-chunk", "32768", "--model", "loaded.json"], in: directory)
+    #expect(loaded.status == 0, "\(loaded.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/streamed.json"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/loaded.json"))
+    #expect(a == b)
+    let bad = try softmax(common + ["--shuffle-chunk", "0"], in: directory)
+    #expect(bad.status == 64)
+  }
+
   @Test("A streamed run says so and tests on --test; Ctrl-C and --resume give the in-memory model")
   func progressTestAndResume() throws {
     let directory = try Self.digitsAsNPY()
@@ -75,7 +97,6 @@ struct StreamCommandTests {
     arguments: [
       (["--test-split", "0.2"], "--test-split needs the rows in memory"),
       (["--hidden", "8"], "--hidden needs the rows in memory"),
-      (["--optimizer", "adam"], "--optimizer adam"),
       (
         ["--validation-split", "0.2", "--calibrate-on-validation"],
         "--calibrate-on-validation needs the rows in memory"

@@ -32,6 +32,11 @@ final class CopyingStream<Scalar: SoftmaxScalar>: RowStream, Sendable {
     var description: String { "rows.npy: the file was truncated" }
   }
 
+  func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Scalar>) throws {
+    if let failingPass, passes >= failingPass { throw Failure() }
+    matrix.readRows(rows, into: buffer)
+  }
+
   func forEachChunk(
     rows chunkRows: Int, _ body: (Int, UnsafeBufferPointer<Scalar>) throws -> Void
   ) throws {
@@ -207,18 +212,9 @@ struct StreamingTests {
     #expect(error?.message == "rows.npy: the file was truncated")
   }
 
-  @Test("Minibatch solvers and hidden layers are refused for streamed rows")
+  @Test("Hidden layers are refused for streamed rows")
   func refusals() throws {
     let (features, labels) = try Self.digits(Float.self)
-    for solver in [TrainingOptions.Solver.sgd, .adam] {
-      var options = TrainingOptions()
-      options.solver = solver
-      let error = #expect(throws: TrainingError.self) {
-        try SoftmaxClassifier.fit(
-          streaming: features, labels: labels, classes: Self.classes, options: options)
-      }
-      #expect(error?.code == .invalidOption)
-    }
     var options = TrainingOptions()
     options.hidden = .init(widths: [8], activation: .relu)
     let error = #expect(throws: TrainingError.self) {
@@ -226,5 +222,97 @@ struct StreamingTests {
         streaming: features, labels: labels, classes: Self.classes, options: options)
     }
     #expect(error?.code == .invalidOption)
+  }
+
+  /// Minibatch options: SGD with momentum, Adam with early stopping and a
+  /// cosine schedule, SGD with L1 and weights.
+  static let minibatchCases: [(String, TrainingOptions, weighted: Bool)] = {
+    var sgd = TrainingOptions()
+    sgd.solver = .sgd
+    sgd.standardize = true
+    sgd.l2 = 1e-3
+    sgd.stochastic.epochs = 4
+    sgd.stochastic.batchSize = 100
+    sgd.stochastic.momentum = 0.9
+    sgd.stochastic.learningRate = 0.05
+    var adam = TrainingOptions()
+    adam.solver = .adam
+    adam.standardize = true
+    adam.stochastic.epochs = 6
+    adam.stochastic.batchSize = 300
+    adam.stochastic.schedule = .cosine
+    var early = EarlyStopping()
+    early.validationFraction = 0.15
+    early.patience = 2
+    adam.stochastic.earlyStopping = early
+    var lasso = sgd
+    lasso.l1 = 1e-4
+    lasso.classWeighting = .balanced
+    return [
+      ("SGD momentum", sgd, false), ("Adam early stopping", adam, false), ("SGD L1", lasso, true),
+    ]
+  }()
+
+  @Test(
+    "SGD and Adam on a stream give the in-memory model with the same chunked shuffle, byte for byte",
+    arguments: minibatchCases.indices, [256, 768])
+  func minibatch(index: Int, chunkRows: Int) throws {
+    let (name, options, weighted) = Self.minibatchCases[index]
+    let (features, labels) = try Self.digits(Float.self)
+    let weights = weighted ? (0..<features.rows).map { Double($0 % 7 + 1) / 4 } : nil
+    var inMemoryOptions = options
+    inMemoryOptions.stochastic.shuffleChunkRows = chunkRows
+    let inMemory = try SoftmaxClassifier.fit(
+      features: features, labels: labels, classes: Self.classes, sampleWeights: weights,
+      options: inMemoryOptions)
+    let stream = CopyingStream(features)
+    let streamed = try SoftmaxClassifier.fit(
+      streaming: stream, labels: labels, classes: Self.classes, sampleWeights: weights,
+      options: options, chunkBytes: chunkRows * features.columns * 4)
+    #expect(
+      try ModelFile.encode(inMemory) == ModelFile.encode(streamed),
+      "\(name), chunks of \(chunkRows)")
+    #expect(streamed.training?.options.stochastic.shuffleChunkRows == chunkRows)
+  }
+
+  @Test("A streamed SGD run stopped and resumed from its checkpoint gives the uninterrupted model")
+  func minibatchResume() throws {
+    let (features, labels) = try Self.digits(Float.self)
+    let options = Self.minibatchCases[0].1
+    let whole = try SoftmaxClassifier.fit(
+      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+      chunkBytes: 1 << 16)
+    var saved: TrainingCheckpoint? = nil
+    _ = try SoftmaxClassifier.fit(
+      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+      chunkBytes: 1 << 16, checkpoints: true
+    ) { report in
+      saved = report.checkpoint
+      return report.iteration < 2
+    }
+    let checkpoint = try #require(saved)
+    let resumed = try SoftmaxClassifier.fit(
+      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+      chunkBytes: 1 << 16, resumingFrom: checkpoint)
+    #expect(resumed.parameters == whole.parameters)
+  }
+
+  @Test("The chunked shuffle: a permutation that mixes rows only within their chunks, seeded")
+  func chunkShuffle() {
+    let rows = (0..<1000).filter { $0 % 7 != 3 }
+    var generator = SplitMix64(seed: 11)
+    let order = MinibatchTraining<SoftmaxRegressionObjective<Float>>.chunkShuffled(
+      rows, chunkRows: 128, using: &generator)
+    #expect(order.sorted() == rows)
+    // Consecutive runs of one chunk each, every chunk once.
+    var runs: [Int] = []
+    for row in order where runs.last != row / 128 { runs.append(row / 128) }
+    #expect(runs.sorted() == Array(0..<8))
+    #expect(runs != Array(0..<8), "the chunks' order is shuffled")
+    #expect(order != rows, "the rows are shuffled")
+    var again = SplitMix64(seed: 11)
+    #expect(
+      MinibatchTraining<SoftmaxRegressionObjective<Float>>.chunkShuffled(
+        rows, chunkRows: 128, using: &again) == order)
   }
 }

@@ -26,9 +26,9 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
   /// `d`.
   let featureCount: Int
   /// The class of every row.
-  let labels: [Int]
+  private(set) var labels: [Int]
   /// `sᵢ·c_yᵢ` of every row.
-  let rowWeights: [Double]
+  private(set) var rowWeights: [Double]
   /// λ₂.
   let l2: Double
   /// Applied to every row on the fly, if given.
@@ -60,6 +60,15 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
       floatKernel
       ? standardization.map { ($0.mean.map { Float($0) }, $0.inverseScale.map { Float($0) }) }
       : nil
+  }
+
+  /// The same sums over other rows: `labels` and `rowWeights` of the rows
+  /// a call reads (a minibatch gathered into a buffer of its own).
+  func replacingRows(labels: [Int], rowWeights: [Double]) -> DenseBlockSum {
+    var copy = self
+    copy.labels = labels
+    copy.rowWeights = rowWeights
+    return copy
   }
 
   /// Whether the Float kernel can use `standardization`: every mean and

@@ -17,10 +17,13 @@ import SoftmaxCore
 /// every chunk size and thread count. Labels and weights stay in memory
 /// (16 bytes a row).
 ///
-/// Minibatches of rows in any order are not read from a stream (they need
-/// the rows at random): `fit` trains streamed data with the full-batch
-/// solvers. A list of rows that is every row in order (a validation
-/// loss) is one pass.
+/// A list of rows that is every row in order is one pass. Any other list
+/// (a minibatch, validation rows) is gathered from the chunks that hold its
+/// rows, read at random (``RowStream/readRows(_:into:)``) and kept, two at
+/// a time, in the workspace: with the chunked shuffle of
+/// ``StochasticOptions/shuffleChunkRows`` each chunk is read about once an
+/// epoch. The gathered rows go through the same kernel, in the same blocks
+/// of 128, as the matrix's minibatch: the same bits.
 ///
 /// A read that fails is recorded in the features' ``ReadFailure``; the
 /// evaluation returns NaN and every later one reads nothing.
@@ -51,11 +54,18 @@ struct StreamedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective 
   var l1Count: Int { classCount * featureCount }
   var strata: (labels: [Int], classCount: Int)? { (labels, classCount) }
 
-  /// The block sums' scratch, and a chunk in `Double` for scalars other
-  /// than Float and Double.
+  /// The block sums' scratch, a chunk in `Double` for scalars other than
+  /// Float and Double, the last two chunks read at random and a minibatch
+  /// gathered from them.
   struct Workspace {
     var blocks = DenseBlockSum<T>.Workspace()
     var doubles: [Double] = []
+    /// The chunks held (index, rows), the most recently used last.
+    var chunks: [(index: Int, values: [T])] = []
+    var gathered: [T] = []
+    var gatheredLabels: [Int] = []
+    var gatheredWeights: [Double] = []
+    var positions: [Int] = []
   }
 
   func makeWorkspace() -> Workspace { Workspace() }
@@ -101,25 +111,30 @@ struct StreamedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective 
     return data + penalty
   }
 
-  /// - Precondition: `rows` is every row in order (`0..<rowCount`).
+  /// - Precondition: `rows` is not empty and within `0..<rowCount`.
   func smoothValueAndGradient(
     rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
   ) -> Double {
-    checkEveryRow(rows)
-    let (data, penalty) = pass(
-      parameters, blockRows: SoftmaxRegressionObjective<T>.minibatchBlockRows,
-      gradient: &gradient, wantGradient: true, workspace: &workspace)
+    let (data, penalty) =
+      isEveryRow(rows)
+      ? pass(
+        parameters, blockRows: SoftmaxRegressionObjective<T>.minibatchBlockRows,
+        gradient: &gradient, wantGradient: true, workspace: &workspace)
+      : gathered(
+        rows, parameters, gradient: &gradient, wantGradient: true, workspace: &workspace)
     return data + penalty
   }
 
-  /// - Precondition: `rows` is every row in order (`0..<rowCount`).
+  /// - Precondition: `rows` is not empty and within `0..<rowCount`.
   func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
-    checkEveryRow(rows)
     var unused: [Double] = []
-    return pass(
-      parameters, blockRows: SoftmaxRegressionObjective<T>.minibatchBlockRows,
-      gradient: &unused, wantGradient: false, workspace: &workspace
-    ).data
+    return isEveryRow(rows)
+      ? pass(
+        parameters, blockRows: SoftmaxRegressionObjective<T>.minibatchBlockRows,
+        gradient: &unused, wantGradient: false, workspace: &workspace
+      ).data
+      : gathered(rows, parameters, gradient: &unused, wantGradient: false, workspace: &workspace)
+        .data
   }
 
   func inverseHessianDiagonal() -> [Double]? {
@@ -128,12 +143,124 @@ struct StreamedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective 
       weightTotal: weightTotal, l2: blockSum.l2)
   }
 
-  /// Traps unless `rows` is `0..<rowCount` in order: a programmer error
-  /// (`fit` trains streamed data with the full-batch solvers only).
-  private func checkEveryRow(_ rows: [Int]) {
-    precondition(
-      rows.count == rowCount && rows.enumerated().allSatisfy { $0.offset == $0.element },
-      "streamed rows are read in order: minibatches of a stream are not supported")
+  /// Whether `rows` is `0..<rowCount` in order.
+  private func isEveryRow(_ rows: [Int]) -> Bool {
+    rows.count == rowCount && rows.enumerated().allSatisfy { $0.offset == $0.element }
+  }
+
+  /// The sums over listed rows, gathered from their chunks into the
+  /// workspace, in blocks of 128 as the matrix's minibatch; NaN after a
+  /// failed read.
+  private func gathered(
+    _ rows: [Int], _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
+    workspace: inout Workspace
+  ) -> (data: Double, penalty: Double) {
+    let n = rowCount
+    precondition(!rows.isEmpty, "no rows")
+    precondition(rows.allSatisfy { $0 >= 0 && $0 < n }, "a row is out of 0..<\(n)")
+    precondition(features.selection == nil, "minibatches read the stream's own rows")
+    guard features.failure.first == nil else { return (.nan, .nan) }
+    let d = featureCount
+    let b = rows.count
+    if workspace.gathered.count < b * d {
+      workspace.gathered = [T](repeating: 0, count: b * d)
+    }
+    workspace.gatheredLabels.removeAll(keepingCapacity: true)
+    workspace.gatheredWeights.removeAll(keepingCapacity: true)
+    do {
+      for (position, row) in rows.enumerated() {
+        let (slot, first) = try chunk(holding: row, workspace: &workspace)
+        let offset = (row - first) * d
+        workspace.chunks[slot].values.withUnsafeBufferPointer { from in
+          workspace.gathered.withUnsafeMutableBufferPointer { to in
+            guard let source = from.baseAddress, let target = to.baseAddress else { return }
+            (target + position * d).update(from: source + offset, count: d)
+          }
+        }
+        workspace.gatheredLabels.append(labels[row])
+        workspace.gatheredWeights.append(blockSum.rowWeights[row])
+      }
+    } catch {
+      features.failure.record(
+        error as? TrainingError ?? TrainingError(.unreadableData, "\(error)"))
+      return (.nan, .nan)
+    }
+    var denominator = Double(b)
+    if let sampleWeights {
+      denominator = 0
+      for row in rows { denominator += sampleWeights[row] }
+    }
+    if workspace.positions.count != b { workspace.positions = Array(0..<b) }
+    let batchSum = blockSum.replacingRows(
+      labels: workspace.gatheredLabels, rowWeights: workspace.gatheredWeights)
+    batchSum.begin(
+      parameters, gradient: &gradient, wantGradient: wantGradient, workspace: &workspace.blocks)
+    var totals = DenseBlockSum<T>.Totals()
+    let blockRows = SoftmaxRegressionObjective<T>.minibatchBlockRows
+    let blockCount = (b + blockRows - 1) / blockRows
+    var blocks = workspace.blocks
+    let positions = workspace.positions
+    func add(_ x: DenseBlockSum<T>.Features) {
+      positions.withUnsafeBufferPointer { indices in
+        batchSum.add(
+          x, parameters: parameters, firstRow: 0, blockCount: blockCount, gradient: &gradient,
+          wantGradient: wantGradient, totals: &totals, workspace: &blocks
+        ) { block in
+          let begin = block * blockRows
+          return .indices(
+            UnsafeBufferPointer(rebasing: indices[begin..<min(b, begin + blockRows)]))
+        }
+      }
+    }
+    workspace.gathered.withUnsafeBufferPointer { x in
+      guard let base = x.baseAddress, d > 0 else { return }
+      let raw = UnsafeRawPointer(base)
+      if batchSum.usesFloatKernel {
+        add(.float(raw.assumingMemoryBound(to: Float.self)))
+      } else if T.self == Double.self {
+        add(.double(raw.assumingMemoryBound(to: Double.self)))
+      } else {
+        let doubles = (0..<(b * d)).map { Double(x[$0]) }
+        doubles.withUnsafeBufferPointer { converted in
+          if let converted = converted.baseAddress { add(.double(converted)) }
+        }
+      }
+    }
+    workspace.blocks = blocks
+    return batchSum.finish(
+      parameters, gradient: &gradient, wantGradient: wantGradient, totals: totals,
+      denominator: denominator)
+  }
+
+  /// The workspace's slot of the chunk holding `row` and the chunk's first
+  /// row, reading the chunk when it is not held (two are: the least
+  /// recently used one goes).
+  private func chunk(holding row: Int, workspace: inout Workspace) throws -> (Int, Int) {
+    let chunkRows = features.chunkRows
+    let index = row / chunkRows
+    let first = index * chunkRows
+    if let last = workspace.chunks.indices.last, workspace.chunks[last].index == index {
+      return (last, first)
+    }
+    if let slot = workspace.chunks.firstIndex(where: { $0.index == index }) {
+      // The most recently used goes last.
+      workspace.chunks.append(workspace.chunks.remove(at: slot))
+      return (workspace.chunks.count - 1, first)
+    }
+    let count = min(chunkRows, rowCount - first)
+    var values: [T]
+    if workspace.chunks.count >= 2 {
+      values = workspace.chunks.removeFirst().values
+    } else {
+      values = [T](repeating: 0, count: chunkRows * featureCount)
+    }
+    try values.withUnsafeMutableBufferPointer { buffer in
+      try features.source.readRows(
+        first..<(first + count),
+        into: UnsafeMutableBufferPointer(rebasing: buffer[0..<(count * featureCount)]))
+    }
+    workspace.chunks.append((index, values))
+    return (workspace.chunks.count - 1, first)
   }
 
   /// One pass over the stream in blocks of `blockRows` (a divisor of the

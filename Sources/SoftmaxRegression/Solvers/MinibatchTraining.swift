@@ -86,7 +86,13 @@ struct MinibatchTraining<Objective: TrainingObjective> {
     epochs: while reason == .iterationLimit && epoch < options.epochs {
       let epochStart = x
       let eta = rate * options.schedule.multiplier(epoch: epoch, epochs: options.epochs)
-      if options.shuffle { generator.shuffle(&order) }
+      if options.shuffle {
+        if let chunkRows = options.shuffleChunkRows {
+          order = Self.chunkShuffled(trainingRows, chunkRows: chunkRows, using: &generator)
+        } else {
+          generator.shuffle(&order)
+        }
+      }
       var lossSum = 0.0
       var begin = 0
       while begin < order.count {
@@ -179,6 +185,34 @@ struct MinibatchTraining<Objective: TrainingObjective> {
       iterations: epoch, evaluations: step, stopReason: reason)
     result.validationHistory = validationHistory
     return result
+  }
+
+  /// `rows` (ascending) in an epoch's order by chunks of `chunkRows`
+  /// consecutive rows: the chunks in a shuffled order, the rows of each in
+  /// a shuffled order (``StochasticOptions/shuffleChunkRows``).
+  static func chunkShuffled(_ rows: [Int], chunkRows: Int, using generator: inout SplitMix64)
+    -> [Int]
+  {
+    var groups: [[Int]] = []
+    var current = -1
+    for row in rows {
+      let chunk = row / chunkRows
+      if chunk != current {
+        groups.append([])
+        current = chunk
+      }
+      groups[groups.count - 1].append(row)
+    }
+    var chunkOrder = Array(groups.indices)
+    generator.shuffle(&chunkOrder)
+    var order: [Int] = []
+    order.reserveCapacity(rows.count)
+    for index in chunkOrder {
+      var group = groups[index]
+      generator.shuffle(&group)
+      order.append(contentsOf: group)
+    }
+    return order
   }
 
   /// Whether every value is finite.

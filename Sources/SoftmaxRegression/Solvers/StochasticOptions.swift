@@ -87,6 +87,14 @@ public struct StochasticOptions: Sendable, Hashable, Codable {
   public var epsilon: Double = 1e-8
   /// Reorder the rows at every epoch.
   public var shuffle: Bool = true
+  /// Shuffle by chunks of this many consecutive rows, or `nil` for all
+  /// rows at once: every epoch then takes the chunks `[0, c)`, `[c, 2c)`, …
+  /// in a shuffled order and the rows of each chunk in a shuffled order,
+  /// so that rows mix only within their chunk (and batches across two
+  /// neighbours in the epoch's order). This is how streamed training reads
+  /// a file larger than memory (`fit(streaming:)` sets it to its chunk's
+  /// rows); set it to train the same model on the rows in memory.
+  public var shuffleChunkRows: Int? = nil
   /// The seed of the shuffles and of the validation split: the same seed
   /// and data give the same model, for every thread count.
   public var seed: UInt64 = 0

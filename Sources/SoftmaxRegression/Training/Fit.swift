@@ -80,6 +80,11 @@ extension SoftmaxClassifier {
   /// weights (16 bytes a row), and the solver's vectors of `k·(d + 1)`
   /// doubles, whatever the number of rows.
   ///
+  /// SGD and Adam read the rows by chunks in a shuffled order
+  /// (``StochasticOptions/shuffleChunkRows``, set to the chunk's rows when
+  /// `nil`): rows mix within their chunk, not across the file; the same
+  /// option gives the same model on the rows in memory.
+  ///
   /// Passes: one to check the values, three to standardize (with
   /// `options.standardize`), one for the preconditioner, one to fingerprint
   /// the data (with checkpoints), then one per evaluation (about one per
@@ -92,9 +97,8 @@ extension SoftmaxClassifier {
   ///   - classes: the class names (`k ≥ 1`).
   ///   - sampleWeights: `n` weights ≥ 0, or `nil`.
   ///   - featureNames: `d` names, or `nil`.
-  ///   - options: a full-batch solver (L-BFGS, gradient descent),
-  ///     regularization, standardization, a validation split, stopping
-  ///     rules.
+  ///   - options: solver, regularization, standardization, a validation
+  ///     split, stopping rules (no hidden layers).
   ///   - chunkBytes: the bytes of a chunk (at least 256 rows).
   ///   - warmStart: a model to start from, as the matrix's `fit`.
   ///   - checkpoint: a checkpoint to go on from, as the matrix's `fit` (one
@@ -103,8 +107,8 @@ extension SoftmaxClassifier {
   ///   - checkpoints: whether every report carries a checkpoint.
   ///   - progress: called after every iteration; return `false` to stop.
   /// - Throws: ``TrainingError`` as the matrix's `fit`;
-  ///   ``TrainingError/Code/invalidOption`` for a minibatch solver (SGD,
-  ///   Adam) or hidden layers, which train in memory;
+  ///   ``TrainingError/Code/invalidOption`` for hidden layers, which train
+  ///   in memory;
   ///   ``TrainingError/Code/unreadableData`` when reading the stream fails
   ///   (its message is the stream's error, naming the file).
   public static func fit<Rows: RowStream>(
@@ -114,12 +118,6 @@ extension SoftmaxClassifier {
     resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpoints: Bool = false,
     progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
-    if options.solver.isStochastic {
-      throw TrainingError(
-        .invalidOption,
-        "streamed data trains with the full-batch solvers (L-BFGS, gradient descent); "
-          + "\(options.solver) reads minibatches at random: load the data, or use L-BFGS")
-    }
     if options.hidden != nil {
       throw TrainingError(
         .invalidOption,
@@ -128,6 +126,10 @@ extension SoftmaxClassifier {
     let features = StreamedFeatures(
       source: rows,
       chunkRows: StreamedFeatures<Rows>.chunkRows(columns: rows.columns, chunkBytes: chunkBytes))
+    var options = options
+    if options.solver.isStochastic && options.stochastic.shuffleChunkRows == nil {
+      options.stochastic.shuffleChunkRows = features.chunkRows
+    }
     return try fitting(
       features, labels: labels, classes: classes, sampleWeights: sampleWeights,
       featureNames: featureNames, options: options, warmStart: warmStart,
@@ -512,6 +514,9 @@ extension SoftmaxClassifier {
     }
     try check(options.batchSize >= 1, "batch size = \(options.batchSize) must be at least 1")
     try check(options.epochs >= 0, "epochs = \(options.epochs) must be ≥ 0")
+    if let chunk = options.shuffleChunkRows {
+      try check(chunk >= 1, "shuffle chunk rows = \(chunk) must be at least 1")
+    }
     if let rate = options.learningRate {
       try check(rate > 0 && rate.isFinite, "learning rate = \(rate) must be finite and > 0")
     }
