@@ -137,13 +137,17 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
   /// numbered from `x`; their labels and weights are those of rows
   /// `firstRow + r`.
   ///
+  /// With `onBlock`, each block's `k·d + k + 1` sums (`[∂W, ∂b, loss]`)
+  /// go to it instead, in block order, and the totals are left alone.
+  ///
   /// - Precondition: ``begin(_:gradient:wantGradient:workspace:)`` was
   ///   called with these parameters; `x` is `.float` exactly when the
   ///   Float kernel runs.
   func add(
     _ x: Features, parameters: [Double], firstRow: Int, blockCount: Int,
     gradient: inout [Double], wantGradient: Bool, totals: inout Totals,
-    workspace: inout Workspace, rows: (Int) -> BlockRows
+    workspace: inout Workspace, rows: (Int) -> BlockRows,
+    onBlock: ((_ block: Int, _ partial: UnsafePointer<Double>) -> Void)? = nil
   ) {
     guard blockCount > 0 else { return }
     let k = classCount
@@ -173,8 +177,14 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
                 accumulate(rows(first + slot), wantGradient, out)
               }
             }
-            for slot in 0..<count { loss += partialBase[slot * stride + weightCount + k] }
-            if wantGradient, let totals = totals.baseAddress {
+            if let onBlock {
+              // Each block's sums to the caller, in block order, instead of
+              // the running totals.
+              for slot in 0..<count { onBlock(first + slot, partialBase + slot * stride) }
+            } else {
+              for slot in 0..<count { loss += partialBase[slot * stride + weightCount + k] }
+            }
+            if onBlock == nil, wantGradient, let totals = totals.baseAddress {
               // Blocks in order for every index (split across threads by
               // index, which does not change any index's order). The very
               // first block is copied, the others added.

@@ -1,0 +1,163 @@
+//===--- DistributedFeatures.swift ----------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// One member's share of rows split between the members of a
+/// ``Communicator``: the layout `fit(distributed:)` trains on. Every sum
+/// over rows is an exact reduction (``FixedPointSums``, maxima), so what
+/// the members compute together does not depend on how many they are.
+struct DistributedFeatures<Source: RowStream>: Sendable {
+  typealias Scalar = Source.Scalar
+
+  /// This member's rows, streamed (or in memory: a matrix is a stream).
+  let local: StreamedFeatures<Source>
+  /// The members.
+  let communicator: any Communicator
+  /// The rows of all members.
+  let totalRows: Int
+
+  /// Column `c`'s largest `|x|` over every member's rows.
+  func largestMagnitudes(standardization: Standardization?) throws(TrainingError) -> [Double] {
+    let d = local.columns
+    var largest = [Double](repeating: 0, count: d)
+    let mean = standardization?.mean
+    let inverseScale = standardization?.inverseScale
+    try local.forEachRowInDouble { _, x in
+      for c in 0..<d {
+        let value = mean.map { m in (x[c] - m[c]) * (inverseScale?[c] ?? 1) } ?? x[c]
+        largest[c] = max(largest[c], abs(value))
+      }
+    }
+    try collective { () throws in try communicator.allReduceMax(&largest) }
+    return largest
+  }
+
+  /// Sums over every member's rows of `count` values a row, each row's
+  /// values from `row`, exactly (order-free), with the bounds given.
+  func sums(
+    bounds: [Double],
+    _ row: (_ index: Int, _ x: UnsafeBufferPointer<Double>, _ out: inout [Double]) -> Void
+  ) throws(TrainingError) -> [Double] {
+    var sums = FixedPointSums(exponents: bounds.map(FixedPointSums.exponent(bounding:)))
+    var out = [Double](repeating: 0, count: bounds.count)
+    try local.forEachRowInDouble { index, x in
+      row(index, x, &out)
+      out.withUnsafeBufferPointer { values in
+        if let base = values.baseAddress { sums.add(base) }
+      }
+    }
+    try collective { () throws in try communicator.allReduceSum(&sums.limbs) }
+    return sums.values()
+  }
+
+  /// Runs a collective operation, naming the rank when it fails.
+  func collective(_ body: () throws -> Void) throws(TrainingError) {
+    do {
+      try body()
+    } catch {
+      throw TrainingError(
+        .unreadableData, "rank \(communicator.rank): a collective operation failed: \(error)")
+    }
+  }
+
+  /// The bound of a sum of `n` terms of magnitude at most `term`, with room
+  /// for rounding; throws when it is beyond `Double`.
+  func bound(_ term: Double, what: () -> String) throws(TrainingError) -> Double {
+    let value = Double(totalRows) * term * 4
+    guard value.isFinite else {
+      throw TrainingError(
+        .outOfRange,
+        "\(what()): too large to sum across processes (the sum could overflow a Double); rescale it"
+      )
+    }
+    return value
+  }
+}
+
+extension DistributedFeatures: TrainingFeatures {
+  typealias Objective = DistributedSoftmaxRegressionObjective<Source>
+
+  var rows: Int { local.rows }
+  var columns: Int { local.columns }
+  static var workspaceVectors: Int { 0 }
+
+  /// Not used: `fit(distributed:)` refuses validation splits.
+  func selectingRows(_ indices: [Int]) -> DistributedFeatures {
+    DistributedFeatures(
+      local: local.selectingRows(indices), communicator: communicator, totalRows: totalRows)
+  }
+
+  /// The local check, then agreement: every member throws when one found
+  /// a value that is not finite (that one with its row, local to its
+  /// share).
+  func checkFinite(featureNames: [String]?) throws(TrainingError) {
+    var error: TrainingError? = nil
+    do {
+      try local.checkFinite(featureNames: featureNames)
+    } catch let failure {
+      error = TrainingError(
+        failure.code, "rank \(communicator.rank): \(failure.message)", location: failure.location)
+    }
+    try communicator.agree(error)
+  }
+
+  /// The mean and population standard deviation of every column over
+  /// every member's rows, by exact sums (sample weights not supported).
+  func fittedStandardization(sampleWeights: [Double]?) throws(TrainingError) -> Standardization {
+    let d = columns
+    let largest = try largestMagnitudes(standardization: nil)
+    let n = Double(totalRows)
+    var bounds: [Double] = []
+    for c in 0..<d { bounds.append(try bound(largest[c]) { "feature \(c)" }) }
+    let totals = try sums(bounds: bounds) { _, x, out in
+      for c in 0..<d { out[c] = x[c] }
+    }
+    let mean = totals.map { $0 / n }
+    var squareBounds: [Double] = []
+    for c in 0..<d {
+      let spread = 2 * largest[c]
+      squareBounds.append(try bound(spread * spread) { "feature \(c) (squared)" })
+    }
+    let squares = try sums(bounds: squareBounds) { _, x, out in
+      for c in 0..<d {
+        let deviation = x[c] - mean[c]
+        out[c] = deviation * deviation
+      }
+    }
+    let scale = squares.map { sum -> Double in
+      let deviation = (sum / n).squareRoot()
+      return deviation >= Standardization.smallestScale && deviation.isFinite ? deviation : 1
+    }
+    return Standardization(mean: mean, scale: scale)
+  }
+
+  /// Not used: distributed training keeps no checkpoints yet.
+  func fingerprint(labels: [Int], sampleWeights: [Double]?) throws(TrainingError)
+    -> DataFingerprint
+  {
+    throw TrainingError(.invalidOption, "distributed training keeps no checkpoints")
+  }
+
+  func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar> {
+    throw TrainingError(
+      .invalidOption, "distributed training trains softmax regression (no hidden layers)")
+  }
+
+  func objective(
+    labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
+    l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
+  ) throws(TrainingError) -> DistributedSoftmaxRegressionObjective<Source> {
+    try DistributedSoftmaxRegressionObjective(
+      features: self, labels: labels, classCount: classCount, classWeights: classWeights,
+      l2: l2, l1: l1, standardization: standardization)
+  }
+
+  func checkReads() throws(TrainingError) {
+    try communicator.agree(local.failure.first)
+  }
+}

@@ -1,0 +1,245 @@
+//===--- DistributedSoftmaxRegressionObjective.swift ----------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SoftmaxCore
+
+/// ``SoftmaxRegressionObjective`` over rows split between the members of a
+/// ``Communicator``: each member computes its blocks of 256 rows with the
+/// same kernel, rounds each block's sums onto a fixed grid and adds them as
+/// integers (``FixedPointSums``); one all-reduce of the integers gives
+/// every member the same value and gradient, bit for bit, however many
+/// members there are and however the blocks are split between them (whole
+/// blocks each), for every thread count.
+///
+/// The grid of each coordinate comes from a bound that every member knows:
+/// `4·n·s_max·max|x̃_c|` for a weight of column `c`, `4·n·s_max` for a
+/// bias, and for the loss `4·n·s_max·(2·max_j(|b_j| + Σ_c |W_jc|·max|x̃_c|)
+/// + log k + 1)` (a row's loss is at most twice its largest logit plus
+/// `log k`). Each block loses what lies 160 bits below its coordinate's
+/// bound.
+///
+/// Sent per evaluation: `6·(k·(d + 1) + 1)` 64-bit integers from every
+/// member (an all-reduce), and nothing else.
+struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective {
+  typealias T = Source.Scalar
+
+  let features: DistributedFeatures<Source>
+  /// This member's labels.
+  let labels: [Int]
+  let classCount: Int
+  /// `Σᵢ sᵢ·c_yᵢ` and the row count over every member.
+  let weightTotal: Double
+  let l1: Double
+  /// The kernel's sums over this member's blocks.
+  let blockSum: DenseBlockSum<T>
+  /// Every member's largest `|x̃|` per column, and largest row weight.
+  let largest: [Double]
+  let largestWeight: Double
+  /// The columns' weighted squares over every member.
+  let columnMoments: ColumnMoments
+
+  var featureCount: Int { features.columns }
+  var parameterCount: Int { classCount * (featureCount + 1) }
+  var rowCount: Int { features.rows }
+  var l1Strength: Double { l1 }
+  var l1Count: Int { classCount * featureCount }
+
+  struct Workspace {
+    var blocks = DenseBlockSum<T>.Workspace()
+    var doubles: [Double] = []
+  }
+
+  func makeWorkspace() -> Workspace { Workspace() }
+
+  /// Checks this member's labels and weights, and takes the maxima and
+  /// sums every evaluation's bounds and the preconditioner need (three
+  /// collective passes).
+  init(
+    features: DistributedFeatures<Source>, labels: [Int], classCount: Int,
+    classWeights: [Double]?, l2: Double, l1: Double, standardization: Standardization?
+  ) throws(TrainingError) {
+    let d = features.columns
+    if classCount >= 1 {
+      try WeightedRows.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
+    }
+    var local: WeightedRows? = nil
+    var problem: TrainingError? = nil
+    do {
+      local = try WeightedRows(
+        rows: features.rows, labels: labels, classCount: classCount, sampleWeights: nil,
+        classWeights: classWeights, l2: l2, l1: l1)
+    } catch {
+      problem = TrainingError(
+        error.code, "rank \(features.communicator.rank): \(error.message)",
+        location: error.location)
+    }
+    try features.communicator.agree(problem)
+    guard let rows = local else { throw TrainingError(.emptyData, "no rows") }
+    if let standardization, let problem = standardization.problem(columns: d) {
+      throw TrainingError(.shapeMismatch, problem)
+    }
+    self.features = features
+    self.labels = labels
+    self.classCount = classCount
+    self.l1 = l1
+    self.blockSum = DenseBlockSum(
+      classCount: classCount, featureCount: d, labels: labels, rowWeights: rows.rowWeights,
+      l2: l2, standardization: standardization)
+    let largest = try features.largestMagnitudes(standardization: standardization)
+    var weightMaximum = [rows.rowWeights.max() ?? 0]
+    try features.collective { () throws in try features.communicator.allReduceMax(&weightMaximum) }
+    let sMax = weightMaximum[0]
+    self.largest = largest
+    self.largestWeight = sMax
+    // Σ wᵢ (one coordinate) and Σ wᵢ·x̃ᵢc² (d coordinates) in one pass.
+    var bounds = [try features.bound(sMax) { "the row weights" }]
+    for c in 0..<d {
+      bounds.append(try features.bound(sMax * largest[c] * largest[c]) { "feature \(c) (squared)" })
+    }
+    let rowWeights = rows.rowWeights
+    let mean = standardization?.mean
+    let inverseScale = standardization?.inverseScale
+    let totals = try features.sums(bounds: bounds) { index, x, out in
+      let w = rowWeights[index]
+      out[0] = w
+      for c in 0..<d {
+        let value = mean.map { m in (x[c] - m[c]) * (inverseScale?[c] ?? 1) } ?? x[c]
+        out[c + 1] = w * value * value
+      }
+    }
+    self.weightTotal = totals[0]
+    self.columnMoments = ColumnMoments(
+      squareSums: Array(totals.dropFirst()), rescaledMeanSquares: [:])
+  }
+
+  func smoothValueAndGradient(
+    at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    let k = classCount
+    let d = featureCount
+    let weightCount = k * d
+    guard let sums = try? blockSums(parameters, wantGradient: true, workspace: &workspace) else {
+      return .nan
+    }
+    if gradient.count != parameterCount {
+      gradient = [Double](repeating: 0, count: parameterCount)
+    }
+    let scale = weightTotal > 0 ? 1 / weightTotal : 0
+    var squares = 0.0
+    for index in 0..<weightCount { squares += parameters[index] * parameters[index] }
+    for index in 0..<(weightCount + k) {
+      gradient[index] =
+        sums[index] * scale + (index < weightCount ? blockSum.l2 * parameters[index] : 0)
+    }
+    let data = sums[weightCount + k] * scale
+    return (data.isNaN ? .infinity : data)
+      + l2Penalty(parameters, weightCount: weightCount, l2: blockSum.l2, sumOfSquares: squares)
+  }
+
+  /// Minibatches are not distributed: `fit(distributed:)` trains with the
+  /// full-batch solvers.
+  func smoothValueAndGradient(
+    rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    preconditionFailure("distributed training has no minibatches")
+  }
+
+  func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
+    preconditionFailure("distributed training has no validation rows")
+  }
+
+  func inverseHessianDiagonal() -> [Double]? {
+    // The bias curvature from every member's weights: their sum, as one
+    // value.
+    columnMoments.inverseHessianDiagonal(
+      classCount: classCount, parameterCount: parameterCount, rowWeights: [weightTotal],
+      weightTotal: weightTotal, l2: blockSum.l2)
+  }
+
+  /// The bound of each of the `k·d + k + 1` sums at `parameters`.
+  private func bounds(_ parameters: [Double]) -> [Double] {
+    let k = classCount
+    let d = featureCount
+    let n = Double(features.totalRows)
+    var bounds = [Double](repeating: 0, count: k * d + k + 1)
+    var largestLogit = 0.0
+    for j in 0..<k {
+      var logit = abs(parameters[k * d + j])
+      for c in 0..<d {
+        bounds[j * d + c] = 4 * n * largestWeight * largest[c]
+        logit += abs(parameters[j * d + c]) * largest[c]
+      }
+      bounds[k * d + j] = 4 * n * largestWeight
+      largestLogit = max(largestLogit, logit)
+    }
+    bounds[k * d + k] =
+      4 * n * largestWeight * (2 * largestLogit + Double.log(Double(max(k, 1))) + 1)
+    return bounds
+  }
+
+  /// The sums of every member's blocks at `parameters`, the same on every
+  /// member; `nil` when a member could not read its rows.
+  private func blockSums(
+    _ parameters: [Double], wantGradient: Bool, workspace: inout Workspace
+  ) throws -> [Double] {
+    let exponents = bounds(parameters).map { bound in
+      bound.isFinite ? FixedPointSums.exponent(bounding: bound) : 1023
+    }
+    var sums = FixedPointSums(exponents: exponents)
+    var unused: [Double] = []
+    blockSum.begin(
+      parameters, gradient: &unused, wantGradient: false, workspace: &workspace.blocks)
+    var totals = DenseBlockSum<T>.Totals()
+    var blocks = workspace.blocks
+    var doubles = workspace.doubles
+    let d = featureCount
+    let blockRows = SoftmaxRegressionObjective<T>.blockRows
+    var failed = features.local.failure.first != nil
+    if !failed {
+      do {
+        try features.local.forEachChunk { first, count, x in
+          let blockCount = (count + blockRows - 1) / blockRows
+          func add(_ rows: DenseBlockSum<T>.Features) {
+            blockSum.add(
+              rows, parameters: parameters, firstRow: first, blockCount: blockCount,
+              gradient: &unused, wantGradient: wantGradient, totals: &totals,
+              workspace: &blocks,
+              rows: { block in
+                .range((block * blockRows)..<min(count, (block + 1) * blockRows))
+              },
+              onBlock: { _, partial in sums.add(partial) })
+          }
+          guard let base = x.baseAddress, d > 0 else { return }
+          let raw = UnsafeRawPointer(base)
+          if blockSum.usesFloatKernel {
+            add(.float(raw.assumingMemoryBound(to: Float.self)))
+          } else if T.self == Double.self {
+            add(.double(raw.assumingMemoryBound(to: Double.self)))
+          } else {
+            if doubles.count < x.count { doubles = [Double](repeating: 0, count: x.count) }
+            for index in 0..<x.count { doubles[index] = Double(x[index]) }
+            doubles.withUnsafeBufferPointer { converted in
+              if let converted = converted.baseAddress { add(.double(converted)) }
+            }
+          }
+        }
+      } catch {
+        features.local.failure.record(error)
+        failed = true
+      }
+    }
+    workspace.blocks = blocks
+    workspace.doubles = doubles
+    // The count of members that failed rides with the sums.
+    sums.limbs.append(failed ? 1 : 0)
+    try features.communicator.allReduceSum(&sums.limbs)
+    guard sums.limbs.removeLast() == 0 else {
+      throw TrainingError(.unreadableData, "a member could not read its rows")
+    }
+    return sums.values()
+  }
+}
