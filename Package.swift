@@ -156,7 +156,32 @@ if Context.environment["SOFTMAX_FUZZ"] == "1" {
     ))
 }
 
-for target in package.targets where target.type != .plugin {
+// Distributed training over MPI (Open MPI from Debian: libopenmpi-dev,
+// openmpi-bin), added only on request: `SOFTMAX_MPI=1 swift build --product
+// softmax-mpi`. The library's distributed training needs no MPI; this adds
+// the communicator over MPI and the `softmax-mpi` command.
+if Context.environment["SOFTMAX_MPI"] == "1" {
+  package.products.append(.library(name: "SoftmaxMPI", targets: ["SoftmaxMPI"]))
+  package.products.append(.executable(name: "softmax-mpi", targets: ["SoftmaxMPICLI"]))
+  package.targets.append(contentsOf: [
+    .systemLibrary(
+      name: "COpenMPI", path: "MPI/COpenMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "_SoftmaxMPI", dependencies: ["COpenMPI"], path: "MPI/_SoftmaxMPI"),
+    .target(
+      name: "SoftmaxMPI", dependencies: ["_SoftmaxMPI", "SoftmaxRegression"],
+      path: "MPI/SoftmaxMPI"),
+    .executableTarget(
+      name: "SoftmaxMPICLI",
+      dependencies: [
+        "SoftmaxMPI", "SoftmaxRegression", "SoftmaxData", "SoftmaxCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "MPI/softmax-mpi"),
+  ])
+}
+
+for target in package.targets where target.type != .plugin && target.type != .system {
   var settings = target.swiftSettings ?? []
   settings.append(.enableUpcomingFeature("ExistentialAny"))
   settings.append(.enableUpcomingFeature("InternalImportsByDefault"))

@@ -117,3 +117,58 @@ extension RowStream {
     }
   }
 }
+
+/// Rows `range` of another stream, numbered from 0: one process's share of
+/// a file (distributed training), read with the base's random access.
+public struct RowStreamSlice<Base: RowStream>: RowStream {
+  /// The base's element type.
+  public typealias Scalar = Base.Scalar
+
+  /// The stream sliced.
+  public let base: Base
+  /// The base's rows this slice is.
+  public let range: Range<Int>
+
+  /// Rows `range` of `base`.
+  ///
+  /// - Precondition: `range` is within `0..<base.rows`.
+  public init(_ base: Base, rows range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= base.rows, "rows out of range")
+    self.base = base
+    self.range = range
+  }
+
+  /// `range.count`.
+  public var rows: Int { range.count }
+  /// The base's columns.
+  public var columns: Int { base.columns }
+
+  /// The slice's rows a chunk at a time, each read with
+  /// `base.readRows(_:into:)` into one buffer.
+  public func forEachChunk(
+    rows chunkRows: Int,
+    _ body: (_ firstRow: Int, _ elements: UnsafeBufferPointer<Scalar>) throws -> Void
+  ) throws {
+    precondition(chunkRows >= 1, "a chunk holds at least one row")
+    let d = columns
+    var buffer = [Scalar](repeating: 0, count: Swift.min(chunkRows, rows) * d)
+    var first = 0
+    while first < rows {
+      let count = Swift.min(chunkRows, rows - first)
+      try buffer.withUnsafeMutableBufferPointer { all in
+        let part = UnsafeMutableBufferPointer(rebasing: all[0..<(count * d)])
+        try base.readRows(
+          (range.lowerBound + first)..<(range.lowerBound + first + count), into: part)
+        try body(first, UnsafeBufferPointer(part))
+      }
+      first += count
+    }
+  }
+
+  /// Rows `rows` of the slice: the base's rows `range.lowerBound + rows`.
+  public func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Scalar>) throws {
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "rows out of range")
+    try base.readRows(
+      (range.lowerBound + rows.lowerBound)..<(range.lowerBound + rows.upperBound), into: buffer)
+  }
+}

@@ -38,9 +38,9 @@ extension Communicator {
 
   /// Throws `error` on the members that met one and a
   /// ``TrainingError/Code/unreadableData`` naming the lowest failing rank on
-  /// the others, when any member failed: a collective check, so that no
-  /// member waits for one that stopped.
-  func agree(_ error: TrainingError?) throws(TrainingError) {
+  /// the others, when any member failed: a collective check (every member
+  /// calls it), so that no member waits for one that stopped.
+  public func agree(_ error: TrainingError?) throws(TrainingError) {
     var flags = [Double](repeating: -1, count: 1)
     if error != nil { flags[0] = Double(size - rank) }
     do {
@@ -51,7 +51,8 @@ extension Communicator {
     if let error { throw error }
     if flags[0] > 0 {
       throw TrainingError(
-        .unreadableData, "rank \(size - Int(flags[0])) stopped with an error (its message is above)"
+        .unreadableData,
+        "rank \(size - Int(flags[0])) stopped with an error (its own message says why)"
       )
     }
   }

@@ -1,0 +1,2 @@
+// Open MPI's C interface, found by pkg-config (ompi-c).
+#include <mpi.h>

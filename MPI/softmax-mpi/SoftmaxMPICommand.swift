@@ -1,0 +1,186 @@
+//===--- SoftmaxMPICommand.swift ------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import SoftmaxCore
+import SoftmaxData
+import SoftmaxMPI
+import SoftmaxRegression
+
+/// `mpirun -np P softmax-mpi DATA.npy --labels LABELS ...`: softmax
+/// regression trained by P processes, each on its share of the file's rows
+/// (whole blocks of 256, rank 0 first), the same model bit for bit for any
+/// P. Rank 0 prints the progress and writes the model.
+@main
+struct SoftmaxMPICommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "softmax-mpi",
+    abstract: "Train softmax regression over MPI: every rank reads its share of an NPY file.",
+    discussion: """
+      Run it under mpirun; every rank opens DATA (a float32 or float64 .npy the ranks can \
+      all read: a shared file system, or a copy on every machine) and reads only its rows. \
+      The model is the same, byte for byte, for every number of ranks and threads.
+
+      Examples:
+        mpirun -np 4 softmax-mpi train.npy --labels train.labels.txt --standardize
+        mpirun --hostfile hosts -np 16 softmax-mpi train.npy --labels y.npy --C 10 --model m.json
+      """)
+
+  @Argument(help: "The features: a 2-D .npy file (rows × features).")
+  var data: String
+
+  @Option(
+    help: ArgumentHelp("The labels: a .npy of integers, or one label a line.", valueName: "path"))
+  var labels: String
+
+  @Option(
+    name: .customLong("l2"), help: ArgumentHelp("The L2 strength λ of λ/2·‖W‖².", valueName: "λ"))
+  var l2: Double?
+
+  @Option(
+    name: .customLong("C"),
+    help: ArgumentHelp("scikit-learn's inverse strength: λ = 1/(C·n).", valueName: "C"))
+  var inverseStrength: Double?
+
+  @Option(name: .customLong("l1"), help: ArgumentHelp("The L1 strength (OWL-QN).", valueName: "λ₁"))
+  var l1: Double = 0
+
+  @Flag(help: "Scale every feature to mean 0 and variance 1 (over every rank's rows).")
+  var standardize = false
+
+  @Flag(help: "Weigh classes n / (k · count of the class).")
+  var balanced = false
+
+  @Option(help: "lbfgs, or gd (full-batch gradient descent).")
+  var optimizer: String = "lbfgs"
+
+  @Option(help: "The iteration limit.")
+  var maxIter: Int = 1000
+
+  @Option(help: "Stop when the largest gradient component is below this.")
+  var tol: Double = 1e-6
+
+  @Option(help: ArgumentHelp("Where rank 0 writes the model.", valueName: "path"))
+  var model: String = "model.json"
+
+  @Option(help: "Worker threads per rank (default: every core).")
+  var threads: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Stop the job when a collective operation waits longer than this (a rank stopped or hangs).",
+      valueName: "seconds"))
+  var timeout: Double = 600
+
+  @Flag(help: "No progress, no summary.")
+  var quiet = false
+
+  func validate() throws {
+    if l2 != nil && inverseStrength != nil { throw ValidationError("give --l2 or --C, not both") }
+    if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be finite and ≥ 0") }
+    if let c = inverseStrength, !(c > 0 && c.isFinite) {
+      throw ValidationError("--C must be finite and > 0")
+    }
+    if !(l1 >= 0 && l1.isFinite) { throw ValidationError("--l1 must be finite and ≥ 0") }
+    if optimizer != "lbfgs" && optimizer != "gd" {
+      throw ValidationError("--optimizer is lbfgs or gd, not \(optimizer)")
+    }
+    if maxIter < 0 { throw ValidationError("--max-iter must be ≥ 0") }
+    if !(tol >= 0 && tol.isFinite) { throw ValidationError("--tol must be finite and ≥ 0") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be > 0") }
+  }
+
+  func run() throws {
+    let communicator: MPICommunicator
+    do {
+      communicator = try MPICommunicator.initialize(timeout: timeout)
+    } catch {
+      FileHandle.standardError.write(Data("softmax-mpi: \(error)\n".utf8))
+      throw ExitCode(1)
+    }
+    if let threads { SoftmaxConfiguration.threadCount = threads }
+    // Tests only: this rank stops answering (a stalled process), for the
+    // other ranks' timeout to end the job.
+    if let stalled = ProcessInfo.processInfo.environment["SOFTMAX_TEST_STALL_RANK"],
+      Int(stalled) == communicator.rank
+    {
+      sleep(600)
+    }
+    let status = train(communicator)
+    MPICommunicator.finalize()
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// Trains and writes the model; the exit code.
+  private func train(_ communicator: MPICommunicator) -> Int32 {
+    let rank = communicator.rank
+    let started = Date()
+    func say(_ text: String) {
+      if rank == 0 && !quiet { print(text) }
+    }
+    do {
+      // Every rank opens the file and reads the labels; any rank's failure
+      // stops every rank, named.
+      var opened: (NPYRowStream<Float>, ClassEncoding)? = nil
+      var problem: TrainingError? = nil
+      do {
+        let stream = try NPYRowStream<Float>(path: data)
+        let text = try NPYReader.readLabels(labels)
+        guard text.count == stream.rows else {
+          throw DataError(
+            .labels, path: labels, "\(text.count) labels for the \(stream.rows) rows of \(data)")
+        }
+        opened = (stream, ClassEncoding(labels: text))
+      } catch {
+        problem = TrainingError(.unreadableData, "\(error)")
+      }
+      try communicator.agree(problem)
+      guard let (stream, encoding) = opened else { return 1 }
+      let share = SoftmaxClassifier.distributedShare(
+        rows: stream.rows, rank: rank, size: communicator.size)
+      var options = TrainingOptions()
+      options.solver = optimizer == "gd" ? .gradientDescent : .lbfgs
+      options.l2 =
+        l2 ?? TrainingOptions.l2(forC: inverseStrength ?? 1, sampleWeightTotal: Double(stream.rows))
+      options.l1 = l1
+      options.standardize = standardize
+      options.classWeighting = balanced ? .balanced : .uniform
+      options.lbfgs.maxIterations = maxIter
+      options.lbfgs.gradientTolerance = tol
+      say(
+        "training on \(stream.rows) rows × \(stream.columns) features, \(encoding.classes.count) classes, over \(communicator.size) ranks (rank 0: rows \(share.lowerBound)..<\(share.upperBound))"
+      )
+      var trained = try SoftmaxClassifier.fit(
+        distributed: RowStreamSlice(stream, rows: share),
+        labels: Array(encoding.indices[share]), classes: encoding.classes,
+        communicator: communicator, options: options
+      ) { report in
+        if report.iteration % 10 == 0 || report.iteration == 1 {
+          say("iteration \(report.iteration)  objective \(report.objective)")
+        }
+        return true
+      }
+      if rank == 0 {
+        trained.input = InputDescription(format: DataFormat.npy.rawValue)
+        try AtomicFile.write(ModelFile.encode(trained), to: model)
+      }
+      let record = trained.training
+      say(
+        "\(record?.iterations ?? 0) iterations, \(record?.converged == true ? "converged" : "not converged") (\(record.map { "\($0.stopReason)" } ?? "")), objective \(record?.objective ?? .nan), \(String(format: "%.2f", Date().timeIntervalSince(started))) s"
+      )
+      say("model written to \(model)")
+      return 0
+    } catch {
+      // Every rank prints its own error: the failing rank's names the
+      // cause, the others name the failing rank.
+      FileHandle.standardError.write(Data("softmax-mpi: rank \(rank): \(error)\n".utf8))
+      return 1
+    }
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Distributed training under Open MPI (issue 19), as CI runs it:
+#   1. the model file is the same, byte for byte, for 1, 2, 3 and 4 ranks and
+#      1 or 2 threads a rank, for three option sets (digits as .npy);
+#   2. a rank that cannot read its data stops the job with its rank's message;
+#   3. a rank that dies stops the job (mpirun names it);
+#   4. a rank that stalls stops the job after --timeout (no hang).
+# Needs libopenmpi-dev and openmpi-bin; builds with SOFTMAX_MPI=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SOFTMAX_MPI=1 swift build --product softmax-mpi >/dev/null
+swift build --product softmax >/dev/null
+bin="$PWD/.build/debug"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin/softmax" convert Data/digits.csv "$work/digits.npy" >/dev/null
+mpi=(mpirun --oversubscribe)
+if [ "$(id -u)" = 0 ]; then mpi+=(--allow-run-as-root); fi
+run() { timeout 300 "${mpi[@]}" "$@"; }
+data=("$work/digits.npy" --labels "$work/digits.labels.txt" --quiet)
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+for options in "" "--standardize --balanced" "--standardize --l1 0.001 --max-iter 60"; do
+  reference=""
+  for ranks in 1 2 3 4; do
+    for threads in 1 2; do
+      model="$work/model-$ranks-$threads.json"
+      # shellcheck disable=SC2086
+      run -np "$ranks" "$bin/softmax-mpi" "${data[@]}" $options --threads "$threads" \
+        --model "$model" || fail "[$options] $ranks ranks, $threads threads: exit $?"
+      if [ -z "$reference" ]; then
+        reference="$model"
+      elif ! cmp -s "$reference" "$model"; then
+        fail "[$options] $ranks ranks, $threads threads: the model differs from 1 rank's"
+      fi
+    done
+  done
+  echo "[$options] 1-4 ranks × 1-2 threads: one model ($(md5sum < "$reference" | cut -c1-12))"
+done
+
+expect_failure() {
+  local name="$1" pattern="$2"
+  shift 2
+  local started=$SECONDS
+  if "$@" >"$work/out.txt" 2>&1; then
+    fail "$name: the job succeeded"
+  elif ! grep -q -- "$pattern" "$work/out.txt"; then
+    fail "$name: no \"$pattern\" in its output:"
+    cat "$work/out.txt"
+  elif [ -e "$work/none.json" ]; then
+    fail "$name: a model was written"
+  else
+    echo "$name: stopped in $((SECONDS - started)) s with \"$pattern\""
+  fi
+}
+expect_failure "a rank without its data" "rank 1: $work/missing.npy: cannot open" \
+  run -np 1 "$bin/softmax-mpi" "${data[@]}" --model "$work/none.json" : \
+  -np 1 "$bin/softmax-mpi" "$work/missing.npy" --labels "$work/digits.labels.txt" --model "$work/none.json"
+expect_failure "a rank that dies" "rank 1" \
+  run -np 1 "$bin/softmax-mpi" "${data[@]}" --model "$work/none.json" : -np 1 sh -c 'exec kill -9 $$'
+expect_failure "a rank that stalls" "more than --timeout 5" \
+  env SOFTMAX_TEST_STALL_RANK=1 "${mpi[@]}" -x SOFTMAX_TEST_STALL_RANK -np 2 "$bin/softmax-mpi" \
+  "${data[@]}" --timeout 5 --model "$work/none.json"
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures MPI check(s) failed"
+  exit 1
+fi
+echo "MPI checks passed"
