@@ -77,8 +77,20 @@ struct SoftmaxMPICommand: ParsableCommand {
       valueName: "seconds"))
   var timeout: Double = 600
 
+  @Flag(
+    help:
+      "Read each rank's rows from the file on every pass (default: load them when the ranks' shares on this machine fit in half of SOFTMAX_MEMORY_LIMIT, else the machine's memory)."
+  )
+  var stream = false
+
   @Flag(help: "No progress, no summary.")
   var quiet = false
+
+  @Flag(
+    help:
+      "Print one JSON object on rank 0: the run's iterations, evaluations, objective, seconds, and each iteration's time and objective."
+  )
+  var json = false
 
   func validate() throws {
     if l2 != nil && inverseStrength != nil { throw ValidationError("give --l2 or --C, not both") }
@@ -122,8 +134,9 @@ struct SoftmaxMPICommand: ParsableCommand {
     let rank = communicator.rank
     let started = Date()
     func say(_ text: String) {
-      if rank == 0 && !quiet { print(text) }
+      if rank == 0 && !quiet && !json { print(text) }
     }
+    var trace: [(seconds: Double, objective: Double, evaluations: Int)] = []
     do {
       // Every rank opens the file and reads the labels; any rank's failure
       // stops every rank, named.
@@ -156,15 +169,44 @@ struct SoftmaxMPICommand: ParsableCommand {
       say(
         "training on \(stream.rows) rows × \(stream.columns) features, \(encoding.classes.count) classes, over \(communicator.size) ranks (rank 0: rows \(share.lowerBound)..<\(share.upperBound))"
       )
-      var trained = try SoftmaxClassifier.fit(
-        distributed: RowStreamSlice(stream, rows: share),
-        labels: Array(encoding.indices[share]), classes: encoding.classes,
-        communicator: communicator, options: options
-      ) { report in
+      let progress = { (report: IterationReport) -> Bool in
+        trace.append((Date().timeIntervalSince(started), report.objective, report.evaluations))
         if report.iteration % 10 == 0 || report.iteration == 1 {
           say("iteration \(report.iteration)  objective \(report.objective)")
         }
         return true
+      }
+      let slice = RowStreamSlice(stream, rows: share)
+      let shareLabels = Array(encoding.indices[share])
+      // The share in memory when it fits in this machine's part of the
+      // limit (the ranks on one machine share it), else read from the file
+      // on every pass: the same model either way.
+      let localRanks =
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }
+        ?? communicator.size
+      let shareBytes = share.count * stream.columns * MemoryLayout<Float>.stride
+      var trained: SoftmaxClassifier
+      if !self.stream && shareBytes <= SoftmaxConfiguration.memoryLimit / (2 * max(1, localRanks)) {
+        var loaded: Matrix<Float>? = nil
+        var failure: TrainingError? = nil
+        do {
+          var elements = [Float](repeating: 0, count: share.count * stream.columns)
+          try elements.withUnsafeMutableBufferPointer {
+            try slice.readRows(0..<share.count, into: $0)
+          }
+          loaded = Matrix(rows: share.count, columns: stream.columns, elements: elements)
+        } catch {
+          failure = TrainingError(.unreadableData, "\(error)")
+        }
+        try communicator.agree(failure)
+        trained = try SoftmaxClassifier.fit(
+          distributed: loaded ?? Matrix(rows: 0, columns: stream.columns, elements: []),
+          labels: shareLabels, classes: encoding.classes, communicator: communicator,
+          options: options, progress: progress)
+      } else {
+        trained = try SoftmaxClassifier.fit(
+          distributed: slice, labels: shareLabels, classes: encoding.classes,
+          communicator: communicator, options: options, progress: progress)
       }
       if rank == 0 {
         trained.input = InputDescription(format: DataFormat.npy.rawValue)
@@ -175,6 +217,14 @@ struct SoftmaxMPICommand: ParsableCommand {
         "\(record?.iterations ?? 0) iterations, \(record?.converged == true ? "converged" : "not converged") (\(record.map { "\($0.stopReason)" } ?? "")), objective \(record?.objective ?? .nan), \(String(format: "%.2f", Date().timeIntervalSince(started))) s"
       )
       say("model written to \(model)")
+      if json && rank == 0 {
+        let iterations = trace.map {
+          "{\"seconds\": \($0.seconds), \"objective\": \($0.objective), \"evaluations\": \($0.evaluations)}"
+        }
+        print(
+          "{\"ranks\": \(communicator.size), \"threads\": \(SoftmaxConfiguration.threadCount), \"iterations\": \(record?.iterations ?? 0), \"evaluations\": \(record?.evaluations ?? 0), \"objective\": \(record?.objective ?? .nan), \"seconds\": \(Date().timeIntervalSince(started)), \"trace\": [\(iterations.joined(separator: ", "))]}"
+        )
+      }
       return 0
     } catch {
       // Every rank prints its own error: the failing rank's names the

@@ -82,7 +82,8 @@ struct DistributedFeatures<Source: RowStream>: Sendable {
 extension DistributedFeatures: TrainingFeatures {
   typealias Objective = DistributedSoftmaxRegressionObjective<Source>
 
-  var rows: Int { local.rows }
+  /// Every member's rows (what the model's record counts).
+  var rows: Int { totalRows }
   var columns: Int { local.columns }
   static var workspaceVectors: Int { 0 }
 

@@ -8,16 +8,24 @@
 public import SoftmaxCore
 
 extension SoftmaxClassifier {
-  /// The rows of `n` that member `rank` of `size` trains on: whole blocks
-  /// of 256 rows, split as evenly as blocks allow, in order (rank 0 first).
+  /// The rows a member's share is made of: superblocks of 4096 rows (16
+  /// of the objective's blocks of 256), whose sums are the same on any
+  /// member.
+  public static var distributedShareRows: Int { 4096 }
+
+  /// The rows of `n` that member `rank` of `size` trains on: whole
+  /// superblocks of ``distributedShareRows`` rows, split as evenly as they
+  /// allow, in order (rank 0 first). With fewer superblocks than members,
+  /// some members get none: they take part all the same, with no rows.
   ///
   /// - Precondition: `n ≥ 0`, `size ≥ 1`, `rank` in `0..<size`.
   public static func distributedShare(rows n: Int, rank: Int, size: Int) -> Range<Int> {
     precondition(n >= 0 && size >= 1 && rank >= 0 && rank < size, "a rank of a group")
-    let blocks = (n + 255) / 256
+    let unit = distributedShareRows
+    let blocks = (n + unit - 1) / unit
     let first = blocks * rank / size
     let last = blocks * (rank + 1) / size
-    return min(n, first * 256)..<min(n, last * 256)
+    return min(n, first * unit)..<min(n, last * unit)
   }
 
   /// Trains softmax regression on rows split between the members of
@@ -29,8 +37,8 @@ extension SoftmaxClassifier {
   /// Each evaluation, every member computes its rows' sums and the members
   /// all-reduce them, exactly (``Communicator``); every member then takes
   /// the same solver step (the solver's state is replicated, nothing else
-  /// is sent). The sums are exact sums of each block's sums rounded onto a
-  /// fixed grid 160 bits below a bound, not the left fold of the
+  /// is sent). The sums are exact sums of each superblock's sums rounded
+  /// onto a fixed grid 160 bits below a bound, not the left fold of the
   /// single-process `fit`: the model is within rounding of that one, not
   /// the same bits.
   ///
@@ -38,9 +46,9 @@ extension SoftmaxClassifier {
   /// all-reduce); setup takes a few more all-reduces of `d` values.
   ///
   /// - Parameters:
-  ///   - rows: this member's rows: whole blocks of 256 of the data's rows
-  ///     (``distributedShare(rows:rank:size:)``; the member with the data's
-  ///     last rows may hold fewer), at least one.
+  ///   - rows: this member's rows: whole superblocks of 4096 of the data's
+  ///     rows (``distributedShare(rows:rank:size:)``; the member with the
+  ///     data's last rows may end with a part of one), or none.
   ///   - labels: their class indices into `classes`.
   ///   - classes: the class names, the same on every member.
   ///   - communicator: the members.
@@ -68,16 +76,15 @@ extension SoftmaxClassifier {
     }
     // Shapes, checked together: no member may stop alone.
     var problem: TrainingError? = nil
-    if rows.rows < 1 {
-      problem = TrainingError(.emptyData, "rank \(communicator.rank) has no rows")
-    } else if labels.count != rows.rows {
+    if labels.count != rows.rows {
       problem = TrainingError(
         .shapeMismatch,
         "rank \(communicator.rank): \(labels.count) labels for \(rows.rows) rows")
     }
     try communicator.agree(problem)
-    var shape = [Double(rows.columns), -Double(rows.columns), rows.rows % 256 == 0 ? 0 : 1]
-    var partial = [Int64(rows.rows), rows.rows % 256 == 0 ? 0 : 1]
+    let unit = distributedShareRows
+    var shape = [Double(rows.columns), -Double(rows.columns)]
+    var partial = [Int64(rows.rows), rows.rows % unit == 0 ? 0 : 1]
     do {
       try communicator.allReduceMax(&shape)
       try communicator.allReduceSum(&partial)
@@ -93,10 +100,11 @@ extension SoftmaxClassifier {
     guard partial[1] <= 1 else {
       throw TrainingError(
         .shapeMismatch,
-        "\(partial[1]) members hold a part of a block of 256 rows: give each whole blocks (SoftmaxClassifier.distributedShare)"
+        "\(partial[1]) members hold a part of a superblock of \(unit) rows: give each whole superblocks (SoftmaxClassifier.distributedShare)"
       )
     }
     let totalRows = Int(partial[0])
+    guard totalRows > 0 else { throw TrainingError(.emptyData, "no member has rows") }
     var trainingOptions = options
     if case .balanced = options.classWeighting {
       // The class counts of every member: n / (k·count_c).
@@ -121,7 +129,6 @@ extension SoftmaxClassifier {
       options: trainingOptions, warmStart: nil, resumingFrom: nil, checkpoints: false,
       progress: progress)
     model.training?.options = options
-    model.training?.sampleCount = totalRows
     return model
   }
 }

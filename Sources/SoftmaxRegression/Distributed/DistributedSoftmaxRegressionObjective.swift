@@ -9,23 +9,29 @@ import SoftmaxCore
 
 /// ``SoftmaxRegressionObjective`` over rows split between the members of a
 /// ``Communicator``: each member computes its blocks of 256 rows with the
-/// same kernel, rounds each block's sums onto a fixed grid and adds them as
+/// same kernel, adds each run of 16 blocks (a superblock of 4096 rows) in
+/// order, rounds each superblock's sums onto a fixed grid and adds them as
 /// integers (``FixedPointSums``); one all-reduce of the integers gives
 /// every member the same value and gradient, bit for bit, however many
-/// members there are and however the blocks are split between them (whole
-/// blocks each), for every thread count.
+/// members there are and however the superblocks are split between them
+/// (whole superblocks each), for every thread count.
 ///
 /// The grid of each coordinate comes from a bound that every member knows:
 /// `4·n·s_max·max|x̃_c|` for a weight of column `c`, `4·n·s_max` for a
 /// bias, and for the loss `4·n·s_max·(2·max_j(|b_j| + Σ_c |W_jc|·max|x̃_c|)
 /// + log k + 1)` (a row's loss is at most twice its largest logit plus
-/// `log k`). Each block loses what lies 160 bits below its coordinate's
-/// bound.
+/// `log k`). Each superblock loses what lies 160 bits below its
+/// coordinate's bound.
 ///
 /// Sent per evaluation: `6·(k·(d + 1) + 1)` 64-bit integers from every
 /// member (an all-reduce), and nothing else.
 struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective {
   typealias T = Source.Scalar
+
+  /// Blocks of 256 rows summed in order, in `Double`, into a superblock
+  /// before its sums go onto the grid: members hold whole superblocks
+  /// (4096 rows), so a superblock's sums are the same on any member.
+  static var superblockBlocks: Int { 16 }
 
   let features: DistributedFeatures<Source>
   /// This member's labels.
@@ -44,7 +50,8 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
 
   var featureCount: Int { features.columns }
   var parameterCount: Int { classCount * (featureCount + 1) }
-  var rowCount: Int { features.rows }
+  /// This member's rows.
+  var rowCount: Int { features.local.rows }
   var l1Strength: Double { l1 }
   var l1Count: Int { classCount * featureCount }
 
@@ -66,19 +73,23 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
     if classCount >= 1 {
       try WeightedRows.checkMemory(classCount: classCount, featureCount: d, vectors: 4)
     }
-    var local: WeightedRows? = nil
+    // This member's weights (none without rows: it takes part with none).
+    var rowWeights: [Double] = []
     var problem: TrainingError? = nil
     do {
-      local = try WeightedRows(
-        rows: features.rows, labels: labels, classCount: classCount, sampleWeights: nil,
-        classWeights: classWeights, l2: l2, l1: l1)
+      try WeightedRows.checkPenalties(l2: l2, l1: l1)
+      if features.local.rows > 0 {
+        rowWeights = try WeightedRows(
+          rows: features.local.rows, labels: labels, classCount: classCount, sampleWeights: nil,
+          classWeights: classWeights, l2: l2, l1: l1
+        ).rowWeights
+      }
     } catch {
       problem = TrainingError(
         error.code, "rank \(features.communicator.rank): \(error.message)",
         location: error.location)
     }
     try features.communicator.agree(problem)
-    guard let rows = local else { throw TrainingError(.emptyData, "no rows") }
     if let standardization, let problem = standardization.problem(columns: d) {
       throw TrainingError(.shapeMismatch, problem)
     }
@@ -87,10 +98,10 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
     self.classCount = classCount
     self.l1 = l1
     self.blockSum = DenseBlockSum(
-      classCount: classCount, featureCount: d, labels: labels, rowWeights: rows.rowWeights,
+      classCount: classCount, featureCount: d, labels: labels, rowWeights: rowWeights,
       l2: l2, standardization: standardization)
     let largest = try features.largestMagnitudes(standardization: standardization)
-    var weightMaximum = [rows.rowWeights.max() ?? 0]
+    var weightMaximum = [rowWeights.max() ?? 0]
     try features.collective { () throws in try features.communicator.allReduceMax(&weightMaximum) }
     let sMax = weightMaximum[0]
     self.largest = largest
@@ -100,7 +111,6 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
     for c in 0..<d {
       bounds.append(try features.bound(sMax * largest[c] * largest[c]) { "feature \(c) (squared)" })
     }
-    let rowWeights = rows.rowWeights
     let mean = standardization?.mean
     let inverseScale = standardization?.inverseScale
     let totals = try features.sums(bounds: bounds) { index, x, out in
@@ -198,6 +208,9 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
     var doubles = workspace.doubles
     let d = featureCount
     let blockRows = SoftmaxRegressionObjective<T>.blockRows
+    let stride = parameterCount + 1
+    var superblock = [Double](repeating: 0, count: stride)
+    var held = 0
     var failed = features.local.failure.first != nil
     if !failed {
       do {
@@ -211,7 +224,23 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
               rows: { block in
                 .range((block * blockRows)..<min(count, (block + 1) * blockRows))
               },
-              onBlock: { _, partial in sums.add(partial) })
+              onBlock: { _, partial in
+                // Blocks in order into the superblock's running sums.
+                superblock.withUnsafeMutableBufferPointer { running in
+                  if held == 0 {
+                    for index in 0..<stride { running[index] = partial[index] }
+                  } else {
+                    for index in 0..<stride { running[index] += partial[index] }
+                  }
+                }
+                held += 1
+                if held == Self.superblockBlocks {
+                  superblock.withUnsafeBufferPointer {
+                    if let base = $0.baseAddress { sums.add(base) }
+                  }
+                  held = 0
+                }
+              })
           }
           guard let base = x.baseAddress, d > 0 else { return }
           let raw = UnsafeRawPointer(base)
@@ -231,6 +260,10 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
         features.local.failure.record(error)
         failed = true
       }
+    }
+    if held > 0 {
+      // The data's last superblock, partial.
+      superblock.withUnsafeBufferPointer { if let base = $0.baseAddress { sums.add(base) } }
     }
     workspace.blocks = blocks
     workspace.doubles = doubles
