@@ -120,7 +120,6 @@ def main():
     print(f"ours, 1 rank × 1 thread:  {one_seconds:.4f} s an iteration")
     print(f"ours, 2 ranks × 1 thread: {two_seconds:.4f} s an iteration "
           f"({two_seconds / one_seconds:.2f}× one rank's); the same model: {same}")
-    our_trace = two[0]["trace"]
     print(f"ours: objective {two[0]['objective']:.8f} after {two[0]['iterations']} iterations")
 
     spark = subprocess.run([args.spark_python, "-c", SPARK, data, labels, str(args.iterations),
@@ -133,19 +132,27 @@ def main():
     print(f"Spark MLlib local[2]: {spark_seconds:.4f} s an iteration "
           f"({spark_seconds / two_seconds:.1f}× ours with 2 ranks); objective "
           f"{spark_objective:.8f} after {spark_iterations} iterations")
-    # The time each takes to its objective at N iterations, and ours to Spark's.
-    reach = next((point["seconds"] - our_trace[0]["seconds"] for point in our_trace
+    # To the same objective: Spark's after N iterations. Ours from the start
+    # of training, its share loaded (the setup passes included: maxima,
+    # standardization, the preconditioner); Spark's fit, its rows cached.
+    long_run = ours(binary, data, labels, 2, 10 * args.iterations)
+    reach = next((point["seconds"] for point in long_run["trace"]
                   if point["objective"] <= spark_objective), None)
+    reach_iterations = next((i + 1 for i, point in enumerate(long_run["trace"])
+                             if point["objective"] <= spark_objective), None)
     spark_total = statistics.median(result["long"])
     if reach is not None:
-        print(f"ours (2 ranks) reaches Spark's final objective {reach:.2f} s after its first "
-              f"iteration; Spark's fit takes {spark_total:.2f} s ({spark_total / max(reach, 1e-9):.1f}×)")
+        print(f"to Spark's objective after {spark_iterations} iterations: ours (2 ranks) "
+              f"{reach:.2f} s ({reach_iterations} iterations, setup included; loading the file "
+              f"{long_run['loading_seconds']:.2f} s more), Spark "
+              f"{spark_total:.2f} s ({spark_total / reach:.1f}×)")
     print(json.dumps({
         "one_rank_iteration_seconds": one_seconds, "two_ranks_iteration_seconds": two_seconds,
         "two_over_one": two_seconds / one_seconds, "identical_models": same,
         "spark_iteration_seconds": spark_seconds, "spark_over_ours": spark_seconds / two_seconds,
         "our_objective": two[0]["objective"], "spark_objective": spark_objective,
-        "our_seconds_to_spark_objective": reach, "spark_fit_seconds": spark_total,
+        "our_seconds_to_spark_objective": reach, "our_iterations_to_spark_objective": reach_iterations,
+        "spark_fit_seconds": spark_total,
         "iterations": args.iterations,
     }))
 

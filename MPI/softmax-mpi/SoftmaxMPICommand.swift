@@ -88,7 +88,7 @@ struct SoftmaxMPICommand: ParsableCommand {
 
   @Flag(
     help:
-      "Print one JSON object on rank 0: the run's iterations, evaluations, objective, seconds, and each iteration's time and objective."
+      "Print one JSON object on rank 0: the run's iterations, evaluations, objective, seconds (and of them the loading's), and each iteration's time from the start of training and objective."
   )
   var json = false
 
@@ -137,6 +137,7 @@ struct SoftmaxMPICommand: ParsableCommand {
       if rank == 0 && !quiet && !json { print(text) }
     }
     var trace: [(seconds: Double, objective: Double, evaluations: Int)] = []
+    var fitStarted = started
     do {
       // Every rank opens the file and reads the labels; any rank's failure
       // stops every rank, named.
@@ -170,7 +171,7 @@ struct SoftmaxMPICommand: ParsableCommand {
         "training on \(stream.rows) rows × \(stream.columns) features, \(encoding.classes.count) classes, over \(communicator.size) ranks (rank 0: rows \(share.lowerBound)..<\(share.upperBound))"
       )
       let progress = { (report: IterationReport) -> Bool in
-        trace.append((Date().timeIntervalSince(started), report.objective, report.evaluations))
+        trace.append((Date().timeIntervalSince(fitStarted), report.objective, report.evaluations))
         if report.iteration % 10 == 0 || report.iteration == 1 {
           say("iteration \(report.iteration)  objective \(report.objective)")
         }
@@ -186,6 +187,8 @@ struct SoftmaxMPICommand: ParsableCommand {
         ?? communicator.size
       let shareBytes = share.count * stream.columns * MemoryLayout<Float>.stride
       var trained: SoftmaxClassifier
+      // (Set again once the share is loaded: the trace times the training.)
+      fitStarted = Date()
       if !self.stream && shareBytes <= SoftmaxConfiguration.memoryLimit / (2 * max(1, localRanks)) {
         var loaded: Matrix<Float>? = nil
         var failure: TrainingError? = nil
@@ -199,6 +202,7 @@ struct SoftmaxMPICommand: ParsableCommand {
           failure = TrainingError(.unreadableData, "\(error)")
         }
         try communicator.agree(failure)
+        fitStarted = Date()
         trained = try SoftmaxClassifier.fit(
           distributed: loaded ?? Matrix(rows: 0, columns: stream.columns, elements: []),
           labels: shareLabels, classes: encoding.classes, communicator: communicator,
@@ -222,7 +226,7 @@ struct SoftmaxMPICommand: ParsableCommand {
           "{\"seconds\": \($0.seconds), \"objective\": \($0.objective), \"evaluations\": \($0.evaluations)}"
         }
         print(
-          "{\"ranks\": \(communicator.size), \"threads\": \(SoftmaxConfiguration.threadCount), \"iterations\": \(record?.iterations ?? 0), \"evaluations\": \(record?.evaluations ?? 0), \"objective\": \(record?.objective ?? .nan), \"seconds\": \(Date().timeIntervalSince(started)), \"trace\": [\(iterations.joined(separator: ", "))]}"
+          "{\"ranks\": \(communicator.size), \"threads\": \(SoftmaxConfiguration.threadCount), \"iterations\": \(record?.iterations ?? 0), \"evaluations\": \(record?.evaluations ?? 0), \"objective\": \(record?.objective ?? .nan), \"seconds\": \(Date().timeIntervalSince(started)), \"loading_seconds\": \(fitStarted.timeIntervalSince(started)), \"trace\": [\(iterations.joined(separator: ", "))]}"
         )
       }
       return 0

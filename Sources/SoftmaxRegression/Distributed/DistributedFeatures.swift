@@ -25,12 +25,21 @@ struct DistributedFeatures<Source: RowStream>: Sendable {
   func largestMagnitudes(standardization: Standardization?) throws(TrainingError) -> [Double] {
     let d = local.columns
     var largest = [Double](repeating: 0, count: d)
-    let mean = standardization?.mean
-    let inverseScale = standardization?.inverseScale
-    try local.forEachRowInDouble { _, x in
-      for c in 0..<d {
-        let value = mean.map { m in (x[c] - m[c]) * (inverseScale?[c] ?? 1) } ?? x[c]
-        largest[c] = max(largest[c], abs(value))
+    let mean = standardization?.mean ?? []
+    let inverseScale = standardization?.inverseScale ?? []
+    try largest.withUnsafeMutableBufferPointer { largest throws(TrainingError) in
+      try mean.withUnsafeBufferPointer { mean throws(TrainingError) in
+        try inverseScale.withUnsafeBufferPointer { inverseScale throws(TrainingError) in
+          try local.forEachRowInDouble { _, x in
+            if mean.isEmpty {
+              for c in 0..<d { largest[c] = max(largest[c], abs(x[c])) }
+            } else {
+              for c in 0..<d {
+                largest[c] = max(largest[c], abs((x[c] - mean[c]) * inverseScale[c]))
+              }
+            }
+          }
+        }
       }
     }
     try collective { () throws in try communicator.allReduceMax(&largest) }
@@ -38,19 +47,43 @@ struct DistributedFeatures<Source: RowStream>: Sendable {
   }
 
   /// Sums over every member's rows of `count` values a row, each row's
-  /// values from `row`, exactly (order-free), with the bounds given.
+  /// values from `row`: in order within each superblock of 4096 rows, then
+  /// exactly between superblocks and members (order-free), with the bounds
+  /// given.
   func sums(
     bounds: [Double],
     _ row: (_ index: Int, _ x: UnsafeBufferPointer<Double>, _ out: inout [Double]) -> Void
   ) throws(TrainingError) -> [Double] {
     var sums = FixedPointSums(exponents: bounds.map(FixedPointSums.exponent(bounding:)))
     var out = [Double](repeating: 0, count: bounds.count)
-    try local.forEachRowInDouble { index, x in
-      row(index, x, &out)
-      out.withUnsafeBufferPointer { values in
+    // The rows of a superblock (4096, in order) summed in Double, then put
+    // onto the grid: members hold whole superblocks, so each superblock's
+    // sum is the same on any member.
+    let superblock = SoftmaxClassifier.distributedShareRows
+    var running = [Double](repeating: 0, count: bounds.count)
+    var held = 0
+    func flush() {
+      running.withUnsafeBufferPointer { values in
         if let base = values.baseAddress { sums.add(base) }
       }
+      held = 0
     }
+    let count = bounds.count
+    try local.forEachRowInDouble { index, x in
+      row(index, x, &out)
+      out.withUnsafeBufferPointer { out in
+        running.withUnsafeMutableBufferPointer { running in
+          if held == 0 {
+            for c in 0..<count { running[c] = out[c] }
+          } else {
+            for c in 0..<count { running[c] += out[c] }
+          }
+        }
+      }
+      held += 1
+      if held == superblock { flush() }
+    }
+    if held > 0 { flush() }
     try collective { () throws in try communicator.allReduceSum(&sums.limbs) }
     return sums.values()
   }
@@ -116,7 +149,9 @@ extension DistributedFeatures: TrainingFeatures {
     var bounds: [Double] = []
     for c in 0..<d { bounds.append(try bound(largest[c]) { "feature \(c)" }) }
     let totals = try sums(bounds: bounds) { _, x, out in
-      for c in 0..<d { out[c] = x[c] }
+      out.withUnsafeMutableBufferPointer { out in
+        for c in 0..<d { out[c] = x[c] }
+      }
     }
     let mean = totals.map { $0 / n }
     var squareBounds: [Double] = []
@@ -124,10 +159,14 @@ extension DistributedFeatures: TrainingFeatures {
       let spread = 2 * largest[c]
       squareBounds.append(try bound(spread * spread) { "feature \(c) (squared)" })
     }
-    let squares = try sums(bounds: squareBounds) { _, x, out in
-      for c in 0..<d {
-        let deviation = x[c] - mean[c]
-        out[c] = deviation * deviation
+    let squares = try mean.withUnsafeBufferPointer { mean throws(TrainingError) in
+      try sums(bounds: squareBounds) { _, x, out in
+        out.withUnsafeMutableBufferPointer { out in
+          for c in 0..<d {
+            let deviation = x[c] - mean[c]
+            out[c] = deviation * deviation
+          }
+        }
       }
     }
     let scale = squares.map { sum -> Double in

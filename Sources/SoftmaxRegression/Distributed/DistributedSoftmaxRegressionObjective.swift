@@ -111,14 +111,24 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
     for c in 0..<d {
       bounds.append(try features.bound(sMax * largest[c] * largest[c]) { "feature \(c) (squared)" })
     }
-    let mean = standardization?.mean
-    let inverseScale = standardization?.inverseScale
+    let mean = standardization?.mean ?? []
+    let inverseScale = standardization?.inverseScale ?? []
     let totals = try features.sums(bounds: bounds) { index, x, out in
       let w = rowWeights[index]
-      out[0] = w
-      for c in 0..<d {
-        let value = mean.map { m in (x[c] - m[c]) * (inverseScale?[c] ?? 1) } ?? x[c]
-        out[c + 1] = w * value * value
+      out.withUnsafeMutableBufferPointer { out in
+        mean.withUnsafeBufferPointer { mean in
+          inverseScale.withUnsafeBufferPointer { inverseScale in
+            out[0] = w
+            if mean.isEmpty {
+              for c in 0..<d { out[c + 1] = w * x[c] * x[c] }
+            } else {
+              for c in 0..<d {
+                let value = (x[c] - mean[c]) * inverseScale[c]
+                out[c + 1] = w * value * value
+              }
+            }
+          }
+        }
       }
     }
     self.weightTotal = totals[0]
