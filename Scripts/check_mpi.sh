@@ -5,7 +5,9 @@
 #      .npy; the ranks' shares in memory, and streamed from the file);
 #   2. a rank that cannot read its data stops the job with its rank's message;
 #   3. a rank that dies stops the job (mpirun names it);
-#   4. a rank that stalls stops the job after --timeout (no hang).
+#   4. a rank that stalls stops the job after --timeout (no hang);
+#   5. a job killed on 2 ranks after a checkpoint, resumed on 3, writes the
+#      uninterrupted model.
 # Needs libopenmpi-dev and openmpi-bin; builds with SOFTMAX_MPI=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,24 @@ done
 # Streamed from the file or loaded: the same model.
 cmp -s "${references[1]}" "${references[3]}" || fail "--stream gives another model than loading"
 
+
+# Killed on 2 ranks after a checkpoint, resumed on 3: the uninterrupted model.
+rm -f "$work/checkpoint.json"
+run -np 1 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/whole.json"
+run -np 2 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/part.json" \
+  --checkpoint "$work/checkpoint.json" --checkpoint-every 1 &
+job=$!
+for _ in $(seq 1 600); do [ -s "$work/checkpoint.json" ] && break; sleep 0.05; done
+sleep 0.2
+kill -9 "$job" 2>/dev/null || true
+wait "$job" 2>/dev/null || true
+run -np 3 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/resumed.json" \
+  --checkpoint "$work/checkpoint.json" --resume || fail "resuming on 3 ranks: exit $?"
+if cmp -s "$work/whole.json" "$work/resumed.json"; then
+  echo "killed on 2 ranks after iteration $(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['objective_history']))" "$work/checkpoint.json"), resumed on 3: the uninterrupted model"
+else
+  fail "the model resumed on 3 ranks differs from the uninterrupted one"
+fi
 
 expect_failure() {
   local name="$1" pattern="$2"

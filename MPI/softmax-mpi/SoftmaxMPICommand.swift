@@ -77,6 +77,22 @@ struct SoftmaxMPICommand: ParsableCommand {
       valueName: "seconds"))
   var timeout: Double = 600
 
+  @Option(
+    help: ArgumentHelp(
+      "Rank 0 saves the training state here (atomically) every --checkpoint-every iterations, for --resume after a failure, with any number of ranks.",
+      valueName: "path"))
+  var checkpoint: String?
+
+  @Option(
+    help: ArgumentHelp("Save the checkpoint every N iterations (default 10).", valueName: "N"))
+  var checkpointEvery: Int = 10
+
+  @Flag(
+    help:
+      "Go on from --checkpoint if it is there (every rank reads it): the model an uninterrupted run gives, bit for bit, with the same or another number of ranks."
+  )
+  var resume = false
+
   @Flag(
     help:
       "Read each rank's rows from the file on every pass (default: load them when the ranks' shares on this machine fit in half of SOFTMAX_MEMORY_LIMIT, else the machine's memory)."
@@ -106,6 +122,8 @@ struct SoftmaxMPICommand: ParsableCommand {
     if !(tol >= 0 && tol.isFinite) { throw ValidationError("--tol must be finite and ≥ 0") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be > 0") }
+    if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+    if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint PATH") }
   }
 
   func run() throws {
@@ -127,6 +145,43 @@ struct SoftmaxMPICommand: ParsableCommand {
     let status = train(communicator)
     MPICommunicator.finalize()
     if status != 0 { throw ExitCode(status) }
+  }
+
+  /// `--resume`: the checkpoint every rank reads, or `nil` when no rank
+  /// finds one (a rank that cannot read it, or sees none when others do,
+  /// stops every rank).
+  private func readCheckpoint(_ communicator: MPICommunicator) throws(TrainingError)
+    -> TrainingCheckpoint?
+  {
+    guard resume, let path = checkpoint else { return nil }
+    var found: TrainingCheckpoint? = nil
+    var problem: TrainingError? = nil
+    if AtomicFile.exists(path) {
+      do {
+        found = try TrainingCheckpoint.decode(AtomicFile.readText(path))
+      } catch {
+        problem = TrainingError(.invalidModel, "\(path): \(error)")
+      }
+    }
+    try communicator.agree(problem)
+    // Whether some rank found it, and whether some rank did not.
+    var seen = [found == nil ? 0.0 : 1.0, found == nil ? 1.0 : 0.0]
+    do {
+      try communicator.allReduceMax(&seen)
+    } catch {
+      throw TrainingError(.unreadableData, "rank \(communicator.rank): \(error)")
+    }
+    guard seen[0] == 0 || seen[1] == 0 else {
+      throw TrainingError(
+        .unreadableData,
+        "\(path): some ranks see the checkpoint and some do not: give a path every machine reads")
+    }
+    if communicator.rank == 0 && !quiet && !json {
+      print(
+        found.map { "resuming from \(path), after iteration \($0.iteration)" }
+          ?? "no checkpoint at \(path) yet; starting afresh")
+    }
+    return found
   }
 
   /// Trains and writes the model; the exit code.
@@ -156,6 +211,7 @@ struct SoftmaxMPICommand: ParsableCommand {
       }
       try communicator.agree(problem)
       guard let (stream, encoding) = opened else { return 1 }
+      let resumingFrom = try readCheckpoint(communicator)
       let share = SoftmaxClassifier.distributedShare(
         rows: stream.rows, rank: rank, size: communicator.size)
       var options = TrainingOptions()
@@ -172,6 +228,16 @@ struct SoftmaxMPICommand: ParsableCommand {
       )
       let progress = { (report: IterationReport) -> Bool in
         trace.append((Date().timeIntervalSince(fitStarted), report.objective, report.evaluations))
+        if rank == 0, let path = checkpoint, let saved = report.checkpoint,
+          report.iteration % checkpointEvery == 0
+        {
+          do {
+            try AtomicFile.write(saved.encoded(), to: path)
+          } catch {
+            FileHandle.standardError.write(
+              Data("softmax-mpi: warning: checkpoint not saved: \(error)\n".utf8))
+          }
+        }
         if report.iteration % 10 == 0 || report.iteration == 1 {
           say("iteration \(report.iteration)  objective \(report.objective)")
         }
@@ -206,11 +272,13 @@ struct SoftmaxMPICommand: ParsableCommand {
         trained = try SoftmaxClassifier.fit(
           distributed: loaded ?? Matrix(rows: 0, columns: stream.columns, elements: []),
           labels: shareLabels, classes: encoding.classes, communicator: communicator,
-          options: options, progress: progress)
+          options: options, resumingFrom: resumingFrom, checkpoints: checkpoint != nil,
+          progress: progress)
       } else {
         trained = try SoftmaxClassifier.fit(
           distributed: slice, labels: shareLabels, classes: encoding.classes,
-          communicator: communicator, options: options, progress: progress)
+          communicator: communicator, options: options, resumingFrom: resumingFrom,
+          checkpoints: checkpoint != nil, progress: progress)
       }
       if rank == 0 {
         trained.input = InputDescription(format: DataFormat.npy.rawValue)

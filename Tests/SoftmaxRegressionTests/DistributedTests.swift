@@ -71,6 +71,11 @@ final class ThreadGroup: @unchecked Sendable {
   }
 }
 
+/// The last checkpoint a member reported.
+final class SavedCheckpoint: Sendable {
+  let value = Mutex<TrainingCheckpoint?>(nil)
+}
+
 @Suite("Training split between processes", .serialized)
 struct DistributedTests {
   static let classes = (0..<10).map(String.init)
@@ -90,7 +95,10 @@ struct DistributedTests {
 
   /// The models every member of a group of `size` trains, each on its
   /// share, on threads of their own.
-  static func models(size: Int, options: TrainingOptions) throws -> [SoftmaxClassifier] {
+  static func models(
+    size: Int, options: TrainingOptions, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+    stopAfter: Int? = nil, saved: SavedCheckpoint? = nil
+  ) throws -> [SoftmaxClassifier] {
     let (features, labels) = try data()
     let group = ThreadGroup(size: size)
     let results = Mutex([Int: Result<SoftmaxClassifier, TrainingError>]())
@@ -102,7 +110,12 @@ struct DistributedTests {
         let result = Result { () throws(TrainingError) -> SoftmaxClassifier in
           try SoftmaxClassifier.fit(
             distributed: rows, labels: Array(labels[share]), classes: classes,
-            communicator: group.member(rank), options: options, chunkBytes: 1 << 16)
+            communicator: group.member(rank), options: options, chunkBytes: 1 << 16,
+            resumingFrom: checkpoint, checkpoints: saved != nil
+          ) { report in
+            if rank == 0, let saved { saved.value.withLock { $0 = report.checkpoint } }
+            return stopAfter.map { report.iteration < $0 } ?? true
+          }
         }
         results.withLock { $0[rank] = result }
       }
@@ -150,6 +163,26 @@ struct DistributedTests {
     let objective = try #require(distributed.training?.objective)
     let reference = try #require(single.training?.objective)
     #expect(abs(objective - reference) <= 1e-9 * reference, "\(name)")
+  }
+
+  @Test("Stopped on 2 members and resumed on 3 (or 1): the uninterrupted model, byte for byte")
+  func resume() throws {
+    let options = Self.cases[1].1
+    let whole = try ModelFile.encode(Self.models(size: 1, options: options)[0])
+    let saved = SavedCheckpoint()
+    _ = try Self.models(size: 2, options: options, stopAfter: 6, saved: saved)
+    let checkpoint = try #require(saved.value.withLock { $0 })
+    #expect(checkpoint.iteration == 6)
+    for size in [3, 1] {
+      let resumed = try Self.models(size: size, options: options, resumingFrom: checkpoint)
+      #expect(try ModelFile.encode(resumed[0]) == whole, "resumed on \(size)")
+    }
+    // Other data: refused on every member.
+    var other = options
+    other.l2 = 2e-3
+    #expect(throws: TrainingError.self) {
+      try Self.models(size: 2, options: other, resumingFrom: checkpoint)
+    }
   }
 
   @Test("The same model for every thread count")

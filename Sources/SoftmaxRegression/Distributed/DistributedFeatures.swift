@@ -20,6 +20,8 @@ struct DistributedFeatures<Source: RowStream>: Sendable {
   let communicator: any Communicator
   /// The rows of all members.
   let totalRows: Int
+  /// The data's index of this member's first row.
+  let firstRow: Int
 
   /// Column `c`'s largest `|x|` over every member's rows.
   func largestMagnitudes(standardization: Standardization?) throws(TrainingError) -> [Double] {
@@ -123,7 +125,8 @@ extension DistributedFeatures: TrainingFeatures {
   /// Not used: `fit(distributed:)` refuses validation splits.
   func selectingRows(_ indices: [Int]) -> DistributedFeatures {
     DistributedFeatures(
-      local: local.selectingRows(indices), communicator: communicator, totalRows: totalRows)
+      local: local.selectingRows(indices), communicator: communicator, totalRows: totalRows,
+      firstRow: firstRow)
   }
 
   /// The local check, then agreement: every member throws when one found
@@ -176,11 +179,44 @@ extension DistributedFeatures: TrainingFeatures {
     return Standardization(mean: mean, scale: scale)
   }
 
-  /// Not used: distributed training keeps no checkpoints yet.
+  /// A hash of every member's rows and labels that does not depend on how
+  /// they are split: each superblock of 4096 rows is hashed in order (its
+  /// values' bits and labels), the hash mixed with the superblock's index
+  /// in the data, and the members' sums of those added (wrapping) in one
+  /// all-reduce. A checkpoint resumes with any number of members.
   func fingerprint(labels: [Int], sampleWeights: [Double]?) throws(TrainingError)
     -> DataFingerprint
   {
-    throw TrainingError(.invalidOption, "distributed training keeps no checkpoints")
+    let superblock = SoftmaxClassifier.distributedShareRows
+    func mix(_ h: inout UInt64, _ word: UInt64) {
+      h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+      h ^= h >> 29
+    }
+    var total: UInt64 = 0
+    var h: UInt64 = 0x6A09_E667_F3BC_C908
+    var current = -1
+    func close() {
+      guard current >= 0 else { return }
+      var finished = h
+      mix(&finished, UInt64(current))
+      total &+= finished
+    }
+    try local.forEachRowInDouble { index, row in
+      let global = firstRow + index
+      if global / superblock != current {
+        close()
+        current = global / superblock
+        h = 0x6A09_E667_F3BC_C908
+      }
+      for value in row { mix(&h, value.bitPattern) }
+      mix(&h, UInt64(bitPattern: Int64(labels[index])))
+    }
+    close()
+    var sums = [Int64(bitPattern: total)]
+    try collective { () throws in try communicator.allReduceSum(&sums) }
+    return DataFingerprint(
+      rows: totalRows, features: columns,
+      hash: "distributed-" + String(UInt64(bitPattern: sums[0]), radix: 16))
   }
 
   func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar> {

@@ -57,6 +57,11 @@ extension SoftmaxClassifier {
   ///     standardization, class weights, stopping rules; no validation
   ///     split, no sample weights, no hidden layers.
   ///   - chunkBytes: the bytes of a chunk of rows read at once.
+  ///   - checkpoint: a checkpoint of an earlier run on the same data and
+  ///     options, with any number of members, to go on from: the model that
+  ///     run would have given, bit for bit.
+  ///   - checkpoints: whether every report carries a checkpoint (one
+  ///     collective pass fingerprints the data).
   ///   - progress: called after every iteration on every member; return
   ///     `false` to stop (every member must return the same).
   /// - Throws: ``TrainingError``: bad options or data, the same on every
@@ -66,7 +71,8 @@ extension SoftmaxClassifier {
   public static func fit<Rows: RowStream>(
     distributed rows: Rows, labels: [Int], classes: [String], communicator: some Communicator,
     featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
-    chunkBytes: Int = 8 << 20, progress: (IterationReport) -> Bool = { _ in true }
+    chunkBytes: Int = 8 << 20, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+    checkpoints: Bool = false, progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
     if options.solver.isStochastic || options.hidden != nil || options.heldOutFraction != nil {
       throw TrainingError(
@@ -105,6 +111,17 @@ extension SoftmaxClassifier {
     }
     let totalRows = Int(partial[0])
     guard totalRows > 0 else { throw TrainingError(.emptyData, "no member has rows") }
+    // Each member's first row in the data: the rows of the members before
+    // it (rank order).
+    var counts = [Int64](repeating: 0, count: communicator.size)
+    counts[communicator.rank] = Int64(rows.rows)
+    do {
+      try communicator.allReduceSum(&counts)
+    } catch {
+      throw TrainingError(
+        .unreadableData, "rank \(communicator.rank): a collective operation failed: \(error)")
+    }
+    let firstRow = Int(counts[0..<communicator.rank].reduce(0, +))
     var trainingOptions = options
     if case .balanced = options.classWeighting {
       // The class counts of every member: n / (k·count_c).
@@ -123,11 +140,11 @@ extension SoftmaxClassifier {
       local: StreamedFeatures(
         source: rows,
         chunkRows: StreamedFeatures<Rows>.chunkRows(columns: rows.columns, chunkBytes: chunkBytes)),
-      communicator: communicator, totalRows: totalRows)
+      communicator: communicator, totalRows: totalRows, firstRow: firstRow)
     var model = try fitting(
       features, labels: labels, classes: classes, sampleWeights: nil, featureNames: featureNames,
-      options: trainingOptions, warmStart: nil, resumingFrom: nil, checkpoints: false,
-      progress: progress)
+      options: trainingOptions, warmStart: nil, resumingFrom: checkpoint,
+      checkpoints: checkpoints, progress: progress)
     model.training?.options = options
     return model
   }

@@ -199,6 +199,13 @@ struct DataFingerprint: Sendable, Hashable, Codable {
   var features: Int
   var hash: String
 
+  /// A fingerprint from its parts.
+  init(rows: Int, features: Int, hash: String) {
+    self.rows = rows
+    self.features = features
+    self.hash = hash
+  }
+
   init<T: SoftmaxScalar>(features: Matrix<T>, labels: [Int], sampleWeights: [Double]?) {
     self.init(
       rows: features.rows, columns: features.columns, labels: labels,
