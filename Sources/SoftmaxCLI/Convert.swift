@@ -47,6 +47,47 @@ struct Convert: ParsableCommand {
     return stem + ".labels.txt"
   }
 
+  /// A CSV file converted a chunk of rows at a time (two passes over it;
+  /// memory: a chunk and the labels), the same bytes as reading it whole.
+  private func convertInChunks(inputs: [NamedPath]) throws {
+    let options = try dataOptions.loadOptions()
+    var csv = options.csv
+    if let label = options.label { csv.label = label }
+    try checkOutputs(
+      [
+        NamedPath(role: "the .npy output", path: output),
+        NamedPath(role: "--labels-out", path: labelsPath),
+      ], against: inputs)
+    let double = dataOptions.precision == .double
+    var table: CSVReader.ChunkedTable? = nil
+    try AtomicFile.write(to: output) { append throws(DataError) in
+      func write<Scalar: SoftmaxScalar>(_: Scalar.Type) throws(DataError) {
+        table = try CSVReader.forEachChunk(
+          data, options: csv, chunkRows: 1 << 16, as: Scalar.self,
+          beforeFirstChunk: { found throws(DataError) in
+            if let labels = found.labels,
+              let row = labels.firstIndex(where: { $0.contains("\n") || $0.contains("\r") })
+            {
+              throw DataError(
+                .labels, path: data,
+                "row \(row)'s label holds a line break; a labels file has one label a line")
+            }
+            try append(NPYWriter.header(rows: found.rows, columns: found.columns, as: Scalar.self))
+          }
+        ) { _, features throws(DataError) in try append(NPYWriter.valueBytes(features)) }
+      }
+      if double { try write(Double.self) } else { try write(Float.self) }
+    }
+    guard let table else { return }
+    noteLoadReport(table.report, of: data)
+    if let labels = table.labels {
+      try AtomicFile.write(Array((labels.joined(separator: "\n") + "\n").utf8), to: labelsPath)
+    }
+    print(
+      "\(table.rows) rows × \(table.columns) features (\(double ? "float64" : "float32")) written to \(output)"
+        + (table.labels == nil ? "" : "; labels to \(labelsPath)"))
+  }
+
   func run() throws {
     try reportingFailures {
       if dataOptions.isText(data) {
@@ -55,6 +96,12 @@ struct Convert: ParsableCommand {
         )
       }
       let inputs = try dataOptions.namedInputs(of: data, role: "the data")
+      if try DataLoader.format(of: data, given: dataOptions.format) == .csv
+        && dataOptions.missing != .mean
+      {
+        try convertInChunks(inputs: inputs)
+        return
+      }
       let loaded = try dataOptions.load(
         data, precision: dataOptions.precision == .double ? .double : .float)
       let labels = loaded.labels

@@ -96,16 +96,7 @@ extension AnyDataSet {
   }
 
   /// Says on stderr what the reader filled in, skipped or decided.
-  func noteReport(_ path: String) {
-    for note in report.notes { StandardError.write("softmax: note: \(path): \(note)\n") }
-    if report.filledValues > 0 {
-      StandardError.write("softmax: \(path): filled \(report.filledValues) missing values\n")
-    }
-    if report.skippedRows > 0 {
-      StandardError.write(
-        "softmax: \(path): skipped \(report.skippedRows) rows with missing values\n")
-    }
-  }
+  func noteReport(_ path: String) { noteLoadReport(report, of: path) }
 
   /// The class index of every label by `classes`; a label not among them
   /// is an error naming the file, its row and the column it was read from.
@@ -122,5 +113,18 @@ extension AnyDataSet {
       }
       throw CommandFailure("\(path): \(error.message)\(column ?? "")")
     }
+  }
+}
+
+/// Says on stderr what reading `path` did beyond reading it: notes, filled
+/// values, skipped rows.
+func noteLoadReport(_ report: LoadReport, of path: String) {
+  for note in report.notes { StandardError.write("softmax: note: \(path): \(note)\n") }
+  if report.filledValues > 0 {
+    StandardError.write("softmax: \(path): filled \(report.filledValues) missing values\n")
+  }
+  if report.skippedRows > 0 {
+    StandardError.write(
+      "softmax: \(path): skipped \(report.skippedRows) rows with missing values\n")
   }
 }

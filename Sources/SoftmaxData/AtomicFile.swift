@@ -54,10 +54,51 @@ public enum AtomicFile {
     try replace(try resolvingLinks(path), with: bytes, path: path)
   }
 
+  /// Replaces (or creates) the file at `path` with the bytes `produce`
+  /// appends, piece by piece, atomically: a file larger than memory is
+  /// written whole or not at all. When `produce` throws, the file at `path`
+  /// is as it was, and its error is thrown.
+  ///
+  /// - Throws: ``DataError`` (`.io`) as ``write(_:to:)``, or what
+  ///   `produce` throws.
+  public static func write(
+    to path: String,
+    _ produce: (_ append: ([UInt8]) throws(DataError) -> Void) throws(DataError) -> Void
+  ) throws(DataError) {
+    var status = stat()
+    if stat(path, &status) == 0 {
+      switch status.st_mode & S_IFMT {
+      case S_IFREG: break
+      case S_IFDIR: throw DataError(.io, path: path, "cannot write: it is a directory")
+      case S_IFCHR, S_IFIFO, S_IFSOCK:
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(path, "cannot open for writing") }
+        defer { _ = close(descriptor) }
+        try produce { bytes throws(DataError) in try writeAll(bytes, to: descriptor, path: path) }
+        return
+      default:
+        throw DataError(.io, path: path, "cannot write: it is not a regular file")
+      }
+    }
+    try replace(try resolvingLinks(path), path: path) { descriptor throws(DataError) in
+      try produce { bytes throws(DataError) in try writeAll(bytes, to: descriptor, path: path) }
+    }
+  }
+
   /// The atomic replacement of the regular (or absent) file `target`.
   private static func replace(_ target: String, with bytes: [UInt8], path: String)
     throws(DataError)
   {
+    try replace(target, path: path) { descriptor throws(DataError) in
+      try writeAll(bytes, to: descriptor, path: path)
+    }
+  }
+
+  /// The atomic replacement of the regular (or absent) file `target` with
+  /// what `fill` writes to a temporary file's descriptor.
+  private static func replace(
+    _ target: String, path: String, fill: (Int32) throws(DataError) -> Void
+  ) throws(DataError) {
     let (directory, name) = split(target)
     var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
     let descriptor = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
@@ -72,7 +113,7 @@ public enum AtomicFile {
     var closed = false
     do throws(DataError) {
       try setMode(descriptor, replacing: target, path: path)
-      try writeAll(bytes, to: descriptor, path: path)
+      try fill(descriptor)
       guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
       closed = true
       guard close(descriptor) == 0 else { throw failure(path, "cannot close") }

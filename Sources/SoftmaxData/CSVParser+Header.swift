@@ -243,7 +243,9 @@ extension CSVParser {
       return
     }
     let d = featureCount
-    values.removeFirst(d)
+    // (Read in chunks, the first row is gone already: the caller reads the
+    // file again knowing it is a header.)
+    if emittedRows == 0 { values.removeFirst(d) }
     meanFills = meanFills.map { $0 - d }
     labels.removeFirst()
     rowCount -= 1

@@ -62,6 +62,15 @@ struct CSVParser {
   var report = LoadReport()
   /// Value positions filled under `.mean`, to replace at the end.
   var meanFills: [Int] = []
+  /// Reading in chunks: the rows read so far go to `sink` (their values,
+  /// their count) once there are `chunkRows` of them, and are dropped;
+  /// `nil` keeps every row.
+  var sink: ((ValueBuffer, Int) throws(DataError) -> Void)? = nil
+  var chunkRows = 1
+  /// Rows given to the sink.
+  var emittedRows = 0
+  /// Whether the labels of the rows given to the sink are dropped too.
+  var dropsLabels = false
 
   init(path: String, options: CSVOptions, isFloat: Bool) throws(DataError) {
     self.path = path
@@ -93,6 +102,7 @@ struct CSVParser {
         continue
       }
       try readWindow()
+      try emitIfFull()
       guard position < file.count else { continue }
       guard let (next, lines) = try scanRecord() else {
         try file.refill(consumed: position)
@@ -100,10 +110,26 @@ struct CSVParser {
         continue
       }
       if !isBlank() { try consumeRow() }
+      try emitIfFull()
       position = next
       line += lines
     }
     try finish()
+    if sink != nil { try emit() }
+  }
+
+  /// Gives the rows held to the sink when there are `chunkRows` of them.
+  mutating func emitIfFull() throws(DataError) {
+    if sink != nil && rowCount - emittedRows >= chunkRows { try emit() }
+  }
+
+  /// Gives the rows held to the sink and drops them.
+  mutating func emit() throws(DataError) {
+    guard let sink, rowCount > emittedRows else { return }
+    try sink(values, rowCount - emittedRows)
+    emittedRows = rowCount
+    values.removeAll()
+    if dropsLabels { labels.removeAll(keepingCapacity: true) }
   }
 
   mutating func consumeRow() throws(DataError) {

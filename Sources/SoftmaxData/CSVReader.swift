@@ -89,3 +89,83 @@ public enum CSVReader {
       featureNames: parser.featureNames, report: parser.report)
   }
 }
+
+extension CSVReader {
+  /// What ``forEachChunk(_:options:chunkRows:as:_:)`` read: everything a
+  /// ``DataSet`` holds but its features.
+  public struct ChunkedTable: Sendable {
+    /// The data rows.
+    public var rows: Int
+    /// The feature columns.
+    public var columns: Int
+    /// Each row's label, or `nil` without a label column.
+    public var labels: [String]?
+    /// The feature columns' names, from the header.
+    public var featureNames: [String]?
+    /// What the reader did beyond reading.
+    public var report: LoadReport
+  }
+
+  /// Reads the table at `path` a chunk of rows at a time, in bounded
+  /// memory: `body` gets the features of consecutive rows (at least
+  /// `chunkRows` of them but the last chunk, fewer than `chunkRows` plus a
+  /// window's), exactly as ``read(_:options:as:)`` reads them; only the
+  /// labels are kept whole.
+  ///
+  /// Two passes: the first finds the delimiter, the header (including a
+  /// first row that turns out to be one), the row count and the labels,
+  /// keeping no values, and hands them to `prepare`; the second reads the
+  /// values with those settings.
+  ///
+  /// - Throws: ``DataError`` as ``read(_:options:as:)``; `.unsupported`
+  ///   for ``MissingValuePolicy/mean`` without given `fillValues` (the
+  ///   means need every row first); `.io` when the file changes between
+  ///   the passes; what `body` throws.
+  public static func forEachChunk<Scalar: SoftmaxScalar>(
+    _ path: String, options: CSVOptions = CSVOptions(), chunkRows: Int,
+    as _: Scalar.Type = Scalar.self,
+    beforeFirstChunk prepare: (ChunkedTable) throws(DataError) -> Void = { _ throws(DataError) in },
+    _ body: (_ firstRow: Int, _ features: Matrix<Scalar>) throws(DataError) -> Void
+  ) throws(DataError) -> ChunkedTable {
+    precondition(chunkRows >= 1, "a chunk holds at least one row")
+    if options.missingValues == .mean && options.fillValues == nil {
+      throw DataError(
+        .unsupported, path: path,
+        "--missing mean needs every row before it can fill one: read the file whole, or use zero or skip"
+      )
+    }
+    let isFloat = Scalar.self == Float.self
+    var survey = try CSVParser(path: path, options: options, isFloat: isFloat)
+    survey.chunkRows = chunkRows
+    survey.sink = { _, _ throws(DataError) in }
+    try survey.run()
+    let table = ChunkedTable(
+      rows: survey.rowCount, columns: survey.featureCount,
+      labels: survey.labelIndex == nil ? nil : survey.labels,
+      featureNames: survey.featureNames, report: survey.report)
+    try prepare(table)
+    var settings = options
+    settings.hasHeader = survey.hasHeader
+    settings.delimiter = Unicode.Scalar(survey.delimiter)
+    var parser = try CSVParser(path: path, options: settings, isFloat: isFloat)
+    parser.chunkRows = chunkRows
+    parser.dropsLabels = true
+    let d = survey.featureCount
+    var first = 0
+    // (The parser drops the sink when `run` returns.)
+    try withoutActuallyEscaping(body) { body throws(DataError) in
+      parser.sink = { values, rows throws(DataError) in
+        try body(first, values.matrix(rows: rows, columns: d, as: Scalar.self))
+        first += rows
+      }
+      defer { parser.sink = nil }
+      try parser.run()
+    }
+    guard parser.rowCount == survey.rowCount, parser.featureCount == d else {
+      throw DataError(
+        .io, path: path,
+        "the file changed while it was read (\(survey.rowCount) rows, then \(parser.rowCount))")
+    }
+    return table
+  }
+}

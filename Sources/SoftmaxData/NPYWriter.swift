@@ -19,9 +19,21 @@ public enum NPYWriter {
   /// - Complexity: O(rows·columns); the file is the header and the values'
   ///   bytes.
   public static func bytes<Scalar: SoftmaxScalar>(_ matrix: Matrix<Scalar>) -> [UInt8] {
+    var out = header(rows: matrix.rows, columns: matrix.columns, as: Scalar.self)
+    out.reserveCapacity(out.count + matrix.elements.count * MemoryLayout<Scalar>.size)
+    out += valueBytes(matrix)
+    return out
+  }
+
+  /// The header of an `.npy` file of shape `(rows, columns)` of `Scalar`
+  /// (as ``bytes(_:)`` writes it): the values' bytes follow it, row after
+  /// row, as ``valueBytes(_:)`` gives them, for a file written in pieces.
+  public static func header<Scalar: SoftmaxScalar>(
+    rows: Int, columns: Int, as _: Scalar.Type = Scalar.self
+  ) -> [UInt8] {
     let size = MemoryLayout<Scalar>.size
     var header =
-      "{'descr': '<f\(size)', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.columns)), }"
+      "{'descr': '<f\(size)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
     // magic (6) + version (2) + length (2) + header + '\n': a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -29,7 +41,14 @@ public enum NPYWriter {
     let length = UInt16(header.utf8.count)
     out += [UInt8(length & 0xFF), UInt8(length >> 8)]
     out += Array(header.utf8)
-    out.reserveCapacity(out.count + matrix.elements.count * size)
+    return out
+  }
+
+  /// The values of `matrix`, row after row, little-endian.
+  public static func valueBytes<Scalar: SoftmaxScalar>(_ matrix: Matrix<Scalar>) -> [UInt8] {
+    let size = MemoryLayout<Scalar>.size
+    var out: [UInt8] = []
+    out.reserveCapacity(matrix.elements.count * size)
     matrix.elements.withUnsafeBytes { raw in
       if 1.littleEndian == 1 {
         out.append(contentsOf: raw)
