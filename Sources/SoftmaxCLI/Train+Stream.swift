@@ -5,15 +5,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import SoftmaxCore
 import SoftmaxData
 import SoftmaxRegression
 
 /// How `train` streams an NPY file too large for its memory limit.
 struct StreamPlan {
-  /// The features' file and the labels' file.
+  /// The features' file and, for NPY, the labels' file.
   var path: String
   var labelsPath: String
+  /// A CSV file's stream (its first pass read), or `nil` for NPY.
+  var csvFloat: CSVRowStream<Float>? = nil
+  var csvDouble: CSVRowStream<Double>? = nil
   /// Whether the features are read as `Float`.
   var isFloat: Bool
   var rows: Int
@@ -36,12 +40,15 @@ extension Train {
   /// - Throws: when DATA must stream but an option needs it in memory, or
   ///   the limit is too small even to stream it.
   func streamingPlan() throws -> StreamPlan? {
-    guard !dataOptions.isText(data),
-      (try? DataLoader.format(of: data, given: dataOptions.format)) == .npy
-    else {
+    let format =
+      dataOptions.isText(data)
+      ? nil : try? DataLoader.format(of: data, given: dataOptions.format)
+    if format == .csv { return try csvStreamingPlan() }
+    guard format == .npy else {
       if stream {
         throw CommandFailure(
-          "\(data): --stream reads NPY files (convert it with `softmax convert`)", exitCode: 64)
+          "\(data): --stream reads NPY and CSV files (convert others with `softmax convert`)",
+          exitCode: 64)
       }
       return nil
     }
@@ -64,14 +71,68 @@ extension Train {
       stream
       ? "\(data) is streamed (--stream)"
       : "\(data) is streamed (its features take \(byteSize(overflow ? Int.max : bytes)), more than half of the memory limit of \(byteSize(limit)))"
-    func refuse(_ option: String, _ instead: String) -> CommandFailure {
-      CommandFailure("\(why): \(option) needs the rows in memory; \(instead)", exitCode: 64)
-    }
     guard let labelsPath = dataOptions.labels else {
       throw CommandFailure("\(why): give its labels in a file of their own, --labels PATH")
     }
     if dataOptions.label != nil {
-      throw refuse("--label", "give the labels in a file of their own, --labels PATH")
+      throw refuseStreaming(why, "--label", "give the labels in a file of their own, --labels PATH")
+    }
+    try checkStreamable(why)
+    return try plan(
+      path: data, labelsPath: labelsPath, isFloat: isFloat, rows: rows, columns: columns, why: why)
+  }
+
+  /// A CSV file streamed: with `--stream`, or when the file is larger than
+  /// half of the memory limit (its text, a bound on its values' memory
+  /// when read as double). Its first pass happens here.
+  private func csvStreamingPlan() throws -> StreamPlan? {
+    let limit = SoftmaxConfiguration.memoryLimit
+    let size = (try? FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) ?? 0
+    guard stream || size > limit / 2 else { return nil }
+    let why =
+      stream
+      ? "\(data) is streamed (--stream)"
+      : "\(data) is streamed (the file has \(byteSize(size)), more than half of the memory limit of \(byteSize(limit)))"
+    if dataOptions.missing == .mean {
+      throw refuseStreaming(why, "--missing mean", "use --missing zero or skip")
+    }
+    if optimizer.solver.isStochastic {
+      throw refuseStreaming(
+        why, "--optimizer \(optimizer.rawValue) (rows at random)",
+        "convert it to .npy (softmax convert), or use --optimizer lbfgs or gd")
+    }
+    try checkStreamable(why)
+    var options = try dataOptions.loadOptions()
+    if let label = options.label { options.csv.label = label }
+    let isFloat = dataOptions.precision == .float
+    var plan: StreamPlan
+    if isFloat {
+      let rows = try CSVRowStream<Float>(path: data, options: options.csv)
+      plan = try self.plan(
+        path: data, labelsPath: data, isFloat: true, rows: rows.rows, columns: rows.columns,
+        why: why)
+      plan.csvFloat = rows
+    } else {
+      let rows = try CSVRowStream<Double>(path: data, options: options.csv)
+      plan = try self.plan(
+        path: data, labelsPath: data, isFloat: false, rows: rows.rows, columns: rows.columns,
+        why: why)
+      plan.csvDouble = rows
+    }
+    return plan
+  }
+
+  /// The error for `option`, which needs the rows in memory.
+  private func refuseStreaming(_ why: String, _ option: String, _ instead: String)
+    -> CommandFailure
+  {
+    CommandFailure("\(why): \(option) needs the rows in memory; \(instead)", exitCode: 64)
+  }
+
+  /// Throws for the options that need the rows in memory.
+  private func checkStreamable(_ why: String) throws {
+    func refuse(_ option: String, _ instead: String) -> CommandFailure {
+      refuseStreaming(why, option, instead)
     }
     if testSplit != nil { throw refuse("--test-split", "give --test FILE") }
     if hidden != nil {
@@ -80,6 +141,14 @@ extension Train {
     if calibrateOnValidation {
       throw refuse("--calibrate-on-validation", "give --calibrate FILE")
     }
+  }
+
+  /// The chunk size for `rows` × `columns` under the memory limit.
+  private func plan(
+    path: String, labelsPath: String, isFloat: Bool, rows: Int, columns: Int, why: String
+  ) throws -> StreamPlan {
+    let limit = SoftmaxConfiguration.memoryLimit
+    let elementSize = isFloat ? 4 : 8
     let overhead = Self.streamingOverhead(rows: rows)
     let smallest = 256 * columns * elementSize
     guard limit - overhead >= 2 * smallest else {
@@ -102,13 +171,18 @@ extension Train {
   /// Trains on the file `plan` streams, then measures and reports as
   /// `train` does.
   func trainStreamed(_ plan: StreamPlan, started: Double) throws {
-    if plan.isFloat {
+    if let rows = plan.csvFloat {
+      try trainStreamed(rows, plan: plan, table: rows.table, started: started)
+    } else if let rows = plan.csvDouble {
+      try trainStreamed(rows, plan: plan, table: rows.table, started: started)
+    } else if plan.isFloat {
       try trainStreamed(NPYRowStream<Float>(path: plan.path), plan: plan, started: started)
     } else {
       try trainStreamed(NPYRowStream<Double>(path: plan.path), plan: plan, started: started)
     }
   }
 
+  /// An NPY file with its labels file.
   private func trainStreamed<Scalar: SoftmaxScalar>(
     _ stream: NPYRowStream<Scalar>, plan: StreamPlan, started: Double
   ) throws {
@@ -117,6 +191,42 @@ extension Train {
       throw CommandFailure(
         "\(plan.labelsPath): \(labelText.count) labels for the \(stream.rows) rows of \(plan.path)")
     }
+    try trainStreamed(
+      stream, plan: plan, labelText: labelText, featureNames: nil,
+      what: "\(stream.rows) rows × \(stream.columns) \(stream.typeName)", started: started
+    ) { means in InputDescription(format: DataFormat.npy.rawValue, featureMeans: means) }
+  }
+
+  /// A CSV file, its labels and names from its first pass.
+  private func trainStreamed<Scalar: SoftmaxScalar>(
+    _ stream: CSVRowStream<Scalar>, plan: StreamPlan, table: CSVReader.ChunkedTable,
+    started: Double
+  ) throws {
+    guard let labelText = table.labels else {
+      throw CommandFailure("\(data): no labels (give --label)")
+    }
+    noteLoadReport(table.report, of: data)
+    let report = table.report
+    try trainStreamed(
+      stream, plan: plan, labelText: labelText, featureNames: table.featureNames,
+      what: "\(stream.rows) rows × \(stream.columns) features, parsed on every pass",
+      started: started
+    ) { means in
+      // What a model trained on the file in memory keeps of it.
+      InputDescription(
+        format: DataFormat.csv.rawValue,
+        labelColumn: report.labelColumn.map {
+          InputDescription.LabelColumn(
+            name: report.labelName, index: $0,
+            columnCount: report.columnCount ?? stream.columns + 1)
+        }, zeroBasedIndices: report.zeroBasedIndices, featureMeans: means)
+    }
+  }
+
+  private func trainStreamed<Rows: RowStream>(
+    _ stream: Rows, plan: StreamPlan, labelText: [String], featureNames: [String]?,
+    what: String, started: Double, input: ([Double]) -> InputDescription
+  ) throws {
     let encoding = ClassEncoding(labels: labelText)
     guard encoding.classes.count >= 2 else {
       throw CommandFailure(
@@ -129,11 +239,11 @@ extension Train {
     try ClassificationMetrics.checkMemory(classCount: classes.count)
     if !quiet && !json {
       StandardError.write(
-        "softmax: streaming \(plan.path) (\(stream.rows) rows × \(stream.columns) \(stream.typeName)) in chunks of \(Self.chunkRows(plan)) rows (\(byteSize(plan.chunkBytes))) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
+        "softmax: streaming \(plan.path) (\(what)) in chunks of \(Self.chunkRows(plan)) rows (\(byteSize(plan.chunkBytes))) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
       )
     }
     var session = TrainingRun(
-      classes: classes, featureNames: nil, options: options, quiet: quiet || json,
+      classes: classes, featureNames: featureNames, options: options, quiet: quiet || json,
       wantsHistory: plot != nil,
       total: optimizer.solver.isStochastic
         ? options.stochastic.epochs : options.lbfgs.maxIterations,
@@ -151,15 +261,13 @@ extension Train {
       sample: sample, sampleLabels: sampleRows.map { labels[$0] }, featureCount: stream.columns
     ) { progress in
       try SoftmaxClassifier.fit(
-        streaming: stream, labels: labels, classes: classes, options: options,
-        chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom, checkpoints: savesCheckpoints,
-        progress: progress)
+        streaming: stream, labels: labels, classes: classes, featureNames: featureNames,
+        options: options, chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom,
+        checkpoints: savesCheckpoints, progress: progress)
     }
     var model = outcome.model
     // The columns' means, as a model trained in memory keeps them.
-    model.input = InputDescription(
-      format: DataFormat.npy.rawValue,
-      featureMeans: try Standardization(streaming: stream, chunkBytes: plan.chunkBytes).mean)
+    model.input = input(try Standardization(streaming: stream, chunkBytes: plan.chunkBytes).mean)
     let calibration = try calibrate.map { path in
       let labelled = try dataOptions.labelled(path, for: model)
       return try Calibration(
@@ -184,7 +292,7 @@ extension Train {
     }
     let summary = TrainingSummary(
       rows: stream.rows, features: stream.columns, classes: classes, testName: testing?.0,
-      testRows: testing?.1, isFloat: Scalar.self == Float.self)
+      testRows: testing?.1, isFloat: Rows.Scalar.self == Float.self)
     try report(
       model, data: summary, train: train, test: testing?.2, validationLoss: outcome.validationLoss,
       calibration: calibration, options: options, seconds: monotonicSeconds() - started)
@@ -192,14 +300,14 @@ extension Train {
 
   /// The rows `indices` (increasing) of `stream`, read in one pass, as a
   /// data set without labels.
-  private static func gather<Scalar: SoftmaxScalar>(
-    _ indices: [Int], from stream: NPYRowStream<Scalar>, chunkBytes: Int
+  private static func gather<Rows: RowStream>(
+    _ indices: [Int], from stream: Rows, chunkBytes: Int
   ) throws -> AnyDataSet {
     let d = stream.columns
-    var elements: [Scalar] = []
+    var elements: [Rows.Scalar] = []
     elements.reserveCapacity(indices.count * d)
     var next = 0
-    let chunkRows = max(1, chunkBytes / max(1, d * MemoryLayout<Scalar>.stride))
+    let chunkRows = max(1, chunkBytes / max(1, d * MemoryLayout<Rows.Scalar>.stride))
     try stream.forEachChunk(rows: chunkRows) { first, x in
       let count = d == 0 ? min(chunkRows, stream.rows - first) : x.count / d
       while next < indices.count, indices[next] < first + count {

@@ -134,23 +134,43 @@ extension CSVReader {
         "--missing mean needs every row before it can fill one: read the file whole, or use zero or skip"
       )
     }
-    let isFloat = Scalar.self == Float.self
+    let (table, settings) = try survey(path, options: options, isFloat: Scalar.self == Float.self)
+    try prepare(table)
+    try readSettled(
+      path, settings: settings, table: table, chunkRows: chunkRows, as: Scalar.self, body)
+    return table
+  }
+
+  /// The first pass: the table without its values, and the options that
+  /// read it again the same way (the header and delimiter decided).
+  static func survey(_ path: String, options: CSVOptions, isFloat: Bool) throws(DataError)
+    -> (ChunkedTable, CSVOptions)
+  {
     var survey = try CSVParser(path: path, options: options, isFloat: isFloat)
-    survey.chunkRows = chunkRows
+    survey.chunkRows = 1 << 12
     survey.sink = { _, _ throws(DataError) in }
     try survey.run()
     let table = ChunkedTable(
       rows: survey.rowCount, columns: survey.featureCount,
       labels: survey.labelIndex == nil ? nil : survey.labels,
       featureNames: survey.featureNames, report: survey.report)
-    try prepare(table)
     var settings = options
     settings.hasHeader = survey.hasHeader
     settings.delimiter = Unicode.Scalar(survey.delimiter)
-    var parser = try CSVParser(path: path, options: settings, isFloat: isFloat)
+    return (table, settings)
+  }
+
+  /// A pass with decided settings: the values, a chunk at a time; throws
+  /// when the file no longer has `table`'s rows and columns.
+  static func readSettled<Scalar: SoftmaxScalar>(
+    _ path: String, settings: CSVOptions, table: ChunkedTable, chunkRows: Int,
+    as _: Scalar.Type,
+    _ body: (_ firstRow: Int, _ features: Matrix<Scalar>) throws(DataError) -> Void
+  ) throws(DataError) {
+    var parser = try CSVParser(path: path, options: settings, isFloat: Scalar.self == Float.self)
     parser.chunkRows = chunkRows
     parser.dropsLabels = true
-    let d = survey.featureCount
+    let d = table.columns
     var first = 0
     // (The parser drops the sink when `run` returns.)
     try withoutActuallyEscaping(body) { body throws(DataError) in
@@ -161,11 +181,10 @@ extension CSVReader {
       defer { parser.sink = nil }
       try parser.run()
     }
-    guard parser.rowCount == survey.rowCount, parser.featureCount == d else {
+    guard parser.rowCount == table.rows, parser.featureCount == d else {
       throw DataError(
         .io, path: path,
-        "the file changed while it was read (\(survey.rowCount) rows, then \(parser.rowCount))")
+        "the file changed while it was read (\(table.rows) rows, then \(parser.rowCount))")
     }
-    return table
   }
 }

@@ -47,6 +47,34 @@ struct StreamCommandTests {
     }
   }
 
+  @Test(
+    "A CSV file parsed on every pass writes the in-memory model file, byte for byte",
+    arguments: [
+      ["--standardize"], ["--precision", "float", "--l1", "0.001", "--max-iter", "40"],
+      ["--optimizer", "gd", "--max-iter", "20", "--validation-split", "0.2"],
+    ])
+  func csv(options: [String]) throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for file in [digits, repositoryRoot + "/Data/iris.csv"] {
+      let streamed = try softmax(
+        ["train", file, "--stream", "--model", "streamed.json"] + options, in: directory)
+      #expect(streamed.status == 0, "\(streamed.stderr)")
+      #expect(streamed.stderr.contains("parsed on every pass"), "\(streamed.stderr)")
+      let loaded = try softmax(["train", file, "--model", "loaded.json"] + options, in: directory)
+      #expect(loaded.status == 0, "\(loaded.stderr)")
+      let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/streamed.json"))
+      let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/loaded.json"))
+      #expect(a == b, "\(file) \(options)")
+    }
+    // Minibatches need rows at random, --missing mean every row first.
+    for refused in [["--optimizer", "sgd"], ["--missing", "mean"]] {
+      let run = try softmax(["train", digits, "--stream"] + refused, in: directory)
+      #expect(run.status == 64, "\(refused): \(run.stderr)")
+      #expect(run.stderr.contains("needs the rows in memory"), "\(run.stderr)")
+    }
+  }
+
   @Test("Streamed SGD is in-memory SGD with --shuffle-chunk of the stream's chunk rows")
   func minibatch() throws {
     let directory = try Self.digitsAsNPY()
@@ -118,9 +146,10 @@ struct StreamCommandTests {
   func usage() throws {
     let directory = try Self.digitsAsNPY()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let csv = try softmax(["train", digits, "--stream"], in: directory)
-    #expect(csv.status == 64)
-    #expect(csv.stderr.contains("--stream reads NPY files"), "\(csv.stderr)")
+    try write("1 1:0.5 3:1\n0 2:1\n1 1:1\n0 3:0.25\n", to: directory + "/small.svm")
+    let libsvm = try softmax(["train", "small.svm", "--stream"], in: directory)
+    #expect(libsvm.status == 64)
+    #expect(libsvm.stderr.contains("--stream reads NPY and CSV files"), "\(libsvm.stderr)")
     let unlabelled = try softmax(["train", "digits.npy", "--stream"], in: directory)
     #expect(unlabelled.status == 1)
     #expect(unlabelled.stderr.contains("--labels PATH"), "\(unlabelled.stderr)")

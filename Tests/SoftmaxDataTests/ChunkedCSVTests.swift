@@ -109,6 +109,38 @@ struct ChunkedCSVTests {
     #expect(refused?.code == .unsupported)
   }
 
+  @Test("CSVRowStream: exact chunks of read(_:)'s values on every pass; no random access")
+  func rowStream() throws {
+    var text = "a,b,label\n"
+    for i in 0..<1000 { text += "\(Double(i) / 3),\(i % 17),c\(i % 3)\n" }
+    let path = try temporaryFile("stream.csv", text)
+    let whole = try CSVReader.read(path, as: Double.self)
+    let stream = try CSVRowStream<Double>(path: path)
+    #expect(stream.rows == 1000 && stream.columns == 2)
+    #expect(stream.table.labels == whole.labels)
+    for chunkRows in [1, 64, 333, 5000] {
+      var elements: [Double] = []
+      var sizes: [Int] = []
+      try stream.forEachChunk(rows: chunkRows) { first, x in
+        #expect(first == elements.count / 2)
+        sizes.append(x.count / 2)
+        elements += x
+      }
+      #expect(elements == whole.features.elements, "chunks of \(chunkRows)")
+      #expect(sizes.dropLast().allSatisfy { $0 == chunkRows })
+    }
+    var buffer = [Double](repeating: 0, count: 2)
+    #expect(throws: DataError.self) {
+      try buffer.withUnsafeMutableBufferPointer { try stream.readRows(0..<1, into: $0) }
+    }
+    // A changed file stops the next pass.
+    try Data((text + "1,2,c1\n").utf8).write(to: URL(fileURLWithPath: path))
+    let changed = #expect(throws: DataError.self) {
+      try stream.forEachChunk(rows: 100) { _, _ in }
+    }
+    #expect(changed?.message.contains("changed") == true)
+  }
+
   @Test("A file written in pieces is whole or not at all")
   func atomicPieces() throws {
     let path = try temporaryFile("pieces.bin", [1, 2, 3])
