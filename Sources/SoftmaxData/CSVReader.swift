@@ -91,7 +91,7 @@ public enum CSVReader {
 }
 
 extension CSVReader {
-  /// What ``forEachChunk(_:options:chunkRows:as:_:)`` read: everything a
+  /// What ``CSVReader/forEachChunk(_:options:chunkRows:as:beforeFirstChunk:_:)`` read: everything a
   /// ``DataSet`` holds but its features.
   public struct ChunkedTable: Sendable {
     /// The data rows.

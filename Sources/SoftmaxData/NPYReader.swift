@@ -7,6 +7,14 @@
 
 public import SoftmaxCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads NumPy `.npy` files (format versions 1, 2 and 3): `float32`,
 /// `float64`, `float16`, signed and unsigned integers of 1 to 8 bytes and
 /// `bool`, either byte order, C or Fortran order.
@@ -38,6 +46,10 @@ public enum NPYReader {
     _ path: String, labels: String?, labelColumn: Int?,
     labelColumnIfExtra: (count: Int, index: Int)?, as _: Scalar.Type
   ) throws(DataError) -> DataSet<Scalar> {
+    if labelColumn == nil, let features = try readInPlace(path, labelColumnIfExtra, as: Scalar.self)
+    {
+      return try withLabels(features, path: path, labels: labels)
+    }
     let array = try readArray(path)
     var labelColumn = labelColumn
     if let extra = labelColumnIfExtra, array.shape.count == 2, array.shape[1] == extra.count + 1 {
@@ -78,15 +90,67 @@ public enum NPYReader {
     } else {
       features = try array.matrix(path: path, as: Scalar.self)
     }
-    if labelColumn == nil, let labels {
-      let read = try readLabels(labels)
-      guard read.count == features.rows else {
-        throw DataError(
-          .labels, path: labels, "\(read.count) labels for the \(features.rows) rows of \(path)")
-      }
-      labelStrings = read
+    if labelColumn == nil {
+      return try withLabels(features, path: path, labels: labels)
     }
     return DataSet(features: features, labels: labelStrings, report: report)
+  }
+
+  /// `features` with the labels of the file `labels`, if given.
+  private static func withLabels<Scalar: SoftmaxScalar>(
+    _ features: Matrix<Scalar>, path: String, labels: String?
+  ) throws(DataError) -> DataSet<Scalar> {
+    guard let labels else { return DataSet(features: features, labels: nil) }
+    let read = try readLabels(labels)
+    guard read.count == features.rows else {
+      throw DataError(
+        .labels, path: labels, "\(read.count) labels for the \(features.rows) rows of \(path)")
+    }
+    return DataSet(features: features, labels: read)
+  }
+
+  /// The features of a plain 2-D C-order file of `Scalar`s in the machine's
+  /// byte order, read straight into the matrix (by the worker threads, in
+  /// 1 MiB slices; memory: the matrix, not the file's bytes besides), or
+  /// `nil` for any other file (the general path reads it, and names its
+  /// problems). The values are checked finite, as the general path does.
+  private static func readInPlace<Scalar: SoftmaxScalar>(
+    _ path: String, _ labelColumnIfExtra: (count: Int, index: Int)?, as _: Scalar.Type
+  ) throws(DataError) -> Matrix<Scalar>? {
+    // Only a regular file: a FIFO or a device is read once, by the general
+    // path (a header read here would be gone).
+    var status = stat()
+    guard Scalar.self == Float.self || Scalar.self == Double.self,
+      stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+      let stream = try? NPYRowStream<Scalar>(path: path), stream.readsInPlace,
+      labelColumnIfExtra.map({ stream.columns != $0.count + 1 }) ?? true
+    else { return nil }
+    let n = stream.rows
+    let d = stream.columns
+    let (count, overflow) = n.multipliedReportingOverflow(by: d)
+    guard !overflow, count <= SoftmaxConfiguration.memoryLimit / MemoryLayout<Scalar>.stride
+    else { return nil }
+    var failure: (any Error)? = nil
+    let elements = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+      do {
+        try stream.readRows(0..<n, into: buffer)
+        initialized = count
+      } catch {
+        failure = error
+        // Initialized all the same (the caller throws): zeros.
+        buffer.initialize(repeating: 0)
+        initialized = count
+      }
+    }
+    if let failure = failure as? DataError { throw failure }
+    if failure != nil { throw DataError(.io, path: path, "cannot read the data") }
+    if let bad = elements.firstIndex(where: { !$0.isFinite }) {
+      throw DataError(
+        .notANumber, path: path,
+        "element [\(bad / max(d, 1)), \(bad % max(d, 1))] = \(elements[bad]) is not a finite \(Scalar.self == Float.self ? "Float" : "Double")"
+      )
+    }
+    return Matrix(rows: n, columns: d, elements: elements)
   }
 
   /// The labels in `path`: a 1-D `.npy` array of whole numbers, or a text

@@ -51,6 +51,10 @@ public struct NPYRowStream<Scalar: SoftmaxScalar>: RowStream {
   /// Whether the elements are `Scalar`s in the machine's byte order.
   private let isNative: Bool
 
+  /// Whether the file's elements are `Scalar`s in the machine's byte
+  /// order: read straight into memory, with no conversion.
+  var readsInPlace: Bool { isNative }
+
   /// Reads the header of the `.npy` file at `path`.
   ///
   /// - Throws: ``DataError``: as ``NPYReader`` for a file that is not an

@@ -77,6 +77,21 @@ struct NPYRowStreamTests {
       ("u1.npy", npyBytes("|u1", shape: [n, d], data: bytes)),
       ("i8.npy", npyBytes("<i8", shape: [n, d], data: littleEndianBytes(ints))),
     ]
+    // The reader against the values written (its in-place path for
+    // float32 as Float and float64 as Double, its converting path else).
+    let f4 = try temporaryFile("f4-direct.npy", files[0].1)
+    #expect(
+      try NPYReader.read(f4, as: Float.self).features.elements.map(\.bitPattern)
+        == floats.map(\.bitPattern))
+    #expect(
+      try NPYReader.read(f4, as: Double.self).features.elements == floats.map { Double($0) })
+    let f8 = try temporaryFile("f8-direct.npy", files[1].1)
+    #expect(
+      try NPYReader.read(f8, as: Double.self).features.elements.map(\.bitPattern)
+        == doubles.map(\.bitPattern))
+    #expect(
+      try NPYReader.read(f8, as: Float.self).features.elements.map(\.bitPattern)
+        == doubles.map { Float($0).bitPattern })
     for (name, content) in files {
       let path = try temporaryFile(name, content)
       let expectedFloat = try NPYReader.read(path, as: Float.self).features
@@ -142,6 +157,19 @@ struct NPYRowStreamTests {
     let gzipped = try temporaryFile(
       "zipped.npy", [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0, count: 20))
     #expect(throws: DataError.self) { try NPYRowStream<Float>(path: gzipped) }
+  }
+
+  @Test("A NaN in a float32 file read in place is named as the converting path names it")
+  func notFinite() throws {
+    var values = [Float](repeating: 1, count: 40 * 3)
+    values[3 * 25 + 2] = .nan
+    let bytes = npyBytes("<f4", shape: [40, 3], data: littleEndianBytes(values.map(\.bitPattern)))
+    let path = try temporaryFile("nan.npy", bytes)
+    let inPlace = #expect(throws: DataError.self) { try NPYReader.read(path, as: Float.self) }
+    let converted = #expect(throws: DataError.self) { try NPYReader.read(path, as: Double.self) }
+    #expect(inPlace?.code == .notANumber)
+    #expect(inPlace?.message.contains("element [25, 2] = nan is not a finite Float") == true)
+    #expect(converted?.message.contains("element [25, 2] = nan is not a finite Double") == true)
   }
 
   @Test("A value beyond Float is named by its row in the file, not in the chunk")
