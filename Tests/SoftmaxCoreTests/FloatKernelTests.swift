@@ -83,12 +83,16 @@ extension GlobalSettingsTests {
     }
 
     func atEveryLevel(_ body: (CPULevel) throws -> Void) rethrows {
-      let saved = SoftmaxConfiguration.cpuLevel
-      defer { SoftmaxConfiguration.cpuLevel = saved }
-      for level in levels {
-        SoftmaxConfiguration.cpuLevel = level
-        #expect(SoftmaxConfiguration.cpuLevel == level)
-        try body(level)
+      // (Other suites compare bits under the same lock: see
+      // withStableCPULevel.)
+      try withStableCPULevel {
+        let saved = SoftmaxConfiguration.cpuLevel
+        defer { SoftmaxConfiguration.cpuLevel = saved }
+        for level in levels {
+          SoftmaxConfiguration.cpuLevel = level
+          #expect(SoftmaxConfiguration.cpuLevel == level)
+          try body(level)
+        }
       }
     }
 

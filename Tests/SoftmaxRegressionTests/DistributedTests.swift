@@ -8,6 +8,7 @@
 import Foundation
 import Synchronization
 import Testing
+import _SoftmaxTestSupport
 
 @testable import SoftmaxCore
 @testable import SoftmaxRegression
@@ -146,55 +147,62 @@ struct DistributedTests {
     "1, 2, 3, 4 and 6 members train the same model, byte for byte (6: one with no rows)",
     arguments: cases.indices)
   func sameModel(index: Int) throws {
-    let (name, options) = Self.cases[index]
-    var files: [[UInt8]] = []
-    for size in [1, 2, 3, 4, 6] {
-      let models = try Self.models(size: size, options: options)
-      let encoded = try models.map { try ModelFile.encode($0) }
-      #expect(Set(encoded).count == 1, "\(name): the \(size) members disagree")
-      files.append(encoded[0])
+    try withStableCPULevel {
+      let (name, options) = Self.cases[index]
+      var files: [[UInt8]] = []
+      for size in [1, 2, 3, 4, 6] {
+        let models = try Self.models(size: size, options: options)
+        let encoded = try models.map { try ModelFile.encode($0) }
+        #expect(Set(encoded).count == 1, "\(name): the \(size) members disagree")
+        files.append(encoded[0])
+      }
+      #expect(Set(files).count == 1, "\(name): the model depends on the member count")
+      // Near the single-process optimum (another summation, the same function).
+      let (features, labels) = try Self.data()
+      let single = try SoftmaxClassifier.fit(
+        features: features, labels: labels, classes: Self.classes, options: options)
+      let distributed = try Self.models(size: 2, options: options)[0]
+      let objective = try #require(distributed.training?.objective)
+      let reference = try #require(single.training?.objective)
+      #expect(abs(objective - reference) <= 1e-9 * reference, "\(name)")
     }
-    #expect(Set(files).count == 1, "\(name): the model depends on the member count")
-    // Near the single-process optimum (another summation, the same function).
-    let (features, labels) = try Self.data()
-    let single = try SoftmaxClassifier.fit(
-      features: features, labels: labels, classes: Self.classes, options: options)
-    let distributed = try Self.models(size: 2, options: options)[0]
-    let objective = try #require(distributed.training?.objective)
-    let reference = try #require(single.training?.objective)
-    #expect(abs(objective - reference) <= 1e-9 * reference, "\(name)")
   }
 
   @Test("Stopped on 2 members and resumed on 3 (or 1): the uninterrupted model, byte for byte")
   func resume() throws {
-    let options = Self.cases[1].1
-    let whole = try ModelFile.encode(Self.models(size: 1, options: options)[0])
-    let saved = SavedCheckpoint()
-    _ = try Self.models(size: 2, options: options, stopAfter: 6, saved: saved)
-    let checkpoint = try #require(saved.value.withLock { $0 })
-    #expect(checkpoint.iteration == 6)
-    for size in [3, 1] {
-      let resumed = try Self.models(size: size, options: options, resumingFrom: checkpoint)
-      #expect(try ModelFile.encode(resumed[0]) == whole, "resumed on \(size)")
-    }
-    // Other data: refused on every member.
-    var other = options
-    other.l2 = 2e-3
-    #expect(throws: TrainingError.self) {
-      try Self.models(size: 2, options: other, resumingFrom: checkpoint)
+    try withStableCPULevel {
+      let options = Self.cases[1].1
+      let whole = try ModelFile.encode(Self.models(size: 1, options: options)[0])
+      let saved = SavedCheckpoint()
+      _ = try Self.models(size: 2, options: options, stopAfter: 6, saved: saved)
+      let checkpoint = try #require(saved.value.withLock { $0 })
+      #expect(checkpoint.iteration == 6)
+      for size in [3, 1] {
+        let resumed = try Self.models(size: size, options: options, resumingFrom: checkpoint)
+        #expect(try ModelFile.encode(resumed[0]) == whole, "resumed on \(size)")
+      }
+      // Other data: refused on every member.
+      var other = options
+      other.l2 = 2e-3
+      #expect(throws: TrainingError.self) {
+        try Self.models(size: 2, options: other, resumingFrom: checkpoint)
+      }
     }
   }
 
   @Test("The same model for every thread count")
   func threads() throws {
-    let options = Self.cases[1].1
-    let saved = SoftmaxConfiguration.threadCount
-    defer { SoftmaxConfiguration.threadCount = saved }
-    SoftmaxConfiguration.threadCount = 1
-    let one = try ModelFile.encode(Self.models(size: 3, options: options)[0])
-    SoftmaxConfiguration.threadCount = 2
-    let two = try ModelFile.encode(Self.models(size: 3, options: options)[0])
-    #expect(one == two)
+    try withStableCPULevel {
+      let options = Self.cases[1].1
+      let saved = SoftmaxConfiguration.threadCount
+      defer { SoftmaxConfiguration.threadCount = saved }
+      var files: [Int: [UInt8]] = [:]
+      for threads in [1, 2, 3, 7] {
+        SoftmaxConfiguration.threadCount = threads
+        files[threads] = try ModelFile.encode(Self.models(size: 3, options: options)[0])
+      }
+      #expect(Set(files.values).count == 1, "\(files.mapValues { $0.count })")
+    }
   }
 
   @Test("Fixed-point sums: any order and any split give the same bits")

@@ -7,6 +7,7 @@
 
 import Synchronization
 import Testing
+import _SoftmaxTestSupport
 
 @testable import SoftmaxCore
 @testable import SoftmaxRegression
@@ -114,56 +115,63 @@ struct StreamingTests {
     "The streamed model is the in-memory model, byte for byte (Float, several chunk sizes)",
     arguments: cases.indices, [256, 512, 1792])
   func floatModelBytes(index: Int, chunkRows: Int) throws {
-    let (name, options, weighted) = Self.cases[index]
-    let (inMemory, streamed, passes) = try Self.bothModels(
-      Float.self, options: options, weighted: weighted, chunkRows: chunkRows)
-    #expect(inMemory == streamed, "\(name), chunks of \(chunkRows) rows")
-    #expect(passes > 2, "\(name): the stream was read \(passes) times")
+    try withStableCPULevel {
+      let (name, options, weighted) = Self.cases[index]
+      let (inMemory, streamed, passes) = try Self.bothModels(
+        Float.self, options: options, weighted: weighted, chunkRows: chunkRows)
+      #expect(inMemory == streamed, "\(name), chunks of \(chunkRows) rows")
+      #expect(passes > 2, "\(name): the stream was read \(passes) times")
+    }
   }
 
   @Test("The streamed model is the in-memory model in Double and Float16", arguments: [0, 3])
   func otherScalars(index: Int) throws {
-    let (name, options, weighted) = Self.cases[index]
-    let double = try Self.bothModels(
-      Double.self, options: options, weighted: weighted, chunkRows: 256)
-    #expect(double.inMemory == double.streamed, "\(name), Double")
-    let half = try Self.bothModels(
-      Float16.self, options: options, weighted: weighted, chunkRows: 512)
-    #expect(half.inMemory == half.streamed, "\(name), Float16")
+    try withStableCPULevel {
+      let (name, options, weighted) = Self.cases[index]
+      let double = try Self.bothModels(
+        Double.self, options: options, weighted: weighted, chunkRows: 256)
+      #expect(double.inMemory == double.streamed, "\(name), Double")
+      let half = try Self.bothModels(
+        Float16.self, options: options, weighted: weighted, chunkRows: 512)
+      #expect(half.inMemory == half.streamed, "\(name), Float16")
+    }
   }
 
   @Test("The objective's value and gradient over a stream are the matrix's, bit for bit")
   func objectiveBits() throws {
-    let (features, labels) = try Self.digits(Float.self)
-    let standardization = Standardization(fitting: features)
-    let inMemory = try SoftmaxRegressionObjective(
-      features: features, labels: labels, classCount: 10, l2: 0.01,
-      standardization: standardization)
-    let streamed = try StreamedFeatures(source: CopyingStream(features), chunkRows: 768)
-      .objective(
-        labels: labels, classCount: 10, sampleWeights: nil, classWeights: nil, l2: 0.01, l1: 0,
-        standardization: standardization, featureNames: nil)
-    var generator = SplitMix64(seed: 7)
-    let parameters = [Double].random(
-      count: inMemory.parameterCount, in: -0.05...0.05, using: &generator)
-    var expected: [Double] = []
-    var got: [Double] = []
-    let value = inMemory.smoothValueAndGradient(at: parameters, gradient: &expected)
-    let streamedValue = streamed.smoothValueAndGradient(at: parameters, gradient: &got)
-    #expect(value.bitPattern == streamedValue.bitPattern)
-    #expect(expected.map(\.bitPattern) == got.map(\.bitPattern))
-    #expect(inMemory.diagonalPreconditioner() == streamed.inverseHessianDiagonal())
-    let all = Array(0..<features.rows)
-    // Every row listed in order: 128-row blocks, as the matrix's.
-    let listed = inMemory.minibatchValueAndGradient(rows: all, at: parameters, gradient: &expected)
-    let streamedListed = streamed.minibatchValueAndGradient(
-      rows: all, at: parameters, gradient: &got)
-    #expect(listed.bitPattern == streamedListed.bitPattern)
-    #expect(expected.map(\.bitPattern) == got.map(\.bitPattern))
-    var workspace = streamed.makeWorkspace()
-    #expect(
-      inMemory.crossEntropy(rows: all, at: parameters).bitPattern
-        == streamed.loss(rows: all, at: parameters, workspace: &workspace).bitPattern)
+    try withStableCPULevel {
+      let (features, labels) = try Self.digits(Float.self)
+      let standardization = Standardization(fitting: features)
+      let inMemory = try SoftmaxRegressionObjective(
+        features: features, labels: labels, classCount: 10, l2: 0.01,
+        standardization: standardization)
+      let streamed = try StreamedFeatures(source: CopyingStream(features), chunkRows: 768)
+        .objective(
+          labels: labels, classCount: 10, sampleWeights: nil, classWeights: nil, l2: 0.01, l1: 0,
+          standardization: standardization, featureNames: nil)
+      var generator = SplitMix64(seed: 7)
+      let parameters = [Double].random(
+        count: inMemory.parameterCount, in: -0.05...0.05, using: &generator)
+      var expected: [Double] = []
+      var got: [Double] = []
+      let value = inMemory.smoothValueAndGradient(at: parameters, gradient: &expected)
+      let streamedValue = streamed.smoothValueAndGradient(at: parameters, gradient: &got)
+      #expect(value.bitPattern == streamedValue.bitPattern)
+      #expect(expected.map(\.bitPattern) == got.map(\.bitPattern))
+      #expect(inMemory.diagonalPreconditioner() == streamed.inverseHessianDiagonal())
+      let all = Array(0..<features.rows)
+      // Every row listed in order: 128-row blocks, as the matrix's.
+      let listed = inMemory.minibatchValueAndGradient(
+        rows: all, at: parameters, gradient: &expected)
+      let streamedListed = streamed.minibatchValueAndGradient(
+        rows: all, at: parameters, gradient: &got)
+      #expect(listed.bitPattern == streamedListed.bitPattern)
+      #expect(expected.map(\.bitPattern) == got.map(\.bitPattern))
+      var workspace = streamed.makeWorkspace()
+      #expect(
+        inMemory.crossEntropy(rows: all, at: parameters).bitPattern
+          == streamed.loss(rows: all, at: parameters, workspace: &workspace).bitPattern)
+    }
   }
 
   @Test("Standardization, fingerprint and the finite check read a stream as the matrix")
@@ -257,44 +265,48 @@ struct StreamingTests {
     "SGD and Adam on a stream give the in-memory model with the same chunked shuffle, byte for byte",
     arguments: minibatchCases.indices, [256, 768])
   func minibatch(index: Int, chunkRows: Int) throws {
-    let (name, options, weighted) = Self.minibatchCases[index]
-    let (features, labels) = try Self.digits(Float.self)
-    let weights = weighted ? (0..<features.rows).map { Double($0 % 7 + 1) / 4 } : nil
-    var inMemoryOptions = options
-    inMemoryOptions.stochastic.shuffleChunkRows = chunkRows
-    let inMemory = try SoftmaxClassifier.fit(
-      features: features, labels: labels, classes: Self.classes, sampleWeights: weights,
-      options: inMemoryOptions)
-    let stream = CopyingStream(features)
-    let streamed = try SoftmaxClassifier.fit(
-      streaming: stream, labels: labels, classes: Self.classes, sampleWeights: weights,
-      options: options, chunkBytes: chunkRows * features.columns * 4)
-    #expect(
-      try ModelFile.encode(inMemory) == ModelFile.encode(streamed),
-      "\(name), chunks of \(chunkRows)")
-    #expect(streamed.training?.options.stochastic.shuffleChunkRows == chunkRows)
+    try withStableCPULevel {
+      let (name, options, weighted) = Self.minibatchCases[index]
+      let (features, labels) = try Self.digits(Float.self)
+      let weights = weighted ? (0..<features.rows).map { Double($0 % 7 + 1) / 4 } : nil
+      var inMemoryOptions = options
+      inMemoryOptions.stochastic.shuffleChunkRows = chunkRows
+      let inMemory = try SoftmaxClassifier.fit(
+        features: features, labels: labels, classes: Self.classes, sampleWeights: weights,
+        options: inMemoryOptions)
+      let stream = CopyingStream(features)
+      let streamed = try SoftmaxClassifier.fit(
+        streaming: stream, labels: labels, classes: Self.classes, sampleWeights: weights,
+        options: options, chunkBytes: chunkRows * features.columns * 4)
+      #expect(
+        try ModelFile.encode(inMemory) == ModelFile.encode(streamed),
+        "\(name), chunks of \(chunkRows)")
+      #expect(streamed.training?.options.stochastic.shuffleChunkRows == chunkRows)
+    }
   }
 
   @Test("A streamed SGD run stopped and resumed from its checkpoint gives the uninterrupted model")
   func minibatchResume() throws {
-    let (features, labels) = try Self.digits(Float.self)
-    let options = Self.minibatchCases[0].1
-    let whole = try SoftmaxClassifier.fit(
-      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
-      chunkBytes: 1 << 16)
-    var saved: TrainingCheckpoint? = nil
-    _ = try SoftmaxClassifier.fit(
-      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
-      chunkBytes: 1 << 16, checkpoints: true
-    ) { report in
-      saved = report.checkpoint
-      return report.iteration < 2
+    try withStableCPULevel {
+      let (features, labels) = try Self.digits(Float.self)
+      let options = Self.minibatchCases[0].1
+      let whole = try SoftmaxClassifier.fit(
+        streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+        chunkBytes: 1 << 16)
+      var saved: TrainingCheckpoint? = nil
+      _ = try SoftmaxClassifier.fit(
+        streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+        chunkBytes: 1 << 16, checkpoints: true
+      ) { report in
+        saved = report.checkpoint
+        return report.iteration < 2
+      }
+      let checkpoint = try #require(saved)
+      let resumed = try SoftmaxClassifier.fit(
+        streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
+        chunkBytes: 1 << 16, resumingFrom: checkpoint)
+      #expect(resumed.parameters == whole.parameters)
     }
-    let checkpoint = try #require(saved)
-    let resumed = try SoftmaxClassifier.fit(
-      streaming: CopyingStream(features), labels: labels, classes: Self.classes, options: options,
-      chunkBytes: 1 << 16, resumingFrom: checkpoint)
-    #expect(resumed.parameters == whole.parameters)
   }
 
   @Test("The chunked shuffle: a permutation that mixes rows only within their chunks, seeded")
