@@ -65,17 +65,19 @@ cmp -s "${references[1]}" "${references[3]}" || fail "--stream gives another mod
 # Killed on 2 ranks after a checkpoint, resumed on 3: the uninterrupted model.
 rm -f "$work/checkpoint.json"
 run -np 1 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/whole.json"
-run -np 2 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/part.json" \
+"${mpi[@]}" -np 2 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/part.json" \
   --checkpoint "$work/checkpoint.json" --checkpoint-every 1 &
 job=$!
 for _ in $(seq 1 600); do [ -s "$work/checkpoint.json" ] && break; sleep 0.05; done
-sleep 0.2
-kill -9 "$job" 2>/dev/null || true
+# Every process of the job (mpirun and its ranks: they all name part.json).
+pkill -9 -f "$work/part.json" || true
 wait "$job" 2>/dev/null || true
+[ -e "$work/part.json" ] && fail "the killed job wrote its model"
+stopped=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['objective_history']))" "$work/checkpoint.json")
 run -np 3 "$bin/softmax-mpi" "${data[@]}" --standardize --model "$work/resumed.json" \
   --checkpoint "$work/checkpoint.json" --resume || fail "resuming on 3 ranks: exit $?"
 if cmp -s "$work/whole.json" "$work/resumed.json"; then
-  echo "killed on 2 ranks after iteration $(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['objective_history']))" "$work/checkpoint.json"), resumed on 3: the uninterrupted model"
+  echo "killed on 2 ranks after iteration $stopped, resumed on 3: the uninterrupted model"
 else
   fail "the model resumed on 3 ranks differs from the uninterrupted one"
 fi
