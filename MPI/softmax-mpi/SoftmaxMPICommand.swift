@@ -142,6 +142,13 @@ struct SoftmaxMPICommand: ParsableCommand {
     {
       sleep(600)
     }
+    // Tests only: this rank dies (SIGKILL) once MPI runs, for mpirun to
+    // stop the job and name it.
+    if let dying = ProcessInfo.processInfo.environment["SOFTMAX_TEST_DIE_RANK"],
+      Int(dying) == communicator.rank
+    {
+      kill(getpid(), SIGKILL)
+    }
     let status = train(communicator)
     MPICommunicator.finalize()
     if status != 0 { throw ExitCode(status) }
