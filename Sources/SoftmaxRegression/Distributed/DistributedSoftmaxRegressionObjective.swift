@@ -252,19 +252,8 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
                 }
               })
           }
-          guard let base = x.baseAddress, d > 0 else { return }
-          let raw = UnsafeRawPointer(base)
-          if blockSum.usesFloatKernel {
-            add(.float(raw.assumingMemoryBound(to: Float.self)))
-          } else if T.self == Double.self {
-            add(.double(raw.assumingMemoryBound(to: Double.self)))
-          } else {
-            if doubles.count < x.count { doubles = [Double](repeating: 0, count: x.count) }
-            for index in 0..<x.count { doubles[index] = Double(x[index]) }
-            doubles.withUnsafeBufferPointer { converted in
-              if let converted = converted.baseAddress { add(.double(converted)) }
-            }
-          }
+          guard d > 0 else { return }
+          blockSum.withFeatures(x, scratch: &doubles, add)
         }
       } catch {
         features.local.failure.record(error)

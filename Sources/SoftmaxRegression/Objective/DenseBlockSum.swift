@@ -100,6 +100,27 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
     case double(UnsafePointer<Double>)
   }
 
+  /// Calls `body` with the rows `x` as the kernel reads them: the Floats
+  /// themselves for the Float kernel, the Doubles themselves, or (other
+  /// scalars) converted into `scratch`, grown as needed.
+  func withFeatures(
+    _ x: UnsafeBufferPointer<T>, scratch: inout [Double], _ body: (Features) -> Void
+  ) {
+    guard let base = x.baseAddress else { return }
+    let raw = UnsafeRawPointer(base)
+    if usesFloatKernel {
+      body(.float(raw.assumingMemoryBound(to: Float.self)))
+    } else if T.self == Double.self {
+      body(.double(raw.assumingMemoryBound(to: Double.self)))
+    } else {
+      if scratch.count < x.count { scratch = [Double](repeating: 0, count: x.count) }
+      for index in 0..<x.count { scratch[index] = Double(x[index]) }
+      scratch.withUnsafeBufferPointer { converted in
+        if let converted = converted.baseAddress { body(.double(converted)) }
+      }
+    }
+  }
+
   /// `k·d + k` parameters.
   var parameterCount: Int { classCount * (featureCount + 1) }
 

@@ -212,20 +212,13 @@ struct StreamedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective 
         }
       }
     }
-    workspace.gathered.withUnsafeBufferPointer { x in
-      guard let base = x.baseAddress, d > 0 else { return }
-      let raw = UnsafeRawPointer(base)
-      if batchSum.usesFloatKernel {
-        add(.float(raw.assumingMemoryBound(to: Float.self)))
-      } else if T.self == Double.self {
-        add(.double(raw.assumingMemoryBound(to: Double.self)))
-      } else {
-        let doubles = (0..<(b * d)).map { Double(x[$0]) }
-        doubles.withUnsafeBufferPointer { converted in
-          if let converted = converted.baseAddress { add(.double(converted)) }
-        }
-      }
+    var doubles = workspace.doubles
+    workspace.gathered.withUnsafeBufferPointer { all in
+      guard d > 0 else { return }
+      batchSum.withFeatures(
+        UnsafeBufferPointer(rebasing: all[0..<(b * d)]), scratch: &doubles, add)
     }
+    workspace.doubles = doubles
     workspace.blocks = blocks
     return batchSum.finish(
       parameters, gradient: &gradient, wantGradient: wantGradient, totals: totals,
@@ -289,19 +282,8 @@ struct StreamedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjective 
             gradient: &gradient, wantGradient: wantGradient, totals: &totals,
             workspace: &blocks, rows: rows)
         }
-        guard let base = x.baseAddress, d > 0 else { return }
-        let raw = UnsafeRawPointer(base)
-        if blockSum.usesFloatKernel {
-          add(.float(raw.assumingMemoryBound(to: Float.self)))
-        } else if T.self == Double.self {
-          add(.double(raw.assumingMemoryBound(to: Double.self)))
-        } else {
-          if doubles.count < x.count { doubles = [Double](repeating: 0, count: x.count) }
-          for index in 0..<x.count { doubles[index] = Double(x[index]) }
-          doubles.withUnsafeBufferPointer { converted in
-            if let converted = converted.baseAddress { add(.double(converted)) }
-          }
-        }
+        guard d > 0 else { return }
+        blockSum.withFeatures(x, scratch: &doubles, add)
       }
     } catch {
       features.failure.record(error)
