@@ -44,7 +44,7 @@ public import SoftmaxCore
 /// ``Workspace``.
 public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
   /// The rows of a block of the forward pass.
-  public static var blockRows: Int { 256 }
+  public static var blockRows: Int { SparseBlockSum.blockRows }
 
   /// `n × d` features.
   public let features: SparseMatrix<T>
@@ -77,14 +77,11 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   public var strata: (labels: [Int], classCount: Int)? { (labels, classCount) }
 
   let rows: WeightedRows
-  /// `1/σ` per column, or `nil`.
-  let inverseScale: [Double]?
-  /// `columnEntries[c]`: the stored entries in columns `0..<c` (d + 1
-  /// values), to split the backward pass's columns evenly among threads.
-  let columnEntries: [Int]
+  /// The sums over the rows, and the column split of the backward pass.
+  let blockSum: SparseBlockSum
   /// The entries by column (rows, then values, in the order of
-  /// `columnEntries`) when there are more than four classes, for the
-  /// backward pass; `nil` otherwise.
+  /// `blockSum.columnEntries`) when there are more than four classes, for
+  /// the backward pass; `nil` otherwise.
   let entriesByColumn: EntriesByColumn?
   let columnMoments: ColumnMoments
 
@@ -92,10 +89,7 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   /// the residuals of a wave of rows, and the blocks' partial sums. One per
   /// caller.
   public struct Workspace {
-    var weightsByColumn: [Double] = []
-    var gradientByColumn: [Double] = []
-    var residuals: [Double] = []
-    var partials: [Double] = []
+    var sums = SparseBlockSum.Workspace()
   }
 
   /// A new workspace.
@@ -161,8 +155,10 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
     self.l2 = l2
     self.l1 = l1
     self.standardization = standardization
-    self.inverseScale = inverseScale
-    self.columnEntries = entries
+    self.blockSum = SparseBlockSum(
+      classCount: classCount, featureCount: d, l2: l2, inverseScale: inverseScale,
+      columnEntries: entries,
+      averageEntries: max(1, features.nonZeroCount / max(features.rows, 1)))
     self.columnMoments = try ColumnMoments(
       features: features, rowWeights: rows.rowWeights, weightTotal: rows.weightTotal,
       inverseScale: inverseScale, featureNames: featureNames,
@@ -284,7 +280,7 @@ private func gathered<V: BitwiseCopyable>(_ values: [V], at positions: [Int]) ->
 }
 
 /// The stored entries of a sparse matrix by column (CSC), in the order of
-/// the objective's `columnEntries`.
+/// the objective's `blockSum.columnEntries`.
 struct EntriesByColumn: Sendable {
   /// The values, as the kernels read them.
   enum Values: Sendable {
