@@ -100,9 +100,156 @@ public enum LIBSVMReader {
     }
   }
 
+  /// What a pass over a file found beside its entries: the base and the
+  /// feature count follow from it.
+  struct Scan {
+    var rows = 0
+    var entries = 0
+    var largest = -1
+    var largestAt = (line: 0, column: 0)
+    // The first index beyond a given feature count: above it (beyond in
+    // either base), and at it (beyond when 0-based); and how many.
+    var firstAbove: (index: Int, line: Int, column: Int)? = nil
+    var firstAtOrAbove: (index: Int, line: Int, column: Int)? = nil
+    var aboveCount = 0
+    var atOrAboveCount = 0
+    var sawZero = false
+    var firstZero = (line: 0, column: 0)
+    var fileSize = 0
+  }
+
+  /// How the entries of a scanned file are stored: the index base, the
+  /// feature count, and how many entries beyond it are left out.
+  struct Layout {
+    var zeroBased: Bool
+    var featureCount: Int
+    var dropped: Int
+
+    /// The load report of a file read with this layout.
+    var report: LoadReport {
+      var report = LoadReport()
+      report.zeroBasedIndices = zeroBased
+      if dropped > 0 {
+        report.notes.append(
+          "left out \(dropped) \(dropped == 1 ? "entry" : "entries") of features beyond the \(featureCount) the model knows"
+        )
+      }
+      return report
+    }
+
+    /// Rows as scanned (`rowStarts`, indices as written) stored with this
+    /// layout: entries beyond the features left out (the scan allowed
+    /// it), indices made 0-based.
+    func settle<Scalar>(
+      rowStarts: inout [Int], indices: inout [Int32], entries: inout [Scalar]
+    ) -> SparseMatrix<Scalar> {
+      let offset = zeroBased ? 0 : 1
+      let d = featureCount
+      if dropped > 0 {
+        // Leave out the entries beyond the features, compacting in place.
+        var kept = 0
+        var row = 0
+        var newStarts = [0]
+        newStarts.reserveCapacity(rowStarts.count)
+        for entry in 0..<indices.count {
+          while entry == rowStarts[row + 1] {
+            newStarts.append(kept)
+            row += 1
+          }
+          if Int(indices[entry]) - offset < d {
+            indices[kept] = indices[entry]
+            entries[kept] = entries[entry]
+            kept += 1
+          }
+        }
+        while newStarts.count < rowStarts.count { newStarts.append(kept) }
+        indices.removeLast(indices.count - kept)
+        entries.removeLast(entries.count - kept)
+        rowStarts = newStarts
+      }
+      if offset != 0 {
+        indices.withUnsafeMutableBufferPointer { indices in
+          for entry in 0..<indices.count { indices[entry] -= 1 }
+        }
+      }
+      return SparseMatrix(
+        unchecked: rowStarts.count - 1, columns: d, rowOffsets: rowStarts,
+        columnIndices: indices, values: entries)
+    }
+  }
+
   static func parse<Scalar: SoftmaxScalar>(
     _ path: String, options: LIBSVMOptions, as _: Scalar.Type
   ) throws(DataError) -> Parsed<Scalar> {
+    var rowStarts: [Int] = []
+    var indices: [Int32] = []
+    var entries: [Scalar] = []
+    let (scan, labels) = try self.scan(
+      path, options: options, as: Scalar.self, chunkRows: nil, keepsLabels: true
+    ) { starts, columns, values throws(DataError) in
+      swap(&rowStarts, &starts)
+      swap(&indices, &columns)
+      swap(&entries, &values)
+    }
+    let layout = try self.layout(of: scan, path: path, options: options)
+    let features = layout.settle(rowStarts: &rowStarts, indices: &indices, entries: &entries)
+    return Parsed(
+      data: SparseDataSet(features: features, labels: labels, report: layout.report),
+      largestIndex: scan.largest, largestAt: scan.largestAt, fileSize: scan.fileSize)
+  }
+
+  /// The index base and the feature count of a scanned file.
+  ///
+  /// - Throws: ``DataError`` for a file without rows, an index 0 in a file
+  ///   read as 1-based, too many features, or an index beyond the given
+  ///   feature count (unless ``LIBSVMOptions/ignoresUnknownFeatures``).
+  static func layout(of scan: Scan, path: String, options: LIBSVMOptions) throws(DataError)
+    -> Layout
+  {
+    guard scan.rows > 0 else { throw DataError(.empty, path: path, "the file has no data rows") }
+    let zeroBased = options.zeroBased ?? scan.sawZero
+    if !zeroBased && scan.sawZero {
+      throw DataError(
+        .malformed, path: path, line: scan.firstZero.line, column: scan.firstZero.column,
+        "index 0 in a file read as 1-based (as --no-zero-based, or the model's training file, says)"
+      )
+    }
+    let offset = zeroBased ? 0 : 1
+    let d = options.featureCount ?? max(scan.largest + 1 - offset, 0)
+    guard d <= SparseMatrix<Double>.maximumColumns else {
+      throw DataError(
+        .unsupported, path: path, line: scan.largestAt.line, column: scan.largestAt.column,
+        "\(d) features: more than the \(SparseMatrix<Double>.maximumColumns) this reader takes")
+    }
+    var dropped = 0
+    if scan.largest - offset >= d {
+      guard options.featureCount != nil, options.ignoresUnknownFeatures else {
+        let first =
+          (zeroBased ? scan.firstAtOrAbove : scan.firstAbove)
+          ?? (scan.largest, scan.largestAt.line, scan.largestAt.column)
+        throw DataError(
+          .shapeMismatch, path: path, line: first.line, column: first.column,
+          "feature index \(first.index) is beyond the \(d) features expected"
+            + (options.featureCount == nil
+              ? "" : " (the model's; --ignore-unknown-features leaves such entries out)"))
+      }
+      dropped = zeroBased ? scan.atOrAboveCount : scan.aboveCount
+    }
+    return Layout(zeroBased: zeroBased, featureCount: d, dropped: dropped)
+  }
+
+  /// Reads the file front to back, checking every line, and hands its rows
+  /// to `emit` as scanned (row starts, indices as written, values; `emit`
+  /// may take the arrays): every `chunkRows` rows and once more for the
+  /// rest, or all at once when `chunkRows` is `nil`. The labels are kept
+  /// when `keepsLabels`.
+  static func scan<Scalar: SoftmaxScalar>(
+    _ path: String, options: LIBSVMOptions, as _: Scalar.Type, chunkRows: Int?,
+    keepsLabels: Bool,
+    emit: (
+      _ rowStarts: inout [Int], _ indices: inout [Int32], _ entries: inout [Scalar]
+    ) throws(DataError) -> Void
+  ) throws(DataError) -> (Scan, [String]) {
     let file = try ChunkedFile(path: path)
     try file.refill(consumed: 0)
     try file.rejectNULInFirstWindow(format: "LIBSVM")
@@ -111,17 +258,24 @@ public enum LIBSVMReader {
     // Indices as written (the base is known at the end), values as read.
     var indices: [Int32] = []
     var entries: [Scalar] = []
-    var largest = -1
-    var largestAt = (line: 0, column: 0)
-    // The first index beyond a given feature count: above it (beyond in
-    // either base), and at it (beyond when 0-based).
-    var firstAbove: (index: Int, line: Int, column: Int)? = nil
-    var firstAtOrAbove: (index: Int, line: Int, column: Int)? = nil
-    var sawZero = false
-    var firstZero = (line: 0, column: 0)
+    var scan = Scan()
     var position = utf8ByteOrderMarkLength(
       UnsafeBufferPointer(start: file.bytes, count: file.count))
     var line = 0
+    // The rows so far to `emit`, which may take the arrays; new ones of
+    // the same capacity follow.
+    func handOn() throws(DataError) {
+      let capacity = (rows: rowStarts.count, entries: indices.count)
+      try emit(&rowStarts, &indices, &entries)
+      rowStarts = [0]
+      indices = []
+      entries = []
+      if chunkRows != nil {
+        rowStarts.reserveCapacity(capacity.rows)
+        indices.reserveCapacity(capacity.entries)
+        entries.reserveCapacity(capacity.entries)
+      }
+    }
     while true {
       if position >= file.count {
         if file.atEnd { break }
@@ -145,7 +299,11 @@ public enum LIBSVMReader {
       line += 1
       try parseLine(position, end)
       position = end + 1
+      if let chunkRows, rowStarts.count > chunkRows { try handOn() }
     }
+    if rowStarts.count > 1 || chunkRows == nil { try handOn() }
+    scan.fileSize = file.bytesRead
+    return (scan, labels)
 
     func parseLine(_ start: Int, _ lineEnd: Int) throws(DataError) {
       let base = UnsafePointer(file.bytes)
@@ -177,7 +335,8 @@ public enum LIBSVMReader {
           "the line starts with \"\(labelText)\", not a label (each line is: label index:value ...)"
         )
       }
-      labels.append(canonicalLabel(labelText))
+      if keepsLabels { labels.append(canonicalLabel(labelText)) }
+      scan.rows += 1
       var previous = -1
       while true {
         skipBlanks()
@@ -246,87 +405,29 @@ public enum LIBSVMReader {
             .notANumber, path: path, line: line, column: colon + 1 - start + 1,
             "the value in \"\(pairText())\" is not a finite number")
         }
-        if index == 0 && !sawZero {
-          sawZero = true
-          firstZero = (line, column)
+        if index == 0 && !scan.sawZero {
+          scan.sawZero = true
+          scan.firstZero = (line, column)
         }
-        if index > largest {
-          largest = index
-          largestAt = (line, column)
+        if index > scan.largest {
+          scan.largest = index
+          scan.largestAt = (line, column)
         }
         if let count = options.featureCount, index >= count {
-          if firstAtOrAbove == nil { firstAtOrAbove = (index, line, column) }
-          if index > count, firstAbove == nil { firstAbove = (index, line, column) }
+          if scan.firstAtOrAbove == nil { scan.firstAtOrAbove = (index, line, column) }
+          scan.atOrAboveCount += 1
+          if index > count {
+            if scan.firstAbove == nil { scan.firstAbove = (index, line, column) }
+            scan.aboveCount += 1
+          }
         }
         indices.append(Int32(index))
         entries.append(Scalar(value))
       }
+      scan.entries += indices.count - rowStarts[rowStarts.count - 1]
       rowStarts.append(indices.count)
     }
 
-    guard !labels.isEmpty else { throw DataError(.empty, path: path, "the file has no data rows") }
-    let zeroBased = options.zeroBased ?? sawZero
-    if !zeroBased && sawZero {
-      throw DataError(
-        .malformed, path: path, line: firstZero.line, column: firstZero.column,
-        "index 0 in a file read as 1-based (as --no-zero-based, or the model's training file, says)"
-      )
-    }
-    let offset = zeroBased ? 0 : 1
-    let d = options.featureCount ?? max(largest + 1 - offset, 0)
-    guard d <= SparseMatrix<Scalar>.maximumColumns else {
-      throw DataError(
-        .unsupported, path: path, line: largestAt.line, column: largestAt.column,
-        "\(d) features: more than the \(SparseMatrix<Scalar>.maximumColumns) this reader takes")
-    }
-    var report = LoadReport()
-    report.zeroBasedIndices = zeroBased
-    if largest - offset >= d {
-      guard options.featureCount != nil, options.ignoresUnknownFeatures else {
-        let first =
-          (zeroBased ? firstAtOrAbove : firstAbove) ?? (largest, largestAt.line, largestAt.column)
-        throw DataError(
-          .shapeMismatch, path: path, line: first.line, column: first.column,
-          "feature index \(first.index) is beyond the \(d) features expected"
-            + (options.featureCount == nil
-              ? "" : " (the model's; --ignore-unknown-features leaves such entries out)"))
-      }
-      // Leave out the entries beyond the features, compacting in place.
-      var kept = 0
-      var row = 0
-      var newStarts = [0]
-      newStarts.reserveCapacity(rowStarts.count)
-      for entry in 0..<indices.count {
-        while entry == rowStarts[row + 1] {
-          newStarts.append(kept)
-          row += 1
-        }
-        if Int(indices[entry]) - offset < d {
-          indices[kept] = indices[entry]
-          entries[kept] = entries[entry]
-          kept += 1
-        }
-      }
-      while newStarts.count < rowStarts.count { newStarts.append(kept) }
-      let dropped = indices.count - kept
-      report.notes.append(
-        "left out \(dropped) \(dropped == 1 ? "entry" : "entries") of features beyond the \(d) the model knows"
-      )
-      indices.removeLast(indices.count - kept)
-      entries.removeLast(entries.count - kept)
-      rowStarts = newStarts
-    }
-    if offset != 0 {
-      indices.withUnsafeMutableBufferPointer { indices in
-        for entry in 0..<indices.count { indices[entry] -= 1 }
-      }
-    }
-    let features = SparseMatrix(
-      unchecked: labels.count, columns: d, rowOffsets: rowStarts, columnIndices: indices,
-      values: entries)
-    return Parsed(
-      data: SparseDataSet(features: features, labels: labels, report: report),
-      largestIndex: largest, largestAt: largestAt, fileSize: file.bytesRead)
   }
 
   /// The density (stored entries over rows × features) from which

@@ -292,3 +292,55 @@ extension SoftmaxClassifier {
     return try accumulator.metrics()
   }
 }
+
+extension SoftmaxClassifier {
+  /// ``evaluate(features:labels:topK:calibrationBins:)`` over sparse rows
+  /// streamed from `rows`: the same metrics, bit for bit, in one pass with
+  /// one chunk of about `chunkBytes` in memory.
+  ///
+  /// - Parameters:
+  ///   - rows: `n` sparse rows of the model's features.
+  ///   - labels: their `n` class indices.
+  ///   - topK: the k of the top-k accuracy.
+  ///   - calibrationBins: the bins of the calibration error, at least 1.
+  ///   - chunkBytes: the bytes of a chunk, at the stream's average
+  ///     entries a row.
+  /// - Throws: ``TrainingError`` as the matrix's, and
+  ///   ``TrainingError/Code/unreadableData`` with the stream's error.
+  public func evaluate<Rows: SparseRowStream>(
+    streaming rows: Rows, labels: [Int], topK: Int = 5, calibrationBins: Int = 15,
+    chunkBytes: Int = 8 << 20
+  ) throws(TrainingError) -> ClassificationMetrics {
+    guard labels.count == rows.rows else {
+      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(rows.rows) rows")
+    }
+    guard rows.columns == featureCount else {
+      throw TrainingError(
+        .shapeMismatch, "the rows have \(rows.columns) features; the model takes \(featureCount)")
+    }
+    var accumulator = try ClassificationMetrics.Accumulator(
+      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
+    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
+    let chunkRows = StreamedSparseFeatures<Rows>.chunkRows(
+      rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes)
+    let chunkRowCount = (chunkRows + block - 1) / block * block
+    do {
+      try rows.forEachChunk(rows: chunkRowCount) { first, chunk in
+        try chunk.validate(for: self)
+        var start = 0
+        while start < chunk.rows {
+          let end = min(chunk.rows, start + block)
+          try accumulator.add(
+            logProbabilities(chunk.rows(in: start..<end)),
+            labels: labels[(first + start)..<(first + end)], firstRow: first + start)
+          start = end
+        }
+      }
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw TrainingError(.unreadableData, "\(error)")
+    }
+    return try accumulator.metrics()
+  }
+}

@@ -24,38 +24,43 @@ extension Standardization {
   ///   has one finite weight ≥ 0 per row and a positive sum.
   /// - Complexity: three passes over the stored entries; O(d) memory.
   public init<T: SoftmaxScalar>(scaling features: SparseMatrix<T>, sampleWeights: [Double]? = nil) {
-    let d = features.columns
+    self.init(
+      scalingColumns: features.columns, rows: features.rows, sampleWeights: sampleWeights
+    ) { body in body(0, features) }
+  }
+
+  /// ``init(scaling:sampleWeights:)`` over the chunks of rows that
+  /// `forEachChunk` passes in order (`body(firstRow, chunk)`; a matrix in
+  /// one chunk, or a stream): the same rows give the same bits.
+  init<T: SoftmaxScalar, E: Error>(
+    scalingColumns d: Int, rows: Int, sampleWeights: [Double]?,
+    forEachChunk: (_ body: (Int, SparseMatrix<T>) -> Void) throws(E) -> Void
+  ) throws(E) {
     let weights = sampleWeights.map(PowerOfTwoScaling.normalized)
-    let total = weights?.reduce(0, +) ?? Double(features.rows)
-    func forEachEntry(_ body: (_ weight: Double, _ column: Int, _ x: Double) -> Void) {
-      features.rowOffsets.withUnsafeBufferPointer { offsets in
-        features.columnIndices.withUnsafeBufferPointer { columns in
-          features.values.withUnsafeBufferPointer { values in
-            for i in 0..<features.rows {
-              let w = weights?[i] ?? 1
-              for entry in offsets[i]..<offsets[i + 1] {
-                body(w, Int(columns[entry]), Double(values[entry]))
-              }
-            }
-          }
-        }
-      }
-    }
+    let total = weights?.reduce(0, +) ?? Double(rows)
     var largest = [Double](repeating: 0, count: d)
-    forEachEntry { _, c, x in largest[c] = max(largest[c], abs(x)) }
+    try forEachChunk { _, chunk in
+      chunk.forEachEntry { _, c, x in largest[c] = max(largest[c], abs(x)) }
+    }
     // Column c is summed as x·2^-e[c]; e[c] = 0 for ordinary columns.
     let exponents = largest.map(PowerOfTwoScaling.exponent(bringingDown:))
     var mean = [Double](repeating: 0, count: d)
     var storedWeight = [Double](repeating: 0, count: d)
-    forEachEntry { w, c, x in
-      mean[c] += w * PowerOfTwoScaling.scale(x, by: -exponents[c])
-      storedWeight[c] += w
+    try forEachChunk { first, chunk in
+      chunk.forEachEntry { row, c, x in
+        let w = weights?[first + row] ?? 1
+        mean[c] += w * PowerOfTwoScaling.scale(x, by: -exponents[c])
+        storedWeight[c] += w
+      }
     }
     for c in 0..<d { mean[c] /= total }
     var variance = [Double](repeating: 0, count: d)
-    forEachEntry { w, c, x in
-      let deviation = PowerOfTwoScaling.scale(x, by: -exponents[c]) - mean[c]
-      variance[c] += w * deviation * deviation
+    try forEachChunk { first, chunk in
+      chunk.forEachEntry { row, c, x in
+        let w = weights?[first + row] ?? 1
+        let deviation = PowerOfTwoScaling.scale(x, by: -exponents[c]) - mean[c]
+        variance[c] += w * deviation * deviation
+      }
     }
     let scale = (0..<d).map { c -> Double in
       // The rows without an entry in the column deviate by −μ.
@@ -80,5 +85,23 @@ extension Standardization {
       .invalidOption,
       "the standardization centers \(columnName(c, featureNames)) (mean \(mean[c])); "
         + "sparse features are scaled without centering (every mean 0)")
+  }
+}
+
+extension SparseMatrix where Scalar: SoftmaxScalar {
+  /// Calls `body(row, column, value)` for every stored entry in row order,
+  /// the value in `Double`.
+  func forEachEntry(_ body: (_ row: Int, _ column: Int, _ x: Double) -> Void) {
+    rowOffsets.withUnsafeBufferPointer { offsets in
+      columnIndices.withUnsafeBufferPointer { columns in
+        values.withUnsafeBufferPointer { values in
+          for i in 0..<rows {
+            for entry in offsets[i]..<offsets[i + 1] {
+              body(i, Int(columns[entry]), Double(values[entry]))
+            }
+          }
+        }
+      }
+    }
   }
 }

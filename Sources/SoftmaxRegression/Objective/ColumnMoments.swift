@@ -223,21 +223,29 @@ extension ColumnMoments {
     inverseScale: [Double]?, featureNames: [String]?,
     byColumn: (offsets: [Int], entries: EntriesByColumn)? = nil
   ) throws(TrainingError) {
-    let d = features.columns
-    func forEachEntry(_ body: (_ weight: Double, _ column: Int, _ x: Double) -> Void) {
-      features.rowOffsets.withUnsafeBufferPointer { offsets in
-        features.columnIndices.withUnsafeBufferPointer { columns in
-          features.values.withUnsafeBufferPointer { values in
-            rowWeights.withUnsafeBufferPointer { w in
-              for i in 0..<features.rows where w[i] != 0 {
-                for entry in offsets[i]..<offsets[i + 1] {
-                  let c = Int(columns[entry])
-                  body(w[i], c, Double(values[entry]) * (inverseScale?[c] ?? 1))
-                }
-              }
-            }
-          }
-        }
+    try self.init(
+      columns: features.columns, rowWeights: rowWeights, weightTotal: weightTotal,
+      inverseScale: inverseScale, featureNames: featureNames, byColumn: byColumn
+    ) { body in body(0, features) }
+  }
+
+  /// The moments of sparse rows that `forEachChunk` passes in order
+  /// (`body(firstRow, chunk)`: a matrix in one chunk, or a stream), as
+  /// ``init(features:rowWeights:weightTotal:inverseScale:featureNames:byColumn:)``:
+  /// the same rows give the same bits.
+  init<T: SoftmaxScalar>(
+    columns d: Int, rowWeights: [Double], weightTotal: Double, inverseScale: [Double]?,
+    featureNames: [String]?, byColumn: (offsets: [Int], entries: EntriesByColumn)? = nil,
+    forEachChunk: (_ body: (Int, SparseMatrix<T>) -> Void) throws(TrainingError) -> Void
+  ) throws(TrainingError) {
+    // Every stored entry of a row of positive weight: (weight, column,
+    // x·(1/σ)).
+    func forEachWeighted(
+      _ chunk: SparseMatrix<T>, first: Int, _ body: (Double, Int, Double) -> Void
+    ) {
+      chunk.forEachEntry { row, c, x in
+        let weight = rowWeights[first + row]
+        if weight != 0 { body(weight, c, x * (inverseScale?[c] ?? 1)) }
       }
     }
     var sums = [Double](repeating: 0, count: d)
@@ -253,22 +261,26 @@ extension ColumnMoments {
           rowWeights: rowWeights, inverseScale: inverseScale)
       }
     } else {
-      sums.withUnsafeMutableBufferPointer { sums in
-        forEachEntry { weight, c, x in sums[c] += weight * x * x }
+      try forEachChunk { first, chunk in
+        forEachWeighted(chunk, first: first) { weight, c, x in sums[c] += weight * x * x }
       }
     }
     let overflowed = Set((0..<d).filter { !sums[$0].isFinite })
     var meanSquares: [Int: Double] = [:]
     if !overflowed.isEmpty {
       var largest: [Int: Double] = [:]
-      forEachEntry { _, c, x in
-        if overflowed.contains(c) { largest[c] = max(largest[c] ?? 0, abs(x)) }
+      try forEachChunk { first, chunk in
+        forEachWeighted(chunk, first: first) { _, c, x in
+          if overflowed.contains(c) { largest[c] = max(largest[c] ?? 0, abs(x)) }
+        }
       }
       var scaled: [Int: Double] = [:]
-      forEachEntry { weight, c, x in
-        guard overflowed.contains(c), let top = largest[c], top.isFinite else { return }
-        let v = PowerOfTwoScaling.scale(x, by: -Int(top.exponent))
-        scaled[c, default: 0] += weight * v * v
+      try forEachChunk { first, chunk in
+        forEachWeighted(chunk, first: first) { weight, c, x in
+          guard overflowed.contains(c), let top = largest[c], top.isFinite else { return }
+          let v = PowerOfTwoScaling.scale(x, by: -Int(top.exponent))
+          scaled[c, default: 0] += weight * v * v
+        }
       }
       for c in overflowed.sorted() {
         let top = largest[c] ?? .infinity

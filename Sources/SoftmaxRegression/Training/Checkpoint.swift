@@ -239,16 +239,40 @@ struct DataFingerprint: Sendable, Hashable, Codable {
   /// The fingerprint of sparse data: its row offsets, column indices and
   /// values (the same data stored dense has another fingerprint).
   init<T: SoftmaxScalar>(features: SparseMatrix<T>, labels: [Int], sampleWeights: [Double]?) {
-    rows = features.rows
-    self.features = features.columns
+    self.init(
+      sparseRows: features.rows, columns: features.columns, labels: labels,
+      sampleWeights: sampleWeights
+    ) { body in body(0, features) }
+  }
+
+  /// The fingerprint of sparse rows that `forEachChunk` passes in order
+  /// (`body(firstRow, chunk)`; a matrix in one chunk, or a stream): the
+  /// same rows give the same fingerprint. Three passes: the offsets, the
+  /// columns, the values.
+  init<T: SoftmaxScalar, E: Error>(
+    sparseRows rows: Int, columns: Int, labels: [Int], sampleWeights: [Double]?,
+    forEachChunk: (_ body: (Int, SparseMatrix<T>) -> Void) throws(E) -> Void
+  ) throws(E) {
+    self.rows = rows
+    self.features = columns
     var h: UInt64 = 0xBB67_AE85_84CA_A73B
     func mix(_ word: UInt64) {
       h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
       h ^= h >> 29
     }
-    for offset in features.rowOffsets { mix(UInt64(offset)) }
-    for column in features.columnIndices { mix(UInt64(UInt32(bitPattern: column))) }
-    for value in features.values { mix(Double(value).bitPattern) }
+    // The offsets of all the rows, as one matrix's.
+    mix(0)
+    var entriesBefore = 0
+    try forEachChunk { _, chunk in
+      for offset in chunk.rowOffsets.dropFirst() { mix(UInt64(entriesBefore + offset)) }
+      entriesBefore += chunk.nonZeroCount
+    }
+    try forEachChunk { _, chunk in
+      for column in chunk.columnIndices { mix(UInt64(UInt32(bitPattern: column))) }
+    }
+    try forEachChunk { _, chunk in
+      for value in chunk.values { mix(Double(value).bitPattern) }
+    }
     for label in labels { mix(UInt64(bitPattern: Int64(label))) }
     for weight in sampleWeights ?? [] { mix(weight.bitPattern) }
     hash = String(h, radix: 16)

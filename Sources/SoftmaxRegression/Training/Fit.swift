@@ -136,6 +136,75 @@ extension SoftmaxClassifier {
       resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
   }
 
+  /// Trains a linear model on sparse rows streamed from `rows` a chunk at
+  /// a time: sparse data larger than memory (a LIBSVM file read in chunks
+  /// by SoftmaxData's `LIBSVMRowStream`), with the same result as
+  /// ``fit(features:labels:classes:sampleWeights:featureNames:options:warmStart:resumingFrom:checkpoints:progress:)-(SparseMatrix<T>,_,_,_,_,_,_,_,_,_)``
+  /// on the same rows in memory, bit for bit: every pass adds the same
+  /// blocks of rows in the same order.
+  ///
+  /// Memory: one chunk of about `chunkBytes` (a multiple of 256 rows, cut
+  /// at the stream's average entries a row), the labels and weights (16
+  /// bytes a row), the solver's vectors and two column-major copies of the
+  /// weights (`k·(d + 1)` doubles each), whatever the number of rows.
+  ///
+  /// Full-batch solvers only (L-BFGS, OWL-QN, gradient descent): SGD and
+  /// Adam need rows at random, which a sparse stream does not read.
+  ///
+  /// Passes: one to check the values, three to scale (with
+  /// `options.standardize`), one for the preconditioner, three to
+  /// fingerprint the data (with checkpoints), then one per evaluation
+  /// (about one per iteration), plus one over the held-out rows per
+  /// iteration with a validation split.
+  ///
+  /// - Parameters:
+  ///   - rows: `n × d` finite entries, the same on every pass.
+  ///   - labels: `n` class indices into `classes`.
+  ///   - classes: the class names (`k ≥ 1`).
+  ///   - sampleWeights: `n` weights ≥ 0, or `nil`.
+  ///   - featureNames: `d` names, or `nil`.
+  ///   - options: a full-batch solver, regularization, scaling, a
+  ///     validation split, stopping rules (no hidden layers).
+  ///   - chunkBytes: the bytes of a chunk (at least 256 rows).
+  ///   - warmStart: a model to start from, as the matrix's `fit`.
+  ///   - checkpoint: a checkpoint to go on from, as the matrix's `fit` (one
+  ///     made on the same rows in memory works too: the fingerprint is the
+  ///     same).
+  ///   - checkpoints: whether every report carries a checkpoint.
+  ///   - progress: called after every iteration; return `false` to stop.
+  /// - Throws: ``TrainingError`` as the matrix's `fit`;
+  ///   ``TrainingError/Code/invalidOption`` for hidden layers and for SGD
+  ///   and Adam;
+  ///   ``TrainingError/Code/unreadableData`` when reading the stream fails
+  ///   (its message is the stream's error, naming the file).
+  public static func fit<Rows: SparseRowStream>(
+    streaming rows: Rows, labels: [Int], classes: [String], sampleWeights: [Double]? = nil,
+    featureNames: [String]? = nil, options: TrainingOptions = TrainingOptions(),
+    chunkBytes: Int = 8 << 20, warmStart: SoftmaxClassifier? = nil,
+    resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpoints: Bool = false,
+    progress: (IterationReport) -> Bool = { _ in true }
+  ) throws(TrainingError) -> SoftmaxClassifier {
+    if options.hidden != nil {
+      throw TrainingError(
+        .invalidOption,
+        "hidden layers train on data in memory: streamed data trains a linear model")
+    }
+    if options.solver.isStochastic {
+      throw TrainingError(
+        .invalidOption,
+        "\(options.solver) reads rows at random, which streamed sparse data does not: train it with a full-batch solver (L-BFGS or gradient descent), or in memory"
+      )
+    }
+    let features = StreamedSparseFeatures(
+      source: rows,
+      chunkRows: StreamedSparseFeatures<Rows>.chunkRows(
+        rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes))
+    return try fitting(
+      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+      featureNames: featureNames, options: options, warmStart: warmStart,
+      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+  }
+
   /// The training of both `fit`s, over either layout of features.
   static func fitting<Features: TrainingFeatures>(
     _ features: Features, labels: [Int], classes: [String], sampleWeights: [Double]?,
