@@ -18,12 +18,28 @@ struct StreamPlan {
   /// A CSV file's stream (its first pass read), or `nil` for NPY.
   var csvFloat: CSVRowStream<Float>? = nil
   var csvDouble: CSVRowStream<Double>? = nil
+  /// A LIBSVM file's stream (its first pass read), trained sparse.
+  var libsvmFloat: LIBSVMRowStream<Float>? = nil
+  var libsvmDouble: LIBSVMRowStream<Double>? = nil
   /// Whether the features are read as `Float`.
   var isFloat: Bool
   var rows: Int
   var columns: Int
   /// The bytes of a chunk of rows.
   var chunkBytes: Int
+  /// Stored entries, for sparse rows.
+  var nonZeroCount: Int? = nil
+
+  /// "N rows (SIZE)": a chunk as the library cuts it (whole blocks of 256
+  /// rows, at the average entries a row for sparse rows).
+  var chunkDescription: String {
+    let entryBytes = 4 + (isFloat ? 4 : 8)
+    let rowBytes =
+      nonZeroCount.map { 8 + entryBytes * ($0 / max(rows, 1)) }
+      ?? columns * (isFloat ? 4 : 8)
+    let chunkRows = max(1, chunkBytes / max(1, rowBytes) / 256) * 256
+    return "\(chunkRows) rows (\(byteSize(chunkBytes)))"
+  }
 }
 
 extension Train {
@@ -44,10 +60,11 @@ extension Train {
       dataOptions.isText(data)
       ? nil : try? DataLoader.format(of: data, given: dataOptions.format)
     if format == .csv { return try csvStreamingPlan() }
+    if format == .libsvm { return try libsvmStreamingPlan() }
     guard format == .npy else {
       if stream {
         throw CommandFailure(
-          "\(data): --stream reads NPY and CSV files (convert others with `softmax convert`)",
+          "\(data): --stream reads NPY, CSV and LIBSVM files (convert others with `softmax convert`)",
           exitCode: 64)
       }
       return nil
@@ -122,6 +139,66 @@ extension Train {
     return plan
   }
 
+  /// A LIBSVM file streamed as sparse rows: with `--stream`, or when the
+  /// file is larger than half of the memory limit (its text, about its
+  /// entries' memory as float). Its first pass happens here.
+  private func libsvmStreamingPlan() throws -> StreamPlan? {
+    let limit = SoftmaxConfiguration.memoryLimit
+    let size = (try? FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) ?? 0
+    guard stream || size > limit / 2 else { return nil }
+    let why =
+      stream
+      ? "\(data) is streamed (--stream)"
+      : "\(data) is streamed (the file has \(byteSize(size)), more than half of the memory limit of \(byteSize(limit)))"
+    if dataOptions.layout == .dense {
+      throw CommandFailure(
+        "\(why): a streamed LIBSVM file trains on its sparse rows; leave out --dense",
+        exitCode: 64)
+    }
+    if optimizer.solver.isStochastic {
+      throw refuseStreaming(
+        why, "--optimizer \(optimizer.rawValue) (rows at random)",
+        "use --optimizer lbfgs or gd, or give it more memory (--memory-limit)")
+    }
+    try checkStreamable(why)
+    let options = try dataOptions.loadOptions().libsvm
+    let isFloat = dataOptions.precision.readsFloat(.libsvm)
+    var plan: StreamPlan
+    if isFloat {
+      let rows = try LIBSVMRowStream<Float>(path: data, options: options)
+      plan = try sparsePlan(
+        rows: rows.rows, nonZeroCount: rows.nonZeroCount, isFloat: true, why: why)
+      plan.libsvmFloat = rows
+      plan.columns = rows.columns
+    } else {
+      let rows = try LIBSVMRowStream<Double>(path: data, options: options)
+      plan = try sparsePlan(
+        rows: rows.rows, nonZeroCount: rows.nonZeroCount, isFloat: false, why: why)
+      plan.libsvmDouble = rows
+      plan.columns = rows.columns
+    }
+    return plan
+  }
+
+  /// The chunk size for `rows` sparse rows of `nonZeroCount` entries under
+  /// the memory limit.
+  private func sparsePlan(rows: Int, nonZeroCount: Int, isFloat: Bool, why: String) throws
+    -> StreamPlan
+  {
+    let limit = SoftmaxConfiguration.memoryLimit
+    let overhead = Self.streamingOverhead(rows: rows)
+    let entryBytes = 4 + (isFloat ? 4 : 8)
+    let smallest = 256 * (8 + entryBytes * (nonZeroCount / max(rows, 1)))
+    guard limit - overhead >= 2 * smallest else {
+      throw CommandFailure(
+        "\(why), but the limit is too small to train on it: its \(rows) labels and the program need about \(byteSize(overhead)) beside two chunks of \(byteSize(smallest)); give --memory-limit \(byteSize(overhead + 2 * smallest)) or more",
+        exitCode: 64)
+    }
+    return StreamPlan(
+      path: data, labelsPath: data, isFloat: isFloat, rows: rows, columns: 0,
+      chunkBytes: max(smallest, min(8 << 20, (limit - overhead) / 4)), nonZeroCount: nonZeroCount)
+  }
+
   /// The error for `option`, which needs the rows in memory.
   private func refuseStreaming(_ why: String, _ option: String, _ instead: String)
     -> CommandFailure
@@ -161,17 +238,14 @@ extension Train {
       chunkBytes: max(smallest, min(8 << 20, (limit - overhead) / 4)))
   }
 
-  /// The rows of a chunk of `plan`, as the library cuts them (whole
-  /// blocks of 256 rows).
-  static func chunkRows(_ plan: StreamPlan) -> Int {
-    let rowBytes = max(1, plan.columns * (plan.isFloat ? 4 : 8))
-    return max(1, plan.chunkBytes / rowBytes / 256) * 256
-  }
-
   /// Trains on the file `plan` streams, then measures and reports as
   /// `train` does.
   func trainStreamed(_ plan: StreamPlan, started: Double) throws {
-    if let rows = plan.csvFloat {
+    if let rows = plan.libsvmFloat {
+      try trainStreamed(rows, plan: plan, started: started)
+    } else if let rows = plan.libsvmDouble {
+      try trainStreamed(rows, plan: plan, started: started)
+    } else if let rows = plan.csvFloat {
       try trainStreamed(rows, plan: plan, table: rows.table, started: started)
     } else if let rows = plan.csvDouble {
       try trainStreamed(rows, plan: plan, table: rows.table, started: started)
@@ -225,7 +299,82 @@ extension Train {
 
   private func trainStreamed<Rows: RowStream>(
     _ stream: Rows, plan: StreamPlan, labelText: [String], featureNames: [String]?,
-    what: String, started: Double, input: ([Double]) -> InputDescription
+    what: String, started: Double, input: @escaping ([Double]) -> InputDescription
+  ) throws {
+    try trainStreamed(
+      StreamedRows(
+        rows: stream.rows, columns: stream.columns, isFloat: Rows.Scalar.self == Float.self,
+        sample: { indices in try Self.gather(indices, from: stream, chunkBytes: plan.chunkBytes) },
+        fit: { labels, classes, options, resumingFrom, checkpoints, progress in
+          try SoftmaxClassifier.fit(
+            streaming: stream, labels: labels, classes: classes, featureNames: featureNames,
+            options: options, chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom,
+            checkpoints: checkpoints, progress: progress)
+        },
+        input: {
+          // The columns' means, as a model trained in memory keeps them.
+          input(try Standardization(streaming: stream, chunkBytes: plan.chunkBytes).mean)
+        },
+        evaluate: { model, labels, k in
+          try model.evaluate(
+            streaming: stream, labels: labels, topK: k, chunkBytes: plan.chunkBytes)
+        }), plan: plan, labelText: labelText, featureNames: featureNames, what: what,
+      started: started)
+  }
+
+  /// A LIBSVM file, its labels from its first pass, trained sparse.
+  private func trainStreamed<Scalar: SoftmaxScalar>(
+    _ stream: LIBSVMRowStream<Scalar>, plan: StreamPlan, started: Double
+  ) throws {
+    noteLoadReport(stream.report, of: data)
+    let zeroBased = stream.report.zeroBasedIndices
+    try trainStreamed(
+      StreamedRows(
+        rows: stream.rows, columns: stream.columns, isFloat: Scalar.self == Float.self,
+        sample: { indices in
+          try Self.gather(indices, from: stream, chunkBytes: plan.chunkBytes)
+        },
+        fit: { labels, classes, options, resumingFrom, checkpoints, progress in
+          try SoftmaxClassifier.fit(
+            streaming: stream, labels: labels, classes: classes, options: options,
+            chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom, checkpoints: checkpoints,
+            progress: progress)
+        },
+        input: {
+          // What a model trained on the file sparse in memory keeps of it.
+          InputDescription(format: DataFormat.libsvm.rawValue, zeroBasedIndices: zeroBased)
+        },
+        evaluate: { model, labels, k in
+          try model.evaluate(
+            streaming: stream, labels: labels, topK: k, chunkBytes: plan.chunkBytes)
+        }), plan: plan, labelText: stream.labels, featureNames: nil,
+      what:
+        "\(stream.rows) rows × \(stream.columns) features, \(stream.nonZeroCount) stored entries, parsed on every pass",
+      started: started)
+  }
+
+  /// What `train` does with streamed rows, whatever their kind.
+  private struct StreamedRows {
+    var rows: Int
+    var columns: Int
+    var isFloat: Bool
+    /// The rows `indices` (increasing), read in one pass.
+    var sample: (_ indices: [Int]) throws -> AnyDataSet
+    var fit:
+      (
+        _ labels: [Int], _ classes: [String], _ options: TrainingOptions,
+        _ resumingFrom: TrainingCheckpoint?, _ checkpoints: Bool,
+        _ progress: (IterationReport) -> Bool
+      ) throws -> SoftmaxClassifier
+    /// What the model keeps of the file.
+    var input: () throws -> InputDescription
+    var evaluate:
+      (_ model: SoftmaxClassifier, _ labels: [Int], _ topK: Int) throws -> ClassificationMetrics
+  }
+
+  private func trainStreamed(
+    _ stream: StreamedRows, plan: StreamPlan, labelText: [String], featureNames: [String]?,
+    what: String, started: Double
   ) throws {
     let encoding = ClassEncoding(labels: labelText)
     guard encoding.classes.count >= 2 else {
@@ -239,7 +388,7 @@ extension Train {
     try ClassificationMetrics.checkMemory(classCount: classes.count)
     if !quiet && !json {
       StandardError.write(
-        "softmax: streaming \(plan.path) (\(what)) in chunks of \(Self.chunkRows(plan)) rows (\(byteSize(plan.chunkBytes))) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
+        "softmax: streaming \(plan.path) (\(what)) in chunks of \(plan.chunkDescription) under a memory limit of \(byteSize(SoftmaxConfiguration.memoryLimit))\n"
       )
     }
     var session = TrainingRun(
@@ -254,20 +403,16 @@ extension Train {
       if resume { session.resumingFrom = try readCheckpoint(checkpoint) }
     }
     let sampleRows = TrainingRun.sampleRows(count: stream.rows)
-    let sample = try Self.gather(sampleRows, from: stream, chunkBytes: plan.chunkBytes)
+    let sample = try stream.sample(sampleRows)
     let resumingFrom = session.resumingFrom
     let savesCheckpoints = session.checkpoints != nil
     let outcome = try session.fit(
       sample: sample, sampleLabels: sampleRows.map { labels[$0] }, featureCount: stream.columns
     ) { progress in
-      try SoftmaxClassifier.fit(
-        streaming: stream, labels: labels, classes: classes, featureNames: featureNames,
-        options: options, chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom,
-        checkpoints: savesCheckpoints, progress: progress)
+      try stream.fit(labels, classes, options, resumingFrom, savesCheckpoints, progress)
     }
     var model = outcome.model
-    // The columns' means, as a model trained in memory keeps them.
-    model.input = input(try Standardization(streaming: stream, chunkBytes: plan.chunkBytes).mean)
+    model.input = try stream.input()
     let calibration = try calibrate.map { path in
       let labelled = try dataOptions.labelled(path, for: model)
       return try Calibration(
@@ -275,8 +420,7 @@ extension Train {
     }
     if let calibration { model = calibration.model }
     let k = min(topK, model.classCount)
-    let train = try model.evaluate(
-      streaming: stream, labels: labels, topK: k, chunkBytes: plan.chunkBytes)
+    let train = try stream.evaluate(model, labels, k)
     let testing = try test.map { path in
       let labelled = try dataOptions.labelled(path, for: model)
       return (
@@ -292,10 +436,36 @@ extension Train {
     }
     let summary = TrainingSummary(
       rows: stream.rows, features: stream.columns, classes: classes, testName: testing?.0,
-      testRows: testing?.1, isFloat: Rows.Scalar.self == Float.self)
+      testRows: testing?.1, isFloat: stream.isFloat)
     try report(
       model, data: summary, train: train, test: testing?.2, validationLoss: outcome.validationLoss,
       calibration: calibration, options: options, seconds: monotonicSeconds() - started)
+  }
+
+  /// The rows `indices` (increasing) of a sparse `stream`, read in one
+  /// pass, as a sparse data set without labels.
+  private static func gather<Rows: SparseRowStream>(
+    _ indices: [Int], from stream: Rows, chunkBytes: Int
+  ) throws -> AnyDataSet {
+    var builder = SparseMatrix<Rows.Scalar>.Builder(columns: stream.columns)
+    var next = 0
+    let rowBytes = max(1, 8 + 12 * stream.nonZeroCount / max(stream.rows, 1))
+    try stream.forEachChunk(rows: max(1, chunkBytes / rowBytes)) { first, chunk in
+      while next < indices.count, indices[next] < first + chunk.rows {
+        let (columns, values) = chunk.row(indices[next] - first)
+        for (c, v) in zip(columns, values) { builder.append(column: Int(c), value: v) }
+        builder.endRow()
+        next += 1
+      }
+    }
+    let matrix = builder.matrix
+    if let floats = matrix as? SparseMatrix<Float> {
+      return .sparseFloat(SparseDataSet(features: floats, labels: nil))
+    }
+    let doubles = SparseMatrix(
+      unchecked: matrix.rows, columns: matrix.columns, rowOffsets: matrix.rowOffsets,
+      columnIndices: matrix.columnIndices, values: matrix.values.map { Double($0) })
+    return .sparseDouble(SparseDataSet(features: doubles, labels: nil))
   }
 
   /// The rows `indices` (increasing) of `stream`, read in one pass, as a

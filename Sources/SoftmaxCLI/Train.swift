@@ -193,13 +193,13 @@ struct Train: ParsableCommand {
   @Option(
     name: .customLong("memory-limit"),
     help: ArgumentHelp(
-      "The memory training may use, as bytes or with K, M, G (default: SOFTMAX_MEMORY_LIMIT, else the machine's memory). An NPY file whose features need more than half of it (labels from --labels), or a CSV file larger than half of it, is streamed from disk in chunks (no --hidden).",
+      "The memory training may use, as bytes or with K, M, G (default: SOFTMAX_MEMORY_LIMIT, else the machine's memory). An NPY file whose features need more than half of it (labels from --labels), or a CSV or LIBSVM file larger than half of it, is streamed from disk in chunks (no --hidden; LIBSVM trains sparse, with lbfgs or gd).",
       valueName: "size"))
   var memoryLimit: String?
 
   @Flag(
     help:
-      "Stream the NPY or CSV file from disk in chunks on every pass instead of loading it (automatic when it needs more than half of the memory limit)."
+      "Stream the NPY, CSV or LIBSVM file from disk in chunks on every pass instead of loading it (automatic when it needs more than half of the memory limit)."
   )
   var stream = false
 
