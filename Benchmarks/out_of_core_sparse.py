@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# ===--- out_of_core_sparse.py ---------------------------------------------===#
+#
+# This source file is part of the swift-softmax open source project
+# Licensed under Apache License v2.0
+#
+# ===-----------------------------------------------------------------------===#
+"""A LIBSVM file larger than its memory limit, streamed as sparse rows, in one
+run (issue 19):
+
+1. generates a LIBSVM file of --rows rows with about --nonzeros entries each
+   (Zipf-distributed feature indices among --features, values in (0, 1] with
+   three decimals, labels from a planted linear model with noise) in --dir
+   (default $TMPDIR/softmax-out-of-core-sparse), removed at the end unless
+   --keep;
+2. times `cat FILE > /dev/null` with the page cache warm (median of 3);
+3. trains it with `softmax train FILE --stream --memory-limit LIMIT` and in
+   memory with `--sparse` (no limit), the same --max-iter, each under GNU time
+   for its peak resident memory (ru_maxrss: VmHWM at exit), and compares the
+   model files byte for byte;
+4. prints the time of a streamed pass (the run's time over its passes: two
+   for the first read and the value check, one for the column sums, one per
+   evaluation, one to evaluate the model) against cat's.
+
+    python3 Benchmarks/out_of_core_sparse.py [--rows 2000000] [--nonzeros 30]
+        [--features 100000] [--classes 10] [--limit 640M] [--iterations 10]
+        [--dir DIR] [--keep]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def generate(path, n, m, d, k, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((d, k)).astype(np.float64)
+    entries = 0
+    with open(path, "w") as out:
+        for start in range(0, n, 1 << 15):
+            rows = min(n, start + (1 << 15)) - start
+            columns = (rng.zipf(1.2, size=(rows, m)) - 1) % d
+            values = np.round(rng.random((rows, m)) * 0.999 + 0.001, 3)
+            lines = []
+            for r in range(rows):
+                c, first = np.unique(columns[r], return_index=True)
+                v = values[r][first]
+                score = v @ w[c] + rng.standard_normal(k) * 0.5
+                entries += len(c)
+                lines.append(str(int(np.argmax(score))) + " " + " ".join(
+                    f"{ci + 1}:{vi:g}" for ci, vi in zip(c.tolist(), v.tolist())))
+            out.write("\n".join(lines) + "\n")
+    return entries
+
+
+def timed(command):
+    """Runs `command` under GNU time: (seconds, peak resident KiB, stdout)."""
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M"] + command,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    seconds, kib = result.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kib), result.stdout
+
+
+def cat_seconds(path):
+    with open(os.devnull, "wb") as null:
+        for _ in range(2):
+            subprocess.run(["cat", path], stdout=null, check=True)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(["cat", path], stdout=null, check=True)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--nonzeros", type=int, default=30)
+    parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--limit", default="640M")
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument(
+        "--dir", default=os.path.join(tempfile.gettempdir(), "softmax-out-of-core-sparse"))
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    os.makedirs(args.dir, exist_ok=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "softmax"], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+    softmax = os.path.join(ROOT, ".build/release/softmax")
+    path = os.path.join(args.dir, "synthetic.svm")
+    try:
+        if not os.path.exists(path):
+            start = time.perf_counter()
+            generate(path, args.rows, args.nonzeros, args.features, args.classes)
+            print(f"generated in {time.perf_counter() - start:.0f} s", flush=True)
+        size = os.path.getsize(path)
+        print(f"{path}: {args.rows} rows, {args.features} features, {size / (1 << 20):.0f} MiB",
+              flush=True)
+        cat = cat_seconds(path)
+        print(f"cat (warm): {cat:.3f} s ({size / cat / 1e9:.1f} GB/s)", flush=True)
+
+        common = ["--max-iter", str(args.iterations), "--l2", "1e-4", "--json"]
+        streamed_model = os.path.join(args.dir, "streamed.json")
+        memory_model = os.path.join(args.dir, "in-memory.json")
+        streamed_seconds, streamed_kib, out = timed(
+            [softmax, "train", path, "--stream", "--memory-limit", args.limit,
+             "--model", streamed_model] + common)
+        report = json.loads(out)
+        print(f"streamed (--memory-limit {args.limit}): {streamed_seconds:.1f} s, "
+              f"peak RSS {streamed_kib / 1024:.0f} MiB", flush=True)
+        memory_seconds, memory_kib, _ = timed(
+            [softmax, "train", path, "--sparse", "--model", memory_model] + common)
+        print(f"in memory (--sparse): {memory_seconds:.1f} s, peak RSS {memory_kib / 1024:.0f} MiB",
+              flush=True)
+        with open(streamed_model, "rb") as a, open(memory_model, "rb") as b:
+            same = a.read() == b.read()
+        evaluations = report.get("evaluations", report.get("iterations", args.iterations) + 1)
+        passes = 2 + 1 + evaluations + 1
+        pass_seconds = streamed_seconds / passes
+        limit = args.limit
+        limit_bytes = int(limit[:-1]) << {"K": 10, "M": 20, "G": 30}[limit[-1].upper()] \
+            if limit[-1].isalpha() else int(limit)
+        summary = {
+            "bytes": size, "rows": args.rows, "features": args.features,
+            "classes": args.classes, "cat_seconds": cat,
+            "streamed_seconds": streamed_seconds, "passes": passes,
+            "pass_seconds": pass_seconds, "pass_vs_cat": cat / pass_seconds,
+            "streamed_peak_rss_bytes": streamed_kib * 1024, "limit_bytes": limit_bytes,
+            "under_limit": streamed_kib * 1024 <= limit_bytes,
+            "in_memory_seconds": memory_seconds, "in_memory_peak_rss_bytes": memory_kib * 1024,
+            "identical_models": same,
+        }
+        print(f"model files identical: {same}")
+        print(f"a streamed pass (parse + objective): about {pass_seconds:.2f} s = "
+              f"{cat / pass_seconds:.3f}× cat's speed ({passes} passes)")
+        print(json.dumps(summary))
+    finally:
+        if not args.keep:
+            shutil.rmtree(args.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
