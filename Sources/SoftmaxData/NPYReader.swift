@@ -196,7 +196,9 @@ public enum NPYReader {
   /// Reads the preamble and the header: the array with its shape, its
   /// element type and `dataOffset`, and `bytes` holding the bytes before
   /// the data (no data yet).
-  static func readHeader(_ reader: inout BoundedReader) throws(DataError) -> NumericArray {
+  static func readHeader<Source: NPYHeaderSource>(_ reader: inout Source) throws(DataError)
+    -> NumericArray
+  {
     let path = reader.path
     var bytes: [UInt8] = []
     _ = try reader.read(10, into: &bytes)
@@ -270,3 +272,14 @@ public enum NPYReader {
       fortranOrder: fields.fortranOrder)
   }
 }
+
+/// Where an NPY header is read from: a file, or a member of an `.npz`
+/// archive.
+protocol NPYHeaderSource {
+  /// The name errors give.
+  var path: String { get }
+  /// Up to `count` bytes appended to `bytes` (fewer only at the end).
+  mutating func read(_ count: Int, into bytes: inout [UInt8]) throws(DataError) -> Int
+}
+
+extension BoundedReader: NPYHeaderSource {}

@@ -126,14 +126,16 @@ static const char *const library_names[][2] = {
     {"libz.1.dylib", "libz.dylib"},
     {"libbz2.1.0.dylib", "libbz2.dylib"},
     {"liblzma.5.dylib", "liblzma.dylib"},
+    {"libz.1.dylib", "libz.dylib"},
 #else
     {"libz.so.1", "libz.so"},
     {"libbz2.so.1.0", "libbz2.so.1"},
     {"liblzma.so.5", "liblzma.so"},
+    {"libz.so.1", "libz.so"},
 #endif
 };
 
-static const char *const codec_names[] = {"gzip", "bzip2", "xz"};
+static const char *const codec_names[] = {"gzip", "bzip2", "xz", "deflate"};
 
 static int begin_stream(softmax_decoder *d) {
   memset(&d->stream, 0, sizeof d->stream);
@@ -141,6 +143,9 @@ static int begin_stream(softmax_decoder *d) {
   case softmax_codec_gzip:
     // 15 + 16: a gzip wrapper, the largest window.
     return d->inflate_init(&d->stream.z, 15 + 16, "1.2.11", (int)sizeof(z_stream)) == Z_OK;
+  case softmax_codec_deflate:
+    // -15: raw deflate, no wrapper, the largest window.
+    return d->inflate_init(&d->stream.z, -15, "1.2.11", (int)sizeof(z_stream)) == Z_OK;
   case softmax_codec_bzip2:
     return d->bz_init(&d->stream.bz, 0, 0) == BZ_OK;
   case softmax_codec_xz:
@@ -151,14 +156,15 @@ static int begin_stream(softmax_decoder *d) {
 
 static void end_stream(softmax_decoder *d) {
   switch (d->codec) {
-  case softmax_codec_gzip: d->inflate_end(&d->stream.z); break;
+  case softmax_codec_gzip:
+  case softmax_codec_deflate: d->inflate_end(&d->stream.z); break;
   case softmax_codec_bzip2: d->bz_end(&d->stream.bz); break;
   case softmax_codec_xz: d->lzma_end(&d->stream.lzma); break;
   }
 }
 
 softmax_decoder *softmax_decoder_open(softmax_codec codec, char *message, size_t message_size) {
-  if (codec < softmax_codec_gzip || codec > softmax_codec_xz) {
+  if (codec < softmax_codec_gzip || codec > softmax_codec_deflate) {
     snprintf(message, message_size, "unknown compression");
     return NULL;
   }
@@ -180,6 +186,7 @@ softmax_decoder *softmax_decoder_open(softmax_codec codec, char *message, size_t
   int found = 0;
   switch (codec) {
   case softmax_codec_gzip:
+  case softmax_codec_deflate:
     *(void **)&d->inflate_init = dlsym(d->library, "inflateInit2_");
     *(void **)&d->inflate = dlsym(d->library, "inflate");
     *(void **)&d->inflate_reset = dlsym(d->library, "inflateReset");
@@ -229,7 +236,8 @@ static int begins_stream(softmax_codec codec, const uint8_t *bytes, size_t count
   case softmax_codec_gzip: return count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
   case softmax_codec_bzip2:
     return count >= 3 && bytes[0] == 'B' && bytes[1] == 'Z' && bytes[2] == 'h';
-  case softmax_codec_xz: return 0;
+  case softmax_codec_xz:
+  case softmax_codec_deflate: return 0;
   }
   return 0;
 }
@@ -274,7 +282,8 @@ softmax_decode_result softmax_decoder_step(
     int status, ended = 0, corrupt = 0, no_memory = 0;
     size_t in_used, out_made;
     switch (d->codec) {
-    case softmax_codec_gzip: {
+    case softmax_codec_gzip:
+    case softmax_codec_deflate: {
       z_stream *s = &d->stream.z;
       s->next_in = input + in_pos;
       s->avail_in = (unsigned)in_left;
@@ -287,7 +296,7 @@ softmax_decode_result softmax_decoder_step(
       no_memory = status == Z_MEM_ERROR;
       corrupt = !ended && status != Z_OK && status != Z_BUF_ERROR && !no_memory;
       if (corrupt)
-        snprintf(message, message_size, "corrupt gzip data (%s)",
+        snprintf(message, message_size, "corrupt %s data (%s)", name,
                  status == Z_NEED_DICT ? "needs a dictionary" : (s->msg ? s->msg : "zlib error"));
       break;
     }

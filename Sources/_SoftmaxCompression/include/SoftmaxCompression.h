@@ -27,6 +27,8 @@ typedef enum {
   softmax_codec_gzip = 1,
   softmax_codec_bzip2 = 2,
   softmax_codec_xz = 3,
+  /// Raw deflate (RFC 1951), one stream, as a zip member holds it.
+  softmax_codec_deflate = 4,
 } softmax_codec;
 
 /// The results of a step.

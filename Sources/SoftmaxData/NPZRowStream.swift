@@ -1,0 +1,423 @@
+//===--- NPZRowStream.swift -----------------------------------*- swift -*-===//
+//
+// This source file is part of the swift-softmax open source project
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import SoftmaxCore
+
+/// The rows of a SciPy sparse matrix saved as `.npz` (CSR, by
+/// `scipy.sparse.save_npz`, compressed or not), read a chunk of rows at a
+/// time: sparse data larger than memory in the binary form its users
+/// already have, without parsing text on every pass (``SparseRowStream``).
+///
+/// Making the stream reads the archive's directory, its `format` (`csr`;
+/// a CSC matrix is refused, naming `X.tocsr()`), `shape` and the row
+/// offsets (`indptr`, 8 bytes a row, kept and checked), and the headers of
+/// `indices` and `data`. Each pass reads `indices` and `data` front to back
+/// in step (stored members in place, deflated ones inflated), a chunk of
+/// rows at a time. Indices of any integer type and values of any NumPy
+/// number type are converted as ``NPYReader`` converts them; a row whose
+/// indices are not sorted is sorted (SciPy allows that); a repeated index
+/// or one out of range is an error naming the row.
+///
+/// ``NPZReader`` reads the same matrix whole. A file that changes between
+/// passes (its size, inode or modification time) is an error naming it.
+public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
+  /// The file.
+  public let path: String
+  /// `n`.
+  public let rows: Int
+  /// `d`.
+  public let columns: Int
+  /// The row offsets (`indptr`): row `r`'s entries are
+  /// `rowOffsets[r]..<rowOffsets[r + 1]`.
+  public let rowOffsets: [Int]
+
+  /// The stored entries.
+  public var nonZeroCount: Int { rowOffsets[rows] }
+
+  private let indices: NPZArray
+  private let values: NPZArray
+  private let identity: FileIdentity
+
+  /// Reads the archive's directory, shape and row offsets.
+  ///
+  /// - Throws: ``DataError``: `.malformed` for an archive that is not a
+  ///   SciPy sparse matrix or whose arrays disagree (naming the member);
+  ///   `.unsupported` for another sparse format or an element type this
+  ///   reader does not convert.
+  public init(path: String, as _: Scalar.Type = Scalar.self) throws(DataError) {
+    let identity = try FileIdentity(path: path)
+    let archive = try ZipArchive(path: path)
+    func member(_ name: String) throws(DataError) -> ZipArchive.Member {
+      guard let member = archive.members[name + ".npy"] else {
+        throw DataError(
+          .malformed, path: path,
+          "no \(name).npy in the archive: not a sparse matrix saved by scipy.sparse.save_npz (it holds \(archive.members.keys.sorted().joined(separator: ", ")))"
+        )
+      }
+      return member
+    }
+    let format = try NPZArray.text(archive, member("format"))
+    guard format == "csr" else {
+      throw DataError(
+        .unsupported, path: path,
+        format == "csc"
+          ? "a CSC matrix: save it by rows (scipy.sparse.save_npz(path, X.tocsr()))"
+          : "a sparse matrix of format '\(format)': this reader takes CSR (X.tocsr())")
+    }
+    let shapeArray = try NPZArray(archive, member("shape"))
+    let shape = try shapeArray.integers(0..<shapeArray.count)
+    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
+      shape[1] <= SparseMatrix<Scalar>.maximumColumns
+    else {
+      throw DataError(
+        .malformed, path: path,
+        "shape.npy holds \(shape): a sparse matrix has 2 sizes, of at most \(SparseMatrix<Scalar>.maximumColumns) columns"
+      )
+    }
+    let n = shape[0]
+    let offsetArray = try NPZArray(archive, member("indptr"))
+    guard offsetArray.count == n + 1 else {
+      throw DataError(
+        .malformed, path: path, "indptr.npy holds \(offsetArray.count) offsets for \(n) rows")
+    }
+    let offsets = try offsetArray.integers(0..<(n + 1))
+    let indices = try NPZArray(archive, member("indices"))
+    let values = try NPZArray(archive, member("data"))
+    guard indices.layout.kind != .float else {
+      throw DataError(
+        .unsupported, path: path, "indices.npy holds \(indices.layout.typeName), not integers")
+    }
+    let entries = offsets[n]
+    guard offsets[0] == 0, indices.count == entries, values.count == entries else {
+      throw DataError(
+        .malformed, path: path,
+        "indptr.npy runs from \(offsets[0]) to \(entries); indices.npy holds \(indices.count) entries and data.npy \(values.count)"
+      )
+    }
+    if let row = (0..<n).first(where: { offsets[$0] > offsets[$0 + 1] }) {
+      throw DataError(
+        .malformed, path: path,
+        "indptr.npy decreases at row \(row) (\(offsets[row]) then \(offsets[row + 1]))")
+    }
+    self.path = path
+    self.rows = n
+    self.columns = shape[1]
+    self.rowOffsets = offsets
+    self.indices = indices
+    self.values = values
+    self.identity = identity
+  }
+
+  /// Reads the entries, handing the rows on in chunks of exactly
+  /// `chunkRows` (the last one fewer).
+  ///
+  /// - Throws: ``DataError`` naming the row of an index out of range or
+  ///   repeated, or a value that is not finite; `.io` when the file has
+  ///   changed since the stream was made; what `body` throws.
+  public func forEachChunk(
+    rows chunkRows: Int, _ body: (_ firstRow: Int, _ chunk: SparseMatrix<Scalar>) throws -> Void
+  ) throws {
+    precondition(chunkRows >= 1, "a chunk holds at least one row")
+    guard try FileIdentity(path: path) == identity else {
+      throw DataError(
+        .io, path: path,
+        "the file changed while training read it (its size, inode or modification time): "
+          + "every pass must read the same rows")
+    }
+    let indexReader = try indices.reader()
+    let valueReader = try values.reader()
+    var first = 0
+    var raw: [UInt8] = []
+    while first < rows {
+      let end = min(rows, first + chunkRows)
+      let begin = rowOffsets[first]
+      let count = rowOffsets[end] - begin
+      let read = try indices.readIntegers(count, from: indexReader, into: &raw)
+      var columnIndices = [Int32](repeating: 0, count: count)
+      for (entry, value) in read.enumerated() {
+        guard value >= 0, value < columns else {
+          throw DataError(
+            .malformed, path: path,
+            "indices.npy: row \(row(ofEntry: begin + entry)) has index \(value), out of 0..<\(columns)"
+          )
+        }
+        columnIndices[entry] = Int32(truncatingIfNeeded: value)
+      }
+      var entries: [Scalar] = try values.readValues(count, from: valueReader, into: &raw)
+      var sortedColumns = columnIndices
+      let offsets = rowOffsets[first...end].map { $0 - begin }
+      for r in 0..<(end - first) {
+        try canonicalize(
+          row: first + r, offsets[r]..<offsets[r + 1], &sortedColumns, &entries)
+      }
+      try body(
+        first,
+        SparseMatrix(
+          unchecked: end - first, columns: columns, rowOffsets: offsets,
+          columnIndices: sortedColumns, values: entries))
+      first = end
+    }
+  }
+
+  /// The row holding entry `entry`.
+  private func row(ofEntry entry: Int) -> Int {
+    var low = 0
+    var high = rows
+    while low < high {
+      let middle = (low + high + 1) / 2
+      if rowOffsets[middle] <= entry { low = middle } else { high = middle - 1 }
+    }
+    return low
+  }
+
+  /// Sorts the entries `range` of a row by column (stable: SciPy allows
+  /// unsorted indices) and checks that no column repeats and every value
+  /// is finite.
+  private func canonicalize(
+    row: Int, _ range: Range<Int>, _ columns: inout [Int32], _ values: inout [Scalar]
+  ) throws(DataError) {
+    var sorted = true
+    for entry in range {
+      guard values[entry].isFinite else {
+        throw DataError(
+          .notANumber, path: path,
+          "data.npy: row \(row), column \(columns[entry]): \(values[entry]) is not a finite number")
+      }
+      if entry > range.lowerBound, columns[entry] <= columns[entry - 1] { sorted = false }
+    }
+    if sorted { return }
+    let order = range.sorted { columns[$0] < columns[$1] }
+    let sortedColumns = order.map { columns[$0] }
+    let sortedValues = order.map { values[$0] }
+    for (offset, entry) in range.enumerated() {
+      columns[entry] = sortedColumns[offset]
+      values[entry] = sortedValues[offset]
+      if offset > 0, sortedColumns[offset] == sortedColumns[offset - 1] {
+        throw DataError(
+          .malformed, path: path,
+          "indices.npy: row \(row) has column \(sortedColumns[offset]) twice (sum the duplicates first: X.sum_duplicates())"
+        )
+      }
+    }
+  }
+}
+
+/// Reads a SciPy sparse matrix saved as `.npz` whole.
+public enum NPZReader {
+  /// Reads the CSR matrix at `path` (see ``NPZRowStream``) with the labels
+  /// of `labels` (an `.npy` array or one label a line), if given.
+  ///
+  /// - Throws: ``DataError`` as ``NPZRowStream``, and for a labels file
+  ///   with another number of rows.
+  public static func readSparse<Scalar: SoftmaxScalar>(
+    _ path: String, labels: String? = nil, as _: Scalar.Type = Scalar.self
+  ) throws(DataError) -> SparseDataSet<Scalar> {
+    let stream = try NPZRowStream(path: path, as: Scalar.self)
+    var matrix = SparseMatrix<Scalar>(rows: 0, columns: stream.columns)
+    do {
+      try stream.forEachChunk(rows: max(stream.rows, 1)) { _, chunk in matrix = chunk }
+    } catch let error as DataError {
+      throw error
+    } catch {
+      throw DataError(.io, path: path, "\(error)")
+    }
+    let labelText = try labels.map { labelsPath throws(DataError) in
+      let text = try NPYReader.readLabels(labelsPath)
+      guard text.count == stream.rows else {
+        throw DataError(
+          .labels, path: labelsPath,
+          "\(text.count) labels for the \(stream.rows) rows of \(path)")
+      }
+      return text
+    }
+    return SparseDataSet(features: matrix, labels: labelText)
+  }
+}
+
+/// An array member of an `.npz` archive: its NPY header read, its data
+/// read front to back.
+struct NPZArray {
+  /// The archive.
+  let path: String
+  let member: ZipArchive.Member
+  /// The element type and shape (its `bytes` the header, `dataOffset`
+  /// where the data starts in the member).
+  let layout: NumericArray
+
+  var count: Int { layout.count }
+
+  init(_ archive: ZipArchive, _ member: ZipArchive.Member) throws(DataError) {
+    self.path = archive.path
+    self.member = member
+    var source = MemberHeaderSource(
+      reader: try archive.reader(member), path: "\(archive.path) (\(member.name))")
+    var layout = try NPYReader.readHeader(&source)
+    guard !layout.fortranOrder || layout.shape.count <= 1 else {
+      throw DataError(.unsupported, path: archive.path, "\(member.name) is in Fortran order")
+    }
+    let bytes = try NumericArray.dataSize(
+      shape: layout.shape.isEmpty ? [1] : layout.shape, elementSize: layout.elementSize,
+      typeName: layout.typeName, path: source.path)
+    guard layout.dataOffset + bytes == member.size else {
+      throw DataError(
+        .malformed, path: archive.path,
+        "\(member.name): its shape \(layout.shape) of \(layout.typeName) needs \(bytes) bytes of data; the member has \(member.size - layout.dataOffset)"
+      )
+    }
+    layout.bytes = []
+    self.layout = layout
+  }
+
+  /// A text array's one string (`format.npy`: bytes or unicode).
+  static func text(_ archive: ZipArchive, _ member: ZipArchive.Member) throws(DataError) -> String {
+    let reader = try archive.reader(member)
+    guard member.size <= 1 << 16 else {
+      throw DataError(.malformed, path: archive.path, "\(member.name) is too large for a name")
+    }
+    var bytes = [UInt8](repeating: 0, count: member.size)
+    var failure: DataError? = nil
+    bytes.withUnsafeMutableBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      do throws(DataError) { try reader.read(into: base, count: member.size) } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+    // The header ends at the first line break after the dictionary.
+    guard bytes.count > 10, let newline = bytes[10...].firstIndex(of: 0x0A) else {
+      throw DataError(.malformed, path: archive.path, "\(member.name) is not an NPY array")
+    }
+    let header = String(decoding: bytes[10..<newline], as: UTF8.self)
+    let data = bytes[(newline + 1)...]
+    if header.contains("<U") {
+      // UTF-32LE characters.
+      var scalars = String.UnicodeScalarView()
+      var i = data.startIndex
+      while i + 4 <= data.endIndex {
+        let value =
+          UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16
+          | UInt32(data[i + 3]) << 24
+        if value != 0, let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+        i += 4
+      }
+      return String(scalars)
+    }
+    return String(decoding: data.filter { $0 != 0 }, as: UTF8.self)
+  }
+
+  /// A reader positioned at the data.
+  func reader() throws(DataError) -> ZipMemberReader {
+    let reader = try ZipMemberReader(path: path, member: member)
+    var skipped = [UInt8](repeating: 0, count: layout.dataOffset)
+    var failure: DataError? = nil
+    skipped.withUnsafeMutableBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      do throws(DataError) { try reader.read(into: base, count: layout.dataOffset) } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+    return reader
+  }
+
+  /// Elements `range` (all of a small array), read whole, as integers.
+  func integers(_ range: Range<Int>) throws(DataError) -> [Int] {
+    let reader = try self.reader()
+    var raw: [UInt8] = []
+    if range.lowerBound > 0 { _ = try readIntegers(range.lowerBound, from: reader, into: &raw) }
+    return try readIntegers(range.count, from: reader, into: &raw)
+  }
+
+  /// The next `count` elements of `reader` as integers (exact for every
+  /// integer type but unsigned 64-bit values beyond 2^63).
+  func readIntegers(_ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8])
+    throws(DataError) -> [Int]
+  {
+    try fill(&raw, count: count, from: reader)
+    let size = layout.elementSize
+    if !layout.bigEndian, layout.kind == .signed, size == 4 || size == 8 {
+      return raw.withUnsafeBytes { bytes in
+        (0..<count).map { i in
+          size == 4
+            ? Int(bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))
+            : Int(bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
+        }
+      }
+    }
+    var chunk = layout
+    chunk.bytes = raw
+    chunk.dataOffset = 0
+    return (0..<count).map { i in
+      let value = chunk.element(i)
+      return value.isFinite && abs(value) < 0x1p62 ? Int(value) : -1
+    }
+  }
+
+  /// The next `count` elements of `reader` as `Scalar`s, converted as
+  /// ``NPYReader`` converts them (through `Double`; `Float` rounds once).
+  func readValues<Scalar: SoftmaxScalar>(
+    _ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8]
+  ) throws(DataError) -> [Scalar] {
+    try fill(&raw, count: count, from: reader)
+    let size = layout.elementSize
+    if !layout.bigEndian, layout.kind == .float, size == 4 || size == 8 {
+      return raw.withUnsafeBytes { bytes in
+        (0..<count).map { i in
+          size == 4
+            ? Scalar(bytes.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
+            : Scalar.self == Float.self
+              ? Scalar(Float(bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self)))
+              : Scalar(bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self))
+        }
+      }
+    }
+    var chunk = layout
+    chunk.bytes = raw
+    chunk.dataOffset = 0
+    return (0..<count).map { i in
+      Scalar.self == Float.self ? Scalar(Float(chunk.element(i))) : Scalar(chunk.element(i))
+    }
+  }
+
+  /// Reads `count` elements' bytes into `raw`.
+  private func fill(_ raw: inout [UInt8], count: Int, from reader: ZipMemberReader)
+    throws(DataError)
+  {
+    let bytes = count * layout.elementSize
+    if raw.count != bytes { raw = [UInt8](repeating: 0, count: bytes) }
+    var failure: DataError? = nil
+    raw.withUnsafeMutableBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      do throws(DataError) { try reader.read(into: base, count: bytes) } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+  }
+}
+
+/// An `.npz` member read as an NPY file's header is.
+private struct MemberHeaderSource: NPYHeaderSource {
+  let reader: ZipMemberReader
+  let path: String
+
+  mutating func read(_ count: Int, into bytes: inout [UInt8]) throws(DataError) -> Int {
+    let available = min(count, reader.member.size - reader.produced)
+    guard available > 0 else { return 0 }
+    let start = bytes.count
+    bytes += [UInt8](repeating: 0, count: available)
+    var failure: DataError? = nil
+    bytes.withUnsafeMutableBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      do throws(DataError) { try reader.read(into: base + start, count: available) } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+    return available
+  }
+}
