@@ -11,24 +11,33 @@ import SoftmaxData
 
 struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write a data file's features as NumPy .npy and its labels beside them.",
+    abstract:
+      "Write a data file's features as NumPy .npy (or SciPy sparse .npz) and its labels beside them.",
     discussion: """
-      Reads DATA as train reads it (CSV/TSV, LIBSVM, IDX, NPY; compressed or not) and writes \
-      its features to OUT.npy, a 2-D array (rows × features, C order) of float32, or float64 \
-      with --precision double, which numpy.load and softmax read; and its labels, one a line, \
-      to --labels-out (default: OUT's name with .labels.txt for .npy). Read the pair back with \
-      softmax train OUT.npy --labels OUT.labels.txt. LIBSVM data is written dense. Both files \
-      are written whole or not at all, never over an input.
+      Reads DATA as train reads it (CSV/TSV, LIBSVM, IDX, NPY, NPZ; compressed or not) and \
+      writes its features to OUT.npy, a 2-D array (rows × features, C order) of float32, or \
+      float64 with --precision double, which numpy.load and softmax read; and its labels, one \
+      a line, to --labels-out (default: OUT's name with .labels.txt for .npy). Read the pair \
+      back with softmax train OUT.npy --labels OUT.labels.txt. LIBSVM data is written dense \
+      to .npy; to keep it sparse, name OUT .npz: a SciPy CSR matrix, as \
+      scipy.sparse.save_npz(OUT, X, compressed=False) writes it (scipy.sparse.load_npz reads \
+      it), which softmax train streams without parsing text (--stream). A LIBSVM file is \
+      converted to .npz in two passes, holding a chunk of rows. Both files are written whole \
+      or not at all, never over an input.
 
       Examples:
         softmax convert train.csv train.npy
         softmax convert news20.t.bz2 news20.npy --precision double
+        softmax convert news20.t.bz2 news20.npz
       """)
 
-  @Argument(help: "The data: CSV/TSV, LIBSVM, IDX images or NPY.")
+  @Argument(help: "The data: CSV/TSV, LIBSVM, IDX images, NPY or NPZ.")
   var data: String
 
-  @Argument(help: ArgumentHelp("Where to write the features.", valueName: "out.npy"))
+  @Argument(
+    help: ArgumentHelp(
+      "Where to write the features (.npy dense; .npz a SciPy sparse matrix).",
+      valueName: "out.npy"))
   var output: String
 
   @OptionGroup(title: "Reading data")
@@ -40,11 +49,52 @@ struct Convert: ParsableCommand {
       "Where to write the labels, one a line (default: beside the .npy).", valueName: "path"))
   var labelsOutput: String?
 
-  /// `--labels-out`, or OUT with `.labels.txt` in place of `.npy`.
+  /// `--labels-out`, or OUT with `.labels.txt` in place of `.npy` or
+  /// `.npz`.
   var labelsPath: String {
     if let labelsOutput { return labelsOutput }
-    let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
+    let stem =
+      output.hasSuffix(".npy") || output.hasSuffix(".npz") ? String(output.dropLast(4)) : output
     return stem + ".labels.txt"
+  }
+
+  /// Whether OUT is a sparse `.npz`.
+  var writesSparse: Bool { output.lowercased().hasSuffix(".npz") }
+
+  /// A LIBSVM file converted to `.npz` a chunk of rows at a time (its
+  /// first pass, then two more: the indices, then the values).
+  private func convertLIBSVMToNPZ(inputs: [NamedPath]) throws {
+    let options = try dataOptions.loadOptions().libsvm
+    try checkOutputs(
+      [
+        NamedPath(role: "the .npz output", path: output),
+        NamedPath(role: "--labels-out", path: labelsPath),
+      ], against: inputs)
+    let double = dataOptions.precision == .double
+    let (rows, columns, labels, report): (Int, Int, [String], LoadReport)
+    if double {
+      let stream = try LIBSVMRowStream<Double>(path: data, options: options)
+      try NPZWriter.write(stream, to: output)
+      (rows, columns, labels, report) = (stream.rows, stream.columns, stream.labels, stream.report)
+    } else {
+      let stream = try LIBSVMRowStream<Float>(path: data, options: options)
+      try NPZWriter.write(stream, to: output)
+      (rows, columns, labels, report) = (stream.rows, stream.columns, stream.labels, stream.report)
+    }
+    noteLoadReport(report, of: data)
+    try writeLabels(labels)
+    print(
+      "\(rows) rows × \(columns) features (sparse, \(double ? "float64" : "float32")) written to \(output); labels to \(labelsPath)"
+    )
+  }
+
+  /// The labels, one a line, to ``labelsPath``.
+  private func writeLabels(_ labels: [String]) throws {
+    if let row = labels.firstIndex(where: { $0.contains("\n") || $0.contains("\r") }) {
+      throw CommandFailure(
+        "\(data): row \(row)'s label holds a line break; a labels file has one label a line")
+    }
+    try AtomicFile.write(Array((labels.joined(separator: "\n") + "\n").utf8), to: labelsPath)
   }
 
   /// A CSV file converted a chunk of rows at a time (two passes over it;
@@ -96,9 +146,12 @@ struct Convert: ParsableCommand {
         )
       }
       let inputs = try dataOptions.namedInputs(of: data, role: "the data")
-      if try DataLoader.format(of: data, given: dataOptions.format) == .csv
-        && dataOptions.missing != .mean
-      {
+      let format = try DataLoader.format(of: data, given: dataOptions.format)
+      if writesSparse && format == .libsvm {
+        try convertLIBSVMToNPZ(inputs: inputs)
+        return
+      }
+      if !writesSparse && format == .csv && dataOptions.missing != .mean {
         try convertInChunks(inputs: inputs)
         return
       }
@@ -106,13 +159,26 @@ struct Convert: ParsableCommand {
         data, precision: dataOptions.precision == .double ? .double : .float)
       let labels = loaded.labels
       try checkOutputs(
-        [NamedPath(role: "the .npy output", path: output)]
+        [NamedPath(role: writesSparse ? "the .npz output" : "the .npy output", path: output)]
           + (labels == nil ? [] : [NamedPath(role: "--labels-out", path: labelsPath)]),
         against: inputs)
       if let labels, let row = labels.firstIndex(where: { $0.contains("\n") || $0.contains("\r") })
       {
         throw CommandFailure(
           "\(data): row \(row)'s label holds a line break; a labels file has one label a line")
+      }
+      if writesSparse {
+        switch loaded {
+        case .float(let set): try NPZWriter.write(SparseMatrix(set.features), to: output)
+        case .double(let set): try NPZWriter.write(SparseMatrix(set.features), to: output)
+        case .sparseFloat(let set): try NPZWriter.write(set.features, to: output)
+        case .sparseDouble(let set): try NPZWriter.write(set.features, to: output)
+        }
+        if let labels { try writeLabels(labels) }
+        print(
+          "\(loaded.count) rows × \(loaded.featureCount) features (sparse, \(loaded.isFloat ? "float32" : "float64")) written to \(output)"
+            + (labels == nil ? "" : "; labels to \(labelsPath)"))
+        return
       }
       let bytes: [UInt8]
       switch loaded {

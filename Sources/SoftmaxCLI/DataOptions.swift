@@ -35,7 +35,7 @@ struct DataOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "The file format (default: from the extension, else the content).",
-      valueName: "csv|libsvm|idx|npy|fasttext"))
+      valueName: "csv|libsvm|idx|npy|npz|fasttext"))
   var format: DataFormat?
 
   @Option(
@@ -46,7 +46,7 @@ struct DataOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "A labels file (IDX: default is MNIST's name beside the images; NPY: .npy or one label per line).",
+      "A labels file (IDX: default is MNIST's name beside the images; NPY and NPZ: .npy or one label per line).",
       valueName: "path"))
   var labels: String?
 

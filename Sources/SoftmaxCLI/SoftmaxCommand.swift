@@ -19,8 +19,8 @@ struct SoftmaxCommand: ParsableCommand {
     abstract: "Softmax classification: train, evaluate, predict, and the math explained.",
     discussion: """
       Data files: CSV/TSV (header and delimiter detected, label in the last column or \
-      --label), LIBSVM/svmlight, IDX (MNIST) and NumPy .npy, told apart by extension or \
-      --format. Models are JSON files written atomically.
+      --label), LIBSVM/svmlight, IDX (MNIST), NumPy .npy and SciPy sparse .npz, told apart by \
+      extension or --format. Models are JSON files written atomically.
 
       Examples:
         softmax train Data/iris.csv --test-split 0.2

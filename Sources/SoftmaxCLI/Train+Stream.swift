@@ -21,6 +21,9 @@ struct StreamPlan {
   /// A LIBSVM file's stream (its first pass read), trained sparse.
   var libsvmFloat: LIBSVMRowStream<Float>? = nil
   var libsvmDouble: LIBSVMRowStream<Double>? = nil
+  /// A SciPy `.npz` file's stream (its row offsets read), trained sparse.
+  var npzFloat: NPZRowStream<Float>? = nil
+  var npzDouble: NPZRowStream<Double>? = nil
   /// Whether the features are read as `Float`.
   var isFloat: Bool
   var rows: Int
@@ -61,10 +64,11 @@ extension Train {
       ? nil : try? DataLoader.format(of: data, given: dataOptions.format)
     if format == .csv { return try csvStreamingPlan() }
     if format == .libsvm { return try libsvmStreamingPlan() }
+    if format == .npz { return try npzStreamingPlan() }
     guard format == .npy else {
       if stream {
         throw CommandFailure(
-          "\(data): --stream reads NPY, CSV and LIBSVM files (convert others with `softmax convert`)",
+          "\(data): --stream reads NPY, NPZ, CSV and LIBSVM files (convert others with `softmax convert`)",
           exitCode: 64)
       }
       return nil
@@ -180,6 +184,53 @@ extension Train {
     return plan
   }
 
+  /// A SciPy `.npz` file streamed as sparse rows: with `--stream`, or when
+  /// its entries (a column index and a value each) take more than half of
+  /// the memory limit. Its labels come from `--labels`.
+  private func npzStreamingPlan() throws -> StreamPlan? {
+    let isFloat = dataOptions.precision.readsFloat(.npz)
+    let (rows, columns, entries) =
+      isFloat
+      ? try {
+        let s = try NPZRowStream<Float>(path: data)
+        return (s.rows, s.columns, s.nonZeroCount)
+      }()
+      : try {
+        let s = try NPZRowStream<Double>(path: data)
+        return (s.rows, s.columns, s.nonZeroCount)
+      }()
+    let limit = SoftmaxConfiguration.memoryLimit
+    let (bytes, overflow) = entries.multipliedReportingOverflow(by: isFloat ? 8 : 12)
+    guard stream || overflow || bytes > limit / 2 else { return nil }
+    let why =
+      stream
+      ? "\(data) is streamed (--stream)"
+      : "\(data) is streamed (its entries take \(byteSize(overflow ? Int.max : bytes)), more than half of the memory limit of \(byteSize(limit)))"
+    guard let labelsPath = dataOptions.labels else {
+      throw CommandFailure("\(why): give its labels in a file of their own, --labels PATH")
+    }
+    if dataOptions.layout == .dense {
+      throw CommandFailure(
+        "\(why): a streamed sparse matrix trains on its sparse rows; leave out --dense",
+        exitCode: 64)
+    }
+    if optimizer.solver.isStochastic {
+      throw refuseStreaming(
+        why, "--optimizer \(optimizer.rawValue) (rows at random)",
+        "use --optimizer lbfgs or gd, or give it more memory (--memory-limit)")
+    }
+    try checkStreamable(why)
+    var plan = try sparsePlan(rows: rows, nonZeroCount: entries, isFloat: isFloat, why: why)
+    plan.labelsPath = labelsPath
+    plan.columns = columns
+    if isFloat {
+      plan.npzFloat = try NPZRowStream<Float>(path: data)
+    } else {
+      plan.npzDouble = try NPZRowStream<Double>(path: data)
+    }
+    return plan
+  }
+
   /// The chunk size for `rows` sparse rows of `nonZeroCount` entries under
   /// the memory limit.
   private func sparsePlan(rows: Int, nonZeroCount: Int, isFloat: Bool, why: String) throws
@@ -241,7 +292,11 @@ extension Train {
   /// Trains on the file `plan` streams, then measures and reports as
   /// `train` does.
   func trainStreamed(_ plan: StreamPlan, started: Double) throws {
-    if let rows = plan.libsvmFloat {
+    if let rows = plan.npzFloat {
+      try trainStreamed(rows, plan: plan, started: started)
+    } else if let rows = plan.npzDouble {
+      try trainStreamed(rows, plan: plan, started: started)
+    } else if let rows = plan.libsvmFloat {
       try trainStreamed(rows, plan: plan, started: started)
     } else if let rows = plan.libsvmDouble {
       try trainStreamed(rows, plan: plan, started: started)
@@ -327,10 +382,40 @@ extension Train {
     _ stream: LIBSVMRowStream<Scalar>, plan: StreamPlan, started: Double
   ) throws {
     noteLoadReport(stream.report, of: data)
-    let zeroBased = stream.report.zeroBasedIndices
+    // What a model trained on the file sparse in memory keeps of it.
+    try trainStreamed(
+      sparse: stream, plan: plan, labelText: stream.labels,
+      what:
+        "\(stream.rows) rows × \(stream.columns) features, \(stream.nonZeroCount) stored entries, parsed on every pass",
+      input: InputDescription(
+        format: DataFormat.libsvm.rawValue, zeroBasedIndices: stream.report.zeroBasedIndices),
+      started: started)
+  }
+
+  /// A SciPy `.npz` file with its labels file, trained sparse.
+  private func trainStreamed<Scalar: SoftmaxScalar>(
+    _ stream: NPZRowStream<Scalar>, plan: StreamPlan, started: Double
+  ) throws {
+    let labelText = try NPYReader.readLabels(plan.labelsPath)
+    guard labelText.count == stream.rows else {
+      throw CommandFailure(
+        "\(plan.labelsPath): \(labelText.count) labels for the \(stream.rows) rows of \(plan.path)")
+    }
+    try trainStreamed(
+      sparse: stream, plan: plan, labelText: labelText,
+      what:
+        "\(stream.rows) rows × \(stream.columns) features, \(stream.nonZeroCount) stored entries",
+      input: InputDescription(format: DataFormat.npz.rawValue), started: started)
+  }
+
+  /// Sparse rows streamed, with their labels.
+  private func trainStreamed<Rows: SparseRowStream>(
+    sparse stream: Rows, plan: StreamPlan, labelText: [String], what: String,
+    input: InputDescription, started: Double
+  ) throws {
     try trainStreamed(
       StreamedRows(
-        rows: stream.rows, columns: stream.columns, isFloat: Scalar.self == Float.self,
+        rows: stream.rows, columns: stream.columns, isFloat: Rows.Scalar.self == Float.self,
         sample: { indices in
           try Self.gather(indices, from: stream, chunkBytes: plan.chunkBytes)
         },
@@ -340,17 +425,11 @@ extension Train {
             chunkBytes: plan.chunkBytes, resumingFrom: resumingFrom, checkpoints: checkpoints,
             progress: progress)
         },
-        input: {
-          // What a model trained on the file sparse in memory keeps of it.
-          InputDescription(format: DataFormat.libsvm.rawValue, zeroBasedIndices: zeroBased)
-        },
+        input: { input },
         evaluate: { model, labels, k in
           try model.evaluate(
             streaming: stream, labels: labels, topK: k, chunkBytes: plan.chunkBytes)
-        }), plan: plan, labelText: stream.labels, featureNames: nil,
-      what:
-        "\(stream.rows) rows × \(stream.columns) features, \(stream.nonZeroCount) stored entries, parsed on every pass",
-      started: started)
+        }), plan: plan, labelText: labelText, featureNames: nil, what: what, started: started)
   }
 
   /// What `train` does with streamed rows, whatever their kind.

@@ -10,7 +10,7 @@ public import SoftmaxCore
 /// The precision features are read in: `Float` for the binary formats of
 /// bytes and floats (IDX, NPY), `Double` for text, unless chosen.
 public enum DataPrecision: String, Sendable, Hashable, CaseIterable {
-  /// `float` for IDX and NPY, `double` for CSV and LIBSVM.
+  /// `float` for IDX, NPY and NPZ, `double` for CSV and LIBSVM.
   case automatic = "auto"
   /// `Float`.
   case float
@@ -22,7 +22,7 @@ public enum DataPrecision: String, Sendable, Hashable, CaseIterable {
     switch self {
     case .float: return true
     case .double: return false
-    case .automatic: return format == .idx || format == .npy
+    case .automatic: return format == .idx || format == .npy || format == .npz
     }
   }
 }
@@ -71,6 +71,15 @@ public enum AnyDataSet: Sendable {
           LIBSVMReader.parse(path, options: options.libsvm, as: Float.self), options.layout, path)
         : try libsvm(
           LIBSVMReader.parse(path, options: options.libsvm, as: Double.self), options.layout, path)
+    }
+    if format == .npz {
+      // Sparse as saved; dense only when asked.
+      if float {
+        let data = try NPZReader.readSparse(path, labels: options.labelsPath, as: Float.self)
+        return options.layout == .dense ? .float(data.dense()) : .sparseFloat(data)
+      }
+      let data = try NPZReader.readSparse(path, labels: options.labelsPath, as: Double.self)
+      return options.layout == .dense ? .double(data.dense()) : .sparseDouble(data)
     }
     if float {
       let data = try DataLoader.load(path, options: options, as: Float.self)

@@ -17,6 +17,9 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
   case idx
   /// NumPy's `.npy` (``NPYReader``).
   case npy
+  /// A SciPy sparse matrix saved by `scipy.sparse.save_npz` (``NPZReader``),
+  /// its labels in a file of their own.
+  case npz
   /// Text in fastText's format, a document per line with `__label__`
   /// tokens (``TextReader``); features come from featurizing it
   /// (SoftmaxText), not from a reader.
@@ -40,6 +43,7 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
     case "csv", "tsv": self = .csv
     case "svm", "libsvm", "svmlight": self = .libsvm
     case "npy": self = .npy
+    case "npz": self = .npz
     case "idx": self = .idx
     default:
       if name.hasSuffix("ubyte") || name.contains(".idx") || name.contains("-idx") {
@@ -60,6 +64,11 @@ public enum DataFormat: String, Sendable, Hashable, CaseIterable {
     let prefix = content.dropFirst(utf8ByteOrderMarkLength(content))
     if prefix.starts(with: [0x93] + Array("NUMPY".utf8)) {
       self = .npy
+      return
+    }
+    // A zip archive: of the formats read, only `.npz` is one.
+    if prefix.starts(with: [0x50, 0x4b, 0x03, 0x04]) {
+      self = .npz
       return
     }
     // IDX: two zero bytes, an element type, 1 to 8 dimensions.
@@ -217,6 +226,9 @@ public enum DataLoader {
       return try CSVReader.read(path, options: csv, as: Scalar.self)
     case .libsvm:
       return try LIBSVMReader.read(path, options: options.libsvm, as: Scalar.self)
+    case .npz:
+      let sparse = try NPZReader.readSparse(path, labels: options.labelsPath, as: Scalar.self)
+      return DataSet(features: sparse.features.dense(), labels: sparse.labels)
     case .idx:
       var labels = options.labelsPath
       if labels == nil, options.label != LabelColumn.none,

@@ -31,9 +31,13 @@ public enum NPYWriter {
   public static func header<Scalar: SoftmaxScalar>(
     rows: Int, columns: Int, as _: Scalar.Type = Scalar.self
   ) -> [UInt8] {
-    let size = MemoryLayout<Scalar>.size
-    var header =
-      "{'descr': '<f\(size)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+    header(descr: "<f\(MemoryLayout<Scalar>.size)", shape: "(\(rows), \(columns))")
+  }
+
+  /// The header of an array of NumPy type `descr` and shape `shape` (a
+  /// Python tuple, `(3,)` for a vector).
+  static func header(descr: String, shape: String) -> [UInt8] {
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
     // magic (6) + version (2) + length (2) + header + '\n': a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"

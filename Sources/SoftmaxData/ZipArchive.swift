@@ -18,8 +18,8 @@ import Darwin
 /// The members of a zip archive, as NumPy's `.npz` files are (Python's
 /// `zipfile`): its central directory, zip64 included, read with `pread`.
 /// Members are stored or deflated; encrypted members, multi-disk archives
-/// and other methods are refused. Checksums are not checked (the sizes
-/// are, and a deflated member's stream must end at its size).
+/// and other methods are refused. A member read to its end must match its
+/// CRC-32.
 struct ZipArchive {
   /// A member: where its data is and how it is stored.
   struct Member {
@@ -28,6 +28,8 @@ struct ZipArchive {
     var method: Int
     var compressedSize: Int
     var size: Int
+    /// The CRC-32 of its bytes.
+    var checksum: UInt32
     /// Where the member's data starts in the file.
     var dataOffset: Int
   }
@@ -150,7 +152,7 @@ struct ZipArchive {
       }
       members[name] = Member(
         name: name, method: method, compressedSize: compressedSize, size: memberSize,
-        dataOffset: dataOffset)
+        checksum: directory.le32(at + 16), dataOffset: dataOffset)
       at = next
     }
     self.members = members
@@ -234,6 +236,7 @@ final class ZipMemberReader {
   /// Bytes of the member's data read from the file, and handed out.
   private var fileRead = 0
   private(set) var produced = 0
+  private var checksum = CRC32()
 
   init(path: String, member: ZipArchive.Member) throws(DataError) {
     self.path = path
@@ -269,7 +272,7 @@ final class ZipMemberReader {
       guard got == count else {
         throw DataError(.malformed, path: path, "\(member.name): the file ends inside it")
       }
-      produced += count
+      try advance(buffer, count)
       return
     }
     var made = 0
@@ -303,7 +306,20 @@ final class ZipMemberReader {
           "\(member.name): its data ends after \(produced + made) of its \(member.size) bytes")
       }
     }
+    try advance(buffer, count)
+  }
+
+  /// Counts `count` bytes handed out in `buffer` into the checksum, and
+  /// checks it at the member's end.
+  private func advance(_ buffer: UnsafeMutableRawPointer, _ count: Int) throws(DataError) {
+    checksum.update(UnsafeRawBufferPointer(start: buffer, count: count))
     produced += count
+    if produced == member.size, checksum.value != member.checksum {
+      throw DataError(
+        .malformed, path: path,
+        "\(member.name): its CRC-32 is \(String(checksum.value, radix: 16)), not the \(String(member.checksum, radix: 16)) the archive records (a damaged file)"
+      )
+    }
   }
 }
 

@@ -201,7 +201,52 @@ struct StreamCommandTests {
     }
   }
 
-  @Test("--stream needs an NPY, CSV or LIBSVM file and its labels; --memory-limit needs a size")
+  @Test(
+    "convert writes a LIBSVM file as a SciPy .npz; streamed, it trains the in-memory model",
+    arguments: [
+      ["--standardize"], ["--l1", "0.001", "--max-iter", "40"],
+      ["--optimizer", "gd", "--max-iter", "20", "--validation-split", "0.2"],
+    ])
+  func npz(options: [String]) throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    _ = try Self.digitsAsLIBSVM(in: directory)
+    let converted = try softmax(["convert", "digits.svm", "digits.npz"], in: directory)
+    #expect(converted.status == 0, "\(converted.stderr)")
+    #expect(
+      converted.stdout.contains(
+        "1797 rows × 64 features (sparse, float32) written to digits.npz; labels to digits.labels.txt"
+      ), "\(converted.stdout)")
+    let common = ["train", "digits.npz", "--labels", "digits.labels.txt"] + options
+    let streamed = try softmax(common + ["--stream", "--model", "streamed.json"], in: directory)
+    #expect(streamed.status == 0, "\(streamed.stderr)")
+    #expect(streamed.stderr.contains("58736 stored entries)"), "\(streamed.stderr)")
+    let loaded = try softmax(common + ["--model", "loaded.json"], in: directory)
+    #expect(loaded.status == 0, "\(loaded.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/streamed.json"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/loaded.json"))
+    #expect(a == b, "\(options)")
+    // The same rows as the LIBSVM file, read as float: the same model.
+    let fromText = try softmax(
+      ["train", "digits.svm", "--sparse", "--precision", "float", "--model", "text.json"]
+        + options, in: directory)
+    #expect(fromText.status == 0, "\(fromText.stderr)")
+    let modelA = try jsonObject(String(decoding: a, as: UTF8.self))
+    let modelC = try jsonObject(
+      String(
+        decoding: try Data(contentsOf: URL(fileURLWithPath: directory + "/text.json")),
+        as: UTF8.self))
+    #expect(
+      String(describing: modelA["weights"]) == String(describing: modelC["weights"]),
+      "\(options)")
+    // Without labels, streaming says what to give.
+    let unlabelled = try softmax(["train", "digits.npz", "--stream"], in: directory)
+    #expect(unlabelled.status == 1)
+    #expect(unlabelled.stderr.contains("--labels PATH"), "\(unlabelled.stderr)")
+  }
+
+  @Test(
+    "--stream needs an NPY, NPZ, CSV or LIBSVM file and its labels; --memory-limit needs a size")
   func usage() throws {
     let directory = try Self.digitsAsNPY()
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -209,7 +254,7 @@ struct StreamCommandTests {
     let text = try softmax(["train", "small.txt", "--stream"], in: directory)
     #expect(text.status == 64, "\(text.stderr)")
     #expect(
-      text.stderr.contains("--stream reads NPY, CSV and LIBSVM files"), "\(text.stderr)")
+      text.stderr.contains("--stream reads NPY, NPZ, CSV and LIBSVM files"), "\(text.stderr)")
     // A LIBSVM file streamed says so.
     try write("1 1:0.5 3:1\n0 2:1\n1 1:1\n0 3:0.25\n", to: directory + "/small.svm")
     let libsvm = try softmax(["train", "small.svm", "--stream"], in: directory)

@@ -148,3 +148,61 @@ struct NPZRowStreamTests {
     }
   }
 }
+
+@Suite("Sparse matrices written as .npz")
+struct NPZWriterTests {
+  @Test("CRC-32 of the standard check string")
+  func checksum() {
+    var crc = CRC32()
+    crc.update(Array("123456789".utf8))
+    #expect(crc.value == 0xCBF4_3926)
+    // In pieces of every length: the same.
+    let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+    var whole = CRC32()
+    whole.update(bytes)
+    for piece in [1, 3, 8, 13, 999] {
+      var parts = CRC32()
+      var start = 0
+      while start < bytes.count {
+        parts.update(Array(bytes[start..<min(bytes.count, start + piece)]))
+        start += piece
+      }
+      #expect(parts.value == whole.value, "pieces of \(piece)")
+    }
+  }
+
+  @Test("written, then read back: the same matrix, in Float and Double", arguments: [1, 5, 1000])
+  func roundTrip(chunkRows: Int) throws {
+    let source = try NPZReader.readSparse(Fixtures.path("npz/unsorted.npz"), as: Double.self)
+    let path = try temporaryDirectory() + "/written.npz"
+    try NPZWriter.write(source.features, to: path, chunkRows: chunkRows)
+    let back = try NPZReader.readSparse(path, as: Double.self)
+    #expect(back.features == source.features)
+    let floats = SparseMatrix(
+      unchecked: source.features.rows, columns: source.features.columns,
+      rowOffsets: source.features.rowOffsets, columnIndices: source.features.columnIndices,
+      values: source.features.values.map { Float($0) })
+    try NPZWriter.write(floats, to: path, chunkRows: chunkRows)
+    let member = try #require(ZipArchive(path: path).members["data.npy"])
+    #expect(try NPZArray(ZipArchive(path: path), member).layout.typeName == "'<f4'")
+    #expect(try NPZReader.readSparse(path, as: Float.self).features == floats)
+  }
+
+  @Test("a byte changed in a stored member: its checksum names it")
+  func damagedMember() throws {
+    let source = try NPZReader.readSparse(Fixtures.path("npz/stored_f8.npz"), as: Double.self)
+    let path = try temporaryDirectory() + "/damaged.npz"
+    try NPZWriter.write(source.features, to: path)
+    var bytes = try #require(FileManager.default.contents(atPath: path).map(Array.init))
+    let member = try #require(ZipArchive(path: path).members["data.npy"])
+    // A value's low byte, past the member's NPY header.
+    bytes[member.dataOffset + 200] ^= 1
+    try AtomicFile.write(bytes, to: path)
+    #expect {
+      try NPZReader.readSparse(path, as: Double.self)
+    } throws: { error in
+      let message = (error as? DataError)?.message ?? ""
+      return message.contains("data.npy: its CRC-32") && message.contains("a damaged file")
+    }
+  }
+}
