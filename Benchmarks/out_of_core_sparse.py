@@ -18,9 +18,15 @@ run (issue 19):
    memory with `--sparse` (no limit), the same --max-iter, each under GNU time
    for its peak resident memory (ru_maxrss: VmHWM at exit), and compares the
    model files byte for byte;
-4. prints the time of a streamed pass (the run's time over its passes: two
+4. converts it once to a SciPy .npz (`softmax convert FILE OUT.npz`), and
+   trains that streamed under the same limit, with the same model file;
+5. prints the time of a streamed pass (the run's time over its passes: two
    for the first read and the value check, one for the column sums, one per
-   evaluation, one to evaluate the model) against cat's.
+   evaluation, one to evaluate the model) against cat's, for the text and
+   the .npz.
+
+Everything reads float32 (--precision float), so that the three models
+are the same bytes.
 
     python3 Benchmarks/out_of_core_sparse.py [--rows 2000000] [--nonzeros 30]
         [--features 100000] [--classes 10] [--limit 640M] [--iterations 10]
@@ -115,7 +121,8 @@ def main():
         cat = cat_seconds(path)
         print(f"cat (warm): {cat:.3f} s ({size / cat / 1e9:.1f} GB/s)", flush=True)
 
-        common = ["--max-iter", str(args.iterations), "--l2", "1e-4", "--json"]
+        common = ["--max-iter", str(args.iterations), "--l2", "1e-4", "--json",
+                  "--precision", "float"]
         streamed_model = os.path.join(args.dir, "streamed.json")
         memory_model = os.path.join(args.dir, "in-memory.json")
         streamed_seconds, streamed_kib, out = timed(
@@ -128,8 +135,24 @@ def main():
             [softmax, "train", path, "--sparse", "--model", memory_model] + common)
         print(f"in memory (--sparse): {memory_seconds:.1f} s, peak RSS {memory_kib / 1024:.0f} MiB",
               flush=True)
-        with open(streamed_model, "rb") as a, open(memory_model, "rb") as b:
-            same = a.read() == b.read()
+        npz = os.path.join(args.dir, "synthetic.npz")
+        labels = os.path.join(args.dir, "synthetic.labels.txt")
+        convert_seconds, convert_kib, _ = timed(
+            [softmax, "convert", path, npz, "--precision", "float", "--labels-out", labels])
+        npz_size = os.path.getsize(npz)
+        print(f"convert to .npz: {convert_seconds:.1f} s, peak RSS {convert_kib / 1024:.0f} MiB, "
+              f"{npz_size / (1 << 20):.0f} MiB", flush=True)
+        npz_model = os.path.join(args.dir, "npz.json")
+        npz_seconds, npz_kib, _ = timed(
+            [softmax, "train", npz, "--labels", labels, "--stream", "--memory-limit", args.limit,
+             "--model", npz_model] + common)
+        npz_cat = cat_seconds(npz)
+        print(f"streamed .npz (--memory-limit {args.limit}): {npz_seconds:.1f} s, "
+              f"peak RSS {npz_kib / 1024:.0f} MiB; cat {npz_cat:.3f} s", flush=True)
+        with open(streamed_model, "rb") as a, open(memory_model, "rb") as b, \
+                open(npz_model, "rb") as c:
+            first = a.read()
+            same = first == b.read() and first == c.read()
         evaluations = report.get("evaluations", report.get("iterations", args.iterations) + 1)
         passes = 2 + 1 + evaluations + 1
         pass_seconds = streamed_seconds / passes
@@ -145,10 +168,16 @@ def main():
             "under_limit": streamed_kib * 1024 <= limit_bytes,
             "in_memory_seconds": memory_seconds, "in_memory_peak_rss_bytes": memory_kib * 1024,
             "identical_models": same,
+            "npz_bytes": npz_size, "npz_cat_seconds": npz_cat, "convert_seconds": convert_seconds,
+            "npz_streamed_seconds": npz_seconds, "npz_pass_seconds": npz_seconds / passes,
+            "npz_pass_vs_cat": npz_cat / (npz_seconds / passes),
+            "npz_peak_rss_bytes": npz_kib * 1024,
         }
         print(f"model files identical: {same}")
         print(f"a streamed pass (parse + objective): about {pass_seconds:.2f} s = "
               f"{cat / pass_seconds:.3f}× cat's speed ({passes} passes)")
+        print(f"a streamed .npz pass: about {npz_seconds / passes:.2f} s = "
+              f"{npz_cat / (npz_seconds / passes):.3f}× cat's speed of the .npz")
         print(json.dumps(summary))
     finally:
         if not args.keep:

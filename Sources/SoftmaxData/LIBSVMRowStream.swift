@@ -9,7 +9,7 @@ public import SoftmaxCore
 
 /// The rows of a LIBSVM / svmlight file, parsed again on every pass a
 /// chunk at a time, as sparse rows: training on sparse text larger than
-/// memory (``SparseRowStream``), memory proportional to a chunk's entries.
+/// memory (`SparseRowStream`), memory proportional to a chunk's entries.
 ///
 /// Making the stream reads the file once, as ``LIBSVMReader`` reads it,
 /// with the same checks and errors, keeping only the labels: the rows, the

@@ -10,7 +10,7 @@ public import SoftmaxCore
 /// The rows of a SciPy sparse matrix saved as `.npz` (CSR, by
 /// `scipy.sparse.save_npz`, compressed or not), read a chunk of rows at a
 /// time: sparse data larger than memory in the binary form its users
-/// already have, without parsing text on every pass (``SparseRowStream``).
+/// already have, without parsing text on every pass (`SparseRowStream`).
 ///
 /// Making the stream reads the archive's directory, its `format` (`csr`;
 /// a CSC matrix is refused, naming `X.tocsr()`), `shape` and the row
