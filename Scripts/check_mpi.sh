@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Distributed training under Open MPI (issue 19), as CI runs it:
 #   1. the model file is the same, byte for byte, for 1, 2, 3 and 4 ranks and
-#      1 or 2 threads a rank, for four option sets (digits ten times, as
-#      .npy; the ranks' shares in memory, and streamed from the file);
+#      1 or 2 threads a rank, for six option sets (digits ten times, as
+#      .npy; the ranks' shares in memory, and streamed from the file; L-BFGS,
+#      OWL-QN, SGD with momentum, Adam with early stopping);
 #   2. a rank that cannot read its data stops the job with its rank's message;
 #   3. a rank that dies stops the job (mpirun names it);
 #   4. a rank that stalls stops the job after --timeout (no hang);
@@ -38,7 +39,9 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 references=()
 for options in "" "--standardize --balanced" "--standardize --l1 0.001 --max-iter 60" \
-  "--standardize --balanced --stream"; do
+  "--standardize --balanced --stream" \
+  "--standardize --optimizer sgd --epochs 2 --batch-size 100 --momentum 0.9 --learning-rate 0.02" \
+  "--standardize --optimizer adam --epochs 3 --batch-size 700 --early-stopping 0.1 --stream"; do
   reference=""
   for ranks in 1 2 3 4; do
     for threads in 1 2; do

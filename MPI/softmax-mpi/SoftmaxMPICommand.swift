@@ -56,11 +56,36 @@ struct SoftmaxMPICommand: ParsableCommand {
   @Flag(help: "Weigh classes n / (k · count of the class).")
   var balanced = false
 
-  @Option(help: "lbfgs, or gd (full-batch gradient descent).")
+  @Option(
+    help:
+      "lbfgs, gd (full-batch gradient descent), sgd or adam (minibatches: every rank sums its rows of each batch; one all-reduce a step)."
+  )
   var optimizer: String = "lbfgs"
 
   @Option(help: "The iteration limit.")
   var maxIter: Int = 1000
+
+  @Option(help: "sgd, adam: passes over the rows.")
+  var epochs: Int = 10
+
+  @Option(help: "sgd, adam: rows per minibatch.")
+  var batchSize: Int = 256
+
+  @Option(help: "sgd, adam: the step size (default: the library's for each).")
+  var learningRate: Double?
+
+  @Option(help: "sgd: the momentum, in [0, 1).")
+  var momentum: Double = 0
+
+  @Option(help: "sgd, adam: the seed of the rows' shuffle (the same on every rank).")
+  var seed: UInt64 = 0
+
+  @Option(
+    name: .customLong("early-stopping"),
+    help: ArgumentHelp(
+      "sgd, adam: stop when the loss on this fraction of the rows, held out, has not improved for 5 epochs.",
+      valueName: "fraction"))
+  var earlyStopping: Double?
 
   @Option(help: "Stop when the largest gradient component is below this.")
   var tol: Double = 1e-6
@@ -115,8 +140,17 @@ struct SoftmaxMPICommand: ParsableCommand {
       throw ValidationError("--C must be finite and > 0")
     }
     if !(l1 >= 0 && l1.isFinite) { throw ValidationError("--l1 must be finite and ≥ 0") }
-    if optimizer != "lbfgs" && optimizer != "gd" {
-      throw ValidationError("--optimizer is lbfgs or gd, not \(optimizer)")
+    if !["lbfgs", "gd", "sgd", "adam"].contains(optimizer) {
+      throw ValidationError("--optimizer is lbfgs, gd, sgd or adam, not \(optimizer)")
+    }
+    if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+      throw ValidationError("--learning-rate must be finite and > 0")
+    }
+    if !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1)") }
+    if let earlyStopping, !(earlyStopping > 0 && earlyStopping < 1) {
+      throw ValidationError("--early-stopping takes a fraction in (0, 1)")
     }
     if maxIter < 0 { throw ValidationError("--max-iter must be ≥ 0") }
     if !(tol >= 0 && tol.isFinite) { throw ValidationError("--tol must be finite and ≥ 0") }
@@ -222,7 +256,22 @@ struct SoftmaxMPICommand: ParsableCommand {
       let share = SoftmaxClassifier.distributedShare(
         rows: stream.rows, rank: rank, size: communicator.size)
       var options = TrainingOptions()
-      options.solver = optimizer == "gd" ? .gradientDescent : .lbfgs
+      switch optimizer {
+      case "gd": options.solver = .gradientDescent
+      case "sgd": options.solver = .sgd
+      case "adam": options.solver = .adam
+      default: options.solver = .lbfgs
+      }
+      options.stochastic.epochs = epochs
+      options.stochastic.batchSize = batchSize
+      options.stochastic.learningRate = learningRate
+      options.stochastic.momentum = momentum
+      options.stochastic.seed = seed
+      if let earlyStopping {
+        var early = EarlyStopping()
+        early.validationFraction = earlyStopping
+        options.stochastic.earlyStopping = early
+      }
       options.l2 =
         l2 ?? TrainingOptions.l2(forC: inverseStrength ?? 1, sampleWeightTotal: Double(stream.rows))
       options.l1 = l1

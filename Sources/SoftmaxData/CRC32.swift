@@ -11,49 +11,44 @@ struct CRC32 {
   /// The checksum of the bytes so far.
   private(set) var value: UInt32 = 0
 
-  /// `tables[k][b]`: the CRC of byte `b` followed by `k` zero bytes.
-  private static let tables: [[UInt32]] = {
-    var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+  /// `table[k·256 + b]`: the CRC of byte `b` followed by `k` zero bytes.
+  private static let table: [UInt32] = {
+    var table = [UInt32](repeating: 0, count: 8 * 256)
     for byte in 0..<256 {
       var crc = UInt32(byte)
       for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-      tables[0][byte] = crc
+      table[byte] = crc
     }
-    for byte in 0..<256 {
-      for k in 1..<8 {
-        let previous = tables[k - 1][byte]
-        tables[k][byte] = (previous >> 8) ^ tables[0][Int(previous & 0xFF)]
+    for k in 1..<8 {
+      for byte in 0..<256 {
+        let previous = table[(k - 1) * 256 + byte]
+        table[k * 256 + byte] = (previous >> 8) ^ table[Int(previous & 0xFF)]
       }
     }
-    return tables
+    return table
   }()
 
   /// Adds `bytes` to the checksum.
   mutating func update(_ bytes: UnsafeRawBufferPointer) {
     var crc = ~value
     let count = bytes.count
-    var i = 0
-    Self.tables.withUnsafeBufferPointer { t in
-      let t0 = t[0]
-      let t1 = t[1]
-      let t2 = t[2]
-      let t3 = t[3]
-      let t4 = t[4]
-      let t5 = t[5]
-      let t6 = t[6]
-      let t7 = t[7]
-      while i + 8 <= count {
-        let low = bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian ^ crc
-        let high = bytes.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self).littleEndian
+    Self.table.withUnsafeBufferPointer { table in
+      guard let t = table.baseAddress, let base = bytes.baseAddress else { return }
+      var i = 0
+      while i &+ 8 <= count {
+        let low = base.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian ^ crc
+        let high = base.loadUnaligned(fromByteOffset: i &+ 4, as: UInt32.self).littleEndian
         crc =
-          t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)] ^ t5[Int((low >> 16) & 0xFF)]
-          ^ t4[Int(low >> 24)] ^ t3[Int(high & 0xFF)] ^ t2[Int((high >> 8) & 0xFF)]
-          ^ t1[Int((high >> 16) & 0xFF)] ^ t0[Int(high >> 24)]
-        i += 8
+          t[1792 &+ Int(low & 0xFF)] ^ t[1536 &+ Int((low >> 8) & 0xFF)]
+          ^ t[1280 &+ Int((low >> 16) & 0xFF)] ^ t[1024 &+ Int(low >> 24)]
+          ^ t[768 &+ Int(high & 0xFF)] ^ t[512 &+ Int((high >> 8) & 0xFF)]
+          ^ t[256 &+ Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+        i &+= 8
       }
       while i < count {
-        crc = (crc >> 8) ^ t0[Int((crc ^ UInt32(bytes[i])) & 0xFF)]
-        i += 1
+        let byte = base.load(fromByteOffset: i, as: UInt8.self)
+        crc = (crc >> 8) ^ t[Int((crc ^ UInt32(byte)) & 0xFF)]
+        i &+= 1
       }
     }
     value = ~crc

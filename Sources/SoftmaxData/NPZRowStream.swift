@@ -136,29 +136,30 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
       let end = min(rows, first + chunkRows)
       let begin = rowOffsets[first]
       let count = rowOffsets[end] - begin
-      let read = try indices.readIntegers(count, from: indexReader, into: &raw)
-      var columnIndices = [Int32](repeating: 0, count: count)
-      for (entry, value) in read.enumerated() {
-        guard value >= 0, value < columns else {
-          throw DataError(
-            .malformed, path: path,
-            "indices.npy: row \(row(ofEntry: begin + entry)) has index \(value), out of 0..<\(columns)"
-          )
-        }
-        columnIndices[entry] = Int32(truncatingIfNeeded: value)
+      var columnIndices = try indices.readColumns(count, from: indexReader, into: &raw)
+      if let bad = firstOutOfRange(columnIndices, below: columns) {
+        throw DataError(
+          .malformed, path: path,
+          "indices.npy: row \(row(ofEntry: begin + bad)) has index \(columnIndices[bad]), out of 0..<\(columns)"
+        )
       }
       var entries: [Scalar] = try values.readValues(count, from: valueReader, into: &raw)
-      var sortedColumns = columnIndices
       let offsets = rowOffsets[first...end].map { $0 - begin }
-      for r in 0..<(end - first) {
+      if let bad = firstNonFinite(entries) {
+        throw DataError(
+          .notANumber, path: path,
+          "data.npy: row \(row(ofEntry: begin + bad)), column \(columnIndices[bad]): \(entries[bad]) is not a finite number"
+        )
+      }
+      for r in unsortedRows(columnIndices, offsets: offsets) {
         try canonicalize(
-          row: first + r, offsets[r]..<offsets[r + 1], &sortedColumns, &entries)
+          row: first + r, offsets[r]..<offsets[r + 1], &columnIndices, &entries)
       }
       try body(
         first,
         SparseMatrix(
           unchecked: end - first, columns: columns, rowOffsets: offsets,
-          columnIndices: sortedColumns, values: entries))
+          columnIndices: columnIndices, values: entries))
       first = end
     }
   }
@@ -175,19 +176,13 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
   }
 
   /// Sorts the entries `range` of a row by column (stable: SciPy allows
-  /// unsorted indices) and checks that no column repeats and every value
-  /// is finite.
+  /// unsorted indices) and checks that no column repeats.
   private func canonicalize(
     row: Int, _ range: Range<Int>, _ columns: inout [Int32], _ values: inout [Scalar]
   ) throws(DataError) {
     var sorted = true
-    for entry in range {
-      guard values[entry].isFinite else {
-        throw DataError(
-          .notANumber, path: path,
-          "data.npy: row \(row), column \(columns[entry]): \(values[entry]) is not a finite number")
-      }
-      if entry > range.lowerBound, columns[entry] <= columns[entry - 1] { sorted = false }
+    for entry in range where entry > range.lowerBound && columns[entry] <= columns[entry - 1] {
+      sorted = false
     }
     if sorted { return }
     let order = range.sorted { columns[$0] < columns[$1] }
@@ -363,23 +358,80 @@ struct NPZArray {
     _ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8]
   ) throws(DataError) -> [Scalar] {
     try fill(&raw, count: count, from: reader)
+    // Not generic below: unspecialized, a generic loop looks up its
+    // type's metadata for every value.
+    if Scalar.self == Float.self {
+      return unsafeBitCast(floats(raw, count: count), to: [Scalar].self)
+    }
+    let doubles = self.doubles(raw, count: count)
+    if Scalar.self == Double.self { return unsafeBitCast(doubles, to: [Scalar].self) }
+    return doubles.map { Scalar($0) }
+  }
+
+  /// `count` elements of `raw` as `Float`s (rounded once from `Double`).
+  private func floats(_ raw: [UInt8], count: Int) -> [Float] {
+    let size = layout.elementSize
+    if !layout.bigEndian, layout.kind == .float, size == 4 {
+      return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        raw.withUnsafeBytes { bytes in
+          for i in 0..<count {
+            out[i] = bytes.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+          }
+        }
+        initialized = count
+      }
+    }
+    return doubles(raw, count: count).map { Float($0) }
+  }
+
+  /// `count` elements of `raw` as `Double`s (exact).
+  private func doubles(_ raw: [UInt8], count: Int) -> [Double] {
     let size = layout.elementSize
     if !layout.bigEndian, layout.kind == .float, size == 4 || size == 8 {
-      return raw.withUnsafeBytes { bytes in
-        (0..<count).map { i in
-          size == 4
-            ? Scalar(bytes.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
-            : Scalar.self == Float.self
-              ? Scalar(Float(bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self)))
-              : Scalar(bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self))
+      return [Double](unsafeUninitializedCapacity: count) { out, initialized in
+        raw.withUnsafeBytes { bytes in
+          if size == 4 {
+            for i in 0..<count {
+              out[i] = Double(bytes.loadUnaligned(fromByteOffset: i &* 4, as: Float.self))
+            }
+          } else {
+            for i in 0..<count {
+              out[i] = bytes.loadUnaligned(fromByteOffset: i &* 8, as: Double.self)
+            }
+          }
         }
+        initialized = count
+      }
+    }
+    var chunk = layout
+    chunk.bytes = raw
+    chunk.dataOffset = 0
+    return (0..<count).map { chunk.element($0) }
+  }
+
+  /// The next `count` elements of `reader` as column indices: `-1` for
+  /// one outside `0..<2^31` (out of every matrix's range).
+  func readColumns(_ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8])
+    throws(DataError) -> [Int32]
+  {
+    try fill(&raw, count: count, from: reader)
+    let size = layout.elementSize
+    if !layout.bigEndian, layout.kind == .signed, size == 4 {
+      return [Int32](unsafeUninitializedCapacity: count) { out, initialized in
+        raw.withUnsafeBytes { bytes in
+          for i in 0..<count {
+            out[i] = bytes.loadUnaligned(fromByteOffset: i &* 4, as: Int32.self)
+          }
+        }
+        initialized = count
       }
     }
     var chunk = layout
     chunk.bytes = raw
     chunk.dataOffset = 0
     return (0..<count).map { i in
-      Scalar.self == Float.self ? Scalar(Float(chunk.element(i))) : Scalar(chunk.element(i))
+      let value = chunk.element(i)
+      return value >= 0 && value <= Double(Int32.max) ? Int32(value) : -1
     }
   }
 
@@ -420,4 +472,58 @@ private struct MemberHeaderSource: NPYHeaderSource {
     if let failure { throw failure }
     return available
   }
+}
+
+/// The first index whose column is outside `0..<columns`.
+private func firstOutOfRange(_ columns: [Int32], below limit: Int) -> Int? {
+  let bound = Int32(truncatingIfNeeded: limit)
+  return columns.withUnsafeBufferPointer { columns in
+    for i in 0..<columns.count where columns[i] < 0 || columns[i] >= bound { return i }
+    return nil
+  }
+}
+
+/// The first value that is NaN or infinite (a `Float` or `Double` array
+/// read in place; other scalars through `Double`).
+private func firstNonFinite<Scalar: SoftmaxScalar>(_ values: [Scalar]) -> Int? {
+  if Scalar.self == Float.self {
+    return firstNonFiniteFloat(unsafeBitCast(values, to: [Float].self))
+  }
+  if Scalar.self == Double.self {
+    return firstNonFiniteDouble(unsafeBitCast(values, to: [Double].self))
+  }
+  return values.firstIndex { !$0.isFinite }
+}
+
+private func firstNonFiniteFloat(_ values: [Float]) -> Int? {
+  values.withUnsafeBufferPointer { values in
+    for i in 0..<values.count where !values[i].isFinite { return i }
+    return nil
+  }
+}
+
+private func firstNonFiniteDouble(_ values: [Double]) -> Int? {
+  values.withUnsafeBufferPointer { values in
+    for i in 0..<values.count where !values[i].isFinite { return i }
+    return nil
+  }
+}
+
+/// The rows (of a chunk with these `offsets`) whose columns do not
+/// increase strictly.
+private func unsortedRows(_ columns: [Int32], offsets: [Int]) -> [Int] {
+  var rows: [Int] = []
+  columns.withUnsafeBufferPointer { columns in
+    for r in 0..<(offsets.count - 1) {
+      var entry = offsets[r] + 1
+      while entry < offsets[r + 1] {
+        if columns[entry] <= columns[entry - 1] {
+          rows.append(r)
+          break
+        }
+        entry += 1
+      }
+    }
+  }
+  return rows
 }

@@ -168,6 +168,75 @@ struct DistributedTests {
     }
   }
 
+  /// Minibatch options: SGD with momentum and L1 (batches of 100 rows,
+  /// some within one superblock, some across two), Adam with early
+  /// stopping and balanced classes.
+  static let minibatchCases: [(String, TrainingOptions)] = {
+    var sgd = TrainingOptions()
+    sgd.solver = .sgd
+    sgd.standardize = true
+    sgd.l2 = 1e-3
+    sgd.l1 = 1e-5
+    sgd.stochastic.epochs = 2
+    sgd.stochastic.batchSize = 100
+    sgd.stochastic.momentum = 0.9
+    sgd.stochastic.learningRate = 0.02
+    var adam = TrainingOptions()
+    adam.solver = .adam
+    adam.standardize = true
+    adam.classWeighting = .balanced
+    adam.stochastic.epochs = 3
+    adam.stochastic.batchSize = 700
+    adam.stochastic.learningRate = 0.01
+    var early = EarlyStopping()
+    early.validationFraction = 0.1
+    early.patience = 1
+    adam.stochastic.earlyStopping = early
+    return [("SGD momentum L1", sgd), ("Adam early stopping", adam)]
+  }()
+
+  @Test(
+    "SGD and Adam: 1, 2, 3 and 4 members train the same model, byte for byte",
+    arguments: minibatchCases.indices)
+  func sameMinibatchModel(index: Int) throws {
+    try withStableCPULevel {
+      let (name, options) = Self.minibatchCases[index]
+      var files: [[UInt8]] = []
+      for size in [1, 2, 3, 4] {
+        let models = try Self.models(size: size, options: options)
+        let encoded = try models.map { try ModelFile.encode($0) }
+        #expect(Set(encoded).count == 1, "\(name): the \(size) members disagree")
+        files.append(encoded[0])
+      }
+      #expect(Set(files).count == 1, "\(name): the model depends on the member count")
+      // It learned as the single-process run does: the same steps up to
+      // the sums' rounding (and early stopping's rows, drawn here without
+      // stratification), so the training accuracy within 2 points.
+      let (features, labels) = try Self.data()
+      let model = try Self.models(size: 2, options: options)[0]
+      let accuracy = try model.evaluate(features: features, labels: labels).accuracy
+      let single = try SoftmaxClassifier.fit(
+        features: features, labels: labels, classes: Self.classes, options: options)
+      let reference = try single.evaluate(features: features, labels: labels).accuracy
+      #expect(abs(accuracy - reference) <= 0.02, "\(name): \(accuracy) against \(reference)")
+      #expect(reference > 0.85, "\(name): the single-process run learned (\(reference))")
+    }
+  }
+
+  @Test("An SGD run stopped on 2 members and resumed on 3: the uninterrupted model")
+  func minibatchResume() throws {
+    try withStableCPULevel {
+      var options = Self.minibatchCases[0].1
+      options.stochastic.epochs = 4
+      let uninterrupted = try ModelFile.encode(Self.models(size: 1, options: options)[0])
+      let saved = SavedCheckpoint()
+      _ = try Self.models(size: 2, options: options, stopAfter: 2, saved: saved)
+      let checkpoint = try #require(saved.value.withLock { $0 })
+      let resumed = try Self.models(size: 3, options: options, resumingFrom: checkpoint)
+      #expect(try ModelFile.encode(resumed[0]) == uninterrupted)
+    }
+  }
+
   @Test("Stopped on 2 members and resumed on 3 (or 1): the uninterrupted model, byte for byte")
   func resume() throws {
     try withStableCPULevel {

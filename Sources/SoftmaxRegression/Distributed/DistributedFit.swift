@@ -42,8 +42,17 @@ extension SoftmaxClassifier {
   /// single-process `fit`: the model is within rounding of that one, not
   /// the same bits.
   ///
-  /// Sent per evaluation: `6·(k·(d + 1) + 1)` 64-bit integers (an
-  /// all-reduce); setup takes a few more all-reduces of `d` values.
+  /// SGD and Adam take the same steps on every member: each minibatch is
+  /// cut from one order of the data's rows (the seed's shuffle, the same
+  /// on every member), each member sums its rows of the batch by
+  /// superblock, and one exact all-reduce gives every member the batch's
+  /// gradient. Early stopping holds out rows drawn without stratification
+  /// (no member knows every label). The model is the same bits for any
+  /// number of members; it is not the single-process model's bits.
+  ///
+  /// Sent per evaluation (a full pass, or a minibatch step):
+  /// `6·(k·(d + 1) + 1)` 64-bit integers (an all-reduce); setup takes a
+  /// few more all-reduces of `d` values.
   ///
   /// - Parameters:
   ///   - rows: this member's rows: whole superblocks of 4096 of the data's
@@ -53,9 +62,10 @@ extension SoftmaxClassifier {
   ///   - classes: the class names, the same on every member.
   ///   - communicator: the members.
   ///   - featureNames: `d` names, or `nil`.
-  ///   - options: L-BFGS or gradient descent, regularization (`l1` too),
-  ///     standardization, class weights, stopping rules; no validation
-  ///     split, no sample weights, no hidden layers.
+  ///   - options: L-BFGS, gradient descent, SGD or Adam, regularization
+  ///     (`l1` too), standardization, class weights, stopping rules (early
+  ///     stopping too); no validation split, no sample weights, no hidden
+  ///     layers.
   ///   - chunkBytes: the bytes of a chunk of rows read at once.
   ///   - checkpoint: a checkpoint of an earlier run on the same data and
   ///     options, with any number of members, to go on from: the model that
@@ -74,10 +84,10 @@ extension SoftmaxClassifier {
     chunkBytes: Int = 8 << 20, resumingFrom checkpoint: TrainingCheckpoint? = nil,
     checkpoints: Bool = false, progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
-    if options.solver.isStochastic || options.hidden != nil || options.heldOutFraction != nil {
+    if options.hidden != nil || options.heldOutFraction != nil {
       throw TrainingError(
         .invalidOption,
-        "distributed training takes L-BFGS or gradient descent, without hidden layers or a validation split"
+        "distributed training takes no hidden layers and no validation split (SGD and Adam take early stopping)"
       )
     }
     // Shapes, checked together: no member may stop alone.

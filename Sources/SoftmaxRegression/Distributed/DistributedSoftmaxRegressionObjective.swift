@@ -50,8 +50,8 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
 
   var featureCount: Int { features.columns }
   var parameterCount: Int { classCount * (featureCount + 1) }
-  /// This member's rows.
-  var rowCount: Int { features.local.rows }
+  /// The data's rows, over every member (minibatches list them so).
+  var rowCount: Int { features.totalRows }
   var l1Strength: Double { l1 }
   var l1Count: Int { classCount * featureCount }
 
@@ -139,16 +139,48 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
   func smoothValueAndGradient(
     at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
   ) -> Double {
-    let k = classCount
-    let d = featureCount
-    let weightCount = k * d
     guard let sums = try? blockSums(parameters, wantGradient: true, workspace: &workspace) else {
       return .nan
     }
+    return value(sums, denominator: weightTotal, parameters, gradient: &gradient)
+  }
+
+  /// The objective on a minibatch of the data's rows (numbered over every
+  /// member: the same list on every member) and its gradient: the weighted
+  /// cross-entropy of the rows divided by their count, plus
+  /// `(λ₂/2)·‖W‖²`. Each member sums its own rows of the batch by
+  /// superblock (``minibatchSums(_:_:wantGradient:workspace:)``), so the
+  /// result is the same bits for any number of members.
+  func smoothValueAndGradient(
+    rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
+  ) -> Double {
+    guard
+      let sums = try? minibatchSums(rows, parameters, wantGradient: true, workspace: &workspace)
+    else { return .nan }
+    return value(sums, denominator: Double(rows.count), parameters, gradient: &gradient)
+  }
+
+  /// The weighted mean cross-entropy of the data's rows `rows`, without
+  /// penalties (early stopping's validation rows).
+  func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
+    guard
+      let sums = try? minibatchSums(rows, parameters, wantGradient: false, workspace: &workspace)
+    else { return .nan }
+    let data = sums[parameterCount] / Double(max(rows.count, 1))
+    return data.isNaN ? .infinity : data
+  }
+
+  /// The value and gradient from the all-reduced `sums` (`[∂W, ∂b,
+  /// loss]`) divided by `denominator`, with the L2 penalty.
+  private func value(
+    _ sums: [Double], denominator: Double, _ parameters: [Double], gradient: inout [Double]
+  ) -> Double {
+    let k = classCount
+    let weightCount = k * featureCount
     if gradient.count != parameterCount {
       gradient = [Double](repeating: 0, count: parameterCount)
     }
-    let scale = weightTotal > 0 ? 1 / weightTotal : 0
+    let scale = denominator > 0 ? 1 / denominator : 0
     var squares = 0.0
     for index in 0..<weightCount { squares += parameters[index] * parameters[index] }
     for index in 0..<(weightCount + k) {
@@ -160,16 +192,113 @@ struct DistributedSoftmaxRegressionObjective<Source: RowStream>: TrainingObjecti
       + l2Penalty(parameters, weightCount: weightCount, l2: blockSum.l2, sumOfSquares: squares)
   }
 
-  /// Minibatches are not distributed: `fit(distributed:)` trains with the
-  /// full-batch solvers.
-  func smoothValueAndGradient(
-    rows: [Int], at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
-  ) -> Double {
-    preconditionFailure("distributed training has no minibatches")
-  }
-
-  func loss(rows: [Int], at parameters: [Double], workspace: inout Workspace) -> Double {
-    preconditionFailure("distributed training has no validation rows")
+  /// The sums (`[∂W, ∂b, loss]`) over the minibatch `batch` (the data's
+  /// rows, any order, repeats allowed) at `parameters`, the same on every
+  /// member whatever their number: this member's rows of the batch,
+  /// grouped by superblock (a member holds whole superblocks, so a group
+  /// is on one member however the data is split), each group read at
+  /// random and summed in the batch's order in blocks of at most 128 rows
+  /// (blocks in order), its sums rounded onto the grid; one all-reduce.
+  private func minibatchSums(
+    _ batch: [Int], _ parameters: [Double], wantGradient: Bool, workspace: inout Workspace
+  ) throws -> [Double] {
+    let unit = SoftmaxClassifier.distributedShareRows
+    let first = features.firstRow
+    let localRows = features.local.source.rows
+    let d = featureCount
+    // (superblock, position in the batch) of this member's rows.
+    var mine: [(superblock: Int, position: Int)] = []
+    for (position, row) in batch.enumerated() where row >= first && row < first + localRows {
+      mine.append((row / unit, position))
+    }
+    mine.sort { ($0.superblock, $0.position) < ($1.superblock, $1.position) }
+    // Each group in blocks of at most 128 rows; whether a block ends one.
+    var blocks: [(rows: Range<Int>, endsGroup: Bool)] = []
+    var start = 0
+    while start < mine.count {
+      var end = start
+      while end < mine.count && mine[end].superblock == mine[start].superblock { end += 1 }
+      var block = start
+      while block < end {
+        let next = min(end, block + SoftmaxRegressionObjective<T>.minibatchBlockRows)
+        blocks.append((block..<next, next == end))
+        block = next
+      }
+      start = end
+    }
+    let exponents = bounds(parameters).map { bound in
+      bound.isFinite ? FixedPointSums.exponent(bounding: bound) : 1023
+    }
+    var sums = FixedPointSums(exponents: exponents)
+    var failed = features.local.failure.first != nil
+    var gathered = [T](repeating: 0, count: mine.count * d)
+    var gatheredLabels: [Int] = []
+    var gatheredWeights: [Double] = []
+    if !failed {
+      do {
+        try gathered.withUnsafeMutableBufferPointer { buffer in
+          for (index, entry) in mine.enumerated() {
+            let local = batch[entry.position] - first
+            try features.local.source.readRows(
+              local..<(local + 1),
+              into: UnsafeMutableBufferPointer(rebasing: buffer[(index * d)..<((index + 1) * d)]))
+          }
+        }
+      } catch {
+        features.local.failure.record(
+          error as? TrainingError ?? TrainingError(.unreadableData, "\(error)"))
+        failed = true
+      }
+    }
+    if !failed && !mine.isEmpty && d > 0 {
+      for entry in mine {
+        let local = batch[entry.position] - first
+        gatheredLabels.append(labels[local])
+        gatheredWeights.append(blockSum.rowWeights[local])
+      }
+      let batchSum = blockSum.replacingRows(labels: gatheredLabels, rowWeights: gatheredWeights)
+      var unused: [Double] = []
+      batchSum.begin(
+        parameters, gradient: &unused, wantGradient: false, workspace: &workspace.blocks)
+      var totals = DenseBlockSum<T>.Totals()
+      var blockWorkspace = workspace.blocks
+      var doubles = workspace.doubles
+      let stride = parameterCount + 1
+      var running = [Double](repeating: 0, count: stride)
+      var held = false
+      gathered.withUnsafeBufferPointer { all in
+        func add(_ rows: DenseBlockSum<T>.Features) {
+          batchSum.add(
+            rows, parameters: parameters, firstRow: 0, blockCount: blocks.count,
+            gradient: &unused, wantGradient: wantGradient, totals: &totals,
+            workspace: &blockWorkspace, rows: { .range(blocks[$0].rows) },
+            onBlock: { block, partial in
+              // A group's blocks in order into its running sums.
+              running.withUnsafeMutableBufferPointer { running in
+                if held {
+                  for index in 0..<stride { running[index] += partial[index] }
+                } else {
+                  for index in 0..<stride { running[index] = partial[index] }
+                }
+              }
+              held = true
+              if blocks[block].endsGroup {
+                running.withUnsafeBufferPointer { if let base = $0.baseAddress { sums.add(base) } }
+                held = false
+              }
+            })
+        }
+        batchSum.withFeatures(all, scratch: &doubles, add)
+      }
+      workspace.blocks = blockWorkspace
+      workspace.doubles = doubles
+    }
+    sums.limbs.append(failed ? 1 : 0)
+    try features.communicator.allReduceSum(&sums.limbs)
+    guard sums.limbs.removeLast() == 0 else {
+      throw TrainingError(.unreadableData, "a member could not read its rows")
+    }
+    return sums.values()
   }
 
   func inverseHessianDiagonal() -> [Double]? {
