@@ -189,15 +189,15 @@ extension Train {
   /// the memory limit. Its labels come from `--labels`.
   private func npzStreamingPlan() throws -> StreamPlan? {
     let isFloat = dataOptions.precision.readsFloat(.npz)
-    let (rows, columns, entries) =
+    let (rows, columns, entries, atRandom) =
       isFloat
       ? try {
         let s = try NPZRowStream<Float>(path: data)
-        return (s.rows, s.columns, s.nonZeroCount)
+        return (s.rows, s.columns, s.nonZeroCount, s.readsRowsAtRandom)
       }()
       : try {
         let s = try NPZRowStream<Double>(path: data)
-        return (s.rows, s.columns, s.nonZeroCount)
+        return (s.rows, s.columns, s.nonZeroCount, s.readsRowsAtRandom)
       }()
     let limit = SoftmaxConfiguration.memoryLimit
     let (bytes, overflow) = entries.multipliedReportingOverflow(by: isFloat ? 8 : 12)
@@ -214,10 +214,11 @@ extension Train {
         "\(why): a streamed sparse matrix trains on its sparse rows; leave out --dense",
         exitCode: 64)
     }
-    if optimizer.solver.isStochastic {
+    if optimizer.solver.isStochastic && !atRandom {
       throw refuseStreaming(
-        why, "--optimizer \(optimizer.rawValue) (rows at random)",
-        "use --optimizer lbfgs or gd, or give it more memory (--memory-limit)")
+        why, "--optimizer \(optimizer.rawValue) (rows at random, in a compressed archive)",
+        "store it uncompressed (softmax convert IN OUT.npz, or save_npz(..., compressed=False)), or use --optimizer lbfgs or gd"
+      )
     }
     try checkStreamable(why)
     var plan = try sparsePlan(rows: rows, nonZeroCount: entries, isFloat: isFloat, why: why)

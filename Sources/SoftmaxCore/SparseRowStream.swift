@@ -37,6 +37,14 @@ public protocol SparseRowStream<Scalar>: Sendable {
   func forEachChunk(
     rows chunkRows: Int, _ body: (_ firstRow: Int, _ chunk: SparseMatrix<Scalar>) throws -> Void
   ) throws
+
+  /// Rows `rows` as a matrix of their own: random access, for minibatch
+  /// training, which reads chunks of rows in a shuffled order.
+  ///
+  /// - Precondition: `rows` is within `0..<n`.
+  /// - Throws: what reading the rows throws; a conformer that reads front
+  ///   to back only (text) throws, saying what to use instead.
+  func readRows(_ rows: Range<Int>) throws -> SparseMatrix<Scalar>
 }
 
 extension SparseMatrix: SparseRowStream where Scalar: SoftmaxScalar {
@@ -53,6 +61,13 @@ extension SparseMatrix: SparseRowStream where Scalar: SoftmaxScalar {
       try body(first, self.rows(first..<end))
       first = end
     }
+  }
+}
+
+extension SparseMatrix where Scalar: SoftmaxScalar {
+  /// Rows `rows`, copied (``rows(_:)``).
+  public func readRows(_ rows: Range<Int>) -> SparseMatrix {
+    self.rows(rows)
   }
 }
 

@@ -108,4 +108,14 @@ public struct LIBSVMRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
     if let failure { throw failure }
     guard scan.rows == rows, scan.entries - layout.dropped == nonZeroCount else { throw changed() }
   }
+
+  /// Not available: a text file is read front to back.
+  ///
+  /// - Throws: ``DataError`` `.unsupported`, always.
+  public func readRows(_ rows: Range<Int>) throws -> SparseMatrix<Scalar> {
+    throw DataError(
+      .unsupported, path: path,
+      "reading rows at random needs a binary file: convert it to .npz (softmax convert), or train with L-BFGS or gradient descent"
+    )
+  }
 }

@@ -38,6 +38,10 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
   /// The stored entries.
   public var nonZeroCount: Int { rowOffsets[rows] }
 
+  /// Whether ``readRows(_:)`` reads rows at random: the archive stores its
+  /// arrays uncompressed.
+  public var readsRowsAtRandom: Bool { indices.member.method == 0 && values.member.method == 0 }
+
   private let indices: NPZArray
   private let values: NPZArray
   private let identity: FileIdentity
@@ -131,37 +135,79 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
     let indexReader = try indices.reader()
     let valueReader = try values.reader()
     var first = 0
-    var raw: [UInt8] = []
+    var indexBytes: [UInt8] = []
+    var valueBytes: [UInt8] = []
     while first < rows {
       let end = min(rows, first + chunkRows)
-      let begin = rowOffsets[first]
-      let count = rowOffsets[end] - begin
-      var columnIndices = try indices.readColumns(count, from: indexReader, into: &raw)
-      if let bad = firstOutOfRange(columnIndices, below: columns) {
-        throw DataError(
-          .malformed, path: path,
-          "indices.npy: row \(row(ofEntry: begin + bad)) has index \(columnIndices[bad]), out of 0..<\(columns)"
-        )
-      }
-      var entries: [Scalar] = try values.readValues(count, from: valueReader, into: &raw)
-      let offsets = rowOffsets[first...end].map { $0 - begin }
-      if let bad = firstNonFinite(entries) {
-        throw DataError(
-          .notANumber, path: path,
-          "data.npy: row \(row(ofEntry: begin + bad)), column \(columnIndices[bad]): \(entries[bad]) is not a finite number"
-        )
-      }
-      for r in unsortedRows(columnIndices, offsets: offsets) {
-        try canonicalize(
-          row: first + r, offsets[r]..<offsets[r + 1], &columnIndices, &entries)
-      }
-      try body(
-        first,
-        SparseMatrix(
-          unchecked: end - first, columns: columns, rowOffsets: offsets,
-          columnIndices: columnIndices, values: entries))
+      let count = rowOffsets[end] - rowOffsets[first]
+      try indices.fill(&indexBytes, count: count, from: indexReader)
+      try values.fill(&valueBytes, count: count, from: valueReader)
+      try body(first, chunk(first..<end, indexBytes: indexBytes, valueBytes: valueBytes))
       first = end
     }
+  }
+
+  /// Rows `rows`, read at their offsets in the archive (its arrays must be
+  /// stored, as `save_npz(..., compressed=False)` and `softmax convert`
+  /// write them).
+  ///
+  /// - Throws: ``DataError``: `.unsupported` for deflated arrays (read
+  ///   front to back only), as ``forEachChunk(rows:_:)`` for bad entries,
+  ///   `.io` when the file has changed.
+  public func readRows(_ range: Range<Int>) throws -> SparseMatrix<Scalar> {
+    precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows out of range")
+    guard indices.member.method == 0, values.member.method == 0 else {
+      throw DataError(
+        .unsupported, path: path,
+        "reading rows at random needs the arrays stored: this archive is compressed; save it with scipy.sparse.save_npz(..., compressed=False) or softmax convert, or train with L-BFGS or gradient descent"
+      )
+    }
+    guard try FileIdentity(path: path) == identity else {
+      throw DataError(
+        .io, path: path,
+        "the file changed while training read it (its size, inode or modification time): "
+          + "every pass must read the same rows")
+    }
+    let file = try ZipFile(path: path)
+    let begin = rowOffsets[range.lowerBound]
+    let count = rowOffsets[range.upperBound] - begin
+    func bytes(_ array: NPZArray) throws(DataError) -> [UInt8] {
+      let size = array.layout.elementSize
+      return try file.bytes(
+        at: array.member.dataOffset + array.layout.dataOffset + begin * size, count: count * size)
+    }
+    return try chunk(range, indexBytes: bytes(indices), valueBytes: bytes(values))
+  }
+
+  /// Rows `range` from their entries' raw bytes: converted, checked, each
+  /// row sorted.
+  private func chunk(_ range: Range<Int>, indexBytes: [UInt8], valueBytes: [UInt8])
+    throws(DataError) -> SparseMatrix<Scalar>
+  {
+    let begin = rowOffsets[range.lowerBound]
+    let count = rowOffsets[range.upperBound] - begin
+    var columnIndices = indices.columns(indexBytes, count: count)
+    if let bad = firstOutOfRange(columnIndices, below: columns) {
+      throw DataError(
+        .malformed, path: path,
+        "indices.npy: row \(row(ofEntry: begin + bad)) has index \(columnIndices[bad]), out of 0..<\(columns)"
+      )
+    }
+    var entries: [Scalar] = values.values(valueBytes, count: count)
+    let offsets = rowOffsets[range.lowerBound...range.upperBound].map { $0 - begin }
+    if let bad = firstNonFinite(entries) {
+      throw DataError(
+        .notANumber, path: path,
+        "data.npy: row \(row(ofEntry: begin + bad)), column \(columnIndices[bad]): \(entries[bad]) is not a finite number"
+      )
+    }
+    for r in unsortedRows(columnIndices, offsets: offsets) {
+      try canonicalize(
+        row: range.lowerBound + r, offsets[r]..<offsets[r + 1], &columnIndices, &entries)
+    }
+    return SparseMatrix(
+      unchecked: range.count, columns: columns, rowOffsets: offsets,
+      columnIndices: columnIndices, values: entries)
   }
 
   /// The row holding entry `entry`.
@@ -352,12 +398,9 @@ struct NPZArray {
     }
   }
 
-  /// The next `count` elements of `reader` as `Scalar`s, converted as
-  /// ``NPYReader`` converts them (through `Double`; `Float` rounds once).
-  func readValues<Scalar: SoftmaxScalar>(
-    _ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8]
-  ) throws(DataError) -> [Scalar] {
-    try fill(&raw, count: count, from: reader)
+  /// `count` elements of `raw` as `Scalar`s, converted as ``NPYReader``
+  /// converts them (through `Double`; `Float` rounds once).
+  func values<Scalar: SoftmaxScalar>(_ raw: [UInt8], count: Int) -> [Scalar] {
     // Not generic below: unspecialized, a generic loop looks up its
     // type's metadata for every value.
     if Scalar.self == Float.self {
@@ -409,12 +452,9 @@ struct NPZArray {
     return (0..<count).map { chunk.element($0) }
   }
 
-  /// The next `count` elements of `reader` as column indices: `-1` for
-  /// one outside `0..<2^31` (out of every matrix's range).
-  func readColumns(_ count: Int, from reader: ZipMemberReader, into raw: inout [UInt8])
-    throws(DataError) -> [Int32]
-  {
-    try fill(&raw, count: count, from: reader)
+  /// `count` elements of `raw` as column indices: `-1` for one outside
+  /// `0..<2^31` (out of every matrix's range).
+  func columns(_ raw: [UInt8], count: Int) -> [Int32] {
     let size = layout.elementSize
     if !layout.bigEndian, layout.kind == .signed, size == 4 {
       return [Int32](unsafeUninitializedCapacity: count) { out, initialized in
@@ -436,7 +476,7 @@ struct NPZArray {
   }
 
   /// Reads `count` elements' bytes into `raw`.
-  private func fill(_ raw: inout [UInt8], count: Int, from reader: ZipMemberReader)
+  func fill(_ raw: inout [UInt8], count: Int, from reader: ZipMemberReader)
     throws(DataError)
   {
     let bytes = count * layout.elementSize

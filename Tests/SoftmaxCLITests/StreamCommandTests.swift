@@ -239,6 +239,22 @@ struct StreamCommandTests {
     #expect(
       String(describing: modelA["weights"]) == String(describing: modelC["weights"]),
       "\(options)")
+    // SGD reads the stored archive's chunks at random: in-memory SGD with
+    // --shuffle-chunk of the stream's chunk rows (digits: 32 entries a
+    // row, 8 MiB chunks of 31744 rows).
+    let sgd =
+      ["train", "digits.npz", "--labels", "digits.labels.txt", "--optimizer", "sgd"]
+      + ["--epochs", "2", "--momentum", "0.9", "--standardize"]
+    let streamedSGD = try softmax(
+      sgd + ["--stream", "--model", "sgd-streamed.json"], in: directory)
+    #expect(streamedSGD.status == 0, "\(streamedSGD.stderr)")
+    #expect(streamedSGD.stderr.contains("in chunks of 31744 rows"), "\(streamedSGD.stderr)")
+    let loadedSGD = try softmax(
+      sgd + ["--shuffle-chunk", "31744", "--model", "sgd-loaded.json"], in: directory)
+    #expect(loadedSGD.status == 0, "\(loadedSGD.stderr)")
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: directory + "/sgd-streamed.json"))
+        == Data(contentsOf: URL(fileURLWithPath: directory + "/sgd-loaded.json")))
     // Without labels, streaming says what to give.
     let unlabelled = try softmax(["train", "digits.npz", "--stream"], in: directory)
     #expect(unlabelled.status == 1)

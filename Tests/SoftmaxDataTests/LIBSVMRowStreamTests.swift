@@ -132,6 +132,18 @@ struct LIBSVMRowStreamTests {
     #expect(throws: DataError.self) { try Self.joined(stream, chunkRows: 2) }
   }
 
+  /// Text is read front to back: rows at random are refused, naming what
+  /// to use.
+  @Test("rows at random: refused, naming .npz")
+  func noRandomAccess() throws {
+    let stream = try LIBSVMRowStream(path: Fixtures.path("sklearn.svm"), as: Float.self)
+    #expect {
+      try stream.readRows(0..<2)
+    } throws: { error in
+      (error as? DataError)?.message.contains("convert it to .npz") == true
+    }
+  }
+
   /// An error thrown by the body stops the pass and comes out as it is.
   @Test("an error from the body stops the pass")
   func bodyError() throws {

@@ -73,6 +73,33 @@ struct NPZRowStreamTests {
     }
   }
 
+  @Test("rows at random: the whole matrix's rows; a compressed archive says to store it")
+  func randomAccess() throws {
+    for name in ["stored_f8.npz", "unsorted.npz"] {
+      let path = Fixtures.path("npz/" + name)
+      let whole = try NPZReader.readSparse(path, as: Float.self).features
+      // unsorted.npz is deflated (save_npz's default).
+      let stream = try NPZRowStream(path: path, as: Float.self)
+      for range in [0..<1, 3..<4, 5..<30, 50..<57, 0..<57] {
+        if name == "unsorted.npz" {
+          #expect {
+            try stream.readRows(range)
+          } throws: { error in
+            (error as? DataError)?.message.contains("compressed=False") == true
+          }
+        } else {
+          #expect(try stream.readRows(range) == whole.rows(range), "\(name) \(range)")
+        }
+      }
+    }
+    // An archive this writer stored: unsorted rows come back sorted.
+    let unsorted = try NPZReader.readSparse(Fixtures.path("npz/unsorted.npz"), as: Double.self)
+    let path = try temporaryDirectory() + "/stored.npz"
+    try NPZWriter.write(unsorted.features, to: path)
+    let stream = try NPZRowStream(path: path, as: Double.self)
+    #expect(try stream.readRows(10..<20) == unsorted.features.rows(10..<20))
+  }
+
   @Test("labels come from their own file, one per row")
   func labels() throws {
     let path = Fixtures.path("npz/stored_f8.npz")

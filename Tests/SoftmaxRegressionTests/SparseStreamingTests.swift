@@ -49,6 +49,11 @@ final class CopyingSparseStream<Scalar: SoftmaxScalar>: SparseRowStream, Sendabl
       first = end
     }
   }
+
+  func readRows(_ rows: Range<Int>) throws -> SparseMatrix<Scalar> {
+    if let failingPass, passes >= failingPass { throw Failure() }
+    return matrix.rows(rows)
+  }
 }
 
 @Suite("Training on streamed sparse rows")
@@ -277,25 +282,60 @@ struct SparseStreamingTests {
     #expect(error?.message == "news20.svm: the file changed while training read it")
   }
 
-  @Test("SGD, Adam and hidden layers are refused for streamed sparse rows")
-  func refusals() throws {
+  /// Minibatch options: SGD with momentum and L1, Adam with early
+  /// stopping and weights.
+  static let minibatchCases: [(String, TrainingOptions, weighted: Bool)] = {
+    var sgd = TrainingOptions()
+    sgd.solver = .sgd
+    sgd.standardize = true
+    sgd.l2 = 1e-3
+    sgd.l1 = 1e-5
+    sgd.stochastic.epochs = 3
+    sgd.stochastic.batchSize = 100
+    sgd.stochastic.momentum = 0.9
+    sgd.stochastic.learningRate = 0.05
+    var adam = TrainingOptions()
+    adam.solver = .adam
+    adam.stochastic.epochs = 4
+    adam.stochastic.batchSize = 300
+    var early = EarlyStopping()
+    early.validationFraction = 0.15
+    early.patience = 2
+    adam.stochastic.earlyStopping = early
+    return [("SGD momentum L1", sgd, false), ("Adam early stopping, weighted", adam, true)]
+  }()
+
+  @Test(
+    "Streamed SGD and Adam are in-memory SGD and Adam with the stream's chunked shuffle",
+    arguments: minibatchCases.indices, [256, 768])
+  func minibatch(index: Int, chunkRows: Int) throws {
+    let (name, options, weighted) = Self.minibatchCases[index]
     let (features, labels) = try Self.digits(Float.self)
     let classes = (0..<10).map(String.init)
-    for solver in [TrainingOptions.Solver.sgd, .adam] {
-      var options = TrainingOptions()
-      options.solver = solver
-      let error = #expect(throws: TrainingError.self) {
-        try SoftmaxClassifier.fit(
-          streaming: features, labels: labels, classes: classes, options: options)
-      }
-      #expect(error?.code == .invalidOption)
-      #expect(error?.message.contains("full-batch solver") == true)
-    }
+    let weights = weighted ? (0..<features.rows).map { Double($0 % 7 + 1) / 4 } : nil
+    var inMemoryOptions = options
+    inMemoryOptions.stochastic.shuffleChunkRows = chunkRows
+    let inMemory = try SoftmaxClassifier.fit(
+      features: features, labels: labels, classes: classes, sampleWeights: weights,
+      options: inMemoryOptions)
+    let rowBytes = 8 + 8 * (features.nonZeroCount / features.rows)
+    let streamed = try SoftmaxClassifier.fit(
+      streaming: CopyingSparseStream(features), labels: labels, classes: classes,
+      sampleWeights: weights, options: options, chunkBytes: chunkRows * rowBytes)
+    #expect(
+      try ModelFile.encode(inMemory) == ModelFile.encode(streamed),
+      "\(name), chunks of \(chunkRows) rows")
+  }
+
+  @Test("Hidden layers are refused for streamed sparse rows")
+  func refusals() throws {
+    let (features, labels) = try Self.digits(Float.self)
     var options = TrainingOptions()
     options.hidden = .init(widths: [8], activation: .relu)
     let error = #expect(throws: TrainingError.self) {
       try SoftmaxClassifier.fit(
-        streaming: features, labels: labels, classes: classes, options: options)
+        streaming: features, labels: labels, classes: (0..<10).map(String.init),
+        options: options)
     }
     #expect(error?.code == .invalidOption)
   }

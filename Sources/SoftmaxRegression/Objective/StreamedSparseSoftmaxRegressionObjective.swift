@@ -22,9 +22,12 @@ import SoftmaxCore
 /// with the solver's vectors and two column-major copies of the weights.
 ///
 /// A list of rows that is every row in order is one pass. Any other list
-/// is gathered from one pass over the stream (a full-batch solver's
-/// validation rows have a stream of their own; minibatch solvers do not
-/// train on sparse streams).
+/// (a minibatch, early stopping's rows) is gathered from the chunks that
+/// hold its rows, read at random (`SparseRowStream.readRows(_:)`) and kept,
+/// two at a time, in the workspace: with the chunked shuffle of
+/// ``StochasticOptions/shuffleChunkRows`` each chunk is read about once an
+/// epoch. The gathered rows go through the same blocks as the matrix's
+/// listed rows: the same bits.
 ///
 /// A read that fails is recorded in the features' ``ReadFailure``; the
 /// evaluation returns NaN and every later one reads nothing.
@@ -55,6 +58,8 @@ struct StreamedSparseSoftmaxRegressionObjective<Source: SparseRowStream>: Traini
   /// blocks' sums.
   struct Workspace {
     var sums = SparseBlockSum.Workspace()
+    /// The chunks held (index, rows), the most recently used last.
+    var chunks: [(index: Int, rows: SparseMatrix<T>)] = []
   }
 
   func makeWorkspace() -> Workspace { Workspace() }
@@ -195,35 +200,29 @@ struct StreamedSparseSoftmaxRegressionObjective<Source: SparseRowStream>: Traini
       denominator: denominator, workspace: workspace.sums)
   }
 
-  /// The listed rows, gathered in their order from one pass, as one run:
-  /// the blocks of the matrix's objective over the same list.
+  /// The listed rows, gathered in their order from the chunks holding
+  /// them, as one run: the blocks of the matrix's objective over the same
+  /// list. NaN after a failed read.
   private func gathered(
     _ listed: [Int], _ parameters: [Double], gradient: inout [Double], wantGradient: Bool,
     denominator: Double, workspace: inout Workspace
   ) -> (data: Double, penalty: Double) {
+    precondition(features.selection == nil, "minibatches read the stream's own rows")
     guard features.failure.first == nil else { return (.nan, .nan) }
-    // Where each listed row goes (a row may be listed more than once).
-    let order = listed.indices.sorted { listed[$0] < listed[$1] }
-    var found = [(columns: [Int32], values: [T])](repeating: ([], []), count: listed.count)
+    var builder = SparseMatrix<T>.Builder(columns: featureCount)
     do {
-      var next = 0
-      try features.forEachChunk { first, chunk in
-        while next < order.count, listed[order[next]] < first + chunk.rows {
-          let (columns, values) = chunk.row(listed[order[next]] - first)
-          found[order[next]] = (Array(columns), Array(values))
-          next += 1
+      for row in listed {
+        let (slot, first) = try chunk(holding: row, workspace: &workspace)
+        let (columns, values) = workspace.chunks[slot].rows.row(row - first)
+        for (column, value) in zip(columns, values) {
+          builder.append(column: Int(column), value: value)
         }
+        builder.endRow()
       }
     } catch {
-      features.failure.record(error)
+      features.failure.record(
+        error as? TrainingError ?? TrainingError(.unreadableData, "\(error)"))
       return (.nan, .nan)
-    }
-    var builder = SparseMatrix<T>.Builder(columns: featureCount)
-    for (columns, values) in found {
-      for (column, value) in zip(columns, values) {
-        builder.append(column: Int(column), value: value)
-      }
-      builder.endRow()
     }
     var sums = workspace.sums
     var totals = blockSum.begin(
@@ -236,6 +235,26 @@ struct StreamedSparseSoftmaxRegressionObjective<Source: SparseRowStream>: Traini
     return blockSum.finish(
       parameters, gradient: &gradient, wantGradient: wantGradient, totals: totals,
       denominator: denominator, workspace: workspace.sums)
+  }
+
+  /// The workspace's slot of the chunk holding `row` and the chunk's first
+  /// row, reading the chunk when it is not held (two are: the least
+  /// recently used one goes).
+  private func chunk(holding row: Int, workspace: inout Workspace) throws -> (Int, Int) {
+    let chunkRows = features.chunkRows
+    let index = row / chunkRows
+    let first = index * chunkRows
+    if let last = workspace.chunks.indices.last, workspace.chunks[last].index == index {
+      return (last, first)
+    }
+    if let slot = workspace.chunks.firstIndex(where: { $0.index == index }) {
+      workspace.chunks.append(workspace.chunks.remove(at: slot))
+      return (workspace.chunks.count - 1, first)
+    }
+    if workspace.chunks.count >= 2 { workspace.chunks.removeFirst() }
+    let rows = try features.source.readRows(first..<min(rowCount, first + chunkRows))
+    workspace.chunks.append((index, rows))
+    return (workspace.chunks.count - 1, first)
   }
 
   /// Adds the rows of `chunk`, whose labels and row weights are those of

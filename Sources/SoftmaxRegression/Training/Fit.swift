@@ -148,8 +148,11 @@ extension SoftmaxClassifier {
   /// bytes a row), the solver's vectors and two column-major copies of the
   /// weights (`k·(d + 1)` doubles each), whatever the number of rows.
   ///
-  /// Full-batch solvers only (L-BFGS, OWL-QN, gradient descent): SGD and
-  /// Adam need rows at random, which a sparse stream does not read.
+  /// SGD and Adam read the rows by chunks in a shuffled order
+  /// (``StochasticOptions/shuffleChunkRows``, set to the chunk's rows when
+  /// `nil`), with the stream's random access (an `.npz` of stored arrays;
+  /// a text file has none, and training stops with its error): the same
+  /// option gives the same model on the rows in memory.
   ///
   /// Passes: one to check the values, three to scale (with
   /// `options.standardize`), one for the preconditioner, three to
@@ -163,8 +166,8 @@ extension SoftmaxClassifier {
   ///   - classes: the class names (`k ≥ 1`).
   ///   - sampleWeights: `n` weights ≥ 0, or `nil`.
   ///   - featureNames: `d` names, or `nil`.
-  ///   - options: a full-batch solver, regularization, scaling, a
-  ///     validation split, stopping rules (no hidden layers).
+  ///   - options: solver, regularization, scaling, a validation split,
+  ///     stopping rules (no hidden layers).
   ///   - chunkBytes: the bytes of a chunk (at least 256 rows).
   ///   - warmStart: a model to start from, as the matrix's `fit`.
   ///   - checkpoint: a checkpoint to go on from, as the matrix's `fit` (one
@@ -173,8 +176,7 @@ extension SoftmaxClassifier {
   ///   - checkpoints: whether every report carries a checkpoint.
   ///   - progress: called after every iteration; return `false` to stop.
   /// - Throws: ``TrainingError`` as the matrix's `fit`;
-  ///   ``TrainingError/Code/invalidOption`` for hidden layers and for SGD
-  ///   and Adam;
+  ///   ``TrainingError/Code/invalidOption`` for hidden layers;
   ///   ``TrainingError/Code/unreadableData`` when reading the stream fails
   ///   (its message is the stream's error, naming the file).
   public static func fit<Rows: SparseRowStream>(
@@ -189,16 +191,14 @@ extension SoftmaxClassifier {
         .invalidOption,
         "hidden layers train on data in memory: streamed data trains a linear model")
     }
-    if options.solver.isStochastic {
-      throw TrainingError(
-        .invalidOption,
-        "\(options.solver) reads rows at random, which streamed sparse data does not: train it with a full-batch solver (L-BFGS or gradient descent), or in memory"
-      )
-    }
     let features = StreamedSparseFeatures(
       source: rows,
       chunkRows: StreamedSparseFeatures<Rows>.chunkRows(
         rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes))
+    var options = options
+    if options.solver.isStochastic && options.stochastic.shuffleChunkRows == nil {
+      options.stochastic.shuffleChunkRows = features.chunkRows
+    }
     return try fitting(
       features, labels: labels, classes: classes, sampleWeights: sampleWeights,
       featureNames: featureNames, options: options, warmStart: warmStart,
