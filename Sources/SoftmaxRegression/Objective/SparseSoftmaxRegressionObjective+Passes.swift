@@ -54,33 +54,23 @@ extension SparseSoftmaxRegressionObjective {
   /// they are not kept.
   private func withColumnKernel(_ body: (SparseRegressionColumns?) -> Void) {
     guard let entriesByColumn else { return body(nil) }
-    withColumns(
-      entriesByColumn, offsets: blockSum.columnEntries, classCount: classCount, body)
-  }
-}
-
-/// Calls `body` with the kernel over `entries` by column, whose column
-/// `c` holds entries `offsets[c]..<offsets[c + 1]` (`nil` when empty).
-func withColumns(
-  _ entries: EntriesByColumn, offsets: [Int], classCount: Int,
-  _ body: (SparseRegressionColumns?) -> Void
-) {
-  func call(_ values: SparseRegressionRows.Values?) {
-    entries.rows.withUnsafeBufferPointer { rows in
-      offsets.withUnsafeBufferPointer { offsets in
-        guard let values, let rows = rows.baseAddress, let offsets = offsets.baseAddress
-        else { return body(nil) }
-        body(
-          SparseRegressionColumns(
-            offsets: offsets, rows: rows, values: values, classCount: classCount))
+    func call(_ values: SparseRegressionRows.Values?) {
+      entriesByColumn.rows.withUnsafeBufferPointer { rows in
+        blockSum.columnEntries.withUnsafeBufferPointer { offsets in
+          guard let values, let rows = rows.baseAddress, let offsets = offsets.baseAddress
+          else { return body(nil) }
+          body(
+            SparseRegressionColumns(
+              offsets: offsets, rows: rows, values: values, classCount: classCount))
+        }
       }
     }
-  }
-  switch entries.values {
-  case .float(let values):
-    values.withUnsafeBufferPointer { call($0.baseAddress.map { .float($0) }) }
-  case .double(let values):
-    values.withUnsafeBufferPointer { call($0.baseAddress.map { .double($0) }) }
+    switch entriesByColumn.values {
+    case .float(let values):
+      values.withUnsafeBufferPointer { call($0.baseAddress.map { .float($0) }) }
+    case .double(let values):
+      values.withUnsafeBufferPointer { call($0.baseAddress.map { .double($0) }) }
+    }
   }
 }
 

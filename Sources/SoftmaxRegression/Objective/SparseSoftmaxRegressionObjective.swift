@@ -189,7 +189,7 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   }
 
   /// The entries of `x` by column: each column's rows in increasing order.
-  static func byColumn(_ x: SparseMatrix<T>, offsets: [Int]) -> EntriesByColumn {
+  private static func byColumn(_ x: SparseMatrix<T>, offsets: [Int]) -> EntriesByColumn {
     let (rows, entries) = columnOrder(
       rowOffsets: x.rowOffsets, columnIndices: x.columnIndices, columnOffsets: offsets)
     // Not generic below: unspecialized, a generic copy would look up

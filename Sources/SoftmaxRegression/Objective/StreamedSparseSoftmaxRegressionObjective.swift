@@ -15,11 +15,11 @@ import SoftmaxCore
 /// goes through the same ``SparseBlockSum`` as the matrix's rows, in the
 /// same order (chunks hold whole blocks of 256 rows), so the value and the
 /// gradient are bitwise those of the objective over the matrix in memory,
-/// for every chunk size and thread count. With more than four classes each
-/// chunk's entries are copied by column for the backward pass, as the
-/// matrix's objective copies all of its entries once. Labels and weights
-/// stay in memory (16 bytes a row), with the solver's vectors and two
-/// column-major copies of the weights.
+/// for every chunk size and thread count. The backward pass scatters each
+/// row into the gradient (the matrix's objective reads its copy of the
+/// entries by column instead when there are more than four classes: the
+/// same bits, faster). Labels and weights stay in memory (16 bytes a row),
+/// with the solver's vectors and two column-major copies of the weights.
 ///
 /// A list of rows that is every row in order is one pass. Any other list
 /// (a minibatch, early stopping's rows) is gathered from the chunks that
@@ -258,48 +258,23 @@ struct StreamedSparseSoftmaxRegressionObjective<Source: SparseRowStream>: Traini
   }
 
   /// Adds the rows of `chunk`, whose labels and row weights are those of
-  /// `labels` and `rowWeights` from index `first`. With more than four
-  /// classes the chunk's entries are copied by column first, and the
-  /// backward pass sums each gradient column over them, as the matrix's
-  /// objective does over its copy (`SparseRegressionColumns`): the same
-  /// bits as scattering rows, about 3× faster a backward pass.
+  /// `labels` and `rowWeights` from index `first`.
   private func add(
     _ chunk: SparseMatrix<T>, labels: [Int], rowWeights: [Double], from first: Int,
     parameters: [Double], wantGradient: Bool, totals: inout SparseBlockSum.Totals,
     sums: inout SparseBlockSum.Workspace
   ) {
-    let byColumn =
-      wantGradient
-        && SparseSoftmaxRegressionObjective<T>.keepsEntriesByColumn(
-          chunk, classCount: classCount)
-      ? columnCopy(chunk) : nil
     labels.withUnsafeBufferPointer { labels in
       rowWeights.withUnsafeBufferPointer { weights in
         guard let labels = labels.baseAddress, let weights = weights.baseAddress else { return }
         withSparseRows(
           chunk, classCount: classCount, labels: labels + first, rowWeights: weights + first
         ) { kernel in
-          func run(_ columns: SparseRegressionColumns?) {
-            blockSum.add(
-              kernel, columns: columns, parameters: parameters, rowCount: chunk.rows,
-              listed: nil, wantGradient: wantGradient, totals: &totals, workspace: &sums)
-          }
-          if let byColumn {
-            withColumns(
-              byColumn.entries, offsets: byColumn.offsets, classCount: classCount, run)
-          } else {
-            run(nil)
-          }
+          blockSum.add(
+            kernel, columns: nil, parameters: parameters, rowCount: chunk.rows, listed: nil,
+            wantGradient: wantGradient, totals: &totals, workspace: &sums)
         }
       }
     }
-  }
-
-  /// `chunk`'s entries by column, and each column's start (`d + 1`).
-  private func columnCopy(_ chunk: SparseMatrix<T>) -> (offsets: [Int], entries: EntriesByColumn) {
-    var offsets = [Int](repeating: 0, count: featureCount + 1)
-    for c in chunk.columnIndices { offsets[Int(c) + 1] += 1 }
-    for c in 0..<featureCount { offsets[c + 1] += offsets[c] }
-    return (offsets, SparseSoftmaxRegressionObjective<T>.byColumn(chunk, offsets: offsets))
   }
 }
