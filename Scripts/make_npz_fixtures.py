@@ -14,12 +14,68 @@ each must read as (expected.json: indptr, indices, data as float64, shape).
 
 import json
 import os
+import struct
+import zlib
 
 import numpy as np
 import scipy.sparse as sp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "SoftmaxDataTests", "Fixtures", "npz")
+
+
+def npy_header(descr, shape):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+
+
+def write_claiming_archive(path):
+    """A CSR archive whose deflated indptr.npy claims 2^40 offsets (8 TiB):
+    its header says so, and so does the directory's size, but the data
+    holds a few bytes. A reader must refuse it before allocating."""
+    rows = (1 << 40) - 1
+    members = [
+        ("format.npy", npy_header("|S3", "()") + b"csr", 0),
+        ("shape.npy", npy_header("<i8", "(2,)") + struct.pack("<qq", rows, 3), 0),
+        ("indices.npy", npy_header("<i4", "(0,)"), 0),
+        ("data.npy", npy_header("<f8", "(0,)"), 0),
+    ]
+    indptr_header = npy_header("<i8", "(%d,)" % (rows + 1))
+    claimed = len(indptr_header) + 8 * (rows + 1)
+    out = bytearray()
+    directory = bytearray()
+
+    def add(name, data, size, method):
+        offset = len(out)
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        if method == 8:
+            compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+            stored = compressor.compress(data) + compressor.flush()
+        else:
+            stored = data
+        zip64 = size >= 0xFFFFFFFF
+        extra = struct.pack("<HHQQ", 1, 16, size, len(stored)) if zip64 else b""
+        name_bytes = name.encode()
+        out.extend(struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, method, 0, 0x21, crc,
+                               0xFFFFFFFF if zip64 else len(stored),
+                               0xFFFFFFFF if zip64 else size, len(name_bytes), len(extra)))
+        out.extend(name_bytes + extra + stored)
+        directory.extend(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, method, 0,
+                                     0x21, crc, 0xFFFFFFFF if zip64 else len(stored),
+                                     0xFFFFFFFF if zip64 else size, len(name_bytes),
+                                     len(extra), 0, 0, 0, 0, offset))
+        directory.extend(name_bytes + extra)
+
+    for name, data, method in members:
+        add(name, data, len(data), method)
+    # The indptr member: its header and 64 bytes, claimed as 8 TiB.
+    add("indptr.npy", indptr_header + bytes(64), claimed, 8)
+    start = len(out)
+    out.extend(directory)
+    out.extend(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 5, 5, len(directory), start, 0))
+    with open(path, "wb") as f:
+        f.write(out)
 
 
 def main():
@@ -72,6 +128,7 @@ def main():
     sp.save_npz(os.path.join(OUT, "csc.npz"), base.tocsc())
     repeated = sp.csr_matrix((np.array([1.0, 2.0]), np.array([2, 2]), np.array([0, 2])), shape=(1, 4))
     sp.save_npz(os.path.join(OUT, "repeated.npz"), repeated)
+    write_claiming_archive(os.path.join(OUT, "claims_2e40_rows.npz"))
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")

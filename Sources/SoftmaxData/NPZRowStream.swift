@@ -73,7 +73,12 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
           : "a sparse matrix of format '\(format)': this reader takes CSR (X.tocsr())")
     }
     let shapeArray = try NPZArray(archive, member("shape"))
-    let shape = try shapeArray.integers(0..<shapeArray.count)
+    guard shapeArray.count == 2 else {
+      throw DataError(
+        .malformed, path: path,
+        "shape.npy holds \(shapeArray.count) values: a sparse matrix has 2 sizes")
+    }
+    let shape = try shapeArray.integers(0..<2)
     guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
       shape[1] <= SparseMatrix<Scalar>.maximumColumns
     else {
@@ -87,6 +92,16 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
     guard offsetArray.count == n + 1 else {
       throw DataError(
         .malformed, path: path, "indptr.npy holds \(offsetArray.count) offsets for \(n) rows")
+    }
+    // The offsets are kept (8 bytes a row): a claim beyond the memory
+    // limit (a deflated member may claim any size) is refused before
+    // anything is allocated.
+    let (offsetBytes, overflow) = (n + 1).multipliedReportingOverflow(by: 8)
+    guard !overflow, offsetBytes <= SoftmaxConfiguration.memoryLimit / 2 else {
+      throw DataError(
+        .unsupported, path: path,
+        "indptr.npy holds \(n + 1) offsets: kept in memory they take more than half of the memory limit (\(SoftmaxConfiguration.memoryLimit) bytes)"
+      )
     }
     let offsets = try offsetArray.integers(0..<(n + 1))
     let indices = try NPZArray(archive, member("indices"))
@@ -140,6 +155,7 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
     while first < rows {
       let end = min(rows, first + chunkRows)
       let count = rowOffsets[end] - rowOffsets[first]
+      try checkChunk(entries: count, rows: first..<end)
       try indices.fill(&indexBytes, count: count, from: indexReader)
       try values.fill(&valueBytes, count: count, from: valueReader)
       try body(first, chunk(first..<end, indexBytes: indexBytes, valueBytes: valueBytes))
@@ -171,12 +187,27 @@ public struct NPZRowStream<Scalar: SoftmaxScalar>: SparseRowStream {
     let file = try ZipFile(path: path)
     let begin = rowOffsets[range.lowerBound]
     let count = rowOffsets[range.upperBound] - begin
+    try checkChunk(entries: count, rows: range)
     func bytes(_ array: NPZArray) throws(DataError) -> [UInt8] {
       let size = array.layout.elementSize
       return try file.bytes(
         at: array.member.dataOffset + array.layout.dataOffset + begin * size, count: count * size)
     }
     return try chunk(range, indexBytes: bytes(indices), valueBytes: bytes(values))
+  }
+
+  /// Throws when a chunk's `entries` (a few rows may claim billions) need
+  /// more than half of the memory limit, with their raw bytes.
+  private func checkChunk(entries: Int, rows range: Range<Int>) throws(DataError) {
+    let perEntry =
+      indices.layout.elementSize + values.layout.elementSize + 4 + MemoryLayout<Scalar>.stride
+    let (bytes, overflow) = entries.multipliedReportingOverflow(by: perEntry)
+    guard !overflow, bytes <= SoftmaxConfiguration.memoryLimit / 2 else {
+      throw DataError(
+        .unsupported, path: path,
+        "rows \(range.lowerBound)..<\(range.upperBound) hold \(entries) entries: more than half of the memory limit (\(SoftmaxConfiguration.memoryLimit) bytes) for one chunk"
+      )
+    }
   }
 
   /// Rows `range` from their entries' raw bytes: converted, checked, each

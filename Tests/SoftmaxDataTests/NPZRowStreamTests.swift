@@ -121,6 +121,9 @@ struct NPZRowStreamTests {
     arguments: [
       ("csc.npz", "a CSC matrix: save it by rows"),
       ("repeated.npz", "row 0 has column 2 twice"),
+      // A deflated indptr claiming 2^40 offsets (8 TiB), refused before
+      // anything is allocated.
+      ("claims_2e40_rows.npz", "more than half of the memory limit"),
     ])
   func refusals(name: String, says: String) throws {
     #expect {
