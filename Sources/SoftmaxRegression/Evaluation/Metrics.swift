@@ -227,14 +227,58 @@ extension SoftmaxClassifier {
     try features.validate(for: self)
     var accumulator = try ClassificationMetrics.Accumulator(
       classCount: classCount, topK: topK, calibrationBins: calibrationBins)
+    try accumulate(features, labels: labels, firstRow: 0, into: &accumulator)
+    return try accumulator.metrics()
+  }
+
+  /// Adds `features`, the data's rows from `firstRow` on, to `accumulator`
+  /// in blocks of ``rowsPerBlock(classCount:)`` rows: every evaluation's
+  /// blocks, so that chunks of whole blocks give the bits of one pass.
+  private func accumulate<F: ClassifierFeatures>(
+    _ features: F, labels: [Int], firstRow: Int,
+    into accumulator: inout ClassificationMetrics.Accumulator
+  ) throws(TrainingError) {
     let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
-    var first = 0
-    while first < features.rows {
-      let end = min(features.rows, first + block)
+    var start = 0
+    while start < features.rows {
+      let end = min(features.rows, start + block)
       try accumulator.add(
-        logProbabilities(features.rows(in: first..<end)), labels: labels[first..<end],
-        firstRow: first)
-      first = end
+        logProbabilities(features.rows(in: start..<end)),
+        labels: labels[(firstRow + start)..<(firstRow + end)], firstRow: firstRow + start)
+      start = end
+    }
+  }
+
+  /// The metrics of a stream of `rows × columns` whose chunks of whole
+  /// blocks (`chunkRows` rounded up to a multiple of
+  /// ``rowsPerBlock(classCount:)``) `forEachChunk` hands over: the shapes
+  /// checked before the pass, each chunk validated, a stream's error
+  /// thrown as ``TrainingError/Code/unreadableData``.
+  private func evaluate<F: ClassifierFeatures>(
+    rows: Int, columns: Int, labels: [Int], topK: Int, calibrationBins: Int, chunkRows: Int,
+    forEachChunk: (_ chunkRows: Int, _ body: (_ first: Int, _ chunk: F) throws -> Void) throws
+      -> Void
+  ) throws(TrainingError) -> ClassificationMetrics {
+    guard labels.count == rows else {
+      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(rows) rows")
+    }
+    guard columns == featureCount else {
+      throw TrainingError(
+        .shapeMismatch, "the rows have \(columns) features; the model takes \(featureCount)")
+    }
+    var accumulator = try ClassificationMetrics.Accumulator(
+      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
+    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
+    let chunkRowCount = (max(chunkRows, 1) + block - 1) / block * block
+    do {
+      try forEachChunk(chunkRowCount) { first, chunk in
+        try chunk.validate(for: self)
+        try accumulate(chunk, labels: labels, firstRow: first, into: &accumulator)
+      }
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw TrainingError(.unreadableData, "\(error)")
     }
     return try accumulator.metrics()
   }
@@ -257,39 +301,17 @@ extension SoftmaxClassifier {
     streaming rows: Rows, labels: [Int], topK: Int = 5, calibrationBins: Int = 15,
     chunkBytes: Int = 8 << 20
   ) throws(TrainingError) -> ClassificationMetrics {
-    guard labels.count == rows.rows else {
-      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(rows.rows) rows")
-    }
-    guard rows.columns == featureCount else {
-      throw TrainingError(
-        .shapeMismatch, "the rows have \(rows.columns) features; the model takes \(featureCount)")
-    }
-    var accumulator = try ClassificationMetrics.Accumulator(
-      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
-    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
     let d = rows.columns
-    let chunkRows = max(block, chunkBytes / max(1, d * MemoryLayout<Rows.Scalar>.stride))
-    let chunkRowCount = (chunkRows + block - 1) / block * block
-    do {
-      try rows.forEachChunk(rows: chunkRowCount) { first, elements in
-        let count = d == 0 ? min(chunkRowCount, rows.rows - first) : elements.count / d
-        let chunk = Matrix(rows: count, columns: d, elements: Array(elements))
-        try chunk.validate(for: self)
-        var start = 0
-        while start < count {
-          let end = min(count, start + block)
-          try accumulator.add(
-            logProbabilities(chunk.rows(in: start..<end)),
-            labels: labels[(first + start)..<(first + end)], firstRow: first + start)
-          start = end
-        }
+    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
+    return try evaluate(
+      rows: rows.rows, columns: d, labels: labels, topK: topK, calibrationBins: calibrationBins,
+      chunkRows: max(block, chunkBytes / max(1, d * MemoryLayout<Rows.Scalar>.stride))
+    ) { chunkRows, body in
+      try rows.forEachChunk(rows: chunkRows) { first, elements in
+        let count = d == 0 ? min(chunkRows, rows.rows - first) : elements.count / d
+        try body(first, Matrix(rows: count, columns: d, elements: Array(elements)))
       }
-    } catch let error as TrainingError {
-      throw error
-    } catch {
-      throw TrainingError(.unreadableData, "\(error)")
     }
-    return try accumulator.metrics()
   }
 }
 
@@ -311,36 +333,11 @@ extension SoftmaxClassifier {
     streaming rows: Rows, labels: [Int], topK: Int = 5, calibrationBins: Int = 15,
     chunkBytes: Int = 8 << 20
   ) throws(TrainingError) -> ClassificationMetrics {
-    guard labels.count == rows.rows else {
-      throw TrainingError(.shapeMismatch, "\(labels.count) labels for \(rows.rows) rows")
-    }
-    guard rows.columns == featureCount else {
-      throw TrainingError(
-        .shapeMismatch, "the rows have \(rows.columns) features; the model takes \(featureCount)")
-    }
-    var accumulator = try ClassificationMetrics.Accumulator(
-      classCount: classCount, topK: topK, calibrationBins: calibrationBins)
-    let block = SoftmaxClassifier.rowsPerBlock(classCount: classCount)
-    let chunkRows = StreamedSparseFeatures<Rows>.chunkRows(
-      rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes)
-    let chunkRowCount = (chunkRows + block - 1) / block * block
-    do {
-      try rows.forEachChunk(rows: chunkRowCount) { first, chunk in
-        try chunk.validate(for: self)
-        var start = 0
-        while start < chunk.rows {
-          let end = min(chunk.rows, start + block)
-          try accumulator.add(
-            logProbabilities(chunk.rows(in: start..<end)),
-            labels: labels[(first + start)..<(first + end)], firstRow: first + start)
-          start = end
-        }
-      }
-    } catch let error as TrainingError {
-      throw error
-    } catch {
-      throw TrainingError(.unreadableData, "\(error)")
-    }
-    return try accumulator.metrics()
+    try evaluate(
+      rows: rows.rows, columns: rows.columns, labels: labels, topK: topK,
+      calibrationBins: calibrationBins,
+      chunkRows: StreamedSparseFeatures<Rows>.chunkRows(
+        rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes)
+    ) { chunkRows, body in try rows.forEachChunk(rows: chunkRows, body) }
   }
 }
