@@ -118,21 +118,13 @@ extension SoftmaxClassifier {
     resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpoints: Bool = false,
     progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
-    if options.hidden != nil {
-      throw TrainingError(
-        .invalidOption,
-        "hidden layers train on data in memory: streamed data trains a linear model")
-    }
     let features = StreamedFeatures(
       source: rows,
       chunkRows: StreamedFeatures<Rows>.chunkRows(columns: rows.columns, chunkBytes: chunkBytes))
-    var options = options
-    if options.solver.isStochastic && options.stochastic.shuffleChunkRows == nil {
-      options.stochastic.shuffleChunkRows = features.chunkRows
-    }
     return try fitting(
       features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-      featureNames: featureNames, options: options, warmStart: warmStart,
+      featureNames: featureNames,
+      options: streamingOptions(options, chunkRows: features.chunkRows), warmStart: warmStart,
       resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
   }
 
@@ -186,23 +178,33 @@ extension SoftmaxClassifier {
     resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpoints: Bool = false,
     progress: (IterationReport) -> Bool = { _ in true }
   ) throws(TrainingError) -> SoftmaxClassifier {
+    let features = StreamedSparseFeatures(
+      source: rows,
+      chunkRows: StreamedSparseFeatures<Rows>.chunkRows(
+        rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes))
+    return try fitting(
+      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
+      featureNames: featureNames,
+      options: streamingOptions(options, chunkRows: features.chunkRows), warmStart: warmStart,
+      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+  }
+
+  /// `options` for streamed rows cut in chunks of `chunkRows`: hidden
+  /// layers refused (they train in memory), and SGD and Adam shuffling by
+  /// the stream's chunks unless told otherwise.
+  private static func streamingOptions(_ options: TrainingOptions, chunkRows: Int)
+    throws(TrainingError) -> TrainingOptions
+  {
     if options.hidden != nil {
       throw TrainingError(
         .invalidOption,
         "hidden layers train on data in memory: streamed data trains a linear model")
     }
-    let features = StreamedSparseFeatures(
-      source: rows,
-      chunkRows: StreamedSparseFeatures<Rows>.chunkRows(
-        rows: rows.rows, nonZeroCount: rows.nonZeroCount, chunkBytes: chunkBytes))
     var options = options
     if options.solver.isStochastic && options.stochastic.shuffleChunkRows == nil {
-      options.stochastic.shuffleChunkRows = features.chunkRows
+      options.stochastic.shuffleChunkRows = chunkRows
     }
-    return try fitting(
-      features, labels: labels, classes: classes, sampleWeights: sampleWeights,
-      featureNames: featureNames, options: options, warmStart: warmStart,
-      resumingFrom: checkpoint, checkpoints: checkpoints, progress: progress)
+    return options
   }
 
   /// The training of both `fit`s, over either layout of features.

@@ -152,7 +152,27 @@ final class ReadFailure: Sendable {
   }
 }
 
-extension StreamedFeatures: TrainingFeatures {
+/// Features read from a stream during training, dense or sparse: hidden
+/// layers refused, and what a pass met thrown once the solver stops.
+protocol StreamedTrainingFeatures: TrainingFeatures {
+  /// The first error a pass met.
+  var failure: ReadFailure { get }
+}
+
+extension StreamedTrainingFeatures {
+  func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar> {
+    throw TrainingError(
+      .invalidOption,
+      "hidden layers train on data in memory: streamed data trains a linear model (load the \(rows) rows, or leave out the hidden layers)"
+    )
+  }
+
+  func checkReads() throws(TrainingError) {
+    if let error = failure.first { throw error }
+  }
+}
+
+extension StreamedFeatures: StreamedTrainingFeatures {
   typealias Objective = StreamedSoftmaxRegressionObjective<Source>
 
   var rows: Int { selection?.count ?? source.rows }
@@ -195,13 +215,6 @@ extension StreamedFeatures: TrainingFeatures {
     ) { body throws(TrainingError) in try forEachRowInDouble(body) }
   }
 
-  func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar> {
-    throw TrainingError(
-      .invalidOption,
-      "hidden layers train on data in memory: streamed data trains a linear model (load the \(rows) rows, or leave out the hidden layers)"
-    )
-  }
-
   func objective(
     labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
     l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
@@ -210,9 +223,5 @@ extension StreamedFeatures: TrainingFeatures {
       features: self, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
       featureNames: featureNames)
-  }
-
-  func checkReads() throws(TrainingError) {
-    if let error = failure.first { throw error }
   }
 }

@@ -88,7 +88,7 @@ struct StreamedSparseFeatures<Source: SparseRowStream>: Sendable {
   }
 }
 
-extension StreamedSparseFeatures: TrainingFeatures {
+extension StreamedSparseFeatures: StreamedTrainingFeatures {
   typealias Objective = StreamedSparseSoftmaxRegressionObjective<Source>
 
   var rows: Int { selection?.count ?? source.rows }
@@ -110,10 +110,7 @@ extension StreamedSparseFeatures: TrainingFeatures {
       found = (first + chunk.rowOfEntry(bad), Int(chunk.columnIndices[bad]), chunk.values[bad])
     }
     if let (row, column, value) = found {
-      throw TrainingError(
-        .nonFiniteValue,
-        "row \(row), \(columnName(column, featureNames)): \(value) is not a finite number",
-        location: ErrorLocation(row: row))
+      throw sparseNonFiniteError(row: row, column: column, value, featureNames)
     }
   }
 
@@ -131,13 +128,6 @@ extension StreamedSparseFeatures: TrainingFeatures {
     ) { body throws(TrainingError) in try forEachChunk(body) }
   }
 
-  func networkFeatures() throws(TrainingError) -> NetworkFeatures<Scalar> {
-    throw TrainingError(
-      .invalidOption,
-      "hidden layers train on data in memory: streamed data trains a linear model (load the \(rows) rows, or leave out the hidden layers)"
-    )
-  }
-
   func objective(
     labels: [Int], classCount: Int, sampleWeights: [Double]?, classWeights: [Double]?,
     l2: Double, l1: Double, standardization: Standardization?, featureNames: [String]?
@@ -146,9 +136,5 @@ extension StreamedSparseFeatures: TrainingFeatures {
       features: self, labels: labels, classCount: classCount, sampleWeights: sampleWeights,
       classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
       featureNames: featureNames)
-  }
-
-  func checkReads() throws(TrainingError) {
-    if let error = failure.first { throw error }
   }
 }

@@ -109,12 +109,8 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
 
   func checkFinite(featureNames: [String]?) throws(TrainingError) {
     if let bad = firstNonFiniteEntry() {
-      let row = rowOfEntry(bad)
-      throw TrainingError(
-        .nonFiniteValue,
-        "row \(row), \(columnName(Int(columnIndices[bad]), featureNames)): "
-          + "\(values[bad]) is not a finite number",
-        location: ErrorLocation(row: row))
+      throw sparseNonFiniteError(
+        row: rowOfEntry(bad), column: Int(columnIndices[bad]), values[bad], featureNames)
     }
   }
 
@@ -135,4 +131,15 @@ extension SparseMatrix: TrainingFeatures where Scalar: SoftmaxScalar {
       classWeights: classWeights, l2: l2, l1: l1, standardization: standardization,
       featureNames: featureNames)
   }
+}
+
+/// "row 3, feature 7: nan is not a finite number", for a sparse entry (in
+/// memory or streamed), located at its row.
+func sparseNonFiniteError<V>(row: Int, column: Int, _ value: V, _ featureNames: [String]?)
+  -> TrainingError
+{
+  TrainingError(
+    .nonFiniteValue,
+    "row \(row), \(columnName(column, featureNames)): \(value) is not a finite number",
+    location: ErrorLocation(row: row))
 }
