@@ -107,13 +107,7 @@ extension Train {
   /// half of the memory limit (its text, a bound on its values' memory
   /// when read as double). Its first pass happens here.
   private func csvStreamingPlan() throws -> StreamPlan? {
-    let limit = SoftmaxConfiguration.memoryLimit
-    let size = (try? FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) ?? 0
-    guard stream || size > limit / 2 else { return nil }
-    let why =
-      stream
-      ? "\(data) is streamed (--stream)"
-      : "\(data) is streamed (the file has \(byteSize(size)), more than half of the memory limit of \(byteSize(limit)))"
+    guard let why = textStreamingReason() else { return nil }
     if dataOptions.missing == .mean {
       throw refuseStreaming(why, "--missing mean", "use --missing zero or skip")
     }
@@ -147,18 +141,8 @@ extension Train {
   /// file is larger than half of the memory limit (its text, about its
   /// entries' memory as float). Its first pass happens here.
   private func libsvmStreamingPlan() throws -> StreamPlan? {
-    let limit = SoftmaxConfiguration.memoryLimit
-    let size = (try? FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) ?? 0
-    guard stream || size > limit / 2 else { return nil }
-    let why =
-      stream
-      ? "\(data) is streamed (--stream)"
-      : "\(data) is streamed (the file has \(byteSize(size)), more than half of the memory limit of \(byteSize(limit)))"
-    if dataOptions.layout == .dense {
-      throw CommandFailure(
-        "\(why): a streamed LIBSVM file trains on its sparse rows; leave out --dense",
-        exitCode: 64)
-    }
+    guard let why = textStreamingReason() else { return nil }
+    try refuseDense(why, "a streamed LIBSVM file")
     if optimizer.solver.isStochastic {
       throw refuseStreaming(
         why, "--optimizer \(optimizer.rawValue) (rows at random)",
@@ -171,15 +155,15 @@ extension Train {
     if isFloat {
       let rows = try LIBSVMRowStream<Float>(path: data, options: options)
       plan = try sparsePlan(
-        rows: rows.rows, nonZeroCount: rows.nonZeroCount, isFloat: true, why: why)
+        rows: rows.rows, columns: rows.columns, nonZeroCount: rows.nonZeroCount, isFloat: true,
+        why: why)
       plan.libsvmFloat = rows
-      plan.columns = rows.columns
     } else {
       let rows = try LIBSVMRowStream<Double>(path: data, options: options)
       plan = try sparsePlan(
-        rows: rows.rows, nonZeroCount: rows.nonZeroCount, isFloat: false, why: why)
+        rows: rows.rows, columns: rows.columns, nonZeroCount: rows.nonZeroCount, isFloat: false,
+        why: why)
       plan.libsvmDouble = rows
-      plan.columns = rows.columns
     }
     return plan
   }
@@ -188,55 +172,72 @@ extension Train {
   /// its entries (a column index and a value each) take more than half of
   /// the memory limit. Its labels come from `--labels`.
   private func npzStreamingPlan() throws -> StreamPlan? {
-    let isFloat = dataOptions.precision.readsFloat(.npz)
-    let (rows, columns, entries, atRandom) =
-      isFloat
-      ? try {
-        let s = try NPZRowStream<Float>(path: data)
-        return (s.rows, s.columns, s.nonZeroCount, s.readsRowsAtRandom)
-      }()
-      : try {
-        let s = try NPZRowStream<Double>(path: data)
-        return (s.rows, s.columns, s.nonZeroCount, s.readsRowsAtRandom)
-      }()
+    if dataOptions.precision.readsFloat(.npz) {
+      let stream = try NPZRowStream<Float>(path: data)
+      var plan = try npzPlan(stream)
+      plan?.npzFloat = stream
+      return plan
+    }
+    let stream = try NPZRowStream<Double>(path: data)
+    var plan = try npzPlan(stream)
+    plan?.npzDouble = stream
+    return plan
+  }
+
+  /// The plan for `stream`, or `nil` to load it.
+  private func npzPlan<Scalar: SoftmaxScalar>(_ stream: NPZRowStream<Scalar>) throws
+    -> StreamPlan?
+  {
+    let isFloat = Scalar.self == Float.self
     let limit = SoftmaxConfiguration.memoryLimit
-    let (bytes, overflow) = entries.multipliedReportingOverflow(by: isFloat ? 8 : 12)
-    guard stream || overflow || bytes > limit / 2 else { return nil }
+    let (bytes, overflow) = stream.nonZeroCount.multipliedReportingOverflow(by: isFloat ? 8 : 12)
+    guard self.stream || overflow || bytes > limit / 2 else { return nil }
     let why =
-      stream
+      self.stream
       ? "\(data) is streamed (--stream)"
       : "\(data) is streamed (its entries take \(byteSize(overflow ? Int.max : bytes)), more than half of the memory limit of \(byteSize(limit)))"
     guard let labelsPath = dataOptions.labels else {
       throw CommandFailure("\(why): give its labels in a file of their own, --labels PATH")
     }
-    if dataOptions.layout == .dense {
-      throw CommandFailure(
-        "\(why): a streamed sparse matrix trains on its sparse rows; leave out --dense",
-        exitCode: 64)
-    }
-    if optimizer.solver.isStochastic && !atRandom {
+    try refuseDense(why, "a streamed sparse matrix")
+    if optimizer.solver.isStochastic && !stream.readsRowsAtRandom {
       throw refuseStreaming(
         why, "--optimizer \(optimizer.rawValue) (rows at random, in a compressed archive)",
         "store it uncompressed (softmax convert IN OUT.npz, or save_npz(..., compressed=False)), or use --optimizer lbfgs or gd"
       )
     }
     try checkStreamable(why)
-    var plan = try sparsePlan(rows: rows, nonZeroCount: entries, isFloat: isFloat, why: why)
+    var plan = try sparsePlan(
+      rows: stream.rows, columns: stream.columns, nonZeroCount: stream.nonZeroCount,
+      isFloat: isFloat, why: why)
     plan.labelsPath = labelsPath
-    plan.columns = columns
-    if isFloat {
-      plan.npzFloat = try NPZRowStream<Float>(path: data)
-    } else {
-      plan.npzDouble = try NPZRowStream<Double>(path: data)
-    }
     return plan
+  }
+
+  /// Why a text file (CSV, LIBSVM) streams: `--stream`, or a file larger
+  /// than half of the memory limit; `nil` to load it.
+  private func textStreamingReason() -> String? {
+    let limit = SoftmaxConfiguration.memoryLimit
+    let size = (try? FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) ?? 0
+    guard stream || size > limit / 2 else { return nil }
+    return stream
+      ? "\(data) is streamed (--stream)"
+      : "\(data) is streamed (the file has \(byteSize(size)), more than half of the memory limit of \(byteSize(limit)))"
+  }
+
+  /// Throws for `--dense`: `what` trains on its sparse rows.
+  private func refuseDense(_ why: String, _ what: String) throws {
+    if dataOptions.layout == .dense {
+      throw CommandFailure(
+        "\(why): \(what) trains on its sparse rows; leave out --dense", exitCode: 64)
+    }
   }
 
   /// The chunk size for `rows` sparse rows of `nonZeroCount` entries under
   /// the memory limit.
-  private func sparsePlan(rows: Int, nonZeroCount: Int, isFloat: Bool, why: String) throws
-    -> StreamPlan
-  {
+  private func sparsePlan(
+    rows: Int, columns: Int, nonZeroCount: Int, isFloat: Bool, why: String
+  ) throws -> StreamPlan {
     let limit = SoftmaxConfiguration.memoryLimit
     let overhead = Self.streamingOverhead(rows: rows)
     let entryBytes = 4 + (isFloat ? 4 : 8)
@@ -247,7 +248,7 @@ extension Train {
         exitCode: 64)
     }
     return StreamPlan(
-      path: data, labelsPath: data, isFloat: isFloat, rows: rows, columns: 0,
+      path: data, labelsPath: data, isFloat: isFloat, rows: rows, columns: columns,
       chunkBytes: max(smallest, min(8 << 20, (limit - overhead) / 4)), nonZeroCount: nonZeroCount)
   }
 
