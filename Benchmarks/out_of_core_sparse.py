@@ -37,13 +37,14 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
+
+# The same measurements as the dense benchmark (this directory is on the path).
+from out_of_core import cat_seconds, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,29 +68,6 @@ def generate(path, n, m, d, k, seed=0):
                     f"{ci + 1}:{vi:g}" for ci, vi in zip(c.tolist(), v.tolist())))
             out.write("\n".join(lines) + "\n")
     return entries
-
-
-def timed(command):
-    """Runs `command` under GNU time: (seconds, peak resident KiB, stdout)."""
-    result = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M"] + command,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-    seconds, kib = result.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kib), result.stdout
-
-
-def cat_seconds(path):
-    with open(os.devnull, "wb") as null:
-        for _ in range(2):
-            subprocess.run(["cat", path], stdout=null, check=True)
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            subprocess.run(["cat", path], stdout=null, check=True)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():
@@ -118,7 +96,7 @@ def main():
         size = os.path.getsize(path)
         print(f"{path}: {args.rows} rows, {args.features} features, {size / (1 << 20):.0f} MiB",
               flush=True)
-        cat = cat_seconds(path)
+        cat, _ = cat_seconds(path)
         print(f"cat (warm): {cat:.3f} s ({size / cat / 1e9:.1f} GB/s)", flush=True)
 
         common = ["--max-iter", str(args.iterations), "--l2", "1e-4", "--json",
@@ -146,7 +124,7 @@ def main():
         npz_seconds, npz_kib, _ = timed(
             [softmax, "train", npz, "--labels", labels, "--stream", "--memory-limit", args.limit,
              "--model", npz_model] + common)
-        npz_cat = cat_seconds(npz)
+        npz_cat, _ = cat_seconds(npz)
         print(f"streamed .npz (--memory-limit {args.limit}): {npz_seconds:.1f} s, "
               f"peak RSS {npz_kib / 1024:.0f} MiB; cat {npz_cat:.3f} s", flush=True)
         with open(streamed_model, "rb") as a, open(memory_model, "rb") as b:
