@@ -234,15 +234,29 @@ double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, fl
 
 typedef void (*regression_fn)(const float *, const int64_t *, long, long, const float *,
                               const float *, long, const float *, const float *, const int64_t *,
-                              const double *, int, float *, double *);
+                              const double *, int, float *, float *, double *);
 static regression_fn pick_regression(void) { SK_DISPATCH(regression_block) }
 void sk_regression_block(const float *x, const int64_t *row_index, long rows, long d,
                          const float *w, const float *b, long k, const float *mean,
                          const float *inverse_scale, const int64_t *labels,
-                         const double *row_weights, int want_gradient, float *scratch,
-                         double *out) {
+                         const double *row_weights, int want_gradient, float *probabilities,
+                         float *scratch, double *out) {
   pick_regression()(x, row_index, rows, d, w, b, k, mean, inverse_scale, labels, row_weights,
-                    want_gradient, scratch, out);
+                    want_gradient, probabilities, scratch, out);
+}
+
+typedef void (*regression_hessian_fn)(const float *, long, long, const float *, const float *,
+                                      long, const float *, const float *, const float *,
+                                      const double *, float *, double *);
+static regression_hessian_fn pick_regression_hessian(void) {
+  SK_DISPATCH(regression_hessian_block)
+}
+void sk_regression_hessian_block(const float *x, long rows, long d, const float *v, const float *c,
+                                 long k, const float *mean, const float *inverse_scale,
+                                 const float *probabilities, const double *row_weights,
+                                 float *scratch, double *out) {
+  pick_regression_hessian()(x, rows, d, v, c, k, mean, inverse_scale, probabilities, row_weights,
+                            scratch, out);
 }
 
 typedef void (*pair_dots_f32_fn)(long, const float *const *, const double *, const double *, long,

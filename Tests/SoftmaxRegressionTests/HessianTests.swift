@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
-import SoftmaxRegression
+@testable import SoftmaxRegression
 import Testing
 import _SoftmaxTestSupport
 
@@ -73,25 +73,133 @@ struct HessianTests {
     #expect(vhv > 0)
   }
 
-  @Test("Float features give the bits of the same values stored as Double")
-  func floatStorage() throws {
+  /// Digits (64 features, 10 classes, pixels 0…16) in Float, as the SIMD
+  /// kernel reads them, and the same values in Double.
+  static func digits(standardized: Bool) throws -> (
+    float: SoftmaxRegressionObjective<Float>, double: SoftmaxRegressionObjective<Double>
+  ) {
     let data = try LabelledData(named: "digits")
     let floats = Matrix(
       rows: data.features.rows, columns: data.features.columns,
       elements: data.features.elements.map { Float($0) })
     let doubles = Matrix(
       rows: floats.rows, columns: floats.columns, elements: floats.elements.map { Double($0) })
-    let a = try SoftmaxRegressionObjective(
-      features: floats, labels: data.labels, classCount: 10, l2: 1e-3)
-    let b = try SoftmaxRegressionObjective(
-      features: doubles, labels: data.labels, classCount: 10, l2: 1e-3)
-    var generator = SplitMix64(seed: 4)
-    let w = [Double].random(count: a.parameterCount, in: -0.1...0.1, using: &generator)
-    let v = [Double].random(count: a.parameterCount, in: -0.1...0.1, using: &generator)
-    var workspaceA = a.makeWorkspace()
-    var workspaceB = b.makeWorkspace()
-    let ha = try #require(a.hessianVectorProduct(at: w, direction: v, workspace: &workspaceA))
-    let hb = try #require(b.hessianVectorProduct(at: w, direction: v, workspace: &workspaceB))
-    #expect(ha.map(\.bitPattern) == hb.map(\.bitPattern))
+    let scaling = standardized ? Standardization(fitting: doubles) : nil
+    return (
+      try SoftmaxRegressionObjective(
+        features: floats, labels: data.labels, classCount: 10, l2: 1e-3, standardization: scaling),
+      try SoftmaxRegressionObjective(
+        features: doubles, labels: data.labels, classCount: 10, l2: 1e-3, standardization: scaling)
+    )
+  }
+
+  /// The Double path sums the same terms as the reference in another
+  /// order (blocks of 256 rows): a few ulps of each component's Σ|terms|,
+  /// bounded here by 1e-12 of the largest component (1,797 rows of terms
+  /// up to 16² in size would need an error 10⁴ times the rounding to fail).
+  ///
+  /// The Float kernel rounds `x̃`, `V`, `p` and `δz` to Float (2⁻²⁴
+  /// relative each) and sums each block's 16-column chunks in Float: about
+  /// `(d + 256)·2⁻²⁴ ≈ 2e-5` of Σ|terms| at worst, and typically far less
+  /// (random-walk rounding). The bound, 1e-4 of the largest component, is
+  /// five times that worst case and 2,500 times below an error of one term
+  /// left out (which is of the order of the largest component over n).
+  @Test(
+    "The kernels' H·v against the Double reference",
+    arguments: [false, true])
+  func kernelsAgainstReference(standardized: Bool) throws {
+    try withStableCPULevel {
+      let (float, double) = try Self.digits(standardized: standardized)
+      var generator = SplitMix64(seed: 4)
+      let scale = standardized ? 0.3 : 0.03
+      let w = [Double].random(count: float.parameterCount, in: -scale...scale, using: &generator)
+      let v = [Double].random(count: float.parameterCount, in: -1...1, using: &generator)
+      let reference = double.referenceHessianVectorProduct(at: w, direction: v)
+      let largest = reference.map(abs).max() ?? 0
+      var workspace = double.makeWorkspace()
+      let fastDouble = try #require(
+        double.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
+      let doubleError = zip(fastDouble, reference).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(doubleError <= 1e-12 * largest, "Double: \(doubleError) of \(largest)")
+      var floatWorkspace = float.makeWorkspace()
+      let fastFloat = try #require(
+        float.hessianVectorProduct(at: w, direction: v, workspace: &floatWorkspace))
+      let floatError = zip(fastFloat, reference).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(floatError <= 1e-4 * largest, "Float: \(floatError) of \(largest)")
+      #expect(largest > 1e-2, "a direction that bends the objective")
+    }
+  }
+
+  @Test("H·v has the same bits for 1, 2 and 3 threads, Float and Double")
+  func threadCounts() throws {
+    try withStableCPULevel {
+      let saved = SoftmaxConfiguration.threadCount
+      defer { SoftmaxConfiguration.threadCount = saved }
+      // 4,000 rows: 16 blocks, several waves' worth of work to share.
+      let data = try LabelledData(named: "digits")
+      let rows = 4000
+      let elements = (0..<(rows * 64)).map { Float(data.features.elements[$0 % data.features.elements.count]) }
+      let floats = Matrix(rows: rows, columns: 64, elements: elements)
+      let labels = (0..<rows).map { data.labels[$0 % data.labels.count] }
+      let float = try SoftmaxRegressionObjective(
+        features: floats, labels: labels, classCount: 10, l2: 1e-3)
+      let double = try SoftmaxRegressionObjective(
+        features: Matrix(rows: rows, columns: 64, elements: elements.map { Double($0) }),
+        labels: labels, classCount: 10, l2: 1e-3)
+      var generator = SplitMix64(seed: 5)
+      let w = [Double].random(count: float.parameterCount, in: -0.03...0.03, using: &generator)
+      let v = [Double].random(count: float.parameterCount, in: -1...1, using: &generator)
+      var floatBits: Set<[UInt64]> = []
+      var doubleBits: Set<[UInt64]> = []
+      for threads in [1, 2, 3] {
+        SoftmaxConfiguration.threadCount = threads
+        var a = float.makeWorkspace()
+        var b = double.makeWorkspace()
+        floatBits.insert(
+          try #require(float.hessianVectorProduct(at: w, direction: v, workspace: &a)).map(
+            \.bitPattern))
+        doubleBits.insert(
+          try #require(double.hessianVectorProduct(at: w, direction: v, workspace: &b)).map(
+            \.bitPattern))
+      }
+      #expect(floatBits.count == 1)
+      #expect(doubleBits.count == 1)
+    }
+  }
+
+  /// The workspace keeps the probabilities of the point of the products
+  /// and of the last full evaluation; whatever came between, a product
+  /// is that of a fresh workspace, bit for bit.
+  @Test("Products after evaluations elsewhere equal a fresh workspace's")
+  func cachedProbabilities() throws {
+    try withStableCPULevel {
+      let (float, _) = try Self.digits(standardized: true)
+      var generator = SplitMix64(seed: 6)
+      let w1 = [Double].random(count: float.parameterCount, in: -0.3...0.3, using: &generator)
+      let w2 = [Double].random(count: float.parameterCount, in: -0.3...0.3, using: &generator)
+      let v = [Double].random(count: float.parameterCount, in: -1...1, using: &generator)
+      func fresh(_ w: [Double]) throws -> [UInt64] {
+        var workspace = float.makeWorkspace()
+        return try #require(float.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
+          .map(\.bitPattern)
+      }
+      let (at1, at2) = (try fresh(w1), try fresh(w2))
+      #expect(at1 != at2)
+      var workspace = float.makeWorkspace()
+      var gradient: [Double] = []
+      func product(_ w: [Double]) throws -> [UInt64] {
+        try #require(float.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
+          .map(\.bitPattern)
+      }
+      #expect(try product(w1) == at1)
+      // A trial point evaluated, then rejected: products stay at w1.
+      _ = float.smoothValueAndGradient(at: w2, gradient: &gradient, workspace: &workspace)
+      #expect(try product(w1) == at1)
+      // Evaluated again and accepted: products at w2 from the recorded pass.
+      _ = float.smoothValueAndGradient(at: w2, gradient: &gradient, workspace: &workspace)
+      #expect(try product(w2) == at2)
+      #expect(try product(w1) == at1)
+      #expect(try product(w2) == at2)
+    }
   }
 }

@@ -21,7 +21,7 @@
 // so both see the same machine).
 //
 //   regression-timing [--mnist DIR] [--threads N] [--repeats R] [--no-fit] [--sgd [--no-shuffle] [--batch B]]
-//                     [--step-profile]
+//                     [--step-profile] [--solver lbfgs|newton]
 //
 //===----------------------------------------------------------------------===//
 
@@ -203,6 +203,7 @@ if fit {
   options.lbfgs.maxIterations = 5000
   options.lbfgs.gradientTolerance = 1e-7
   options.lbfgs.relativeObjectiveTolerance = 0
+  if option("--solver") == "newton" { options.solver = .newton }
   let target = 0.2321177  // scikit-learn's tight optimum in this form (../shared/BASELINES.md)
   var reachedAt: (iteration: Int, seconds: Double)? = nil
   let start = now()
@@ -218,6 +219,6 @@ if fit {
   guard let record = model.training else { fatalError("fit returns a training record") }
   let accuracy = try model.evaluate(features: features, labels: labels).accuracy
   print(
-    "{\"what\": \"fit\", \"seconds\": \(seconds), \"iterations\": \(record.iterations), \"evaluations\": \(record.evaluations), \"objective\": \(record.objective), \"stop\": \"\(record.stopReason)\", \"target\": \(target), \"reached_1e-6_at_iteration\": \(reachedAt.map { String($0.iteration) } ?? "null"), \"reached_1e-6_seconds\": \(reachedAt.map { String($0.seconds) } ?? "null"), \"train_accuracy\": \(accuracy)}"
+    "{\"what\": \"fit\", \"solver\": \"\(options.solver)\", \"seconds\": \(seconds), \"iterations\": \(record.iterations), \"evaluations\": \(record.evaluations), \"objective\": \(record.objective), \"stop\": \"\(record.stopReason)\", \"target\": \(target), \"reached_1e-6_at_iteration\": \(reachedAt.map { String($0.iteration) } ?? "null"), \"reached_1e-6_seconds\": \(reachedAt.map { String($0.seconds) } ?? "null"), \"train_accuracy\": \(accuracy)}"
   )
 }

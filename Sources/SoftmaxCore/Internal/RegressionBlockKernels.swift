@@ -84,9 +84,13 @@ extension RegressionBlock where Scalar == Float {
   ///
   /// - Precondition: labels in `0..<k`; 64-bit `Int` (the kernel reads
   ///   the labels and indices as `Int64`).
+  ///
+  /// With `probabilities` (a range of rows only), `softmax(z_r)` of each
+  /// row goes to `probabilities[(r − first)·k ..< …+k]`: what
+  /// ``hessianProduct(_:probabilities:scratch:into:)`` reads.
   package func accumulate(
-    _ rows: BlockRows, wantGradient: Bool, scratch: UnsafeMutablePointer<Float>,
-    into out: UnsafeMutablePointer<Double>
+    _ rows: BlockRows, wantGradient: Bool, probabilities: UnsafeMutablePointer<Float>? = nil,
+    scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Double>
   ) {
     precondition(MemoryLayout<Int>.size == 8, "the Float kernel needs a 64-bit Int")
     let d = featureCount
@@ -97,24 +101,49 @@ extension RegressionBlock where Scalar == Float {
       let first = range.lowerBound
       sk_regression_block(
         x + first * d, nil, range.count, d, weights, bias, k, mean, inverseScale,
-        labels64 + first, rowWeights + first, wantGradient ? 1 : 0, scratch, out)
+        labels64 + first, rowWeights + first, wantGradient ? 1 : 0, probabilities, scratch, out)
     case .indices(let indices):
+      precondition(probabilities == nil, "probabilities of gathered rows")
       let index = indices.baseAddress.map {
         UnsafeRawPointer($0).assumingMemoryBound(to: Int64.self)
       }
       sk_regression_block(
         x, index, indices.count, d, weights, bias, k, mean, inverseScale, labels64, rowWeights,
-        wantGradient ? 1 : 0, scratch, out)
+        wantGradient ? 1 : 0, nil, scratch, out)
     }
+  }
+
+  /// Adds the block's part of the Hessian times a direction into `out`
+  /// (`k·d + k` doubles): `weights` and `bias` hold the direction
+  /// `[V, c]` rounded to Float, `probabilities` the rows' softmax at the
+  /// parameters (`rows.count·k`, from ``accumulate(_:wantGradient:probabilities:scratch:into:)``),
+  /// and each row adds `r·x̃ᵀ` and `r`, `r = s·(p ⊙ δz − p·(pᵀδz))`,
+  /// `δz = V·x̃ + c`. `scratch` holds `rows·k` floats.
+  ///
+  /// Accuracy: δz in Float (error up to d·2⁻²⁴·Σ|v·x̃|), r in Double
+  /// rounded to Float, the sums over each 16-column chunk of the block in
+  /// Float, then Double: a relative error of a few times 2⁻²⁴·d per
+  /// product, the inexactness a truncated Newton method tolerates.
+  package func hessianProduct(
+    _ rows: Range<Int>, probabilities: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Double>
+  ) {
+    let d = featureCount
+    let first = rows.lowerBound
+    sk_regression_hessian_block(
+      x + first * d, rows.count, d, weights, bias, classCount, mean, inverseScale,
+      probabilities, rowWeights + first, scratch, out)
   }
 }
 
 extension RegressionBlock where Scalar == Double {
   /// Adds the block's sums into `out` (`k·d + k + 1` doubles), in Double
-  /// throughout. `scratch` holds `d + k` doubles.
+  /// throughout. `scratch` holds `d + k` doubles. With `probabilities` (a
+  /// range of rows only), `softmax(z_r)` of each row goes to
+  /// `probabilities[(r − first)·k ..< …+k]`.
   package func accumulate(
-    _ rows: BlockRows, wantGradient: Bool, scratch: UnsafeMutablePointer<Double>,
-    into out: UnsafeMutablePointer<Double>
+    _ rows: BlockRows, wantGradient: Bool, probabilities: UnsafeMutablePointer<Double>? = nil,
+    scratch: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>
   ) {
     let d = featureCount
     let k = classCount
@@ -147,6 +176,10 @@ extension RegressionBlock where Scalar == Double {
       let label = labels[i]
       let (nll, sum) = softmaxCrossEntropy(logits, count: k, label: label)
       loss += weight * nll
+      if let probabilities {
+        precondition(index == nil, "probabilities of gathered rows")
+        for j in 0..<k { probabilities[r * k + j] = logits[j] / sum }
+      }
       guard wantGradient, weight != 0 else { continue }
       // Backward: ∂L/∂z = s·(a − y), then ∂L/∂b += it, ∂L/∂W += it·x̃ᵀ.
       for j in 0..<k {
@@ -157,6 +190,45 @@ extension RegressionBlock where Scalar == Double {
       }
     }
     out[k * d + k] += loss
+  }
+
+  /// Adds the block's part of the Hessian times the direction `[V, c]`
+  /// (`weights`, `bias`) into `out` (`k·d + k` doubles), in Double
+  /// throughout: `r = s·(p ⊙ δz − p·(pᵀδz))`, `δz = V·x̃ + c`, adds
+  /// `r·x̃ᵀ` and `r`. `probabilities` holds the rows' softmax at the
+  /// parameters (`rows.count·k`); `scratch` holds `d + k` doubles.
+  package func hessianProduct(
+    _ rows: Range<Int>, probabilities: UnsafePointer<Double>,
+    scratch: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>
+  ) {
+    let d = featureCount
+    let k = classCount
+    let standardized = scratch
+    let change = scratch + d
+    for (r, i) in rows.enumerated() {
+      let row = x + i * d
+      if let mean, let inverseScale {
+        for c in 0..<d { standardized[c] = (row[c] - mean[c]) * inverseScale[c] }
+      } else {
+        for c in 0..<d { standardized[c] = row[c] }
+      }
+      let p = probabilities + r * k
+      var dot = 0.0
+      for j in 0..<k {
+        var z = bias[j]
+        let vj = weights + j * d
+        for c in 0..<d { z += vj[c] * standardized[c] }
+        change[j] = z
+        dot += p[j] * z
+      }
+      let weight = rowWeights[i]
+      for j in 0..<k {
+        let g = weight * p[j] * (change[j] - dot)
+        out[k * d + j] += g
+        let gw = out + j * d
+        for c in 0..<d { gw[c] += g * standardized[c] }
+      }
+    }
   }
 }
 

@@ -168,67 +168,199 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
     _ x: Features, parameters: [Double], firstRow: Int, blockCount: Int,
     gradient: inout [Double], wantGradient: Bool, totals: inout Totals,
     workspace: inout Workspace, rows: (Int) -> BlockRows,
+    probabilities: ProbabilityStore? = nil,
     onBlock: ((_ block: Int, _ partial: UnsafePointer<Double>) -> Void)? = nil
   ) {
     guard blockCount > 0 else { return }
     let k = classCount
-    let d = featureCount
-    let weightCount = k * d
-    let stride = weightCount + k + 1
+    withBlockKernel(
+      x, parameters: parameters, firstRow: firstRow, floatWeights: workspace.floatWeights,
+      floatBias: workspace.floatBias, probabilities: probabilities
+    ) { accumulate in
+      sumWaves(
+        blockCount: blockCount, stride: parameterCount + 1, cost: 256 * featureCount * k * 2,
+        gradient: &gradient, wantGradient: wantGradient, totals: &totals,
+        partials: &workspace.partials, onBlock: onBlock
+      ) { block, out in
+        accumulate(rows(block), wantGradient, out)
+      }
+    }
+  }
+
+  /// Computes blocks `0..<blockCount` in waves of ``blocksPerWave(stride:)``
+  /// in parallel, `body(block, out)` adding each block's `stride` sums
+  /// (`[∂W, ∂b, loss]`, or `[∂W, ∂b]` when `stride` is `k·d + k`) into
+  /// its zeroed slice of `partials`; then adds them to `totals` and to
+  /// `gradient[0..<k·d + k]` in block order (or hands each to `onBlock`,
+  /// in block order). The same bits for every thread count.
+  private func sumWaves(
+    blockCount: Int, stride: Int, cost: Int, gradient: inout [Double], wantGradient: Bool,
+    totals: inout Totals, partials: inout [Double],
+    onBlock: ((_ block: Int, _ partial: UnsafePointer<Double>) -> Void)?,
+    _ body: (_ block: Int, _ out: UnsafeMutablePointer<Double>) -> Void
+  ) {
+    let sums = parameterCount
     let wave = min(Self.blocksPerWave(stride: stride), blockCount)
-    if workspace.partials.count < wave * stride {
-      workspace.partials = [Double](repeating: 0, count: wave * stride)
+    if partials.count < wave * stride {
+      partials = [Double](repeating: 0, count: wave * stride)
     }
     var loss = totals.loss
     var blocksAdded = totals.blocks
-    withBlockKernel(
-      x, parameters: parameters, firstRow: firstRow, floatWeights: workspace.floatWeights,
-      floatBias: workspace.floatBias
-    ) { accumulate in
-      workspace.partials.withUnsafeMutableBufferPointer { partialBuffer in
-        gradient.withUnsafeMutableBufferPointer { totals in
-          guard let partialBase = partialBuffer.baseAddress else { return }
-          var first = 0
-          while first < blockCount {
-            let count = min(wave, blockCount - first)
-            parallelFor(count: count, cost: 256 * d * k * 2, grain: 1) { begin, end in
-              for slot in begin..<end {
-                let out = partialBase + slot * stride
-                out.initialize(repeating: 0, count: stride)
-                accumulate(rows(first + slot), wantGradient, out)
-              }
+    partials.withUnsafeMutableBufferPointer { partialBuffer in
+      gradient.withUnsafeMutableBufferPointer { totals in
+        guard let partialBase = partialBuffer.baseAddress else { return }
+        var first = 0
+        while first < blockCount {
+          let count = min(wave, blockCount - first)
+          parallelFor(count: count, cost: cost, grain: 1) { begin, end in
+            for slot in begin..<end {
+              let out = partialBase + slot * stride
+              out.initialize(repeating: 0, count: stride)
+              body(first + slot, out)
             }
-            if let onBlock {
-              // Each block's sums to the caller, in block order, instead of
-              // the running totals.
-              for slot in 0..<count { onBlock(first + slot, partialBase + slot * stride) }
-            } else {
-              for slot in 0..<count { loss += partialBase[slot * stride + weightCount + k] }
-            }
-            if onBlock == nil, wantGradient, let totals = totals.baseAddress {
-              // Blocks in order for every index (split across threads by
-              // index, which does not change any index's order). The very
-              // first block is copied, the others added.
-              let copiesFirst = blocksAdded == 0
-              parallelFor(count: weightCount + k, cost: count, grain: 4096) { begin, end in
-                for slot in 0..<count {
-                  let partial = partialBase + slot * stride
-                  if copiesFirst && slot == 0 {
-                    (totals + begin).update(from: partial + begin, count: end - begin)
-                  } else {
-                    for index in begin..<end { totals[index] += partial[index] }
-                  }
+          }
+          if let onBlock {
+            // Each block's sums to the caller, in block order, instead of
+            // the running totals.
+            for slot in 0..<count { onBlock(first + slot, partialBase + slot * stride) }
+          } else if stride > sums {
+            for slot in 0..<count { loss += partialBase[slot * stride + sums] }
+          }
+          if onBlock == nil, wantGradient, let totals = totals.baseAddress {
+            // Blocks in order for every index (split across threads by
+            // index, which does not change any index's order). The very
+            // first block is copied, the others added.
+            let copiesFirst = blocksAdded == 0
+            parallelFor(count: sums, cost: count, grain: 4096) { begin, end in
+              for slot in 0..<count {
+                let partial = partialBase + slot * stride
+                if copiesFirst && slot == 0 {
+                  (totals + begin).update(from: partial + begin, count: end - begin)
+                } else {
+                  for index in begin..<end { totals[index] += partial[index] }
                 }
               }
             }
-            blocksAdded += count
-            first += count
           }
+          blocksAdded += count
+          first += count
         }
       }
     }
     totals.loss = loss
     totals.blocks = blocksAdded
+  }
+
+  /// Where a full pass keeps each row's softmax probabilities at the
+  /// parameters it evaluates (the state of ``addHessianProduct(_:direction:probabilities:firstRow:blockCount:product:totals:workspace:)``):
+  /// `rows × k` values from row `firstRow` of the pass, in `Float` for
+  /// the Float kernel, `Double` otherwise.
+  enum ProbabilityStore {
+    case float(UnsafeMutablePointer<Float>)
+    case double(UnsafeMutablePointer<Double>)
+  }
+
+  /// Adds blocks of `Σᵢ sᵢ·[rᵢ·x̃ᵢᵀ, rᵢ]` (the Hessian of the summed loss
+  /// times `direction = [V, c]`) to `product` (`k·d + k`), the blocks
+  /// `firstRow + 256·b ..< …` of `x` as ``add(_:parameters:firstRow:blockCount:gradient:wantGradient:totals:workspace:rows:probabilities:onBlock:)``
+  /// numbers them, in block order: the same bits for every thread count.
+  /// `probabilities` holds the softmax of those rows at the parameters,
+  /// from a pass that stored them; `rowCount` is the rows of `x`.
+  func addHessianProduct(
+    _ x: Features, direction: [Double], probabilities: ProbabilityStore, firstRow: Int,
+    rowCount: Int, product: inout [Double], totals: inout Totals, workspace: inout Workspace
+  ) {
+    let blockRows = SoftmaxRegressionObjective<T>.blockRows
+    let blockCount = (rowCount + blockRows - 1) / blockRows
+    guard blockCount > 0 else { return }
+    let k = classCount
+    let d = featureCount
+    if product.count != parameterCount { product = [Double](repeating: 0, count: parameterCount) }
+    func rows(_ block: Int) -> Range<Int> {
+      (block * blockRows)..<min(rowCount, (block + 1) * blockRows)
+    }
+    let cost = blockRows * d * k * 2
+    switch (x, probabilities) {
+    case (.float(let x), .float(let p)):
+      let (v, c) = Self.roundedToFloat(direction, classCount: k, featureCount: d)
+      v.withUnsafeBufferPointer { v in
+        c.withUnsafeBufferPointer { c in
+          withRows { labels, s in
+            withOptionalPointers(floatStandardization) { mean, inverseScale in
+              guard let v = v.baseAddress, let c = c.baseAddress else { return }
+              let kernel = RegressionBlock(
+                x: x, featureCount: d, classCount: k, weights: v, bias: c, mean: mean,
+                inverseScale: inverseScale, labels: labels + firstRow, rowWeights: s + firstRow)
+              sumWaves(
+                blockCount: blockCount, stride: parameterCount, cost: cost, gradient: &product,
+                wantGradient: true, totals: &totals, partials: &workspace.partials, onBlock: nil
+              ) { block, out in
+                let range = rows(block)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, range.count * k)) {
+                  scratch in
+                  guard let scratch = scratch.baseAddress else { return }
+                  kernel.hessianProduct(
+                    range, probabilities: p + range.lowerBound * k, scratch: scratch, into: out)
+                }
+              }
+            }
+          }
+        }
+      }
+    case (.double(let x), .double(let p)):
+      let mean = standardization?.mean ?? []
+      let inverseScale = standardization?.inverseScale ?? []
+      direction.withUnsafeBufferPointer { v in
+        withRows { labels, s in
+          mean.withUnsafeBufferPointer { mean in
+            inverseScale.withUnsafeBufferPointer { inverseScale in
+              guard let v = v.baseAddress else { return }
+              let kernel = RegressionBlock(
+                x: x, featureCount: d, classCount: k, weights: v, bias: v + k * d,
+                mean: mean.isEmpty ? nil : mean.baseAddress,
+                inverseScale: inverseScale.isEmpty ? nil : inverseScale.baseAddress,
+                labels: labels + firstRow, rowWeights: s + firstRow)
+              sumWaves(
+                blockCount: blockCount, stride: parameterCount, cost: cost, gradient: &product,
+                wantGradient: true, totals: &totals, partials: &workspace.partials, onBlock: nil
+              ) { block, out in
+                let range = rows(block)
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
+                  guard let scratch = scratch.baseAddress else { return }
+                  kernel.hessianProduct(
+                    range, probabilities: p + range.lowerBound * k, scratch: scratch, into: out)
+                }
+              }
+            }
+          }
+        }
+      }
+    default:
+      preconditionFailure("probabilities of another kind than the features")
+    }
+  }
+
+  /// Calls `body` with the labels and row weights of every row.
+  private func withRows(_ body: (UnsafePointer<Int>, UnsafePointer<Double>) -> Void) {
+    labels.withUnsafeBufferPointer { labels in
+      rowWeights.withUnsafeBufferPointer { rowWeights in
+        guard let labels = labels.baseAddress, let rowWeights = rowWeights.baseAddress else {
+          return
+        }
+        body(labels, rowWeights)
+      }
+    }
+  }
+
+  /// `[V, c]` rounded to Float.
+  private static func roundedToFloat(
+    _ parameters: [Double], classCount: Int, featureCount: Int
+  ) -> (weights: [Float], bias: [Float]) {
+    let weightCount = classCount * featureCount
+    return (
+      parameters[0..<weightCount].map { Float($0) },
+      parameters[weightCount..<(weightCount + classCount)].map { Float($0) }
+    )
   }
 
   /// Ends an evaluation: returns `loss / denominator` and `(λ₂/2)·‖W‖²`,
@@ -285,7 +417,7 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
   /// parameters) or in `Double`, each with its scratch.
   private func withBlockKernel(
     _ x: Features, parameters: [Double], firstRow: Int, floatWeights: [Float],
-    floatBias: [Float],
+    floatBias: [Float], probabilities: ProbabilityStore?,
     _ body: (_ accumulate: (BlockRows, Bool, UnsafeMutablePointer<Double>) -> Void) -> Void
   ) {
     let k = classCount
@@ -300,6 +432,8 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
         switch x {
         case .float(let x):
           precondition(usesFloatKernel, "Float features for the Double kernel")
+          var stored: UnsafeMutablePointer<Float>? = nil
+          if case .float(let p) = probabilities { stored = p }
           floatWeights.withUnsafeBufferPointer { w in
             floatBias.withUnsafeBufferPointer { b in
               withOptionalPointers(floatStandardization) { mean, inverseScale in
@@ -311,7 +445,10 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
                   withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k)) {
                     scratch in
                     guard let scratch = scratch.baseAddress else { return }
-                    kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                    kernel.accumulate(
+                      rows, wantGradient: wantGradient,
+                      probabilities: stored.map { storedRows($0, rows, classCount: k) }, scratch: scratch,
+                      into: out)
                   }
                 }
               }
@@ -319,6 +456,8 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
           }
         case .double(let x):
           precondition(!usesFloatKernel, "Double features for the Float kernel")
+          var stored: UnsafeMutablePointer<Double>? = nil
+          if case .double(let p) = probabilities { stored = p }
           let mean = standardization?.mean ?? []
           let inverseScale = standardization?.inverseScale ?? []
           parameters.withUnsafeBufferPointer { p in
@@ -333,7 +472,10 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
                 body { rows, wantGradient, out in
                   withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
                     guard let scratch = scratch.baseAddress else { return }
-                    kernel.accumulate(rows, wantGradient: wantGradient, scratch: scratch, into: out)
+                    kernel.accumulate(
+                      rows, wantGradient: wantGradient,
+                      probabilities: stored.map { storedRows($0, rows, classCount: k) }, scratch: scratch,
+                      into: out)
                   }
                 }
               }
@@ -343,6 +485,17 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
       }
     }
   }
+}
+
+/// Where the probabilities of a block of `rows` (a range, numbered from
+/// the pass's first row) go in a pass's store.
+private func storedRows<P>(_ store: UnsafeMutablePointer<P>, _ rows: BlockRows, classCount k: Int)
+  -> UnsafeMutablePointer<P>
+{
+  guard case .range(let range) = rows else {
+    preconditionFailure("probabilities of gathered rows")
+  }
+  return store + range.lowerBound * k
 }
 
 /// Calls `body` with pointers to a Float standardization, or two `nil`s.

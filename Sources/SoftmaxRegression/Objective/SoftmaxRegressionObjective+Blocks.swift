@@ -46,9 +46,13 @@ extension SoftmaxRegressionObjective {
   /// `(λ₂/2)·‖W‖²`, and the gradient of their sum. Memory: one wave of
   /// partial sums, whatever the row count; the result is bitwise the same
   /// for every thread count.
+  ///
+  /// With `probabilities` (a full pass in row order), each row's softmax
+  /// probabilities go there.
   func sumBlocks(
     _ parameters: [Double], blockCount: Int, gradient: inout [Double], wantGradient: Bool,
-    denominator: Double, workspace: inout Workspace, rows: (Int) -> BlockRows
+    denominator: Double, workspace: inout Workspace,
+    probabilities: DenseBlockSum<T>.ProbabilityStore? = nil, rows: (Int) -> BlockRows
   ) -> (data: Double, penalty: Double) {
     blockSum.begin(
       parameters, gradient: &gradient, wantGradient: wantGradient, workspace: &workspace.blocks)
@@ -56,7 +60,8 @@ extension SoftmaxRegressionObjective {
     withFeatures { x in
       blockSum.add(
         x, parameters: parameters, firstRow: 0, blockCount: blockCount, gradient: &gradient,
-        wantGradient: wantGradient, totals: &totals, workspace: &workspace.blocks, rows: rows)
+        wantGradient: wantGradient, totals: &totals, workspace: &workspace.blocks, rows: rows,
+        probabilities: probabilities)
     }
     return blockSum.finish(
       parameters, gradient: &gradient, wantGradient: wantGradient, totals: totals,
@@ -65,7 +70,7 @@ extension SoftmaxRegressionObjective {
 
   /// Calls `body` with the features as the kernel reads them: the matrix's
   /// Floats, or the Doubles made when the objective was.
-  private func withFeatures(_ body: (DenseBlockSum<T>.Features) -> Void) {
+  func withFeatures(_ body: (DenseBlockSum<T>.Features) -> Void) {
     if blockSum.usesFloatKernel {
       features.elements.withUnsafeBytes { raw in
         if let x = raw.baseAddress?.assumingMemoryBound(to: Float.self) { body(.float(x)) }

@@ -7,7 +7,68 @@
 
 import SoftmaxCore
 
+/// The softmax probabilities of every row at one point of parameter
+/// space: the state of Hessian products there. Two slots: the point the
+/// products are taken at (`current`), and the point of the last full
+/// pass (`recorded`), which becomes current when a product is asked at
+/// it (a trust-region solver evaluates a trial point, then takes
+/// products at it if it accepts the step, or at the old point if not).
+struct CurvatureCache {
+  /// Probabilities stored as the kernel computes them.
+  enum Values {
+    case none
+    case float([Float])
+    case double([Double])
+  }
+
+  var current: Values = .none
+  var currentPoint: [Double]? = nil
+  var recorded: Values = .none
+  var recordedPoint: [Double]? = nil
+  /// Whether full passes record their probabilities: from the first
+  /// Hessian product on.
+  var isRecording = false
+
+  /// Makes the recorded slot current when it holds `point`.
+  mutating func promote(ifAt point: [Double]) -> Bool {
+    guard let recordedPoint, recordedPoint == point else { return false }
+    swap(&current, &recorded)
+    currentPoint = recordedPoint
+    self.recordedPoint = nil
+    return true
+  }
+}
+
 extension SoftmaxRegressionObjective {
+  /// Provided (``hessianVectorProduct(at:direction:workspace:)``).
+  public var providesHessianProducts: Bool { true }
+
+  /// Calls `body` with a store for `rows·k` probabilities in `values`
+  /// (made or reused as the kernel's kind), or with `nil` when not
+  /// `enabled`.
+  func withProbabilityStore<R>(
+    _ values: inout CurvatureCache.Values, rows: Int, _ enabled: Bool,
+    _ body: (DenseBlockSum<T>.ProbabilityStore?) -> R
+  ) -> R {
+    guard enabled else { return body(nil) }
+    let count = rows * classCount
+    if blockSum.usesFloatKernel {
+      var buffer: [Float]
+      if case .float(let kept) = values, kept.count == count { buffer = kept } else { buffer = [] }
+      values = .none
+      if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+      defer { values = .float(buffer) }
+      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress.map { .float($0) }) }
+    } else {
+      var buffer: [Double]
+      if case .double(let kept) = values, kept.count == count { buffer = kept } else { buffer = [] }
+      values = .none
+      if buffer.count != count { buffer = [Double](repeating: 0, count: count) }
+      defer { values = .double(buffer) }
+      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress.map { .double($0) }) }
+    }
+  }
+
   /// The Hessian of the smooth part at `parameters` (`[W (k × d), b]`)
   /// times `direction` (`[V, c]`, the same layout): for each row, the
   /// direction's change of the logits `δz = V·x̃ + c` goes through the
@@ -16,19 +77,102 @@ extension SoftmaxRegressionObjective {
   ///     H·[V, c] = Σᵢ (sᵢ/Σs)·[r·x̃ᵢᵀ, r] + λ₂·[V, 0],
   ///     r = p ⊙ δz − p·(pᵀδz),
   ///
-  /// the product a trust-region Newton solver (LIBLINEAR's TRON) needs, in
-  /// about one gradient's arithmetic.
+  /// the product a trust-region Newton solver (``TrustRegionNewton``)
+  /// takes several times at each point.
   ///
-  /// Computed in `Double`, row by row in order on one thread (`O(n·d·k)`):
-  /// deterministic, a reference for the faster kernels to come, not yet
-  /// one of them. Accuracy: the rounding of those sums, checked against
-  /// central differences of the gradient in the tests.
+  /// Cost: `2·n·d·k` multiply-adds (a forward pass of the direction and a
+  /// backward pass), by the same blocked kernels as the gradient and
+  /// with its determinism (the same bits for every thread count). The
+  /// probabilities `p` at `parameters` come from the workspace: from the
+  /// last full evaluation when it was at `parameters` (after the first
+  /// product, every full evaluation keeps them, `n·k` values), or else
+  /// from a forward pass made here.
+  ///
+  /// Accuracy: `Double` features, a few ulps of the products' sums;
+  /// `Float` features (the SIMD kernel): `p` and `δz` in `Float`, so a
+  /// relative error of a few times `d·2⁻²⁴` of `Σ|terms|`, the
+  /// inexactness that a truncated Newton method absorbs (its steps are
+  /// accepted on the exact objective). The tests bound both against
+  /// ``referenceHessianVectorProduct(at:direction:)`` and central
+  /// differences.
   ///
   /// - Precondition: `parameters` and `direction` hold `parameterCount`
   ///   values.
   public func hessianVectorProduct(
     at parameters: [Double], direction: [Double], workspace: inout Workspace
   ) -> [Double]? {
+    precondition(
+      parameters.count == parameterCount && direction.count == parameterCount,
+      "\(parameters.count) parameters and \(direction.count) directions; the objective has \(parameterCount)"
+    )
+    let n = features.rows
+    let k = classCount
+    let weightCount = k * featureCount
+    let blockRows = Self.blockRows
+    workspace.curvature.isRecording = true
+    if workspace.curvature.currentPoint != parameters
+      && !workspace.curvature.promote(ifAt: parameters)
+    {
+      // A forward pass that keeps the probabilities.
+      var unused: [Double] = []
+      workspace.curvature.currentPoint = nil
+      var current = CurvatureCache.Values.none
+      swap(&current, &workspace.curvature.current)
+      defer { swap(&current, &workspace.curvature.current) }
+      withProbabilityStore(&current, rows: n, true) { store in
+        _ = sumBlocks(
+          parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &unused,
+          wantGradient: false, denominator: weightTotal, workspace: &workspace,
+          probabilities: store
+        ) { block in
+          .range((block * blockRows)..<min(n, (block + 1) * blockRows))
+        }
+      }
+      workspace.curvature.currentPoint = parameters
+    }
+    var product = [Double](repeating: 0, count: parameterCount)
+    var totals = DenseBlockSum<T>.Totals()
+    let current = workspace.curvature.current
+    withFeatures { x in
+      withStore(current) { store in
+        blockSum.addHessianProduct(
+          x, direction: direction, probabilities: store, firstRow: 0, rowCount: n,
+          product: &product, totals: &totals, workspace: &workspace.blocks)
+      }
+    }
+    let scale = weightTotal > 0 ? 1 / weightTotal : 0
+    for index in 0..<(weightCount + k) {
+      product[index] = product[index] * scale + (index < weightCount ? l2 * direction[index] : 0)
+    }
+    return product
+  }
+
+  /// Calls `body` with a store over probabilities kept in `values`.
+  private func withStore(
+    _ values: CurvatureCache.Values, _ body: (DenseBlockSum<T>.ProbabilityStore) -> Void
+  ) {
+    switch values {
+    case .none:
+      preconditionFailure("no probabilities")
+    case .float(let buffer):
+      // Read only (the store's pointer type is shared with the passes
+      // that write it).
+      buffer.withUnsafeBufferPointer {
+        if let p = $0.baseAddress { body(.float(UnsafeMutablePointer(mutating: p))) }
+      }
+    case .double(let buffer):
+      buffer.withUnsafeBufferPointer {
+        if let p = $0.baseAddress { body(.double(UnsafeMutablePointer(mutating: p))) }
+      }
+    }
+  }
+
+  /// ``hessianVectorProduct(at:direction:workspace:)`` computed in
+  /// `Double`, row by row in order on one thread, with the probabilities
+  /// computed on the spot (`O(n·d·k)`): the reference the kernels are
+  /// tested against. Accuracy: the rounding of those sums, a few ulps of
+  /// `Σ|terms|` per component.
+  func referenceHessianVectorProduct(at parameters: [Double], direction: [Double]) -> [Double] {
     let k = classCount
     let d = featureCount
     let weightCount = k * d

@@ -94,6 +94,9 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
   /// parameters rounded to `Float` for the Float kernel. One per caller.
   public struct Workspace {
     var blocks = DenseBlockSum<T>.Workspace()
+    /// The softmax probabilities of every row at a point, for Hessian
+    /// products there (``hessianVectorProduct(at:direction:workspace:)``).
+    var curvature = CurvatureCache()
   }
 
   /// A new workspace.
@@ -185,12 +188,24 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
   ) -> Double {
     let n = features.rows
     let blockRows = Self.blockRows
-    let (data, penalty) = sumBlocks(
-      parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &gradient,
-      wantGradient: true, denominator: weightTotal, workspace: &workspace
-    ) { block in
-      .range((block * blockRows)..<min(n, (block + 1) * blockRows))
+    // Once a solver has asked for Hessian products, every full pass keeps
+    // its rows' probabilities (n·k values), so that products at the next
+    // accepted point need no pass of their own.
+    let records = workspace.curvature.isRecording
+    if records { workspace.curvature.recordedPoint = nil }
+    var recorded = CurvatureCache.Values.none
+    swap(&recorded, &workspace.curvature.recorded)
+    defer { swap(&recorded, &workspace.curvature.recorded) }
+    let (data, penalty) = withProbabilityStore(&recorded, rows: n, records) { store in
+      sumBlocks(
+        parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &gradient,
+        wantGradient: true, denominator: weightTotal, workspace: &workspace,
+        probabilities: store
+      ) { block in
+        .range((block * blockRows)..<min(n, (block + 1) * blockRows))
+      }
     }
+    if records { workspace.curvature.recordedPoint = parameters }
     return data + penalty
   }
 

@@ -70,6 +70,10 @@ public protocol TrainingObjective: Sendable {
   /// (L-BFGS's starting scale), or `nil` for the identity.
   func inverseHessianDiagonal() -> [Double]?
 
+  /// Whether ``hessianVectorProduct(at:direction:workspace:)`` gives
+  /// products (the ``TrustRegionNewton`` solver needs them).
+  var providesHessianProducts: Bool { get }
+
   /// The Hessian of the smooth part at `parameters` times `direction`, or
   /// `nil` when the objective does not provide it.
   func hessianVectorProduct(
@@ -83,6 +87,9 @@ extension TrainingObjective {
 
   /// The identity.
   public func inverseHessianDiagonal() -> [Double]? { nil }
+
+  /// Not provided.
+  public var providesHessianProducts: Bool { false }
 
   /// Not provided.
   public func hessianVectorProduct(

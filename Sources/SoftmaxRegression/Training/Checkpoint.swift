@@ -18,6 +18,7 @@ enum SolverState: Sendable, Hashable, Codable {
   case lbfgs(state: LBFGSState)
   case gradientDescent(state: GradientDescentState)
   case stochastic(state: StochasticState)
+  case newton(state: TrustRegionNewtonState)
 
   var lbfgs: LBFGSState? {
     if case .lbfgs(let state) = self { return state }
@@ -31,6 +32,11 @@ enum SolverState: Sendable, Hashable, Codable {
 
   var stochastic: StochasticState? {
     if case .stochastic(let state) = self { return state }
+    return nil
+  }
+
+  var newton: TrustRegionNewtonState? {
+    if case .newton(let state) = self { return state }
     return nil
   }
 
@@ -71,6 +77,14 @@ enum SolverState: Sendable, Hashable, Codable {
       problems = [
         vector("x", state.x, n), vector("g", state.g, n), number("f", state.f),
         state.step > 0 && state.step.isFinite ? nil : "the step \(state.step) is not positive",
+        counter("iteration", state.iteration, atMost: max(options.lbfgs.maxIterations, 0)),
+        counter("evaluations", state.evaluations),
+      ]
+    case .newton(let state):
+      problems = [
+        vector("x", state.x, n), vector("g", state.g, n), number("f", state.f),
+        state.radius > 0 && state.radius.isFinite
+          ? nil : "the trust radius \(state.radius) is not positive",
         counter("iteration", state.iteration, atMost: max(options.lbfgs.maxIterations, 0)),
         counter("evaluations", state.evaluations),
       ]
@@ -115,6 +129,7 @@ public struct TrainingCheckpoint: Sendable, Hashable {
     switch content.solver {
     case .lbfgs(let state): return state.iteration
     case .gradientDescent(let state): return state.iteration
+    case .newton(let state): return state.iteration
     case .stochastic(let state): return state.epoch
     }
   }

@@ -396,6 +396,16 @@ extension SoftmaxClassifier {
       result = GradientDescent(options: options.gradientDescentOptions).minimize(
         objective, from: start, resuming: resumed?.gradientDescent, reportsState: checkpoints,
         progress: recordingProgress)
+    case .newton:
+      guard objective.providesHessianProducts else {
+        throw TrainingError(
+          .invalidOption,
+          "the newton solver needs Hessian products, which softmax regression on data in "
+            + "memory has; networks and streamed or distributed data do not: use lbfgs")
+      }
+      result = TrustRegionNewton(options: options.newtonOptions).minimize(
+        objective, from: start, resuming: resumed?.newton, reportsState: checkpoints,
+        progress: recordingProgress)
     case .sgd, .adam:
       var training = MinibatchTraining(
         objective: objective, options: options.stochastic, rule: options.minibatchRule)
@@ -440,7 +450,8 @@ extension SoftmaxClassifier {
     }
     let kindMatches: Bool
     switch (saved.solver, options.solver) {
-    case (.lbfgs, .lbfgs), (.gradientDescent, .gradientDescent), (.stochastic, .sgd),
+    case (.lbfgs, .lbfgs), (.gradientDescent, .gradientDescent), (.newton, .newton),
+      (.stochastic, .sgd),
       (.stochastic, .adam):
       kindMatches = true
     default:
@@ -555,7 +566,7 @@ extension SoftmaxClassifier {
     try check(
       options.learningRate > 0 && options.learningRate.isFinite,
       "learning rate = \(options.learningRate) must be finite and > 0")
-    if options.solver == .gradientDescent || options.solver == .adam {
+    if options.solver == .gradientDescent || options.solver == .adam || options.solver == .newton {
       try check(
         options.l1 == 0,
         "\(options.solver) does not take an L1 term; use L-BFGS (OWL-QN) or SGD (proximal)")

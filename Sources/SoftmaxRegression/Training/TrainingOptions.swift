@@ -34,6 +34,12 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
     case sgd
     /// Adam on minibatches (``StochasticOptions``).
     case adam
+    /// The trust-region Newton method with conjugate gradients
+    /// (``TrustRegionNewton``, LIBLINEAR's TRON): for softmax regression
+    /// in memory, dense or sparse; no L1 term. Superlinear near the
+    /// optimum: the fastest way to a tight optimum on ill-conditioned
+    /// data.
+    case newton
 
     /// Whether the solver works on minibatches (``StochasticOptions``).
     public var isStochastic: Bool { self == .sgd || self == .adam }
@@ -52,6 +58,18 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
   /// The stopping rules and memory of L-BFGS; `maxIterations` and the two
   /// tolerances also bound gradient descent.
   public var lbfgs = LBFGSOptions()
+  /// The settings of ``TrustRegionNewton``: `lbfgs`'s iteration limit,
+  /// tolerances and line-search steps (as the limit of rejected steps in
+  /// a row); the model file keeps them under `lbfgs`.
+  public var newtonOptions: TrustRegionNewton.Options {
+    var result = TrustRegionNewton.Options()
+    result.maxIterations = lbfgs.maxIterations
+    result.gradientTolerance = lbfgs.gradientTolerance
+    result.relativeObjectiveTolerance = lbfgs.relativeObjectiveTolerance
+    result.maxRejectedSteps = lbfgs.maxLineSearchSteps
+    return result
+  }
+
   /// The first step of gradient descent (it halves until the objective
   /// decreases enough, and grows by 1.5 after a success); the minibatch
   /// solvers take theirs from ``stochastic``.

@@ -95,12 +95,26 @@ double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, fl
 /// with want_gradient, g_r = row_weights[r]·(softmax(z_r) - onehot),
 /// out[k·d + j] += Σ_r g_rj and out[j·d + c] += Σ_r g_rj·x̃_rc (each
 /// 16-column chunk summed over the block in float). scratch holds rows·k
-/// floats. Labels must be in [0, k); x finite.
+/// floats. Labels must be in [0, k); x finite. With probabilities not
+/// NULL, probabilities[r·k + j] = softmax(z_r)_j (rows·k floats), the
+/// state that sk_regression_hessian_block needs.
 void sk_regression_block(const float *x, const int64_t *row_index, long rows, long d,
                          const float *w, const float *b, long k, const float *mean,
                          const float *inverse_scale, const int64_t *labels,
-                         const double *row_weights, int want_gradient, float *scratch,
-                         double *out);
+                         const double *row_weights, int want_gradient, float *probabilities,
+                         float *scratch, double *out);
+
+/// One block of the objective's Hessian times a direction [v (k × d), c]:
+/// for rows r < rows of x (contiguous), δz_r = v·x̃_r + c (float), then in
+/// double g_rj = row_weights[r]·p_rj·(δz_rj − Σ_l p_rl·δz_rl) with p the
+/// softmax probabilities at the parameters (from sk_regression_block),
+/// rounded to float; out[k·d + j] += Σ_r g_rj and out[j·d + c] +=
+/// Σ_r g_rj·x̃_rc (each 16-column chunk summed over the block in float).
+/// scratch holds rows·k floats.
+void sk_regression_hessian_block(const float *x, long rows, long d, const float *v, const float *c,
+                                 long k, const float *mean, const float *inverse_scale,
+                                 const float *probabilities, const double *row_weights,
+                                 float *scratch, double *out);
 
 /// out[k] = Σ_i a[k][i]·b[i], or Σ_i (a[k][i]·w[i])·b[i] when `w` is not
 /// NULL, for k < count, over i < n: each in the solvers' chunk order

@@ -140,13 +140,11 @@ SK_INLINE long SK_FN(group_size)(long k, long most) {
   return (k + groups - 1) / groups;
 }
 
-static void SK_FN(regression_block)(const float *x, const int64_t *index, long rows, long d,
-                                    const float *w, const float *b, long k, const float *mu,
-                                    const float *inv, const int64_t *labels,
-                                    const double *row_weights, int want_gradient, float *z,
-                                    double *out) {
-  const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
-  // Logits, four rows at a time (the last group repeats its last row).
+/// z[r·k + j] = w[j]·x̃_r + b[j] for the block's rows, four rows at a time
+/// (the last group repeats its last row).
+static void SK_FN(regression_logits)(const float *x, const int64_t *index, long rows, long d,
+                                     const float *w, const float *b, long k, const float *mu,
+                                     const float *inv, float *z) {
   const long fgroup = SK_FN(group_size)(k, SK_FORWARD_GROUP);
   for (long r = 0; r < rows; r += 4) {
     const float *xs[4];
@@ -183,36 +181,14 @@ static void SK_FN(regression_block)(const float *x, const int64_t *index, long r
       }
     }
   }
-  // Softmax cross-entropy per row: loss in double, z replaced by the
-  // weighted gradient w_r·(softmax - onehot).
-  double *out_b = out + k * d;
-  double loss = 0;
-  for (long r = 0; r < rows; r++) {
-    float *zr = z + r * k;
-    float m = -__builtin_inff();
-    for (long j = 0; j < k; j += 16) {
-      long lanes = k - j < 16 ? k - j : 16;
-      m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
-    }
-    const long label = (long)labels[SK_ROW(index, r)];
-    const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
-    double sum = 0;
-    for (long j = 0; j < k; j += 16) {
-      long lanes = k - j < 16 ? k - j : 16;
-      v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
-      sum += (double)SK_FN(lane_sum)(e);
-      if (want_gradient) SK_FN(store_part)(zr + j, e, lanes);
-    }
-    const double weight = row_weights[SK_ROW(index, r)];
-    loss += weight * (log(sum) - (double)top_gap);
-    if (!want_gradient) continue;
-    const float scale = (float)(weight / sum);
-    for (long j = 0; j < k; j++) zr[j] *= scale;
-    zr[label] -= (float)weight;
-    for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
-  }
-  out[k * d + k] += loss;
-  if (!want_gradient) return;
+}
+
+/// out[j·d + c] += Σ_r z[r·k + j]·x̃_rc for every class, in groups of
+/// classes that fit the registers.
+static void SK_FN(regression_backward_all)(const float *x, const int64_t *index, long rows,
+                                           long d, const float *z, long k, const float *mu,
+                                           const float *inv, double *out) {
+  const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
   for (long j0 = 0; j0 < k; j0 += group) {
     long size = k - j0 < group ? k - j0 : group;
     switch (size) {
@@ -239,6 +215,73 @@ static void SK_FN(regression_block)(const float *x, const int64_t *index, long r
     default: break;
     }
   }
+}
+
+static void SK_FN(regression_block)(const float *x, const int64_t *index, long rows, long d,
+                                    const float *w, const float *b, long k, const float *mu,
+                                    const float *inv, const int64_t *labels,
+                                    const double *row_weights, int want_gradient,
+                                    float *probabilities, float *z, double *out) {
+  SK_FN(regression_logits)(x, index, rows, d, w, b, k, mu, inv, z);
+  // Softmax cross-entropy per row: loss in double, z replaced by the
+  // weighted gradient w_r·(softmax - onehot).
+  double *out_b = out + k * d;
+  double loss = 0;
+  for (long r = 0; r < rows; r++) {
+    float *zr = z + r * k;
+    float m = -__builtin_inff();
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
+    }
+    const long label = (long)labels[SK_ROW(index, r)];
+    const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
+    double sum = 0;
+    for (long j = 0; j < k; j += 16) {
+      long lanes = k - j < 16 ? k - j : 16;
+      v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
+      sum += (double)SK_FN(lane_sum)(e);
+      if (want_gradient || probabilities) SK_FN(store_part)(zr + j, e, lanes);
+    }
+    const double weight = row_weights[SK_ROW(index, r)];
+    loss += weight * (log(sum) - (double)top_gap);
+    if (probabilities) {
+      // softmax(z_r), kept for Hessian products at these parameters.
+      const float inverse = (float)(1.0 / sum);
+      float *pr = probabilities + r * k;
+      for (long j = 0; j < k; j++) pr[j] = zr[j] * inverse;
+    }
+    if (!want_gradient) continue;
+    const float scale = (float)(weight / sum);
+    for (long j = 0; j < k; j++) zr[j] *= scale;
+    zr[label] -= (float)weight;
+    for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
+  }
+  out[k * d + k] += loss;
+  if (!want_gradient) return;
+  SK_FN(regression_backward_all)(x, index, rows, d, z, k, mu, inv, out);
+}
+
+static void SK_FN(regression_hessian_block)(const float *x, long rows, long d, const float *v,
+                                            const float *c, long k, const float *mu,
+                                            const float *inv, const float *probabilities,
+                                            const double *row_weights, float *z, double *out) {
+  // δz = V·x̃ + c, the direction's change of the logits.
+  SK_FN(regression_logits)(x, 0, rows, d, v, c, k, mu, inv, z);
+  // r = s·(p ⊙ δz − p·(pᵀδz)): δz through the softmax's Hessian.
+  double *out_b = out + k * d;
+  for (long r = 0; r < rows; r++) {
+    float *zr = z + r * k;
+    const float *pr = probabilities + r * k;
+    double dot = 0;
+    for (long j = 0; j < k; j++) dot += (double)pr[j] * (double)zr[j];
+    const double weight = row_weights[r];
+    for (long j = 0; j < k; j++) {
+      zr[j] = (float)(weight * (double)pr[j] * ((double)zr[j] - dot));
+      out_b[j] += (double)zr[j];
+    }
+  }
+  SK_FN(regression_backward_all)(x, 0, rows, d, z, k, mu, inv, out);
 }
 #undef SK_GROUP_MAX
 #undef SK_FORWARD_GROUP
