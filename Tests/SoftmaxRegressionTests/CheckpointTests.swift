@@ -54,6 +54,10 @@ struct CheckpointTests {
     // Float correction pairs (large models' default), forced on iris: a
     // checkpoint holds them widened to Double, and they narrow back
     // exactly.
+    var newton = lbfgs
+    newton.solver = .newton
+    newton.lbfgs.gradientTolerance = 1e-12
+    newton.lbfgs.relativeObjectiveTolerance = 0
     var lbfgsFloat = lbfgs
     lbfgsFloat.lbfgs.pairStorage = .float
     var owlqnFloat = owlqn
@@ -63,6 +67,7 @@ struct CheckpointTests {
       Setup(name: "L-BFGS, Float pairs", options: lbfgsFloat),
       Setup(name: "OWL-QN, Float pairs", options: owlqnFloat),
       Setup(name: "gradient descent", options: gd),
+      Setup(name: "trust-region Newton", options: newton),
       Setup(name: "SGD, Nesterov momentum", options: sgd),
       Setup(name: "Adam, cosine schedule, early stopping", options: adam),
     ]

@@ -22,16 +22,19 @@ import _SoftmaxTestSupport
 /// component 1e-8 (scikit-learn's reference stops at 1e-10 on its sum
 /// objective, n·C times ours, i.e. 1e-13 to 7e-14 in ours, but its line
 /// search gives up first).
-@Suite("L-BFGS reaches scikit-learn's optimum")
+@Suite("L-BFGS and trust-region Newton reach scikit-learn's optimum")
 struct OptimumTests {
-  @Test("iris and digits, with L2, standardization, class and sample weights", arguments: 0..<5)
-  func reachesOptimum(caseIndex: Int) throws {
+  @Test(
+    "iris and digits, with L2, standardization, class and sample weights",
+    arguments: 0..<5, [TrainingOptions.Solver.lbfgs, .newton])
+  func reachesOptimum(caseIndex: Int, solver: TrainingOptions.Solver) throws {
     let reference = try OptimumFixture.load().cases[caseIndex]
     var data = try LabelledData(named: reference.dataset)
     if let rows = reference.rows { data = data.subset(rows) }
     let classes = ClassEncoding(labels: data.labels)
     let weights = reference.sampleWeights ? fixtureSampleWeights(data.labels.count) : nil
     var options = TrainingOptions()
+    options.solver = solver
     options.l2 = reference.l2
     options.standardize = reference.standardize
     options.classWeighting = reference.balanced ? .balanced : .uniform
@@ -62,7 +65,7 @@ struct OptimumTests {
       let relative = (record.objective - reference.objective) / reference.objective
       #expect(
         abs(relative) <= 1e-6,
-        "\(reference.name), start \(start == nil ? "zeros" : "given"): objective \(record.objective), scikit-learn \(reference.objective), relative \(relative), \(record.iterations) iterations, \(record.stopReason)"
+        "\(solver) \(reference.name), start \(start == nil ? "zeros" : "given"): objective \(record.objective), scikit-learn \(reference.objective), relative \(relative), \(record.iterations) iterations, \(record.stopReason)"
       )
       #expect(relative >= -1e-7, "below scikit-learn's optimum: the objectives differ")
       #expect(record.converged, "\(reference.name): \(record.stopReason)")

@@ -126,6 +126,82 @@ struct Rosenbrock: TrainingObjective {
     var gradient: [Double] = []
     return smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
   }
+
+  var providesHessianProducts: Bool { true }
+
+  /// The Hessian (tridiagonal; indefinite where `x_i² > x_{i+1} + 1/200`,
+  /// as near the classic start) times `v`.
+  func hessianVectorProduct(at x: [Double], direction v: [Double], workspace: inout Void)
+    -> [Double]?
+  {
+    var product = [Double](repeating: 0, count: x.count)
+    for i in 0..<(x.count - 1) {
+      let diagonal = 1200 * x[i] * x[i] - 400 * x[i + 1] + 2
+      let off = -400 * x[i]
+      product[i] += diagonal * v[i] + off * v[i + 1]
+      product[i + 1] += off * v[i] + 200 * v[i + 1]
+    }
+    return product
+  }
+}
+
+/// `f(x) = ½·(x − c)ᵀA(x − c)` with `A = B·Bᵀ + μ·I` (B random, n × n):
+/// a quadratic whose Hessian is not diagonal, so that conjugate gradients
+/// and not the diagonal preconditioner solve it; minimum `c`.
+struct DenseQuadratic: TrainingObjective {
+  var matrix: [[Double]]
+  var center: [Double]
+  var parameterCount: Int { center.count }
+  var rowCount: Int { 1 }
+  var l1Strength: Double { 0 }
+  var l1Count: Int { 0 }
+  var providesHessianProducts: Bool { true }
+
+  init(dimension n: Int, shift: Double, seed: UInt64) {
+    var generator = SplitMix64(seed: seed)
+    let b = (0..<n).map { _ in [Double].random(count: n, in: -1...1, using: &generator) }
+    var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+    for i in 0..<n {
+      for j in 0..<n {
+        var sum: Double = i == j ? shift : 0
+        for l in 0..<n { sum += b[i][l] * b[j][l] }
+        a[i][j] = sum
+      }
+    }
+    matrix = a
+    center = [Double].random(count: n, in: -1...1, using: &generator)
+  }
+
+  func makeWorkspace() {}
+
+  func times(_ v: [Double]) -> [Double] {
+    matrix.map { row in zip(row, v).reduce(0) { $0 + $1.0 * $1.1 } }
+  }
+
+  func smoothValueAndGradient(
+    at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    let e = zip(x, center).map { $0 - $1 }
+    gradient = times(e)
+    return 0.5 * zip(e, gradient).reduce(0) { $0 + $1.0 * $1.1 }
+  }
+
+  func smoothValueAndGradient(
+    rows: [Int], at x: [Double], gradient: inout [Double], workspace: inout Void
+  ) -> Double {
+    smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
+  }
+
+  func loss(rows: [Int], at x: [Double], workspace: inout Void) -> Double {
+    var gradient: [Double] = []
+    return smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
+  }
+
+  func hessianVectorProduct(at x: [Double], direction: [Double], workspace: inout Void)
+    -> [Double]?
+  {
+    times(direction)
+  }
 }
 
 func largestError(_ x: [Double], _ y: [Double]) -> Double {
@@ -223,6 +299,87 @@ struct KnownFunctionSolverTests {
     let failed = GradientDescent(options: options).minimize(
       quadratic, from: [Double](repeating: 0, count: 20))
     #expect(failed.stopReason == .lineSearchFailed && failed.iterations == 0)
+  }
+
+  @Test("trust-region Newton: the diagonal quadratic of condition 10^8 in Newton steps")
+  func newtonDiagonalQuadratic() {
+    let quadratic = Quadratic(dimension: 60, condition: 1e8)
+    var options = TrustRegionNewton.Options()
+    options.gradientTolerance = 1e-10
+    options.relativeObjectiveTolerance = 0
+    let result = TrustRegionNewton(options: options).minimize(
+      quadratic, from: [Double](repeating: 0, count: 60))
+    #expect(result.stopReason == .gradientTolerance, "\(result.stopReason)")
+    #expect(largestError(result.parameters, quadratic.center) <= 1e-9)
+    // The preconditioner is the exact Hessian: one CG step solves each
+    // model; the first region (‖g‖ in M⁻¹'s norm) may cut the first step.
+    #expect(result.iterations <= 3, "\(result.iterations) iterations")
+  }
+
+  /// A dense Hessian of condition about 10⁴ (μ = 10⁻², ‖A‖ ≈ 4n): CG
+  /// needs many steps, the trust region grows to hold Newton's step, and
+  /// the gradient falls to 1e-10 (so |x − c| ≤ 1e-10/μ = 1e-8).
+  @Test("trust-region Newton: a dense quadratic of condition 10^4, every CG path")
+  func newtonDenseQuadratic() {
+    for seed: UInt64 in [1, 2, 3] {
+      let quadratic = DenseQuadratic(dimension: 40, shift: 1e-2, seed: seed)
+      var options = TrustRegionNewton.Options()
+      options.gradientTolerance = 1e-10
+      options.relativeObjectiveTolerance = 0
+      let result = TrustRegionNewton(options: options).minimize(
+        quadratic, from: [Double](repeating: 0, count: 40))
+      #expect(result.stopReason == .gradientTolerance, "seed \(seed): \(result.stopReason)")
+      #expect(largestError(result.parameters, quadratic.center) <= 1e-7)
+      #expect(result.iterations <= 40, "\(result.iterations) iterations")
+    }
+  }
+
+  /// The Hessian is indefinite near the classic start: CG meets negative
+  /// curvature and goes to the region's boundary; near the minimum the
+  /// steps are Newton's (quadratic convergence: few iterations).
+  @Test("trust-region Newton: Rosenbrock's valley in 2 and 3 dimensions")
+  func newtonRosenbrock() {
+    for n in [2, 3] {
+      var options = TrustRegionNewton.Options()
+      options.gradientTolerance = 1e-9
+      options.relativeObjectiveTolerance = 0
+      var start = [Double](repeating: 1, count: n)
+      start[0] = -1.2
+      let result = TrustRegionNewton(options: options).minimize(
+        Rosenbrock(parameterCount: n), from: start)
+      #expect(result.stopReason == .gradientTolerance, "n = \(n): \(result.stopReason)")
+      #expect(largestError(result.parameters, [Double](repeating: 1, count: n)) <= 1e-7)
+      #expect(result.iterations < 100, "\(result.iterations) iterations")
+    }
+  }
+
+  @Test("trust-region Newton: the limits stop it, with their reasons")
+  func newtonLimits() {
+    let quadratic = DenseQuadratic(dimension: 20, shift: 1e-2, seed: 4)
+    var options = TrustRegionNewton.Options()
+    options.maxIterations = 2
+    options.gradientTolerance = 0
+    options.relativeObjectiveTolerance = 0
+    let start = [Double](repeating: 0, count: 20)
+    let limited = TrustRegionNewton(options: options).minimize(quadratic, from: start)
+    #expect(limited.stopReason == .iterationLimit && limited.iterations == 2)
+    // Cancelled by the progress callback after the first iteration.
+    options.maxIterations = 100
+    var seen: [Int] = []
+    let cancelled = TrustRegionNewton(options: options).minimize(quadratic, from: start) {
+      seen.append($0.iteration)
+      return false
+    }
+    #expect(cancelled.stopReason == .cancelled && seen == [1])
+    // At the minimum already: no iteration.
+    let there = TrustRegionNewton().minimize(quadratic, from: quadratic.center)
+    #expect(there.stopReason == .gradientTolerance && there.iterations == 0)
+    // With no tolerance at all, rounding noise ends it (rejected steps),
+    // never a trap or an endless loop.
+    options.maxIterations = 10_000
+    let noise = TrustRegionNewton(options: options).minimize(quadratic, from: start)
+    #expect(noise.stopReason == .lineSearchFailed, "\(noise.stopReason)")
+    #expect(largestError(noise.parameters, quadratic.center) <= 1e-8)
   }
 
   @Test("SGD (momentum, Nesterov, proximal L1) and Adam on a sum over rows")
