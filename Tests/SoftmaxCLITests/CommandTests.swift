@@ -81,6 +81,36 @@ struct RoundTripTests {
     #expect(abs(objective - reference) / reference < 1e-9)
   }
 
+  /// The trust-region Newton solver reaches the same optimum (iris is
+  /// read as Double: the Double kernels, exact to a few ulps), with the
+  /// solver named in the model; with --hidden or --l1 it is refused.
+  @Test("--optimizer newton: scikit-learn's optimum; refused for a network and for --l1")
+  func newton() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let run = try softmax(
+      ["train", iris, "--C", "0.1", "--standardize", "--optimizer", "newton", "--json"],
+      in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    let result = try jsonObject(run.stdout)
+    let objective = try #require(result["objective"] as? Double)
+    let reference = 0.4536317466985329
+    #expect(abs(objective - reference) / reference < 1e-9)
+    let model = try jsonObject(
+      try String(contentsOfFile: directory + "/model.json", encoding: .utf8))
+    let training = try #require(model["training"] as? [String: Any])
+    let options = try #require(training["options"] as? [String: Any])
+    #expect(options["solver"] as? String == "newton")
+    let network = try softmax(
+      ["train", iris, "--optimizer", "newton", "--hidden", "4", "-o", "net.json"], in: directory)
+    #expect(network.status == 64 && network.stderr.contains("--optimizer newton is for softmax"))
+    let l1 = try softmax(
+      ["train", iris, "--optimizer", "newton", "--l1", "0.01", "-o", "l1.json"], in: directory)
+    #expect(l1.status == 64 && l1.stderr.contains("--l1 needs --optimizer lbfgs or sgd"))
+    #expect(!FileManager.default.fileExists(atPath: directory + "/net.json"))
+    #expect(!FileManager.default.fileExists(atPath: directory + "/l1.json"))
+  }
+
   /// Fewer correction pairs change the path, not the optimum: the same
   /// reference as above, to the same tolerance.
   @Test("--lbfgs-memory: scikit-learn's optimum with 3 pairs, kept in the model; 0 refused")
