@@ -67,32 +67,47 @@ package struct SparseRegressionRows {
   /// The forward pass of row `row`: `z = b + Σ_e w_{·c_e}·x_e`, its
   /// weighted loss `s·nll` (returned), and in `residual` (`k` doubles)
   /// `s·(softmax(z) − onehot(y))` when `wantResidual` (else the
-  /// exponentials).
+  /// exponentials); with `probabilities`, `softmax(z)` there (`k`
+  /// doubles).
   ///
   /// - Parameters:
   ///   - weightsByColumn: `d × k`, column-major weights.
   ///   - bias: `k` biases.
   package func forward(
     row: Int, weightsByColumn: UnsafePointer<Double>, bias: UnsafePointer<Double>,
-    residual: UnsafeMutablePointer<Double>, wantResidual: Bool
+    residual: UnsafeMutablePointer<Double>, wantResidual: Bool,
+    probabilities: UnsafeMutablePointer<Double>? = nil
   ) -> Double {
     let k = classCount
-    for j in 0..<k { residual[j] = bias[j] }
-    let entries = rowOffsets[row]..<rowOffsets[row + 1]
-    switch values {
-    case .float(let values):
-      forwardEntries(entries, values, weightsByColumn, residual) { Double($0) }
-    case .double(let values):
-      forwardEntries(entries, values, weightsByColumn, residual) { $0 }
-    }
+    logits(row: row, weightsByColumn: weightsByColumn, bias: bias, into: residual)
     let label = labels[row]
     let weight = rowWeights[row]
     let (nll, sum) = softmaxCrossEntropy(residual, count: k, label: label)
+    if let probabilities {
+      for j in 0..<k { probabilities[j] = residual[j] / sum }
+    }
     if wantResidual {
       // As the dense block computes it.
       for j in 0..<k { residual[j] = weight * (residual[j] / sum - (j == label ? 1 : 0)) }
     }
     return weight * nll
+  }
+
+  /// `z = b + Σ_e w_{·c_e}·x_e` of row `row` into `z` (`k` doubles), each
+  /// class's sum in entry order: the logits of ``forward(row:weightsByColumn:bias:residual:wantResidual:probabilities:)``,
+  /// or a direction's change of them (Hessian products).
+  package func logits(
+    row: Int, weightsByColumn: UnsafePointer<Double>, bias: UnsafePointer<Double>,
+    into z: UnsafeMutablePointer<Double>
+  ) {
+    for j in 0..<classCount { z[j] = bias[j] }
+    let entries = rowOffsets[row]..<rowOffsets[row + 1]
+    switch values {
+    case .float(let values):
+      forwardEntries(entries, values, weightsByColumn, z) { Double($0) }
+    case .double(let values):
+      forwardEntries(entries, values, weightsByColumn, z) { $0 }
+    }
   }
 
   /// The backward pass of row `row` over the columns in `columns`: adds

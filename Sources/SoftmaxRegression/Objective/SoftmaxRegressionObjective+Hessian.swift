@@ -7,65 +7,25 @@
 
 import SoftmaxCore
 
-/// The softmax probabilities of every row at one point of parameter
-/// space: the state of Hessian products there. Two slots: the point the
-/// products are taken at (`current`), and the point of the last full
-/// pass (`recorded`), which becomes current when a product is asked at
-/// it (a trust-region solver evaluates a trial point, then takes
-/// products at it if it accepts the step, or at the old point if not).
-struct CurvatureCache {
-  /// Probabilities stored as the kernel computes them.
-  enum Values {
-    case none
-    case float([Float])
-    case double([Double])
-  }
-
-  var current: Values = .none
-  var currentPoint: [Double]? = nil
-  var recorded: Values = .none
-  var recordedPoint: [Double]? = nil
-  /// Whether full passes record their probabilities: from the first
-  /// Hessian product on.
-  var isRecording = false
-
-  /// Makes the recorded slot current when it holds `point`.
-  mutating func promote(ifAt point: [Double]) -> Bool {
-    guard let recordedPoint, recordedPoint == point else { return false }
-    swap(&current, &recorded)
-    currentPoint = recordedPoint
-    self.recordedPoint = nil
-    return true
-  }
-}
-
 extension SoftmaxRegressionObjective {
   /// Provided (``hessianVectorProduct(at:direction:workspace:)``).
   public var providesHessianProducts: Bool { true }
 
   /// Calls `body` with a store for `rows·k` probabilities in `values`
-  /// (made or reused as the kernel's kind), or with `nil` when not
-  /// `enabled`.
+  /// (made or reused, of the kernel's kind), or with `nil` when `values`
+  /// is.
   func withProbabilityStore<R>(
-    _ values: inout CurvatureCache.Values, rows: Int, _ enabled: Bool,
+    _ values: inout CurvatureCache.Values?, rows: Int,
     _ body: (DenseBlockSum<T>.ProbabilityStore?) -> R
   ) -> R {
-    guard enabled else { return body(nil) }
+    guard var kept = values else { return body(nil) }
+    values = nil
+    defer { values = kept }
     let count = rows * classCount
     if blockSum.usesFloatKernel {
-      var buffer: [Float]
-      if case .float(let kept) = values, kept.count == count { buffer = kept } else { buffer = [] }
-      values = .none
-      if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
-      defer { values = .float(buffer) }
-      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress.map { .float($0) }) }
+      return kept.withFloats(count: count) { body(.float($0)) }
     } else {
-      var buffer: [Double]
-      if case .double(let kept) = values, kept.count == count { buffer = kept } else { buffer = [] }
-      values = .none
-      if buffer.count != count { buffer = [Double](repeating: 0, count: count) }
-      defer { values = .double(buffer) }
-      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress.map { .double($0) }) }
+      return kept.withDoubles(count: count) { body(.double($0)) }
     }
   }
 
@@ -115,11 +75,8 @@ extension SoftmaxRegressionObjective {
     {
       // A forward pass that keeps the probabilities.
       var unused: [Double] = []
-      workspace.curvature.currentPoint = nil
-      var current = CurvatureCache.Values.none
-      swap(&current, &workspace.curvature.current)
-      defer { swap(&current, &workspace.curvature.current) }
-      withProbabilityStore(&current, rows: n, true) { store in
+      var current: CurvatureCache.Values? = workspace.curvature.takeCurrent()
+      withProbabilityStore(&current, rows: n) { store in
         _ = sumBlocks(
           parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &unused,
           wantGradient: false, denominator: weightTotal, workspace: &workspace,
@@ -128,7 +85,7 @@ extension SoftmaxRegressionObjective {
           .range((block * blockRows)..<min(n, (block + 1) * blockRows))
         }
       }
-      workspace.curvature.currentPoint = parameters
+      workspace.curvature.keepCurrent(current ?? .none, at: parameters)
     }
     var product = [Double](repeating: 0, count: parameterCount)
     var totals = DenseBlockSum<T>.Totals()

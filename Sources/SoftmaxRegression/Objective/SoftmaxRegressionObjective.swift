@@ -191,12 +191,8 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
     // Once a solver has asked for Hessian products, every full pass keeps
     // its rows' probabilities (n·k values), so that products at the next
     // accepted point need no pass of their own.
-    let records = workspace.curvature.isRecording
-    if records { workspace.curvature.recordedPoint = nil }
-    var recorded = CurvatureCache.Values.none
-    swap(&recorded, &workspace.curvature.recorded)
-    defer { swap(&recorded, &workspace.curvature.recorded) }
-    let (data, penalty) = withProbabilityStore(&recorded, rows: n, records) { store in
+    var recorded = workspace.curvature.takeRecorded()
+    let (data, penalty) = withProbabilityStore(&recorded, rows: n) { store in
       sumBlocks(
         parameters, blockCount: (n + blockRows - 1) / blockRows, gradient: &gradient,
         wantGradient: true, denominator: weightTotal, workspace: &workspace,
@@ -205,7 +201,7 @@ public struct SoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObjective {
         .range((block * blockRows)..<min(n, (block + 1) * blockRows))
       }
     }
-    if records { workspace.curvature.recordedPoint = parameters }
+    if let recorded { workspace.curvature.keepRecorded(recorded, at: parameters) }
     return data + penalty
   }
 

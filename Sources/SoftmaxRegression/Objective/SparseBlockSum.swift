@@ -106,11 +106,67 @@ struct SparseBlockSum: Sendable {
   ///
   /// The first row of the run must be a multiple of 256 rows after the
   /// first of the evaluation for the bits to be those of one run.
+  ///
+  /// With `probabilities` (every row, `listed` nil), each row's softmax
+  /// goes to `probabilities[row·k ..< …+k]`.
   func add(
     _ kernel: SparseRegressionRows, columns columnKernel: SparseRegressionColumns?,
     parameters: [Double], rowCount rowTotal: Int, listed: [Int]?, wantGradient: Bool,
     totals: inout Totals,
-    workspace: inout Workspace
+    workspace: inout Workspace, probabilities: UnsafeMutablePointer<Double>? = nil
+  ) {
+    precondition(probabilities == nil || listed == nil, "probabilities of listed rows")
+    let k = classCount
+    sumWaves(
+      kernel, columns: columnKernel, parameters: parameters, rowCount: rowTotal, listed: listed,
+      wantGradient: wantGradient, totals: &totals, workspace: &workspace
+    ) { row, byColumn, bias, residual, wantResidual in
+      kernel.forward(
+        row: row, weightsByColumn: byColumn, bias: bias, residual: residual,
+        wantResidual: wantResidual, probabilities: probabilities.map { $0 + row * k })
+    }
+  }
+
+  /// Adds rows `0..<rowCount` of `kernel` to the Hessian product whose
+  /// direction ``begin(_:gradient:wantGradient:workspace:)`` laid out
+  /// (in place of the weights): each row's `r = s·(p ⊙ δz − p·(pᵀδz))`,
+  /// `δz` the direction's logits and `p` the row's softmax at the
+  /// parameters (`probabilities[row·k ..< …+k]`), goes back through the
+  /// rows as a residual does. ``finish(_:gradient:wantGradient:totals:denominator:workspace:)``
+  /// with the direction then gives `H·v` (its loss is meaningless). The
+  /// same blocks and order as a gradient: the same bits for every thread
+  /// count.
+  func addHessianProduct(
+    _ kernel: SparseRegressionRows, columns columnKernel: SparseRegressionColumns?,
+    direction: [Double], rowCount: Int, probabilities: UnsafePointer<Double>,
+    totals: inout Totals, workspace: inout Workspace
+  ) {
+    let k = classCount
+    sumWaves(
+      kernel, columns: columnKernel, parameters: direction, rowCount: rowCount, listed: nil,
+      wantGradient: true, totals: &totals, workspace: &workspace
+    ) { row, byColumn, bias, residual, _ in
+      kernel.logits(row: row, weightsByColumn: byColumn, bias: bias, into: residual)
+      let p = probabilities + row * k
+      var dot = 0.0
+      for j in 0..<k { dot += p[j] * residual[j] }
+      let weight = kernel.rowWeights[row]
+      for j in 0..<k { residual[j] = weight * p[j] * (residual[j] - dot) }
+      return 0
+    }
+  }
+
+  /// The waves of ``add(_:columns:parameters:rowCount:listed:wantGradient:totals:workspace:probabilities:)``,
+  /// with `forward(row, weightsByColumn, bias, residual, wantResidual)`
+  /// giving a row's loss and its residual (`k` values).
+  private func sumWaves(
+    _ kernel: SparseRegressionRows, columns columnKernel: SparseRegressionColumns?,
+    parameters: [Double], rowCount rowTotal: Int, listed: [Int]?, wantGradient: Bool,
+    totals: inout Totals, workspace: inout Workspace,
+    forward: (
+      _ row: Int, _ weightsByColumn: UnsafePointer<Double>, _ bias: UnsafePointer<Double>,
+      _ residual: UnsafeMutablePointer<Double>, _ wantResidual: Bool
+    ) -> Double
   ) {
     let k = classCount
     let d = featureCount
@@ -152,9 +208,7 @@ struct SparseBlockSum: Sendable {
                   let rows = (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows)
                   for r in rows {
                     let residual = residuals + r * k
-                    partial[k] += kernel.forward(
-                      row: row(r), weightsByColumn: byColumn, bias: bias,
-                      residual: residual, wantResidual: gradientOut != nil)
+                    partial[k] += forward(row(r), byColumn, bias, residual, gradientOut != nil)
                     if gradientOut != nil {
                       for j in 0..<k { partial[j] += residual[j] }
                     }

@@ -16,9 +16,12 @@ import SoftmaxCore
 extension SparseSoftmaxRegressionObjective {
   /// `loss / denominator` over `listed` rows (every row when `nil`), the
   /// penalty `(λ₂/2)·‖W‖²`, and the gradient of their sum.
+  ///
+  /// With `probabilities` (every row), each row's softmax goes there.
   func evaluate(
     _ parameters: [Double], rows listed: [Int]?, gradient: inout [Double], wantGradient: Bool,
-    denominator: Double, workspace: inout Workspace
+    denominator: Double, workspace: inout Workspace,
+    probabilities: UnsafeMutablePointer<Double>? = nil
   ) -> (data: Double, penalty: Double) {
     var totals = blockSum.begin(
       parameters, gradient: &gradient, wantGradient: wantGradient, workspace: &workspace.sums)
@@ -26,7 +29,7 @@ extension SparseSoftmaxRegressionObjective {
       blockSum.add(
         kernel, columns: columnKernel, parameters: parameters,
         rowCount: listed?.count ?? rowCount, listed: listed, wantGradient: wantGradient,
-        totals: &totals, workspace: &workspace.sums)
+        totals: &totals, workspace: &workspace.sums, probabilities: probabilities)
     }
     return blockSum.finish(
       parameters, gradient: &gradient, wantGradient: wantGradient, totals: totals,
@@ -35,7 +38,7 @@ extension SparseSoftmaxRegressionObjective {
 
   /// Calls `body` with the kernel over this objective's rows, and over its
   /// entries by column when it keeps them.
-  private func withKernel(
+  func withKernel(
     _ body: (SparseRegressionRows, SparseRegressionColumns?) -> Void
   ) {
     rows.labels.withUnsafeBufferPointer { labels in

@@ -90,6 +90,9 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   /// caller.
   public struct Workspace {
     var sums = SparseBlockSum.Workspace()
+    /// The softmax probabilities of every row at a point, for Hessian
+    /// products there (``hessianVectorProduct(at:direction:workspace:)``).
+    var curvature = CurvatureCache()
   }
 
   /// A new workspace.
@@ -212,9 +215,15 @@ public struct SparseSoftmaxRegressionObjective<T: SoftmaxScalar>: TrainingObject
   public func smoothValueAndGradient(
     at parameters: [Double], gradient: inout [Double], workspace: inout Workspace
   ) -> Double {
-    let (data, penalty) = evaluate(
-      parameters, rows: nil, gradient: &gradient, wantGradient: true,
-      denominator: weightTotal, workspace: &workspace)
+    // Once a solver has asked for Hessian products, every full pass keeps
+    // its rows' probabilities (n·k values).
+    var recorded = workspace.curvature.takeRecorded()
+    let (data, penalty) = withProbabilities(&recorded) { store in
+      evaluate(
+        parameters, rows: nil, gradient: &gradient, wantGradient: true,
+        denominator: weightTotal, workspace: &workspace, probabilities: store)
+    }
+    if let recorded { workspace.curvature.keepRecorded(recorded, at: parameters) }
     return data + penalty
   }
 
