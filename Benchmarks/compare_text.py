@@ -30,7 +30,9 @@ predict the test set), wall clock:
                 "softmax-tol3", `--tol 1e-3`: ten times looser, the job
                 the issue's gate asks of the time (its accuracy gate allows
                 0.3 points below scikit-learn's tight optimum, and the
-                row prints how far below it stops);
+                row prints how far below it stops); "softmax-newton" and
+                "softmax-newton-tol3", those with `--optimizer newton`
+                (trust-region Newton-CG);
   softmax-embed fastText's architecture in softmax: `--hidden 10 --activation
                 identity --optimizer adam --learning-rate 0.01 --batch-size 128
                 --epochs 5 --precision float` on the same tf-idf rows (the
@@ -150,6 +152,10 @@ SOFTMAX_ROWS = {
     "softmax-tol": {"tolerance": 1e-4},
     "softmax-tol-m5": {"tolerance": 1e-4, "memory": 5},
     "softmax-tol3": {"tolerance": 1e-3},
+    # The trust-region Newton solver (--optimizer newton) at the default
+    # tolerance and at 1e-3.
+    "softmax-newton": {"solver": "newton"},
+    "softmax-newton-tol3": {"solver": "newton", "tolerance": 1e-3},
     # fastText's architecture: each post's terms' embeddings summed (the
     # tf-idf weights), then a softmax: a hidden layer of width 10 (100 in
     # "-100", fastText's default dim) with the identity activation.
@@ -160,7 +166,8 @@ NETWORK_SETTINGS = ["--activation", "identity", "--optimizer", "adam", "--learni
                     "--batch-size", "128", "--epochs", "5", "--precision", "float"]
 
 
-def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None, network=None):
+def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None, network=None,
+                solver=None):
     model = os.path.join(folder, f"model-{n}.json")
     command = [binary, "train", os.path.join(folder, "20news-bydate-train"),
                "--test", os.path.join(folder, "20news-bydate-test"),
@@ -170,6 +177,8 @@ def run_softmax(binary, folder, n, min_count, tolerance=None, memory=None, netwo
         command += ["--tol", str(tolerance)]
     if memory is not None:
         command += ["--lbfgs-memory", str(memory)]
+    if solver is not None:
+        command += ["--optimizer", solver]
     if network is not None:
         command += ["--hidden", network] + NETWORK_SETTINGS
     t0 = time.perf_counter()

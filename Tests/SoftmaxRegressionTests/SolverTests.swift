@@ -77,10 +77,11 @@ struct Quadratic: TrainingObjective {
 
   func inverseHessianDiagonal() -> [Double]? { curvature.map { 1 / $0 } }
 
-  func hessianVectorProduct(at x: [Double], direction: [Double], workspace: inout Void)
-    -> [Double]?
-  {
-    zip(curvature, direction).map(*)
+  func hessianVectorProduct(
+    at x: [Double], direction: [Double], into product: inout [Double], workspace: inout Void
+  ) -> Bool {
+    product = zip(curvature, direction).map(*)
+    return true
   }
 
   /// The minimum with the L1 term: `cᵢ` soft-thresholded by `λ₁/λᵢ`.
@@ -131,17 +132,17 @@ struct Rosenbrock: TrainingObjective {
 
   /// The Hessian (tridiagonal; indefinite where `x_i² > x_{i+1} + 1/200`,
   /// as near the classic start) times `v`.
-  func hessianVectorProduct(at x: [Double], direction v: [Double], workspace: inout Void)
-    -> [Double]?
-  {
-    var product = [Double](repeating: 0, count: x.count)
+  func hessianVectorProduct(
+    at x: [Double], direction v: [Double], into product: inout [Double], workspace: inout Void
+  ) -> Bool {
+    product = [Double](repeating: 0, count: x.count)
     for i in 0..<(x.count - 1) {
       let diagonal = 1200 * x[i] * x[i] - 400 * x[i + 1] + 2
       let off = -400 * x[i]
       product[i] += diagonal * v[i] + off * v[i + 1]
       product[i + 1] += off * v[i] + 200 * v[i + 1]
     }
-    return product
+    return true
   }
 }
 
@@ -197,10 +198,11 @@ struct DenseQuadratic: TrainingObjective {
     return smoothValueAndGradient(at: x, gradient: &gradient, workspace: &workspace)
   }
 
-  func hessianVectorProduct(at x: [Double], direction: [Double], workspace: inout Void)
-    -> [Double]?
-  {
-    times(direction)
+  func hessianVectorProduct(
+    at x: [Double], direction: [Double], into product: inout [Double], workspace: inout Void
+  ) -> Bool {
+    product = times(direction)
+    return true
   }
 }
 

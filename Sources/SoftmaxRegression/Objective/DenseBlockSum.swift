@@ -252,7 +252,7 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
   }
 
   /// Where a full pass keeps each row's softmax probabilities at the
-  /// parameters it evaluates (the state of ``addHessianProduct(_:direction:probabilities:firstRow:blockCount:product:totals:workspace:)``):
+  /// parameters it evaluates (the state of ``addHessianProduct(_:direction:probabilities:firstRow:rowCount:product:totals:workspace:)``):
   /// `rows × k` values from row `firstRow` of the pass, in `Float` for
   /// the Float kernel, `Double` otherwise.
   enum ProbabilityStore {
@@ -272,10 +272,12 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
   ) {
     let blockRows = SoftmaxRegressionObjective<T>.blockRows
     let blockCount = (rowCount + blockRows - 1) / blockRows
-    guard blockCount > 0 else { return }
     let k = classCount
     let d = featureCount
-    if product.count != parameterCount { product = [Double](repeating: 0, count: parameterCount) }
+    if product.count != parameterCount || blockCount == 0 {
+      product = [Double](repeating: 0, count: parameterCount)
+    }
+    guard blockCount > 0 else { return }
     func rows(_ block: Int) -> Range<Int> {
       (block * blockRows)..<min(rowCount, (block + 1) * blockRows)
     }

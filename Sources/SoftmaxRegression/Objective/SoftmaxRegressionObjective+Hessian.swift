@@ -59,8 +59,9 @@ extension SoftmaxRegressionObjective {
   /// - Precondition: `parameters` and `direction` hold `parameterCount`
   ///   values.
   public func hessianVectorProduct(
-    at parameters: [Double], direction: [Double], workspace: inout Workspace
-  ) -> [Double]? {
+    at parameters: [Double], direction: [Double], into product: inout [Double],
+    workspace: inout Workspace
+  ) -> Bool {
     precondition(
       parameters.count == parameterCount && direction.count == parameterCount,
       "\(parameters.count) parameters and \(direction.count) directions; the objective has \(parameterCount)"
@@ -87,7 +88,6 @@ extension SoftmaxRegressionObjective {
       }
       workspace.curvature.keepCurrent(current ?? .none, at: parameters)
     }
-    var product = [Double](repeating: 0, count: parameterCount)
     var totals = DenseBlockSum<T>.Totals()
     let current = workspace.curvature.current
     withFeatures { x in
@@ -101,7 +101,7 @@ extension SoftmaxRegressionObjective {
     for index in 0..<(weightCount + k) {
       product[index] = product[index] * scale + (index < weightCount ? l2 * direction[index] : 0)
     }
-    return product
+    return true
   }
 
   /// Calls `body` with a store over probabilities kept in `values`.

@@ -34,8 +34,9 @@ extension SparseSoftmaxRegressionObjective {
   /// - Precondition: `parameters` and `direction` hold `parameterCount`
   ///   values.
   public func hessianVectorProduct(
-    at parameters: [Double], direction: [Double], workspace: inout Workspace
-  ) -> [Double]? {
+    at parameters: [Double], direction: [Double], into product: inout [Double],
+    workspace: inout Workspace
+  ) -> Bool {
     precondition(
       parameters.count == parameterCount && direction.count == parameterCount,
       "\(parameters.count) parameters and \(direction.count) directions; the objective has \(parameterCount)"
@@ -54,7 +55,6 @@ extension SparseSoftmaxRegressionObjective {
       }
       workspace.curvature.keepCurrent(current ?? .none, at: parameters)
     }
-    var product: [Double] = []
     var totals = blockSum.begin(
       direction, gradient: &product, wantGradient: true, workspace: &workspace.sums)
     guard case .double(let probabilities) = workspace.curvature.current else {
@@ -71,7 +71,7 @@ extension SparseSoftmaxRegressionObjective {
     _ = blockSum.finish(
       direction, gradient: &product, wantGradient: true, totals: totals,
       denominator: weightTotal, workspace: workspace.sums)
-    return product
+    return true
   }
 
   /// Calls `body` with room for every row's `k` probabilities in

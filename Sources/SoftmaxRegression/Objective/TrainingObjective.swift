@@ -70,15 +70,19 @@ public protocol TrainingObjective: Sendable {
   /// (L-BFGS's starting scale), or `nil` for the identity.
   func inverseHessianDiagonal() -> [Double]?
 
-  /// Whether ``hessianVectorProduct(at:direction:workspace:)`` gives
+  /// Whether ``hessianVectorProduct(at:direction:into:workspace:)`` gives
   /// products (the ``TrustRegionNewton`` solver needs them).
   var providesHessianProducts: Bool { get }
 
-  /// The Hessian of the smooth part at `parameters` times `direction`, or
-  /// `nil` when the objective does not provide it.
+  /// The Hessian of the smooth part at `parameters` times `direction`
+  /// into `product` (resized to ``parameterCount``; its storage reused
+  /// when it has that length, so that a solver's products allocate
+  /// nothing); `false`, and `product` untouched, when the objective does
+  /// not provide it.
   func hessianVectorProduct(
-    at parameters: [Double], direction: [Double], workspace: inout Workspace
-  ) -> [Double]?
+    at parameters: [Double], direction: [Double], into product: inout [Double],
+    workspace: inout Workspace
+  ) -> Bool
 }
 
 extension TrainingObjective {
@@ -93,8 +97,21 @@ extension TrainingObjective {
 
   /// Not provided.
   public func hessianVectorProduct(
+    at parameters: [Double], direction: [Double], into product: inout [Double],
+    workspace: inout Workspace
+  ) -> Bool { false }
+
+  /// The Hessian of the smooth part at `parameters` times `direction`
+  /// (``hessianVectorProduct(at:direction:into:workspace:)`` into a new
+  /// array), or `nil` when the objective does not provide it.
+  public func hessianVectorProduct(
     at parameters: [Double], direction: [Double], workspace: inout Workspace
-  ) -> [Double]? { nil }
+  ) -> [Double]? {
+    var product: [Double] = []
+    return hessianVectorProduct(
+      at: parameters, direction: direction, into: &product, workspace: &workspace)
+      ? product : nil
+  }
 
   /// `λ₁·Σ_{i < l1Count} |xᵢ|`.
   public func l1Term(_ parameters: [Double]) -> Double {

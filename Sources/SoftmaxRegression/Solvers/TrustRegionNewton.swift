@@ -229,22 +229,24 @@ public struct TrustRegionNewton: Sendable {
     let tolerance = options.conjugateGradientTolerance * zr.squareRoot()
     var products = 0
     var reachedBoundary = false
+    var hd: [Double] = []
+    // ‖s‖²_M, kept up to date (s starts at 0): ‖s + α·d‖²_M is then
+    // sMs + 2α·sMd + α²·dMd, with no trial vector made.
+    var sMs = 0.0
     while products < limit {
       if !(zr.squareRoot() > tolerance) { break }
       guard
-        let hd = objective.hessianVectorProduct(at: x, direction: d, workspace: &workspace)
+        objective.hessianVectorProduct(at: x, direction: d, into: &hd, workspace: &workspace)
       else { return nil }
       products += 1
       let curvature = dot(d, hd)
       var alpha = zr / curvature
-      var trial = s
-      axpy(alpha, d, &trial)
-      if !(curvature > 0) || weightedNorm(trial, m) > radius {
+      let sMd = weightedDot(s, m, d)
+      let dMd = weightedDot(d, m, d)
+      let trialNorm = sMs + 2 * alpha * sMd + alpha * alpha * dMd
+      if !(curvature > 0) || !(trialNorm <= radius * radius) {
         // To the boundary along d: the root α ≥ 0 of ‖s + α·d‖_M = Δ.
         reachedBoundary = true
-        let sMd = weightedDot(s, m, d)
-        let sMs = weightedDot(s, m, s)
-        let dMd = weightedDot(d, m, d)
         let room = max(radius * radius - sMs, 0)
         let root = (sMd * sMd + dMd * room).squareRoot()
         alpha = sMd >= 0 ? room / (sMd + root) : (root - sMd) / dMd
@@ -253,7 +255,8 @@ public struct TrustRegionNewton: Sendable {
         axpy(-alpha, hd, &r)
         break
       }
-      s = trial
+      axpy(alpha, d, &s)
+      sMs = max(trialNorm, 0)
       axpy(-alpha, hd, &r)
       for i in 0..<n { z[i] = r[i] * inverse[i] }
       let next = dot(z, r)
