@@ -271,6 +271,11 @@ extension Train {
     if calibrateOnValidation {
       throw refuse("--calibrate-on-validation", "give --calibrate FILE")
     }
+    if optimizer == .newton {
+      throw refuse(
+        "--optimizer newton (Hessian products, from rows in memory)",
+        "use --optimizer lbfgs or gd, or give it more memory (--memory-limit)")
+    }
   }
 
   /// The chunk size for `rows` × `columns` under the memory limit.

@@ -67,8 +67,9 @@ struct StreamCommandTests {
       let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/loaded.json"))
       #expect(a == b, "\(file) \(options)")
     }
-    // Minibatches need rows at random, --missing mean every row first.
-    for refused in [["--optimizer", "sgd"], ["--missing", "mean"]] {
+    // Minibatches need rows at random, --missing mean every row first,
+    // Newton's Hessian products the rows' probabilities in memory.
+    for refused in [["--optimizer", "sgd"], ["--missing", "mean"], ["--optimizer", "newton"]] {
       let run = try softmax(["train", digits, "--stream"] + refused, in: directory)
       #expect(run.status == 64, "\(refused): \(run.stderr)")
       #expect(run.stderr.contains("needs the rows in memory"), "\(run.stderr)")

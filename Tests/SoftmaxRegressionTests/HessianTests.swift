@@ -6,9 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 import SoftmaxCore
-@testable import SoftmaxRegression
 import Testing
 import _SoftmaxTestSupport
+
+@testable import SoftmaxRegression
 
 /// The softmax-regression objective's Hessian-vector product (issue 20's
 /// TRON needs it) against central differences of its gradient.
@@ -138,7 +139,9 @@ struct HessianTests {
       // 4,000 rows: 16 blocks, several waves' worth of work to share.
       let data = try LabelledData(named: "digits")
       let rows = 4000
-      let elements = (0..<(rows * 64)).map { Float(data.features.elements[$0 % data.features.elements.count]) }
+      let elements = (0..<(rows * 64)).map {
+        Float(data.features.elements[$0 % data.features.elements.count])
+      }
       let floats = Matrix(rows: rows, columns: 64, elements: elements)
       let labels = (0..<rows).map { data.labels[$0 % data.labels.count] }
       let float = try SoftmaxRegressionObjective(

@@ -76,7 +76,8 @@ struct NewtonTrainingTests {
       features: features, labels: labels, classes: classes, options: options)
     let a = try #require(newton.training)
     let b = try #require(lbfgs.training)
-    #expect(abs(a.objective - b.objective) <= 2e-6 * b.objective, "\(a.objective) vs \(b.objective)")
+    #expect(
+      abs(a.objective - b.objective) <= 2e-6 * b.objective, "\(a.objective) vs \(b.objective)")
     #expect(a.iterations * 5 < b.iterations, "\(a.iterations) against \(b.iterations)")
   }
 

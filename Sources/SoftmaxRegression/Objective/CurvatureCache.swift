@@ -27,7 +27,11 @@ struct CurvatureCache {
       self = .none
       if buffer.isEmpty { buffer = [Float](repeating: 0, count: max(count, 1)) }
       defer { self = .float(buffer) }
-      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+      return buffer.withUnsafeMutableBufferPointer { values in
+        // At least one value: there is an address.
+        guard let base = values.baseAddress else { preconditionFailure("an empty buffer") }
+        return body(base)
+      }
     }
 
     /// ``withFloats(count:_:)`` for Doubles.
@@ -37,7 +41,11 @@ struct CurvatureCache {
       self = .none
       if buffer.isEmpty { buffer = [Double](repeating: 0, count: max(count, 1)) }
       defer { self = .double(buffer) }
-      return buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+      return buffer.withUnsafeMutableBufferPointer { values in
+        // At least one value: there is an address.
+        guard let base = values.baseAddress else { preconditionFailure("an empty buffer") }
+        return body(base)
+      }
     }
   }
 

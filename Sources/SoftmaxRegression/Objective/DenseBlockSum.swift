@@ -449,7 +449,8 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
                     guard let scratch = scratch.baseAddress else { return }
                     kernel.accumulate(
                       rows, wantGradient: wantGradient,
-                      probabilities: stored.map { storedRows($0, rows, classCount: k) }, scratch: scratch,
+                      probabilities: stored.map { storedRows($0, rows, classCount: k) },
+                      scratch: scratch,
                       into: out)
                   }
                 }
@@ -476,7 +477,8 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
                     guard let scratch = scratch.baseAddress else { return }
                     kernel.accumulate(
                       rows, wantGradient: wantGradient,
-                      probabilities: stored.map { storedRows($0, rows, classCount: k) }, scratch: scratch,
+                      probabilities: stored.map { storedRows($0, rows, classCount: k) },
+                      scratch: scratch,
                       into: out)
                   }
                 }

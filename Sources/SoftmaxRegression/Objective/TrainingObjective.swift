@@ -10,8 +10,9 @@
 /// leading parameters, which the solvers handle themselves (OWL-QN, a
 /// proximal step).
 ///
-/// The solvers (``LBFGS``, ``GradientDescent``, minibatch training with
-/// ``SGD`` or ``Adam``) know nothing else of the model: a new model
+/// The solvers (``LBFGS``, ``TrustRegionNewton``, ``GradientDescent``,
+/// minibatch training with ``SGD`` or ``Adam``) know nothing else of the
+/// model: a new model
 /// (sparse features, hidden layers) is a new conformer, not a new solver,
 /// as LIBLINEAR's solvers take any `function {fun, grad, Hv}`.
 ///

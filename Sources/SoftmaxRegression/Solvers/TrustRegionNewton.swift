@@ -133,7 +133,8 @@ public struct TrustRegionNewton: Sendable {
       // The step's length that the quadratic through f, gᵀs and f(x + s)
       // along s minimises, as a multiple of the step.
       let curvature = trialValue - f - gs
-      let alpha = curvature <= 0 || !curvature.isFinite ? sigma3 : max(sigma1, -0.5 * gs / curvature)
+      let alpha =
+        curvature <= 0 || !curvature.isFinite ? sigma3 : max(sigma1, -0.5 * gs / curvature)
       if actual < eta0 * predicted {
         radius = min(alpha * stepNorm, sigma2 * radius)
       } else if actual < eta1 * predicted {
