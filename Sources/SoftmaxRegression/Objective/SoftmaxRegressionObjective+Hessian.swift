@@ -53,7 +53,7 @@ extension SoftmaxRegressionObjective {
   /// relative error of a few times `d·2⁻²⁴` of `Σ|terms|`, the
   /// inexactness that a truncated Newton method absorbs (its steps are
   /// accepted on the exact objective). The tests bound both against
-  /// ``referenceHessianVectorProduct(at:direction:)`` and central
+  /// `referenceHessianVectorProduct(at:direction:)` (internal) and central
   /// differences.
   ///
   /// - Precondition: `parameters` and `direction` hold `parameterCount`
