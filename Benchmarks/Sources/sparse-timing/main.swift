@@ -305,7 +305,7 @@ func fitTiming(_ path: String) throws {
     return true
   }
   let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  let record = model.training!
+  guard let record = model.training else { fatalError("fit returns a training record") }
   printJSON([
     "what": "fit", "solver": "\(training.solver)", "seconds": total,
     "iterations": record.iterations, "evaluations": record.evaluations,
