@@ -240,10 +240,8 @@ public struct TrustRegionNewton: Sendable {
         objective.hessianVectorProduct(at: x, direction: d, into: &hd, workspace: &workspace)
       else { return nil }
       products += 1
-      let curvature = dot(d, hd)
+      let (curvature, sMd, dMd) = curvatureSums(d: d, hd: hd, s: s, m: m)
       var alpha = zr / curvature
-      let sMd = weightedDot(s, m, d)
-      let dMd = weightedDot(d, m, d)
       let trialNorm = sMs + 2 * alpha * sMd + alpha * alpha * dMd
       if !(curvature > 0) || !(trialNorm <= radius * radius) {
         // To the boundary along d: the root α ≥ 0 of ‖s + α·d‖_M = Δ.
@@ -256,16 +254,140 @@ public struct TrustRegionNewton: Sendable {
         axpy(-alpha, hd, &r)
         break
       }
-      axpy(alpha, d, &s)
       sMs = max(trialNorm, 0)
-      axpy(-alpha, hd, &r)
-      for i in 0..<n { z[i] = r[i] * inverse[i] }
-      let next = dot(z, r)
+      let next = conjugateStep(
+        alpha: alpha, d: d, hd: hd, s: &s, r: &r, z: &z, inverse: inverse)
       let beta = next / zr
-      for i in 0..<n { d[i] = z[i] + beta * d[i] }
+      nextDirection(z: z, beta: beta, d: &d)
       zr = next
     }
     return Solve(step: s, residual: r, reachedBoundary: reachedBoundary, products: products)
+  }
+}
+
+/// `(dᵀ·hd, sᵀM·d, dᵀM·d)` in one pass over the four vectors (`M` the
+/// diagonal `m`): each in chunks of ``vectorChunk`` summed in eight lanes,
+/// the chunks added in order (``chunkedSums(_:width:_:)``): the same bits
+/// for every thread count.
+func curvatureSums(d: [Double], hd: [Double], s: [Double], m: [Double]) -> (
+  Double, Double, Double
+) {
+  precondition(
+    d.count == hd.count && s.count == d.count && m.count == d.count, "sums of unequal lengths")
+  let sums = d.withUnsafeBufferPointer { d in
+    hd.withUnsafeBufferPointer { hd in
+      s.withUnsafeBufferPointer { s in
+        m.withUnsafeBufferPointer { m in
+          chunkedSums(d.count, width: 3) { range, out in
+            guard let pd = d.baseAddress, let ph = hd.baseAddress, let ps = s.baseAddress,
+              let pm = m.baseAddress
+            else {
+              out.update(repeating: 0, count: 3)
+              return
+            }
+            var a = SIMD8<Double>()
+            var b = SIMD8<Double>()
+            var c = SIMD8<Double>()
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+              let dv = UnsafeRawPointer(pd + i).loadUnaligned(as: SIMD8<Double>.self)
+              let hv = UnsafeRawPointer(ph + i).loadUnaligned(as: SIMD8<Double>.self)
+              let sv = UnsafeRawPointer(ps + i).loadUnaligned(as: SIMD8<Double>.self)
+              let mv = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Double>.self)
+              let md = mv * dv
+              a += dv * hv
+              b += sv * md
+              c += dv * md
+              i += 8
+            }
+            var (ta, tb, tc) = (0.0, 0.0, 0.0)
+            while i < range.upperBound {
+              let md = pm[i] * pd[i]
+              ta += pd[i] * ph[i]
+              tb += ps[i] * md
+              tc += pd[i] * md
+              i += 1
+            }
+            out[0] = laneSum(a) + ta
+            out[1] = laneSum(b) + tb
+            out[2] = laneSum(c) + tc
+          }
+        }
+      }
+    }
+  }
+  return (sums[0], sums[1], sums[2])
+}
+
+/// One conjugate-gradient update in one pass: `s += α·d`, `r −= α·hd`,
+/// `z = r ⊙ inverse`, returning `zᵀr` (chunked and summed in eight lanes
+/// as ``curvatureSums(d:hd:s:m:)``: the same bits for every thread
+/// count).
+func conjugateStep(
+  alpha: Double, d: [Double], hd: [Double], s: inout [Double], r: inout [Double],
+  z: inout [Double], inverse: [Double]
+) -> Double {
+  let n = d.count
+  precondition(
+    hd.count == n && s.count == n && r.count == n && z.count == n && inverse.count == n,
+    "a step of unequal lengths")
+  return d.withUnsafeBufferPointer { d in
+    hd.withUnsafeBufferPointer { hd in
+      inverse.withUnsafeBufferPointer { inverse in
+        s.withUnsafeMutableBufferPointer { s in
+          r.withUnsafeMutableBufferPointer { r in
+            z.withUnsafeMutableBufferPointer { z in
+              guard let pd = d.baseAddress, let ph = hd.baseAddress,
+                let pv = inverse.baseAddress, let ps = s.baseAddress, let pr = r.baseAddress,
+                let pz = z.baseAddress
+              else { return 0 }
+              let step = SIMD8<Double>(repeating: alpha)
+              return chunkedSum(n) { range in
+                var sum = SIMD8<Double>()
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                  let dv = UnsafeRawPointer(pd + i).loadUnaligned(as: SIMD8<Double>.self)
+                  let hv = UnsafeRawPointer(ph + i).loadUnaligned(as: SIMD8<Double>.self)
+                  let sv = UnsafeRawPointer(ps + i).loadUnaligned(as: SIMD8<Double>.self)
+                  let rv = UnsafeRawPointer(pr + i).loadUnaligned(as: SIMD8<Double>.self)
+                  let iv = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Double>.self)
+                  let newS = sv + step * dv
+                  let newR = rv - step * hv
+                  let newZ = newR * iv
+                  UnsafeMutableRawPointer(ps + i).storeBytes(of: newS, as: SIMD8<Double>.self)
+                  UnsafeMutableRawPointer(pr + i).storeBytes(of: newR, as: SIMD8<Double>.self)
+                  UnsafeMutableRawPointer(pz + i).storeBytes(of: newZ, as: SIMD8<Double>.self)
+                  sum += newZ * newR
+                  i += 8
+                }
+                var tail = 0.0
+                while i < range.upperBound {
+                  ps[i] += alpha * pd[i]
+                  pr[i] -= alpha * ph[i]
+                  pz[i] = pr[i] * pv[i]
+                  tail += pz[i] * pr[i]
+                  i += 1
+                }
+                return laneSum(sum) + tail
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// `d = z + β·d`, element by element on the worker threads.
+func nextDirection(z: [Double], beta: Double, d: inout [Double]) {
+  precondition(z.count == d.count, "a direction of unequal lengths")
+  z.withUnsafeBufferPointer { z in
+    d.withUnsafeMutableBufferPointer { d in
+      guard let pz = z.baseAddress, let pd = d.baseAddress else { return }
+      forEachPart(d.count) { range in
+        for i in range { pd[i] = pz[i] + beta * pd[i] }
+      }
+    }
   }
 }
 
