@@ -172,17 +172,18 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
     onBlock: ((_ block: Int, _ partial: UnsafePointer<Double>) -> Void)? = nil
   ) {
     guard blockCount > 0 else { return }
-    let k = classCount
     withBlockKernel(
       x, parameters: parameters, firstRow: firstRow, floatWeights: workspace.floatWeights,
-      floatBias: workspace.floatBias, probabilities: probabilities
-    ) { accumulate in
+      floatBias: workspace.floatBias
+    ) { kernel in
       sumWaves(
-        blockCount: blockCount, stride: parameterCount + 1, cost: 256 * featureCount * k * 2,
-        gradient: &gradient, wantGradient: wantGradient, totals: &totals,
-        partials: &workspace.partials, onBlock: onBlock
+        blockCount: blockCount, stride: parameterCount + 1,
+        cost: 256 * featureCount * classCount * 2, gradient: &gradient,
+        wantGradient: wantGradient, totals: &totals, partials: &workspace.partials,
+        onBlock: onBlock
       ) { block, out in
-        accumulate(rows(block), wantGradient, out)
+        kernel.accumulate(
+          rows(block), wantGradient: wantGradient, probabilities: probabilities, into: out)
       }
     }
   }
@@ -281,88 +282,21 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
     func rows(_ block: Int) -> Range<Int> {
       (block * blockRows)..<min(rowCount, (block + 1) * blockRows)
     }
-    let cost = blockRows * d * k * 2
-    switch (x, probabilities) {
-    case (.float(let x), .float(let p)):
-      let (v, c) = Self.roundedToFloat(direction, classCount: k, featureCount: d)
-      v.withUnsafeBufferPointer { v in
-        c.withUnsafeBufferPointer { c in
-          withRows { labels, s in
-            withOptionalPointers(floatStandardization) { mean, inverseScale in
-              guard let v = v.baseAddress, let c = c.baseAddress else { return }
-              let kernel = RegressionBlock(
-                x: x, featureCount: d, classCount: k, weights: v, bias: c, mean: mean,
-                inverseScale: inverseScale, labels: labels + firstRow, rowWeights: s + firstRow)
-              sumWaves(
-                blockCount: blockCount, stride: parameterCount, cost: cost, gradient: &product,
-                wantGradient: true, totals: &totals, partials: &workspace.partials, onBlock: nil
-              ) { block, out in
-                let range = rows(block)
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, range.count * k)) {
-                  scratch in
-                  guard let scratch = scratch.baseAddress else { return }
-                  kernel.hessianProduct(
-                    range, probabilities: p + range.lowerBound * k, scratch: scratch, into: out)
-                }
-              }
-            }
-          }
-        }
-      }
-    case (.double(let x), .double(let p)):
-      let mean = standardization?.mean ?? []
-      let inverseScale = standardization?.inverseScale ?? []
-      direction.withUnsafeBufferPointer { v in
-        withRows { labels, s in
-          mean.withUnsafeBufferPointer { mean in
-            inverseScale.withUnsafeBufferPointer { inverseScale in
-              guard let v = v.baseAddress else { return }
-              let kernel = RegressionBlock(
-                x: x, featureCount: d, classCount: k, weights: v, bias: v + k * d,
-                mean: mean.isEmpty ? nil : mean.baseAddress,
-                inverseScale: inverseScale.isEmpty ? nil : inverseScale.baseAddress,
-                labels: labels + firstRow, rowWeights: s + firstRow)
-              sumWaves(
-                blockCount: blockCount, stride: parameterCount, cost: cost, gradient: &product,
-                wantGradient: true, totals: &totals, partials: &workspace.partials, onBlock: nil
-              ) { block, out in
-                let range = rows(block)
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
-                  guard let scratch = scratch.baseAddress else { return }
-                  kernel.hessianProduct(
-                    range, probabilities: p + range.lowerBound * k, scratch: scratch, into: out)
-                }
-              }
-            }
-          }
-        }
-      }
-    default:
-      preconditionFailure("probabilities of another kind than the features")
-    }
-  }
-
-  /// Calls `body` with the labels and row weights of every row.
-  private func withRows(_ body: (UnsafePointer<Int>, UnsafePointer<Double>) -> Void) {
-    labels.withUnsafeBufferPointer { labels in
-      rowWeights.withUnsafeBufferPointer { rowWeights in
-        guard let labels = labels.baseAddress, let rowWeights = rowWeights.baseAddress else {
-          return
-        }
-        body(labels, rowWeights)
+    // The direction goes where the parameters go (rounded into the
+    // workspace for the Float kernel; the next evaluation rounds its own).
+    if usesFloatKernel { roundToFloat(direction, into: &workspace) }
+    withBlockKernel(
+      x, parameters: direction, firstRow: firstRow, floatWeights: workspace.floatWeights,
+      floatBias: workspace.floatBias
+    ) { kernel in
+      sumWaves(
+        blockCount: blockCount, stride: parameterCount, cost: blockRows * d * k * 2,
+        gradient: &product, wantGradient: true, totals: &totals, partials: &workspace.partials,
+        onBlock: nil
+      ) { block, out in
+        kernel.hessianProduct(rows(block), probabilities: probabilities, into: out)
       }
     }
-  }
-
-  /// `[V, c]` rounded to Float.
-  private static func roundedToFloat(
-    _ parameters: [Double], classCount: Int, featureCount: Int
-  ) -> (weights: [Float], bias: [Float]) {
-    let weightCount = classCount * featureCount
-    return (
-      parameters[0..<weightCount].map { Float($0) },
-      parameters[weightCount..<(weightCount + classCount)].map { Float($0) }
-    )
   }
 
   /// Ends an evaluation: returns `loss / denominator` and `(λ₂/2)·‖W‖²`,
@@ -414,13 +348,78 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
     }
   }
 
+  /// The fused block kernel over some rows, for one set of parameters (or
+  /// a direction): SoftmaxCore's block in `Float` or in `Double`.
+  enum BlockKernel {
+    case float(RegressionBlock<Float>)
+    case double(RegressionBlock<Double>)
+
+    /// The kernel's sums of `rows` into `out` (``add(_:parameters:firstRow:blockCount:gradient:wantGradient:totals:workspace:rows:probabilities:onBlock:)``),
+    /// each row's probabilities into `probabilities` (numbered from the
+    /// pass's first row) when given, with scratch of its own.
+    func accumulate(
+      _ rows: BlockRows, wantGradient: Bool, probabilities: ProbabilityStore?,
+      into out: UnsafeMutablePointer<Double>
+    ) {
+      switch self {
+      case .float(let kernel):
+        var stored: UnsafeMutablePointer<Float>? = nil
+        if case .float(let p) = probabilities { stored = storedRows(p, rows, kernel.classCount) }
+        withUnsafeTemporaryAllocation(
+          of: Float.self, capacity: max(1, rows.count * kernel.classCount)
+        ) { scratch in
+          guard let scratch = scratch.baseAddress else { return }
+          kernel.accumulate(
+            rows, wantGradient: wantGradient, probabilities: stored, scratch: scratch, into: out)
+        }
+      case .double(let kernel):
+        var stored: UnsafeMutablePointer<Double>? = nil
+        if case .double(let p) = probabilities { stored = storedRows(p, rows, kernel.classCount) }
+        withUnsafeTemporaryAllocation(
+          of: Double.self, capacity: kernel.featureCount + kernel.classCount
+        ) { scratch in
+          guard let scratch = scratch.baseAddress else { return }
+          kernel.accumulate(
+            rows, wantGradient: wantGradient, probabilities: stored, scratch: scratch, into: out)
+        }
+      }
+    }
+
+    /// The Hessian product's sums of `rows` into `out` (the kernel's
+    /// weights are the direction), reading the rows' probabilities from
+    /// `probabilities` (numbered from the pass's first row).
+    func hessianProduct(
+      _ rows: Range<Int>, probabilities: ProbabilityStore, into out: UnsafeMutablePointer<Double>
+    ) {
+      switch (self, probabilities) {
+      case (.float(let kernel), .float(let p)):
+        let k = kernel.classCount
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k)) {
+          scratch in
+          guard let scratch = scratch.baseAddress else { return }
+          kernel.hessianProduct(
+            rows, probabilities: p + rows.lowerBound * k, scratch: scratch, into: out)
+        }
+      case (.double(let kernel), .double(let p)):
+        let k = kernel.classCount
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: kernel.featureCount + k) {
+          scratch in
+          guard let scratch = scratch.baseAddress else { return }
+          kernel.hessianProduct(
+            rows, probabilities: p + rows.lowerBound * k, scratch: scratch, into: out)
+        }
+      default:
+        preconditionFailure("probabilities of another kind than the features")
+      }
+    }
+  }
+
   /// Calls `body` with the block kernel for these parameters over `x`:
   /// SoftmaxCore's fused block in `Float` (the workspace's rounded
-  /// parameters) or in `Double`, each with its scratch.
+  /// parameters) or in `Double`.
   private func withBlockKernel(
     _ x: Features, parameters: [Double], firstRow: Int, floatWeights: [Float],
-    floatBias: [Float], probabilities: ProbabilityStore?,
-    _ body: (_ accumulate: (BlockRows, Bool, UnsafeMutablePointer<Double>) -> Void) -> Void
+    floatBias: [Float], _ body: (BlockKernel) -> Void
   ) {
     let k = classCount
     let d = featureCount
@@ -434,54 +433,33 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
         switch x {
         case .float(let x):
           precondition(usesFloatKernel, "Float features for the Double kernel")
-          var stored: UnsafeMutablePointer<Float>? = nil
-          if case .float(let p) = probabilities { stored = p }
           floatWeights.withUnsafeBufferPointer { w in
             floatBias.withUnsafeBufferPointer { b in
               withOptionalPointers(floatStandardization) { mean, inverseScale in
                 guard let w = w.baseAddress, let b = b.baseAddress else { return }
-                let kernel = RegressionBlock(
-                  x: x, featureCount: d, classCount: k, weights: w, bias: b, mean: mean,
-                  inverseScale: inverseScale, labels: labels, rowWeights: rowWeights)
-                body { rows, wantGradient, out in
-                  withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows.count * k)) {
-                    scratch in
-                    guard let scratch = scratch.baseAddress else { return }
-                    kernel.accumulate(
-                      rows, wantGradient: wantGradient,
-                      probabilities: stored.map { storedRows($0, rows, classCount: k) },
-                      scratch: scratch,
-                      into: out)
-                  }
-                }
+                body(
+                  .float(
+                    RegressionBlock(
+                      x: x, featureCount: d, classCount: k, weights: w, bias: b, mean: mean,
+                      inverseScale: inverseScale, labels: labels, rowWeights: rowWeights)))
               }
             }
           }
         case .double(let x):
           precondition(!usesFloatKernel, "Double features for the Float kernel")
-          var stored: UnsafeMutablePointer<Double>? = nil
-          if case .double(let p) = probabilities { stored = p }
           let mean = standardization?.mean ?? []
           let inverseScale = standardization?.inverseScale ?? []
           parameters.withUnsafeBufferPointer { p in
             mean.withUnsafeBufferPointer { mean in
               inverseScale.withUnsafeBufferPointer { inverseScale in
                 guard let p = p.baseAddress else { return }
-                let kernel = RegressionBlock(
-                  x: x, featureCount: d, classCount: k, weights: p, bias: p + k * d,
-                  mean: mean.isEmpty ? nil : mean.baseAddress,
-                  inverseScale: inverseScale.isEmpty ? nil : inverseScale.baseAddress,
-                  labels: labels, rowWeights: rowWeights)
-                body { rows, wantGradient, out in
-                  withUnsafeTemporaryAllocation(of: Double.self, capacity: d + k) { scratch in
-                    guard let scratch = scratch.baseAddress else { return }
-                    kernel.accumulate(
-                      rows, wantGradient: wantGradient,
-                      probabilities: stored.map { storedRows($0, rows, classCount: k) },
-                      scratch: scratch,
-                      into: out)
-                  }
-                }
+                body(
+                  .double(
+                    RegressionBlock(
+                      x: x, featureCount: d, classCount: k, weights: p, bias: p + k * d,
+                      mean: mean.isEmpty ? nil : mean.baseAddress,
+                      inverseScale: inverseScale.isEmpty ? nil : inverseScale.baseAddress,
+                      labels: labels, rowWeights: rowWeights)))
               }
             }
           }
@@ -493,7 +471,7 @@ struct DenseBlockSum<T: SoftmaxScalar>: Sendable {
 
 /// Where the probabilities of a block of `rows` (a range, numbered from
 /// the pass's first row) go in a pass's store.
-private func storedRows<P>(_ store: UnsafeMutablePointer<P>, _ rows: BlockRows, classCount k: Int)
+private func storedRows<P>(_ store: UnsafeMutablePointer<P>, _ rows: BlockRows, _ k: Int)
   -> UnsafeMutablePointer<P>
 {
   guard case .range(let range) = rows else {
