@@ -107,17 +107,11 @@ public struct TrustRegionNewton: Sendable {
     if maxAbs(g) <= options.gradientTolerance { reason = .gradientTolerance }
     if !f.isFinite { reason = .lineSearchFailed }
     var rejected = 0
-    var hessianFailed = false
     let cgLimit = options.maxConjugateGradientSteps ?? max(n, 5)
     while reason == .iterationLimit && iteration < options.maxIterations {
-      guard
-        let solve = conjugateGradient(
-          objective, at: x, gradient: g, radius: radius, preconditioner: preconditioner,
-          limit: cgLimit, workspace: &workspace)
-      else {
-        hessianFailed = true
-        break
-      }
+      let solve = conjugateGradient(
+        objective, at: x, gradient: g, radius: radius, preconditioner: preconditioner,
+        limit: cgLimit, workspace: &workspace)
       evaluations += solve.products
       var trial: [Double] = []
       stepped(x, 1, solve.step, into: &trial)
@@ -183,7 +177,6 @@ public struct TrustRegionNewton: Sendable {
         }
       }
     }
-    precondition(!hessianFailed, "the objective provides no Hessian-vector product")
     return OptimizationResult(
       parameters: x, objective: f, gradientNorm: maxAbs(g), iterations: iteration,
       evaluations: evaluations, stopReason: reason)
@@ -213,13 +206,14 @@ public struct TrustRegionNewton: Sendable {
 
   /// Approximately minimizes `gᵀs + ½·sᵀHs` subject to `‖s‖_M ≤ radius`
   /// by conjugate gradients preconditioned by `M` (Steihaug's method, as
-  /// LIBLINEAR's `trpcg`); `nil` when the objective has no Hessian
-  /// products.
+  /// LIBLINEAR's `trpcg`).
+  ///
+  /// - Precondition: the objective gives Hessian products.
   func conjugateGradient<Objective: TrainingObjective>(
     _ objective: Objective, at x: [Double], gradient g: [Double], radius: Double,
     preconditioner: (diagonal: [Double], inverse: [Double]), limit: Int,
     workspace: inout Objective.Workspace
-  ) -> Solve? {
+  ) -> Solve {
     let n = g.count
     let (m, inverse) = preconditioner
     var s = [Double](repeating: 0, count: n)
@@ -238,7 +232,7 @@ public struct TrustRegionNewton: Sendable {
       if !(zr.squareRoot() > tolerance) { break }
       guard
         objective.hessianVectorProduct(at: x, direction: d, into: &hd, workspace: &workspace)
-      else { return nil }
+      else { preconditionFailure("the objective provides no Hessian-vector product") }
       products += 1
       let (curvature, sMd, dMd) = curvatureSums(d: d, hd: hd, s: s, m: m)
       var alpha = zr / curvature
