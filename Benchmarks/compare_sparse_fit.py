@@ -28,8 +28,10 @@ import subprocess
 import sys
 import tarfile
 
+# Benchmarks/.venv-peers with scikit-learn, made as compare_training.py makes it.
+from compare_training import python
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-VENV = os.path.join(HERE, ".venv-peers")
 TARBALL = os.path.join(HERE, os.pardir, os.pardir, "shared", "data", "20newsgroups",
                        "20news-bydate.tar.gz")
 
@@ -66,15 +68,6 @@ nll = np.log(np.exp(z).sum(axis=1)) - z[np.arange(n), y]
 objective = nll.mean() + 0.5 / n * float((m.coef_ ** 2).sum())
 print(json.dumps(dict(seconds=seconds, n_iter=int(np.max(m.n_iter_)), objective=objective)))
 '''
-
-
-def python():
-    exe = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(exe):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    if subprocess.call([exe, "-c", "import sklearn"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([exe, "-m", "pip", "install", "-q", "scikit-learn", "numpy"])
-    return exe
 
 
 def main():
