@@ -23,7 +23,7 @@ import Darwin
 /// around it, the label unquoted, non-empty, without blanks around it,
 /// valid UTF-8. Anything else (quotes, blanks, missing values, text, a
 /// wrong field count, a value out of range, the window's end) is not
-/// plain: ``record(at:into:labels:)`` returns `nil` with nothing kept, and
+/// plain: ``record(at:into:labels:row:)`` returns `nil` with nothing kept, and
 /// the general path (`scanRecord`, `consumeRow`) reads the record again,
 /// with its policies and exact errors. A value here is the one the
 /// general path would give (the same `NumberParser`), so the fast path
@@ -53,16 +53,22 @@ struct PlainRecordScanner {
     self.labelIndex = labelIndex
   }
 
-  /// Reads the plain record at `start` into `values` and `labels`.
+  /// Reads the plain record at `start` into `values` and `labels`; its
+  /// values are gathered in `row` (room for `columns` values; the part of
+  /// the buffer's precision is used) and appended together at the
+  /// record's end.
   ///
   /// - Returns: where the next record starts, or `nil` (nothing appended)
   ///   when the record is not plain.
+  @inline(__always)
   mutating func record(
-    at start: Int, into values: inout ValueBuffer, labels: inout [String]
+    at start: Int, into values: inout ValueBuffer, labels: inout [String],
+    row: RowScratch
   ) -> Int? {
-    let rowStart = values.count
+    let isFloat = values.isFloat
     var i = start
     var label: String? = nil
+    var n = 0
     for j in 0..<columns {
       if j == labelIndex {
         let fieldStart = i
@@ -73,16 +79,23 @@ struct PlainRecordScanner {
           }
           i += 1
         }
-        guard i > fieldStart, let text = labelText(fieldStart, i) else { break }
+        guard i > fieldStart, let text = labelText(fieldStart, i) else { return nil }
         label = text
       } else {
-        guard let (value, end) = NumberParser.scanNumber(base, i, count),
-          values.append(value, text: base, i, end)
-        else { break }
+        guard let (value, end) = NumberParser.scanNumber(base, i, count) else { return nil }
+        if isFloat {
+          let narrow = NumberParser.nearestFloat(value, base, i, end)
+          guard narrow.isFinite else { return nil }
+          row.floats[n] = narrow
+        } else {
+          guard value.isFinite else { return nil }
+          row.doubles[n] = value
+        }
+        n &+= 1
         i = end
       }
       if j < columns - 1 {
-        guard i < count, base[i] == delimiter else { break }
+        guard i < count, base[i] == delimiter else { return nil }
         i += 1
         continue
       }
@@ -92,13 +105,16 @@ struct PlainRecordScanner {
       } else if i + 1 < count && base[i] == carriageReturn && base[i + 1] == newline {
         i += 2
       } else if !(i == count && atEnd) {
-        break
+        return nil
       }
-      if let label { labels.append(label) }
-      return i
     }
-    values.removeLast(values.count - rowStart)
-    return nil
+    if isFloat {
+      values.floats.append(contentsOf: UnsafeBufferPointer(start: row.floats, count: n))
+    } else {
+      values.doubles.append(contentsOf: UnsafeBufferPointer(start: row.doubles, count: n))
+    }
+    if let label { labels.append(label) }
+    return i
   }
 
   /// Plain records from `start` up to `end` (a record boundary); stops
@@ -108,9 +124,11 @@ struct PlainRecordScanner {
   mutating func records(
     from start: Int, to end: Int, into values: inout ValueBuffer, labels: inout [String]
   ) -> (stop: Int, rows: Int) {
+    let row = RowScratch(columns: columns)
+    defer { row.deallocate() }
     var i = start
     var rows = 0
-    while i < end, let next = record(at: i, into: &values, labels: &labels) {
+    while i < end, let next = record(at: i, into: &values, labels: &labels, row: row) {
       i = next
       rows += 1
     }
@@ -132,6 +150,24 @@ struct PlainRecordScanner {
     if recentLabels.count == 16 { recentLabels.removeFirst() }
     recentLabels.append((Array(bytes), text))
     return text
+  }
+}
+
+/// Room for one record's values, in either precision, so that a record
+/// is appended to its buffer at once (one capacity check and one copy)
+/// rather than value by value.
+struct RowScratch {
+  let doubles: UnsafeMutablePointer<Double>
+  let floats: UnsafeMutablePointer<Float>
+
+  init(columns: Int) {
+    doubles = .allocate(capacity: max(columns, 1))
+    floats = .allocate(capacity: max(columns, 1))
+  }
+
+  func deallocate() {
+    doubles.deallocate()
+    floats.deallocate()
   }
 }
 

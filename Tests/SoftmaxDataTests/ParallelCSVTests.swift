@@ -157,7 +157,7 @@ struct ParallelCSVTests {
     var lines = physicalLines(table.text)
     var checked = 0
     for (target, replacement) in [
-      (29_000, "x"), (20_001, "1e400"), (15_000, ""), (27_003, "1.5.2"),
+      (29_000, "x"), (20_001, "1e400"), (15_000, ""), (27_003, "1.5.2"), (22_222, "-3.5e38"),
     ] {
       let line = table.rowLines[target]
       var broken = lines
