@@ -121,16 +121,20 @@ struct SparseMatrixTests {
 
 @Suite("Large arrays")
 struct LargeArrayTests {
-  /// Asked for huge pages or not, the array is `count` zeros, writable
-  /// everywhere (the advice covers only the 2 MiB-aligned interior).
-  @Test("zeroedLargeArray: count zeros, small and above the huge-page size")
-  func zeros() {
-    for count in [0, 1, 1000, (4 << 20) / 8 + 3, (6 << 20) / 8] {
-      var array = zeroedLargeArray(count: count)
-      #expect(array.count == count)
-      #expect(array.allSatisfy { $0 == 0 && $0.sign == .plus })
-      for i in stride(from: 0, to: count, by: 4099) { array[i] = Double(i) }
-      #expect(stride(from: 0, to: count, by: 4099).allSatisfy { array[$0] == Double($0) })
+  /// Asked for huge pages or not, the array is `count` copies of the
+  /// value, writable everywhere (the advice covers only the 2 MiB-aligned
+  /// interior, and the kernel may decline it).
+  @Test("filledArray: count copies, small and above the huge-page size")
+  func filled() {
+    for count in [0, 1, 1000, (4 << 20) / 8 + 3, (6 << 20) / 8, (9 << 20) / 4 + 1] {
+      var zeros = filledArray(repeating: 0.0, count: count)
+      #expect(zeros.count == count)
+      #expect(zeros.allSatisfy { $0 == 0 && $0.sign == .plus })
+      for i in stride(from: 0, to: count, by: 4099) { zeros[i] = Double(i) }
+      #expect(stride(from: 0, to: count, by: 4099).allSatisfy { zeros[$0] == Double($0) })
+      let floats = filledArray(repeating: Float(-2.5), count: count)
+      #expect(floats.count == count)
+      #expect(floats.allSatisfy { $0 == -2.5 })
     }
   }
 }

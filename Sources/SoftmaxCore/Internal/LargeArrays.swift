@@ -11,46 +11,46 @@ import Glibc
 import Musl
 #endif
 
-/// `count` zeros in an array whose memory the kernel is asked to back with
-/// huge pages (2 MiB on x86-64 Linux, `madvise(MADV_HUGEPAGE)` before the
-/// first write), for arrays read at random: one TLB entry then covers 512
-/// times the memory. Elsewhere, or when the kernel declines, an ordinary
-/// array of zeros: the values are the same either way.
-package func zeroedLargeArray(count: Int) -> [Double] {
-  #if os(Linux) && (canImport(Glibc) || canImport(Musl))
-  let hugePage = 2 << 20
-  guard count * MemoryLayout<Double>.stride >= 2 * hugePage else {
-    return filledArray(repeating: 0, count: count)
-  }
-  return [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-    if let base = buffer.baseAddress {
-      let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
-      let end = (Int(bitPattern: base + count)) & ~(hugePage - 1)
-      if end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) {
-        _ = madvise(pointer, end - start, MADV_HUGEPAGE)
-      }
-      initializeInParallel(base, repeating: 0, count: count)
-    }
-    initialized = count
-  }
-  #else
-  return filledArray(repeating: 0, count: count)
-  #endif
-}
-
 /// `count` copies of `value`, written on the worker threads: a large new
 /// array's pages are then first touched, and cleared by the kernel, on
 /// every core rather than one (the clearing, not the writing, is most of
-/// the time for arrays of hundreds of megabytes). The same values as
+/// the time for arrays of hundreds of megabytes). An array of 4 MiB or
+/// more is first offered to huge pages (``adviseHugePages(_:bytes:)``):
+/// 512 times fewer page faults and TLB entries (arrays read at random,
+/// such as the sparse objective's column-major weights, gain the most).
+/// The same values as
 /// `Array(repeating:count:)`. Inlinable, so that callers in other modules
 /// get it specialized: unspecialized, each value went through the generic
 /// value witness (about 0.5 s of 20 Newsgroups bigrams' training).
 @inlinable
 package func filledArray<T: BitwiseCopyable>(repeating value: T, count: Int) -> [T] {
   [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-    if let base = buffer.baseAddress { initializeInParallel(base, repeating: value, count: count) }
+    if let base = buffer.baseAddress {
+      adviseHugePages(UnsafeMutableRawPointer(base), bytes: count * MemoryLayout<T>.stride)
+      initializeInParallel(base, repeating: value, count: count)
+    }
     initialized = count
   }
+}
+
+/// Asks the kernel to back the whole 2 MiB pages inside `bytes` bytes from
+/// `base` with huge pages (`madvise(MADV_HUGEPAGE)`, which Linux's default
+/// `transparent_hugepage=madvise` needs), before their first write. Does
+/// nothing below 4 MiB, off Linux, or when the kernel declines; it never
+/// changes a value. On 20 Newsgroups' every-bigram model (23.5M
+/// parameters, L-BFGS keeping 20 vectors of them) the kernel's time went
+/// from 2.7–3.1 s to 1.9 s and the training's from 4.1 s to 3.6 s.
+@usableFromInline
+package func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int) {
+  #if os(Linux) && (canImport(Glibc) || canImport(Musl))
+  let hugePage = 2 << 20
+  guard bytes >= 2 * hugePage else { return }
+  let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+  let end = (Int(bitPattern: base) + bytes) & ~(hugePage - 1)
+  if end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) {
+    _ = madvise(pointer, end - start, MADV_HUGEPAGE)
+  }
+  #endif
 }
 
 /// `base[0..<count] = value` on the worker threads, in parts of at least

@@ -75,7 +75,7 @@ struct SparseBlockSum: Sendable {
     // At least one value each, so that the buffers have an address.
     let byColumnCount = max(weightCount, 1)
     if workspace.weightsByColumn.count != byColumnCount {
-      workspace.weightsByColumn = zeroedLargeArray(count: byColumnCount)
+      workspace.weightsByColumn = filledArray(repeating: 0.0, count: byColumnCount)
     }
     parameters.withUnsafeBufferPointer { p in
       workspace.weightsByColumn.withUnsafeMutableBufferPointer { byColumn in
@@ -87,7 +87,7 @@ struct SparseBlockSum: Sendable {
     }
     if wantGradient {
       if workspace.gradientByColumn.count != byColumnCount {
-        workspace.gradientByColumn = zeroedLargeArray(count: byColumnCount)
+        workspace.gradientByColumn = filledArray(repeating: 0.0, count: byColumnCount)
       }
       if gradient.count != parameterCount {
         gradient = [Double](repeating: 0, count: parameterCount)
