@@ -539,20 +539,31 @@ private final class LargeArrays: @unchecked Sendable {
 
   /// An array of numbers, its key at `depth`: each as Swift's shortest
   /// round-trip text, without a trailing `.0` (JSONEncoder's spelling).
+  /// The bytes of ``elements(_:depth:_:)``, written without its closure
+  /// and its per-element array of separator bytes: about 47 ns a number
+  /// against 57 (Swift's formatting itself is most of it).
   static func numbers(_ values: [Double], depth: Int) -> [UInt8] {
+    guard !values.isEmpty else { return elements(0, depth: depth) { _, _ in } }
+    let frame = frame(depth: depth)
     var stream = ByteStream()
-    return elements(values.count, depth: depth) { i, out in
-      swap(&stream.bytes, &out)
-      let start = stream.bytes.count
-      values[i].write(to: &stream)
-      let count = stream.bytes.count - start
-      if count > 2, stream.bytes[stream.bytes.count - 1] == UInt8(ascii: "0"),
-        stream.bytes[stream.bytes.count - 2] == UInt8(ascii: ".")
-      {
-        stream.bytes.removeLast(2)
+    stream.bytes.reserveCapacity(
+      values.count * (frame.separator.count + 24) + frame.open.count + frame.close.count)
+    stream.bytes += frame.open
+    frame.separator.withUnsafeBufferPointer { separator in
+      for i in values.indices {
+        if i > 0 { stream.bytes.append(contentsOf: separator) }
+        let start = stream.bytes.count
+        values[i].write(to: &stream)
+        let end = stream.bytes.count
+        if end - start > 2, stream.bytes[end - 1] == UInt8(ascii: "0"),
+          stream.bytes[end - 2] == UInt8(ascii: ".")
+        {
+          stream.bytes.removeLast(2)
+        }
       }
-      swap(&stream.bytes, &out)
     }
+    stream.bytes += frame.close
+    return stream.bytes
   }
 
   /// An array of strings, its key at `depth`.
