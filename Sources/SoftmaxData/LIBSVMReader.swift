@@ -243,6 +243,11 @@ public enum LIBSVMReader {
   /// may take the arrays): every `chunkRows` rows and once more for the
   /// rest, or all at once when `chunkRows` is `nil`. The labels are kept
   /// when `keepsLabels`.
+  ///
+  /// Without chunks, a window's complete lines are read by all threads
+  /// (``LIBSVMLines/parseInParallel(_:from:to:)``) when it holds at least
+  /// ``LIBSVMLines/parallelBytes`` of them: the same rows, values and
+  /// first error as front to back.
   static func scan<Scalar: SoftmaxScalar>(
     _ path: String, options: LIBSVMOptions, as _: Scalar.Type, chunkRows: Int?,
     keepsLabels: Bool,
@@ -253,35 +258,28 @@ public enum LIBSVMReader {
     let file = try ChunkedFile(path: path)
     try file.refill(consumed: 0)
     try file.rejectNULInFirstWindow(format: "LIBSVM")
-    var labels: [String] = []
-    var rowStarts: [Int] = [0]
     // Indices as written (the base is known at the end), values as read.
-    var indices: [Int32] = []
-    var entries: [Scalar] = []
-    var scan = Scan()
+    var lines = LIBSVMLines<Scalar>(path: path, options: options, keepsLabels: keepsLabels)
     var position = utf8ByteOrderMarkLength(
       UnsafeBufferPointer(start: file.bytes, count: file.count))
-    var line = 0
-    // The rows so far to `emit`, which may take the arrays; new ones of
-    // the same capacity follow.
-    func handOn() throws(DataError) {
-      let capacity = (rows: rowStarts.count, entries: indices.count)
-      try emit(&rowStarts, &indices, &entries)
-      rowStarts = [0]
-      indices = []
-      entries = []
-      if chunkRows != nil {
-        rowStarts.reserveCapacity(capacity.rows)
-        indices.reserveCapacity(capacity.entries)
-        entries.reserveCapacity(capacity.entries)
-      }
-    }
+    let parallel = chunkRows == nil && SoftmaxConfiguration.threadCount > 1
     while true {
       if position >= file.count {
         if file.atEnd { break }
         try file.refill(consumed: position)
         position = 0
         continue
+      }
+      let base = UnsafePointer(file.bytes)
+      if parallel, file.count - position >= LIBSVMLines<Scalar>.parallelBytes {
+        // The complete lines of the window end at its last line feed.
+        var end = file.count
+        while end > position, base[end - 1] != UInt8(ascii: "\n") { end -= 1 }
+        if end - position >= LIBSVMLines<Scalar>.parallelBytes {
+          try lines.parseInParallel(base, from: position, to: end)
+          position = end
+          continue
+        }
       }
       let remaining = file.count - position
       guard let found = memchr(file.bytes + position, Int32(UInt8(ascii: "\n")), remaining) else {
@@ -290,144 +288,25 @@ public enum LIBSVMReader {
           position = 0
           continue
         }
-        line += 1
-        try parseLine(position, file.count)
+        lines.line += 1
+        try lines.parseLine(base, position, file.count)
         position = file.count
         continue
       }
       let end = UnsafeMutableRawPointer(found).assumingMemoryBound(to: UInt8.self) - file.bytes
-      line += 1
-      try parseLine(position, end)
+      lines.line += 1
+      try lines.parseLine(base, position, end)
       position = end + 1
-      if let chunkRows, rowStarts.count > chunkRows { try handOn() }
+      if let chunkRows, lines.rowStarts.count > chunkRows {
+        try lines.handOn(to: emit, keepingCapacity: true)
+      }
     }
-    if rowStarts.count > 1 || chunkRows == nil { try handOn() }
+    if lines.rowStarts.count > 1 || chunkRows == nil {
+      try lines.handOn(to: emit, keepingCapacity: chunkRows != nil)
+    }
+    var scan = lines.scan
     scan.fileSize = file.bytesRead
-    return (scan, labels)
-
-    func parseLine(_ start: Int, _ lineEnd: Int) throws(DataError) {
-      let base = UnsafePointer(file.bytes)
-      var end = lineEnd
-      if end > start, base[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-      // The comment, if any, ends the line.
-      var k = start
-      while k < end, base[k] != UInt8(ascii: "#") { k += 1 }
-      end = k
-      var i = start
-      func skipBlanks() { while i < end, base[i] == 0x20 || base[i] == 0x09 { i += 1 } }
-      func token() -> (Int, Int) {
-        let from = i
-        while i < end, base[i] != 0x20, base[i] != 0x09 { i += 1 }
-        return (from, i)
-      }
-      skipBlanks()
-      if i == end { return }
-      let (labelStart, labelEnd) = token()
-      let labelBytes = UnsafeBufferPointer(start: base + labelStart, count: labelEnd - labelStart)
-      guard let labelText = String(validating: labelBytes, as: UTF8.self) else {
-        throw DataError(
-          .invalidEncoding, path: path, line: line, column: labelStart - start + 1,
-          "the label is not valid UTF-8")
-      }
-      if labelText.contains(":") {
-        throw DataError(
-          .labels, path: path, line: line, column: labelStart - start + 1,
-          "the line starts with \"\(labelText)\", not a label (each line is: label index:value ...)"
-        )
-      }
-      if keepsLabels { labels.append(canonicalLabel(labelText)) }
-      scan.rows += 1
-      var previous = -1
-      while true {
-        skipBlanks()
-        if i == end { break }
-        let column = i - start + 1
-        let (from, to) = token()
-        var colon = from
-        while colon < to, base[colon] != UInt8(ascii: ":") { colon += 1 }
-        func pairText() -> String {
-          String(
-            decoding: UnsafeBufferPointer(start: base + from, count: min(to - from, 40)),
-            as: UTF8.self)
-        }
-        guard colon < to else {
-          throw DataError(
-            .malformed, path: path, line: line, column: column,
-            "\"\(pairText())\" is not an index:value pair")
-        }
-        if colon - from == 3, base[from] == UInt8(ascii: "q"), base[from + 1] == UInt8(ascii: "i"),
-          base[from + 2] == UInt8(ascii: "d")
-        {
-          continue
-        }
-        var index = 0
-        var digits = 0
-        for p in from..<colon {
-          let digit = Int(base[p]) - 0x30
-          guard digit >= 0, digit < 10, digits < 10 else {
-            digits = -1
-            break
-          }
-          index = index * 10 + digit
-          digits += 1
-        }
-        guard digits > 0 else {
-          throw DataError(
-            .malformed, path: path, line: line, column: column,
-            "the index in \"\(pairText())\" is not a non-negative integer below 10^10")
-        }
-        guard index <= Int(Int32.max) else {
-          throw DataError(
-            .unsupported, path: path, line: line, column: column,
-            "index \(index) is beyond the largest feature index this reader takes (2^31 − 1)")
-        }
-        guard index > previous else {
-          throw DataError(
-            .malformed, path: path, line: line, column: column,
-            index == previous
-              ? "index \(index) appears twice on the line"
-              : "index \(index) comes after \(previous): indices must be ascending")
-        }
-        previous = index
-        // A Float is the text's nearest, not the double's (two roundings).
-        guard case .number(let parsed) = NumberParser.parse(base, colon + 1, to),
-          parsed.isFinite
-        else {
-          throw DataError(
-            .notANumber, path: path, line: line, column: colon + 1 - start + 1,
-            "the value in \"\(pairText())\" is not a finite number")
-        }
-        let value =
-          Scalar.self == Float.self
-          ? Double(NumberParser.nearestFloat(parsed, base, colon + 1, to)) : parsed
-        guard value.isFinite else {
-          throw DataError(
-            .notANumber, path: path, line: line, column: colon + 1 - start + 1,
-            "the value in \"\(pairText())\" is not a finite number")
-        }
-        if index == 0 && !scan.sawZero {
-          scan.sawZero = true
-          scan.firstZero = (line, column)
-        }
-        if index > scan.largest {
-          scan.largest = index
-          scan.largestAt = (line, column)
-        }
-        if let count = options.featureCount, index >= count {
-          if scan.firstAtOrAbove == nil { scan.firstAtOrAbove = (index, line, column) }
-          scan.atOrAboveCount += 1
-          if index > count {
-            if scan.firstAbove == nil { scan.firstAbove = (index, line, column) }
-            scan.aboveCount += 1
-          }
-        }
-        indices.append(Int32(index))
-        entries.append(Scalar(value))
-      }
-      scan.entries += indices.count - rowStarts[rowStarts.count - 1]
-      rowStarts.append(indices.count)
-    }
-
+    return (scan, lines.labels)
   }
 
   /// The density (stored entries over rows × features) from which

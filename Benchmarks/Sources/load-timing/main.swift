@@ -7,7 +7,9 @@
 
 // Times SoftmaxData's reader on one file, for Benchmarks/compare_loading.py:
 //
-//     load-timing FILE [--float] [--repeats R]
+//     load-timing FILE [--float | --sparse] [--repeats R]
+//
+// --sparse reads a LIBSVM file into a Float sparse matrix (LIBSVMReader.readSparse).
 //
 // Prints one JSON line: rows, columns, and the seconds of every repeat
 // (wall clock, the whole read: open, parse, labels, matrix).
@@ -17,16 +19,19 @@ import SoftmaxData
 
 var arguments = CommandLine.arguments.dropFirst()
 guard let path = arguments.first else {
-  FileHandle.standardError.write(Data("usage: load-timing FILE [--float] [--repeats R]\n".utf8))
+  FileHandle.standardError.write(
+    Data("usage: load-timing FILE [--float | --sparse] [--repeats R]\n".utf8))
   exit(2)
 }
 arguments = arguments.dropFirst()
 var useFloat = false
+var sparse = false
 var repeats = 5
 while let argument = arguments.first {
   arguments = arguments.dropFirst()
   switch argument {
   case "--float": useFloat = true
+  case "--sparse": sparse = true
   case "--repeats":
     repeats = Int(arguments.first ?? "") ?? repeats
     arguments = arguments.dropFirst()
@@ -38,7 +43,10 @@ var seconds: [Double] = []
 var shape = (0, 0)
 for _ in 0..<repeats {
   let start = DispatchTime.now().uptimeNanoseconds
-  if useFloat {
+  if sparse {
+    let data = try LIBSVMReader.readSparse(path, as: Float.self)
+    shape = (data.count, data.featureCount)
+  } else if useFloat {
     let data = try DataLoader.load(path, as: Float.self)
     shape = (data.count, data.featureCount)
   } else {
