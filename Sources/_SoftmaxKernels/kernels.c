@@ -112,6 +112,17 @@ static inline float narrow_loss(double loss) {
 #define SK_GEMM_MC 96
 #define SK_GEMM_NC 1024
 
+/// The bytes of X per part of a regression block (SK_PART_BYTES unless a
+/// test sets another: the size changes the time, never the bits).
+static long sk_part_bytes_setting = 0;
+void sk_set_regression_part_bytes(long bytes) {
+  __atomic_store_n(&sk_part_bytes_setting, bytes, __ATOMIC_RELAXED);
+}
+static inline long sk_regression_part_bytes(long fallback) {
+  long bytes = __atomic_load_n(&sk_part_bytes_setting, __ATOMIC_RELAXED);
+  return bytes > 0 ? bytes : fallback;
+}
+
 // MARK: - The levels
 
 #if defined(__x86_64__) || defined(__i386__)

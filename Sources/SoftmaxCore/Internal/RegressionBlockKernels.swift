@@ -258,3 +258,19 @@ package func softmaxCrossEntropy(
   // The sum is at least 1 (the maximum's term).
   return (Double.log(sum) - (zLabel - top), sum)
 }
+
+/// Sets the bytes of X per part in which the Float kernels take a block's
+/// rows (`nil`: the default, 192 KiB; at least four rows a part); returns
+/// the setting it replaced. Parts change the time, never the bits: each
+/// 16-column sum of the backward pass is carried from part to part in the
+/// same row order. For tests, which check exactly that.
+@discardableResult
+package func setRegressionPartBytes(_ bytes: Int?) -> Int? {
+  let previous = regressionPartBytes
+  regressionPartBytes = bytes
+  sk_set_regression_part_bytes(bytes ?? 0)
+  return previous
+}
+
+/// The current ``setRegressionPartBytes(_:)`` setting.
+nonisolated(unsafe) private var regressionPartBytes: Int? = nil

@@ -94,8 +94,11 @@ double sk_cross_entropy_rows(const float *x, const int64_t *labels, float *g, fl
 /// out[k·d + k] += Σ_r row_weights[r]·(logsumexp(z_r) - z_r[label_r]);
 /// with want_gradient, g_r = row_weights[r]·(softmax(z_r) - onehot),
 /// out[k·d + j] += Σ_r g_rj and out[j·d + c] += Σ_r g_rj·x̃_rc (each
-/// 16-column chunk summed over the block in float). scratch holds rows·k
-/// floats. Labels must be in [0, k); x finite. With probabilities not
+/// 16-column chunk summed over the block in float, in row order). The rows
+/// go through in parts of about 192 KiB of x (sk_set_regression_part_bytes),
+/// each part's backward pass prefetching the next part's rows into L2 and
+/// carrying its float sums to it: the same sums as one part. scratch holds
+/// rows·k floats. Labels must be in [0, k); x finite. With probabilities not
 /// NULL, probabilities[r·k + j] = softmax(z_r)_j (rows·k floats), the
 /// state that sk_regression_hessian_block needs.
 void sk_regression_block(const float *x, const int64_t *row_index, long rows, long d,
@@ -103,6 +106,12 @@ void sk_regression_block(const float *x, const int64_t *row_index, long rows, lo
                          const float *inverse_scale, const int64_t *labels,
                          const double *row_weights, int want_gradient, float *probabilities,
                          float *scratch, double *out);
+
+/// Sets the bytes of X per part in which sk_regression_block and
+/// sk_regression_hessian_block take a block's rows (0: the default, 192 KiB;
+/// at least four rows a part). For tests: the parts change the time, never
+/// the bits.
+void sk_set_regression_part_bytes(long bytes);
 
 /// One block of the objective's Hessian times a direction [v (k × d), c]:
 /// for rows r < rows of x (contiguous), δz_r = v·x̃_r + c (float), then in

@@ -97,12 +97,19 @@ SK_INLINE void SK_FN(regression_forward)(const float *const xs[4], const float *
     for (int g = 0; g < G; g++) zs[r][j0 + g] = b[j0 + g] + SK_FN(lane_sum)(a[r][g]);
 }
 
-/// out_w[j][c] += Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each
-/// 16-column chunk summed over the block's rows in float, then added to
-/// the double partial.
+/// Σ_r gz[r][j]·x̃[r][c] for classes [j0, j0 + G), each 16-column chunk
+/// summed over the rows in float: added to the double partial `out_w`
+/// (`acc` null), or carried in `acc` (k rows of `stride` floats, started
+/// from 0 when `first`), so that a block's rows can come in parts, each
+/// lane summing the same rows in the same order. With `next` (the rows
+/// the caller reads next, contiguous), each step prefetches the same line
+/// of the next part's row into L2, hiding its fetch behind this part's
+/// arithmetic.
 SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, long rows,
                                           long d, const float *gz, long k, long j0, const int G,
                                           const float *mu, const float *inv, double *out_w,
+                                          float *acc, long stride, int first,
+                                          const float *next, long next_rows,
                                           const int standardized) {
   long c = 0;
 #if defined(SK_AVX512)
@@ -112,12 +119,23 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, 
   // rows in the same order: the same bits as one chunk at a time.
   for (; c + 32 <= d; c += 32) {
     v16f lo[SK_GROUP_MAX], hi[SK_GROUP_MAX];
-    for (int g = 0; g < G; g++) lo[g] = hi[g] = 0.0f;
+    for (int g = 0; g < G; g++) {
+      if (acc && !first) {
+        lo[g] = SK_FN(load)(acc + (j0 + g) * stride + c);
+        hi[g] = SK_FN(load)(acc + (j0 + g) * stride + c + 16);
+      } else {
+        lo[g] = hi[g] = 0.0f;
+      }
+    }
     for (long r = 0; r < rows; r++) {
       const float *xr = x + SK_ROW(index, r) * d;
       if (index && r + 8 < rows) {
         __builtin_prefetch(x + index[r + 8] * d + c, 0, 3);
         __builtin_prefetch(x + index[r + 8] * d + c + 16, 0, 3);
+      }
+      if (next && r < next_rows) {
+        __builtin_prefetch(next + r * d + c, 0, 2);
+        __builtin_prefetch(next + r * d + c + 16, 0, 2);
       }
       v16f a = SK_FN(feature_chunk)(xr, c, mu, inv, standardized);
       v16f b = SK_FN(feature_chunk)(xr, c + 16, mu, inv, standardized);
@@ -129,6 +147,11 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, 
       }
     }
     for (int g = 0; g < G; g++) {
+      if (acc) {
+        SK_FN(store)(acc + (j0 + g) * stride + c, lo[g]);
+        SK_FN(store)(acc + (j0 + g) * stride + c + 16, hi[g]);
+        continue;
+      }
       double *o = out_w + (j0 + g) * d + c;
       float lanes_out[32];
       SK_FN(store)(lanes_out, lo[g]);
@@ -139,28 +162,35 @@ SK_INLINE void SK_FN(regression_backward)(const float *x, const int64_t *index, 
 #endif
   for (; c < d; c += 16) {
     long lanes = d - c < 16 ? d - c : 16;
-    v16f acc[SK_GROUP_MAX];
-    for (int g = 0; g < G; g++) acc[g] = 0.0f;
+    v16f acc_v[SK_GROUP_MAX];
+    for (int g = 0; g < G; g++)
+      acc_v[g] = acc && !first ? SK_FN(load)(acc + (j0 + g) * stride + c) : (v16f)0.0f;
     if (lanes == 16) {
       for (long r = 0; r < rows; r++) {
         // Gathered rows: no stride for the hardware to follow; fetch ahead.
         if (index && r + 8 < rows) __builtin_prefetch(x + index[r + 8] * d + c, 0, 3);
+        if (next && r < next_rows) __builtin_prefetch(next + r * d + c, 0, 2);
         v16f xv = SK_FN(feature_chunk)(x + SK_ROW(index, r) * d, c, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
-        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+        for (int g = 0; g < G; g++) acc_v[g] = acc_v[g] + (v16f)gr[g] * xv;
       }
     } else {
       for (long r = 0; r < rows; r++) {
+        if (next && r < next_rows) __builtin_prefetch(next + r * d + c, 0, 2);
         v16f xv =
             SK_FN(feature_tail)(x + SK_ROW(index, r) * d, c, lanes, mu, inv, standardized);
         const float *gr = gz + r * k + j0;
-        for (int g = 0; g < G; g++) acc[g] = acc[g] + (v16f)gr[g] * xv;
+        for (int g = 0; g < G; g++) acc_v[g] = acc_v[g] + (v16f)gr[g] * xv;
       }
     }
     for (int g = 0; g < G; g++) {
+      if (acc) {
+        SK_FN(store)(acc + (j0 + g) * stride + c, acc_v[g]);
+        continue;
+      }
       double *o = out_w + (j0 + g) * d + c;
       float lanes_out[16];
-      SK_FN(store)(lanes_out, acc[g]);
+      SK_FN(store)(lanes_out, acc_v[g]);
       for (long l = 0; l < lanes; l++) o[l] += (double)lanes_out[l];
     }
   }
@@ -217,18 +247,27 @@ static void SK_FN(regression_logits)(const float *x, const int64_t *index, long 
 }
 
 /// out[j·d + c] += Σ_r z[r·k + j]·x̃_rc for every class, in groups of
-/// classes that fit the registers.
+/// classes that fit the registers; or, with `acc`, the float sums carried
+/// there (see ``regression_backward``).
 static void SK_FN(regression_backward_all)(const float *x, const int64_t *index, long rows,
                                            long d, const float *z, long k, const float *mu,
-                                           const float *inv, double *out) {
+                                           const float *inv, double *out, float *acc,
+                                           long stride, int first, const float *next,
+                                           long next_rows) {
   const long group = SK_FN(group_size)(k, SK_GROUP_MAX);
   for (long j0 = 0; j0 < k; j0 += group) {
     long size = k - j0 < group ? k - j0 : group;
+    // The next rows are prefetched during the first class group only.
+    const float *ahead = j0 == 0 ? next : 0;
     switch (size) {
 #define SK_BACKWARD_CASE(G)                                                                   \
   case G:                                                                                 \
-    if (mu) SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 1);   \
-    else SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, 0);      \
+    if (mu)                                                                               \
+      SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, acc, stride,  \
+                                 first, ahead, next_rows, 1);                              \
+    else                                                                                  \
+      SK_FN(regression_backward)(x, index, rows, d, z, k, j0, G, mu, inv, out, acc, stride,  \
+                                 first, ahead, next_rows, 0);                              \
     break;
       SK_BACKWARD_CASE(1)
       SK_BACKWARD_CASE(2)
@@ -250,71 +289,132 @@ static void SK_FN(regression_backward_all)(const float *x, const int64_t *index,
   }
 }
 
+#ifndef SK_PART_BYTES
+/// A block's rows go through the forward, the softmax and the backward pass
+/// in parts of about this many bytes of X (a multiple of four rows): the
+/// backward pass reads a part from L2 while it prefetches the next part's
+/// rows, so the forward pass reads them from L2 too instead of waiting on
+/// memory.
+#define SK_PART_BYTES (192 << 10)
+#endif
+/// The float sums carried from part to part: at most this many (64 KB).
+#define SK_CARRIED_MAX 16384
+
+/// Rows per part of a block of `rows` (all of them when the block is one
+/// part, or when k classes' carried sums would not fit).
+SK_INLINE long SK_FN(part_rows)(long rows, long d, long k) {
+  const long stride = (d + 15) & ~15L;
+  if (k * stride > SK_CARRIED_MAX) return rows;
+  long part = (sk_regression_part_bytes(SK_PART_BYTES) / (d * 4)) & ~3L;
+  if (part < 4) part = 4;
+  return part < rows ? part : rows;
+}
+
+/// out[j·d + c] += acc[j·stride + c]: a block's float sums, once, into
+/// its double partial.
+SK_INLINE void SK_FN(add_carried)(const float *acc, long stride, long d, long k, double *out) {
+  for (long j = 0; j < k; j++)
+    for (long c = 0; c < d; c++) out[j * d + c] += (double)acc[j * stride + c];
+}
+
 static void SK_FN(regression_block)(const float *x, const int64_t *index, long rows, long d,
                                     const float *w, const float *b, long k, const float *mu,
                                     const float *inv, const int64_t *labels,
                                     const double *row_weights, int want_gradient,
                                     float *probabilities, float *z, double *out) {
-  SK_FN(regression_logits)(x, index, rows, d, w, b, k, mu, inv, z);
-  // Softmax cross-entropy per row: loss in double, z replaced by the
-  // weighted gradient w_r·(softmax - onehot).
+  const long stride = (d + 15) & ~15L;
+  const long part = SK_FN(part_rows)(rows, d, k);
+  const int carries = part < rows && want_gradient;
+  float carried[carries ? k * stride : 1];
+  float *acc = carries ? carried : 0;
   double *out_b = out + k * d;
   double loss = 0;
-  for (long r = 0; r < rows; r++) {
-    float *zr = z + r * k;
-    float m = -__builtin_inff();
-    for (long j = 0; j < k; j += 16) {
-      long lanes = k - j < 16 ? k - j : 16;
-      m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
-    }
-    const long label = (long)labels[SK_ROW(index, r)];
-    const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
-    double sum = 0;
-    for (long j = 0; j < k; j += 16) {
-      long lanes = k - j < 16 ? k - j : 16;
-      v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
-      sum += (double)SK_FN(lane_sum)(e);
-      if (want_gradient || probabilities) SK_FN(store_part)(zr + j, e, lanes);
-    }
-    const double weight = row_weights[SK_ROW(index, r)];
-    loss += weight * (log(sum) - (double)top_gap);
-    if (probabilities) {
-      // softmax(z_r), kept for Hessian products at these parameters.
-      const float inverse = (float)(1.0 / sum);
-      float *pr = probabilities + r * k;
-      for (long j = 0; j < k; j++) pr[j] = zr[j] * inverse;
+  for (long s = 0; s < rows; s += part) {
+    const long n = rows - s < part ? rows - s : part;
+    // The part's rows: contiguous from x + s·d, or index[s ..< s + n]
+    // (labels and weights are then indexed by the whole array's rows).
+    const float *xp = index ? x : x + s * d;
+    const int64_t *ip = index ? index + s : 0;
+    const int64_t *lp = index ? labels : labels + s;
+    const double *wp = index ? row_weights : row_weights + s;
+    float *zp = z + s * k;
+    SK_FN(regression_logits)(xp, ip, n, d, w, b, k, mu, inv, zp);
+    // Softmax cross-entropy per row: loss in double, z replaced by the
+    // weighted gradient w_r·(softmax - onehot).
+    for (long r = 0; r < n; r++) {
+      float *zr = zp + r * k;
+      float m = -__builtin_inff();
+      for (long j = 0; j < k; j += 16) {
+        long lanes = k - j < 16 ? k - j : 16;
+        m = fmaxf(m, SK_FN(horizontal_max)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff())));
+      }
+      const long label = (long)lp[SK_ROW(ip, r)];
+      const float top_gap = zr[label] - m;  // exact when |z| are within a factor 2 (Sterbenz)
+      double sum = 0;
+      for (long j = 0; j < k; j += 16) {
+        long lanes = k - j < 16 ? k - j : 16;
+        v16f e = SK_FN(exp_plain)(SK_FN(load_part)(zr + j, lanes, -__builtin_inff()) - m);
+        sum += (double)SK_FN(lane_sum)(e);
+        if (want_gradient || probabilities) SK_FN(store_part)(zr + j, e, lanes);
+      }
+      const double weight = wp[SK_ROW(ip, r)];
+      loss += weight * (log(sum) - (double)top_gap);
+      if (probabilities) {
+        // softmax(z_r), kept for Hessian products at these parameters.
+        const float inverse = (float)(1.0 / sum);
+        float *pr = probabilities + (s + r) * k;
+        for (long j = 0; j < k; j++) pr[j] = zr[j] * inverse;
+      }
+      if (!want_gradient) continue;
+      const float scale = (float)(weight / sum);
+      for (long j = 0; j < k; j++) zr[j] *= scale;
+      zr[label] -= (float)weight;
+      for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
     }
     if (!want_gradient) continue;
-    const float scale = (float)(weight / sum);
-    for (long j = 0; j < k; j++) zr[j] *= scale;
-    zr[label] -= (float)weight;
-    for (long j = 0; j < k; j++) out_b[j] += (double)zr[j];
+    // Contiguous rows: the next part's (or, after the last, the rows that
+    // follow the block: usually this thread's next block) are prefetched.
+    const float *next = index ? 0 : x + (s + n) * d;
+    const long next_rows = part;
+    SK_FN(regression_backward_all)(xp, ip, n, d, zp, k, mu, inv, out, acc, stride, s == 0,
+                                   next, next_rows);
   }
   out[k * d + k] += loss;
-  if (!want_gradient) return;
-  SK_FN(regression_backward_all)(x, index, rows, d, z, k, mu, inv, out);
+  if (acc) SK_FN(add_carried)(acc, stride, d, k, out);
 }
 
 static void SK_FN(regression_hessian_block)(const float *x, long rows, long d, const float *v,
                                             const float *c, long k, const float *mu,
                                             const float *inv, const float *probabilities,
                                             const double *row_weights, float *z, double *out) {
-  // δz = V·x̃ + c, the direction's change of the logits.
-  SK_FN(regression_logits)(x, 0, rows, d, v, c, k, mu, inv, z);
-  // r = s·(p ⊙ δz − p·(pᵀδz)): δz through the softmax's Hessian.
+  const long stride = (d + 15) & ~15L;
+  const long part = SK_FN(part_rows)(rows, d, k);
+  const int carries = part < rows;
+  float carried[carries ? k * stride : 1];
+  float *acc = carries ? carried : 0;
   double *out_b = out + k * d;
-  for (long r = 0; r < rows; r++) {
-    float *zr = z + r * k;
-    const float *pr = probabilities + r * k;
-    double dot = 0;
-    for (long j = 0; j < k; j++) dot += (double)pr[j] * (double)zr[j];
-    const double weight = row_weights[r];
-    for (long j = 0; j < k; j++) {
-      zr[j] = (float)(weight * (double)pr[j] * ((double)zr[j] - dot));
-      out_b[j] += (double)zr[j];
+  for (long s = 0; s < rows; s += part) {
+    const long n = rows - s < part ? rows - s : part;
+    const float *xp = x + s * d;
+    float *zp = z + s * k;
+    // δz = V·x̃ + c, the direction's change of the logits.
+    SK_FN(regression_logits)(xp, 0, n, d, v, c, k, mu, inv, zp);
+    // r = s·(p ⊙ δz − p·(pᵀδz)): δz through the softmax's Hessian.
+    for (long r = 0; r < n; r++) {
+      float *zr = zp + r * k;
+      const float *pr = probabilities + (s + r) * k;
+      double dot = 0;
+      for (long j = 0; j < k; j++) dot += (double)pr[j] * (double)zr[j];
+      const double weight = row_weights[s + r];
+      for (long j = 0; j < k; j++) {
+        zr[j] = (float)(weight * (double)pr[j] * ((double)zr[j] - dot));
+        out_b[j] += (double)zr[j];
+      }
     }
+    SK_FN(regression_backward_all)(xp, 0, n, d, zp, k, mu, inv, out, acc, stride, s == 0,
+                                   x + (s + n) * d, part);
   }
-  SK_FN(regression_backward_all)(x, 0, rows, d, z, k, mu, inv, out);
+  if (acc) SK_FN(add_carried)(acc, stride, d, k, out);
 }
 #undef SK_GROUP_MAX
 #undef SK_FORWARD_GROUP
