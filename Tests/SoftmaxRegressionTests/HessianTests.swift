@@ -139,28 +139,34 @@ struct HessianTests {
   @Test("The Float kernels' gradient, loss and H·v have the same bits for any part size")
   func partsOfABlock() throws {
     try withStableCPULevel {
-      for standardized in [false, true] {
-        let (float, _) = try Self.digits(standardized: standardized)
-        var generator = SplitMix64(seed: 12)
-        let w = [Double].random(count: float.parameterCount, in: -0.1...0.1, using: &generator)
-        let v = [Double].random(count: float.parameterCount, in: -1...1, using: &generator)
-        let batch = (0..<200).map { _ in generator.next(below: 1797) }
-        func bits(partBytes: Int?) throws -> [[UInt64]] {
-          let saved = setRegressionPartBytes(partBytes)
-          defer { setRegressionPartBytes(saved) }
-          var workspace = float.makeWorkspace()
-          var gradient: [Double] = []
-          let value = float.smoothValueAndGradient(
-            at: w, gradient: &gradient, workspace: &workspace)
-          let batchLoss = float.loss(rows: batch, at: w, workspace: &workspace)
-          let product = try #require(
-            float.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
-          return [gradient + [value, batchLoss], product].map { $0.map(\.bitPattern) }
+      let saved = SoftmaxConfiguration.cpuLevel
+      defer { SoftmaxConfiguration.cpuLevel = saved }
+      // Every level this CPU runs (each has its own backward pass).
+      for level in CPULevel.allCases where level <= SoftmaxConfiguration.supportedCPULevel {
+        SoftmaxConfiguration.cpuLevel = level
+        for standardized in [false, true] {
+          let (float, _) = try Self.digits(standardized: standardized)
+          var generator = SplitMix64(seed: 12)
+          let w = [Double].random(count: float.parameterCount, in: -0.1...0.1, using: &generator)
+          let v = [Double].random(count: float.parameterCount, in: -1...1, using: &generator)
+          let batch = (0..<200).map { _ in generator.next(below: 1797) }
+          func bits(partBytes: Int?) throws -> [[UInt64]] {
+            let saved = setRegressionPartBytes(partBytes)
+            defer { setRegressionPartBytes(saved) }
+            var workspace = float.makeWorkspace()
+            var gradient: [Double] = []
+            let value = float.smoothValueAndGradient(
+              at: w, gradient: &gradient, workspace: &workspace)
+            let batchLoss = float.loss(rows: batch, at: w, workspace: &workspace)
+            let product = try #require(
+              float.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
+            return [gradient + [value, batchLoss], product].map { $0.map(\.bitPattern) }
+          }
+          let whole = try bits(partBytes: 1 << 30)
+          #expect(try bits(partBytes: nil) == whole, "\(level): default parts")
+          #expect(try bits(partBytes: 1) == whole, "\(level): parts of 4 rows")
+          #expect(try bits(partBytes: 16 * 64 * 4) == whole, "\(level): parts of 16 rows")
         }
-        let whole = try bits(partBytes: 1 << 30)
-        #expect(try bits(partBytes: nil) == whole, "default parts")
-        #expect(try bits(partBytes: 1) == whole, "parts of 4 rows")
-        #expect(try bits(partBytes: 16 * 64 * 4) == whole, "parts of 16 rows")
       }
     }
   }
