@@ -133,9 +133,10 @@ struct HessianTests {
 
   /// The Float kernels take a block's rows in parts (about 192 KiB of X
   /// each) and carry each 16-column sum from part to part in row order:
-  /// the gradient, the loss, a minibatch's loss and H·v have the same bits
-  /// for parts of 4 rows, 16 rows and the whole block (digits' 256-row
-  /// blocks are one part by default, 768 rows of 64 features fitting).
+  /// the gradient, the loss, a minibatch's loss and gradient (rows gathered
+  /// through an index) and H·v have the same bits for parts of 4 rows, 16
+  /// rows and the whole block (digits' 256-row blocks are one part by
+  /// default, 768 rows of 64 features fitting), at every CPU level.
   @Test("The Float kernels' gradient, loss and H·v have the same bits for any part size")
   func partsOfABlock() throws {
     try withStableCPULevel {
@@ -158,9 +159,14 @@ struct HessianTests {
             let value = float.smoothValueAndGradient(
               at: w, gradient: &gradient, workspace: &workspace)
             let batchLoss = float.loss(rows: batch, at: w, workspace: &workspace)
+            var batchGradient: [Double] = []
+            let batchValue = float.smoothValueAndGradient(
+              rows: batch, at: w, gradient: &batchGradient, workspace: &workspace)
             let product = try #require(
               float.hessianVectorProduct(at: w, direction: v, workspace: &workspace))
-            return [gradient + [value, batchLoss], product].map { $0.map(\.bitPattern) }
+            return [gradient + [value, batchLoss], batchGradient + [batchValue], product].map {
+              $0.map(\.bitPattern)
+            }
           }
           let whole = try bits(partBytes: 1 << 30)
           #expect(try bits(partBytes: nil) == whole, "\(level): default parts")
