@@ -73,7 +73,7 @@ struct Calibrate: ParsableCommand {
       let labelled = try dataOptions.labelled(data, for: classifier)
       let calibration = try Calibration(
         classifier, rows: labelled.rows, labels: labelled.labels, bins: bins, path: data)
-      try AtomicFile.write(ModelFile.encode(calibration.model), to: output)
+      try writeModel(calibration.model, to: output)
       if let reliabilityPlot {
         try AtomicFile.write(
           Array(calibration.reliabilityDiagram(title: "Reliability: \(data)").utf8),

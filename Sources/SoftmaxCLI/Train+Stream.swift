@@ -515,7 +515,7 @@ extension Train {
       )
     }
     model.training?.metrics = testing?.2 ?? train
-    try AtomicFile.write(ModelFile.encode(model), to: self.model)
+    try writeModel(model, to: self.model)
     if let plot {
       try AtomicFile.write(
         Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)

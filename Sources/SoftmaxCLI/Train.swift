@@ -397,7 +397,7 @@ struct Train: ParsableCommand {
       let train = try data.training.evaluate(model, labels: data.trainingLabels, topK: topK)
       let test = try data.testing.map { try $0.data.evaluate(model, labels: $0.labels, topK: topK) }
       model.training?.metrics = test ?? train
-      try AtomicFile.write(ModelFile.encode(model), to: self.model)
+      try writeModel(model, to: self.model)
       if let plot {
         try AtomicFile.write(
           Array(outcome.history.svg(optimizer: optimizer.displayName).utf8), to: plot)

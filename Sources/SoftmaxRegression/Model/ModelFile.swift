@@ -76,13 +76,46 @@ public enum ModelFile {
   ///   ``TrainingError/Code/invalidModel`` for inconsistent shapes or
   ///   duplicate class or feature names: nothing is written for them.
   public static func encode(_ model: SoftmaxClassifier) throws(TrainingError) -> [UInt8] {
-    try encode(model, writingArrays: true)
+    let pieces = try encodedPieces(model)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+    for piece in pieces { bytes += piece }
+    return bytes
+  }
+
+  /// The bytes of ``encode(_:)`` in pieces, to be written one after
+  /// another: a large model's weights (each class's row of text is a
+  /// piece) are not joined into a second copy of the file in memory.
+  /// `AtomicFile.write(to:_:)` in SoftmaxData takes them so:
+  ///
+  /// ```swift
+  /// let pieces = try ModelFile.encodedPieces(model)
+  /// try AtomicFile.write(to: path) { append in
+  ///   for piece in pieces { try append(piece) }
+  /// }
+  /// ```
+  ///
+  /// - Complexity: the text of every number once (about 47 ns each, on
+  ///   all threads for the weights); the joined size in memory once.
+  /// - Throws: as ``encode(_:)``.
+  public static func encodedPieces(_ model: SoftmaxClassifier) throws(TrainingError)
+    -> [[UInt8]]
+  {
+    try encodedPieces(model, writingArrays: true)
   }
 
   /// ``encode(_:)``; `writingArrays` false leaves every array to
   /// JSONEncoder (the same bytes, slower: for tests).
   static func encode(_ model: SoftmaxClassifier, writingArrays: Bool) throws(TrainingError)
     -> [UInt8]
+  {
+    Array(try encodedPieces(model, writingArrays: writingArrays).joined())
+  }
+
+  /// ``encodedPieces(_:)``, or with `writingArrays` false every array
+  /// left to JSONEncoder (one piece).
+  static func encodedPieces(_ model: SoftmaxClassifier, writingArrays: Bool)
+    throws(TrainingError) -> [[UInt8]]
   {
     if let problem = model.parameterProblem() {
       throw TrainingError(.outOfRange, "the model cannot be written: \(problem)")
@@ -121,13 +154,13 @@ public enum ModelFile {
     } catch {
       throw TrainingError(.invalidModel, "the model cannot be written: \(error)")
     }
-    guard var spliced = arrays.splice(into: encoded) else {
+    guard var pieces = arrays.splice(into: encoded) else {
       // A class, feature name or term spelled like a marker: JSONEncoder
       // writes every array (the same bytes, slower).
-      return try encode(model, writingArrays: false)
+      return try encodedPieces(model, writingArrays: false)
     }
-    spliced.append(0x0A)
-    return spliced
+    pieces.append([0x0A])
+    return pieces
   }
 
   /// Reads a model from the bytes of a model file.
@@ -606,19 +639,19 @@ private final class LargeArrays: @unchecked Sendable {
     return out
   }
 
-  /// `json` with each quoted marker replaced by its array, or `nil` when
-  /// the markers found are not each of ours exactly once: a string of the
-  /// model (a class named `"\u{1}0\u{1}"`) looks like one, and splicing
-  /// would put an array in its place.
-  func splice(into json: [UInt8]) -> [UInt8]? {
-    guard !texts.isEmpty else { return json }
-    var out: [UInt8] = []
-    // Room for the file's final line feed too.
-    out.reserveCapacity(
-      json.count + texts.reduce(0) { total, pieces in pieces.reduce(total) { $0 + $1.count } } + 1)
+  /// `json` with each quoted marker replaced by its array, in pieces (the
+  /// JSON between markers, and each array's pieces, not joined), or `nil`
+  /// when the markers found are not each of ours exactly once: a string of
+  /// the model (a class named `"\u{1}0\u{1}"`) looks like one, and
+  /// splicing would put an array in its place.
+  func splice(into json: [UInt8]) -> [[UInt8]]? {
+    guard !texts.isEmpty else { return [json] }
+    var pieces: [[UInt8]] = []
     var spliced = [Bool](repeating: false, count: texts.count)
     let prefix = Array("\"\\u0001".utf8)
     let suffix = Array("\\u0001\"".utf8)
+    // The JSON from `segment` to the next marker is one piece.
+    var segment = 0
     var i = 0
     while i < json.count {
       if json[i] == UInt8(ascii: "\""), json[i...].starts(with: prefix) {
@@ -631,15 +664,17 @@ private final class LargeArrays: @unchecked Sendable {
         if j > i + prefix.count, json[j...].starts(with: suffix) {
           guard number < texts.count, !spliced[number] else { return nil }
           spliced[number] = true
-          for piece in texts[number] { out += piece }
+          if segment < i { pieces.append(Array(json[segment..<i])) }
+          pieces += texts[number]
           i = j + suffix.count
+          segment = i
           continue
         }
       }
-      out.append(json[i])
       i += 1
     }
-    return spliced.allSatisfy { $0 } ? out : nil
+    if segment < json.count { pieces.append(Array(json[segment...])) }
+    return spliced.allSatisfy { $0 } ? pieces : nil
   }
 }
 
