@@ -57,7 +57,8 @@ public enum AtomicFile {
   /// Replaces (or creates) the file at `path` with the bytes `produce`
   /// appends, piece by piece, atomically: a file larger than memory is
   /// written whole or not at all. When `produce` throws, the file at `path`
-  /// is as it was, and its error is thrown.
+  /// is as it was, and its error is thrown. Pieces under 1 MiB are
+  /// gathered and written together (no system call for each small one).
   ///
   /// - Throws: ``DataError`` (`.io`) as ``write(_:to:)``, or what
   ///   `produce` throws.
@@ -74,15 +75,41 @@ public enum AtomicFile {
         let descriptor = open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(path, "cannot open for writing") }
         defer { _ = close(descriptor) }
-        try produce { bytes throws(DataError) in try writeAll(bytes, to: descriptor, path: path) }
+        try writeGathered(to: descriptor, path: path, produce)
         return
       default:
         throw DataError(.io, path: path, "cannot write: it is not a regular file")
       }
     }
     try replace(try resolvingLinks(path), path: path) { descriptor throws(DataError) in
-      try produce { bytes throws(DataError) in try writeAll(bytes, to: descriptor, path: path) }
+      try writeGathered(to: descriptor, path: path, produce)
     }
+  }
+
+  /// The pieces `produce` appends, written to `descriptor` in order: those
+  /// under 1 MiB gathered until 1 MiB is pending, larger ones as they come.
+  private static func writeGathered(
+    to descriptor: Int32, path: String,
+    _ produce: (_ append: ([UInt8]) throws(DataError) -> Void) throws(DataError) -> Void
+  ) throws(DataError) {
+    let gathered = 1 << 20
+    var pending: [UInt8] = []
+    try produce { bytes throws(DataError) in
+      if pending.count + bytes.count <= gathered {
+        pending += bytes
+        return
+      }
+      if !pending.isEmpty {
+        try writeAll(pending, to: descriptor, path: path)
+        pending.removeAll(keepingCapacity: true)
+      }
+      if bytes.count >= gathered {
+        try writeAll(bytes, to: descriptor, path: path)
+      } else {
+        pending += bytes
+      }
+    }
+    if !pending.isEmpty { try writeAll(pending, to: descriptor, path: path) }
   }
 
   /// The atomic replacement of the regular (or absent) file `target`.
