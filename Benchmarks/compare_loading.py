@@ -2,7 +2,7 @@
 """Loading a large CSV: SoftmaxData's reader against pandas.read_csv and
 numpy.loadtxt, in the same run, on the same files (in the page cache).
 
-    python3 Benchmarks/compare_loading.py [--rounds N] [--keep]
+    python3 Benchmarks/compare_loading.py [--rounds N] [--libsvm]
 
 Makes two files under Benchmarks/.data (not in git):
   mnist.csv   60000 rows: 784 integer pixels (0..255) and a label (MNIST's
@@ -13,6 +13,12 @@ Makes two files under Benchmarks/.data (not in git):
 Each reader reads each file `rounds` times (default 5); the table gives
 each one's fastest time and the ratio to pandas (time / pandas time).
 pandas is pip-installed if missing.
+
+With --libsvm, also a LIBSVM file: synthetic-100k.svm (100,000 rows, 100 of
+1,000,000 features each, 5 classes; `sparse-timing --generate`), read
+sparse in Float by SoftmaxData (`load-timing --sparse`) on one thread and on
+two, against scikit-learn's load_svmlight_file(dtype=float32) (installed
+if missing); the ratio is to scikit-learn's time.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -67,6 +73,7 @@ def time_python(label, function, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--libsvm", action="store_true")
     args = parser.parse_args()
     ensure_pandas()
     import numpy as np
@@ -95,6 +102,41 @@ def main():
         for name, times in results.items():
             best = min(times)
             print(f"{os.path.basename(path):12} {size:6.0f} {name:28} {best:8.3f} {best / base:9.3f}")
+    if args.libsvm:
+        compare_libsvm(binary, args.rounds)
+
+
+def compare_libsvm(binary, rounds):
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "scikit-learn"], check=True)
+    import sklearn
+    from sklearn.datasets import load_svmlight_file
+    path = os.path.join(here, ".data", "synthetic-100k.svm")
+    if not os.path.exists(path):
+        subprocess.run(["swift", "build", "-c", "release", "--package-path", here, "--product",
+                        "sparse-timing"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(here, ".build", "release", "sparse-timing"), "--generate", path,
+                        "--rows", "100000", "--features", "1000000", "--per-row", "100",
+                        "--classes", "5"], check=True, stdout=subprocess.DEVNULL)
+    size = os.path.getsize(path) / 1e6
+    with open(path, "rb") as f:
+        f.read()
+    results = {}
+    results["sklearn.load_svmlight_file"] = time_python(
+        "sklearn", lambda: load_svmlight_file(path, dtype="float32"), rounds)
+    for threads in (1, 2):
+        out = subprocess.run([binary, path, "--sparse", "--repeats", str(rounds)], check=True,
+                             capture_output=True, text=True,
+                             env=dict(os.environ, SOFTMAX_THREADS=str(threads))).stdout
+        results[f"SoftmaxData ({threads} thread{'s' if threads > 1 else ''})"] = json.loads(out)["seconds"]
+    print(f"scikit-learn {sklearn.__version__}; fastest of {rounds} reads, file in page cache")
+    print(f"{'file':20} {'MB':>6} {'reader':28} {'seconds':>8} {'vs sklearn':>10}")
+    base = min(results["sklearn.load_svmlight_file"])
+    for name, times in results.items():
+        best = min(times)
+        print(f"{os.path.basename(path):20} {size:6.0f} {name:28} {best:8.3f} {best / base:10.3f}")
 
 
 if __name__ == "__main__":
