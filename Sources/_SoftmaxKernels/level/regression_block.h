@@ -374,6 +374,7 @@ static void SK_FN(regression_block)(const float *x, const int64_t *index, long r
     if (!want_gradient) continue;
     // Contiguous rows: the next part's (or, after the last, the rows that
     // follow the block: usually this thread's next block) are prefetched.
+    // A prefetch never faults, so rows past the end of x cost nothing.
     const float *next = index ? 0 : x + (s + n) * d;
     const long next_rows = part;
     SK_FN(regression_backward_all)(xp, ip, n, d, zp, k, mu, inv, out, acc, stride, s == 0,
