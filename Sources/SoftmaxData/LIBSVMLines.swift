@@ -61,12 +61,14 @@ struct LIBSVMLines<Scalar: SoftmaxScalar> {
   /// Reads the lines of `[start, end)` (each ending in a line feed) on
   /// all threads: the range is cut after line feeds into a part per
   /// thread, each part read into its own ``LIBSVMLines``, and the parts
-  /// appended in order. The first error in the file's order is thrown,
-  /// with its line counted from the file's start; nothing of the range
-  /// is kept then.
-  mutating func parseInParallel(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int)
-    throws(DataError)
-  {
+  /// appended in order, `appended` called after each. The first error in
+  /// the file's order is thrown, with its line counted from the file's
+  /// start, after the rows before it are appended (and `appended`
+  /// called): as a reading front to back leaves them.
+  mutating func parseInParallel(
+    _ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
+    appended: (inout LIBSVMLines) throws(DataError) -> Void = { _ throws(DataError) in }
+  ) throws(DataError) {
     let threads = SoftmaxConfiguration.threadCount
     let span = end - start
     var cuts = [start]
@@ -98,11 +100,41 @@ struct LIBSVMLines<Scalar: SoftmaxScalar> {
     }
     for k in 0..<count {
       if var error = errors[k] {
+        // The rows before the failing line; its entries so far dropped.
+        var rows = parts[k]
+        let kept = rows.rowStarts[rows.rowStarts.count - 1]
+        rows.indices.removeLast(rows.indices.count - kept)
+        rows.entries.removeLast(rows.entries.count - kept)
         error.line = error.line.map { $0 + line }
+        append(rows)
+        try appended(&self)
         throw error
       }
       append(parts[k])
+      try appended(&self)
     }
+  }
+
+  /// Hands the first `count` rows to `emit` (as
+  /// ``handOn(to:keepingCapacity:)``, keeping the capacity) and keeps the
+  /// rows after them.
+  mutating func handOnFirst(
+    _ count: Int,
+    to emit: (
+      _ rowStarts: inout [Int], _ indices: inout [Int32], _ entries: inout [Scalar]
+    ) throws(DataError) -> Void
+  ) throws(DataError) {
+    let split = rowStarts[count]
+    let restStarts = rowStarts[(count + 1)...].map { $0 - split }
+    let restIndices = Array(indices[split...])
+    let restEntries = Array(entries[split...])
+    rowStarts.removeLast(rowStarts.count - count - 1)
+    indices.removeLast(indices.count - split)
+    entries.removeLast(entries.count - split)
+    try handOn(to: emit, keepingCapacity: true)
+    rowStarts += restStarts
+    indices += restIndices
+    entries += restEntries
   }
 
   /// Hands the rows so far to `emit`, which may take the arrays; empty

@@ -244,10 +244,10 @@ public enum LIBSVMReader {
   /// rest, or all at once when `chunkRows` is `nil`. The labels are kept
   /// when `keepsLabels`.
   ///
-  /// Without chunks, a window's complete lines are read by all threads
-  /// (``LIBSVMLines/parseInParallel(_:from:to:)``) when it holds at least
-  /// ``LIBSVMLines/parallelBytes`` of them: the same rows, values and
-  /// first error as front to back.
+  /// A window's complete lines are read by all threads
+  /// (``LIBSVMLines/parseInParallel(_:from:to:appended:)``) when it holds at
+  /// least ``LIBSVMLines/parallelBytes`` of them: the same rows, values,
+  /// chunks and first error as front to back.
   static func scan<Scalar: SoftmaxScalar>(
     _ path: String, options: LIBSVMOptions, as _: Scalar.Type, chunkRows: Int?,
     keepsLabels: Bool,
@@ -262,7 +262,7 @@ public enum LIBSVMReader {
     var lines = LIBSVMLines<Scalar>(path: path, options: options, keepsLabels: keepsLabels)
     var position = utf8ByteOrderMarkLength(
       UnsafeBufferPointer(start: file.bytes, count: file.count))
-    let parallel = chunkRows == nil && SoftmaxConfiguration.threadCount > 1
+    let parallel = SoftmaxConfiguration.threadCount > 1
     while true {
       if position >= file.count {
         if file.atEnd { break }
@@ -276,7 +276,13 @@ public enum LIBSVMReader {
         var end = file.count
         while end > position, base[end - 1] != UInt8(ascii: "\n") { end -= 1 }
         if end - position >= LIBSVMLines<Scalar>.parallelBytes {
-          try lines.parseInParallel(base, from: position, to: end)
+          try lines.parseInParallel(base, from: position, to: end) { lines throws(DataError) in
+            // Chunks of exactly `chunkRows`, as front to back.
+            guard let chunkRows else { return }
+            while lines.rowStarts.count > chunkRows {
+              try lines.handOnFirst(chunkRows, to: emit)
+            }
+          }
           position = end
           continue
         }

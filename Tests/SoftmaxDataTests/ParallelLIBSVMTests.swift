@@ -107,6 +107,36 @@ struct ParallelLIBSVMTests {
     }
   }
 
+  /// A stream parses the file on every pass, in chunks of exactly the rows
+  /// asked for: the chunks are the same with any thread count, and they
+  /// make up the file's rows.
+  @Test("a stream's chunks are the same with 1, 2 and 3 threads")
+  func sameChunks() throws {
+    let table = MixedLIBSVM(rows: 30_000, seed: 5)
+    let path = try write(table.text, "chunks")
+    defer { unlink(path) }
+    var runs: [[(Int, SparseMatrix<Double>)]] = []
+    for threads in 1...3 {
+      let chunks = try withThreads(threads) { () throws -> [(Int, SparseMatrix<Double>)] in
+        let stream = try LIBSVMRowStream(path: path, as: Double.self)
+        var chunks: [(Int, SparseMatrix<Double>)] = []
+        try stream.forEachChunk(rows: 997) { first, chunk in chunks.append((first, chunk)) }
+        return chunks
+      }
+      #expect(chunks.dropLast().allSatisfy { $0.1.rows == 997 }, "\(threads) threads")
+      #expect(chunks.map(\.0) == Array(stride(from: 0, to: 30_000, by: 997)))
+      #expect(chunks.flatMap(\.1.values) == table.values, "\(threads) threads")
+      runs.append(chunks)
+    }
+    for run in runs.dropFirst() {
+      #expect(run.count == runs[0].count)
+      for (a, b) in zip(run, runs[0]) {
+        #expect(a.0 == b.0 && a.1.rowOffsets == b.1.rowOffsets)
+        #expect(a.1.columnIndices == b.1.columnIndices && a.1.values == b.1.values)
+      }
+    }
+  }
+
   @Test("an error deep in the file names the same line and column with any thread count")
   func errorsAtTheSamePlace() throws {
     let table = MixedLIBSVM(rows: 30_000, seed: 7)
@@ -137,6 +167,14 @@ struct ParallelLIBSVMTests {
         #expect(thrown.line == line, "\(threads) threads: \(thrown)")
         #expect(thrown.column == column, "\(threads) threads: \(thrown)")
         #expect(thrown.code == code, "\(threads) threads: \(thrown)")
+        // A stream's first pass, in chunks, finds it at the same place.
+        let streamed = withThreads(threads) { () -> DataError? in
+          do {
+            _ = try LIBSVMRowStream(path: path, as: Double.self)
+            return nil
+          } catch { return error as? DataError }
+        }
+        #expect(streamed?.line == line && streamed?.column == column, "\(threads) threads")
       }
       checked += 1
     }
