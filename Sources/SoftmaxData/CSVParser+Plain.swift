@@ -183,9 +183,6 @@ struct PlainPart {
 }
 
 extension CSVParser {
-  /// Windows of at least this many bytes are read by several threads.
-  static let parallelWindowBytes = 256 << 10
-
   func plainScanner() -> PlainRecordScanner {
     PlainRecordScanner(
       base: UnsafePointer(file.bytes), count: file.count, atEnd: file.atEnd,
@@ -199,35 +196,18 @@ extension CSVParser {
   /// a reading front to back. Leaves `position` at the first record the
   /// window does not hold whole.
   mutating func readWindow() throws(DataError) {
-    let base = file.bytes
     // The records the window holds whole end at its last line feed (or
     // at the file's end), unless a quoted field holds that line feed.
-    var end = position
-    if file.atEnd {
-      end = file.count
-    } else {
-      var k = file.count
-      while k > position && base[k - 1] != newline { k -= 1 }
-      end = k
-    }
+    let end = file.atEnd ? file.count : file.endOfCompleteLines(from: position)
     guard end > position else { return }
     let threads = SoftmaxConfiguration.threadCount
     let span = end - position
-    guard threads > 1, span >= Self.parallelWindowBytes else {
+    guard threads > 1, span >= ChunkedFile.parallelBytes else {
       try readRecords(to: end)
       return
     }
     // Parts of about equal size, cut after a line feed.
-    var cuts = [position]
-    for k in 1..<threads {
-      let target = max(position + span * k / threads, cuts[cuts.count - 1])
-      guard target < end, let found = memchr(base + target, Int32(newline), end - target) else {
-        break
-      }
-      let cut = UnsafeMutableRawPointer(found) - UnsafeMutableRawPointer(base) + 1
-      if cut < end && cut > cuts[cuts.count - 1] { cuts.append(cut) }
-    }
-    cuts.append(end)
+    let cuts = file.cutsAfterLineFeeds(from: position, to: end, parts: threads)
     let isFloat = values.isFloat
     while parts.count < cuts.count - 1 {
       parts.append(

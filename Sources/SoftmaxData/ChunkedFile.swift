@@ -103,6 +103,36 @@ final class ChunkedFile {
     return arrived
   }
 
+  /// Ranges of complete lines at least this long are parsed by several
+  /// threads (the CSV and LIBSVM readers).
+  static let parallelBytes = 256 << 10
+
+  /// Where the complete lines of the window from `position` end: after
+  /// its last line feed (`position` when it holds none).
+  func endOfCompleteLines(from position: Int) -> Int {
+    var end = count
+    while end > position && bytes[end - 1] != UInt8(ascii: "\n") { end -= 1 }
+    return end
+  }
+
+  /// `[start, end)` of the window (complete lines) cut into at most
+  /// `parts` ranges of about equal size, each cut just after a line feed:
+  /// the boundaries, from `start` to `end`.
+  func cutsAfterLineFeeds(from start: Int, to end: Int, parts: Int) -> [Int] {
+    let span = end - start
+    var cuts = [start]
+    for k in 1..<max(parts, 1) {
+      let target = max(start + span * k / parts, cuts[cuts.count - 1])
+      guard target < end,
+        let found = memchr(bytes + target, Int32(UInt8(ascii: "\n")), end - target)
+      else { break }
+      let cut = UnsafeMutableRawPointer(found) - UnsafeMutableRawPointer(bytes) + 1
+      if cut < end && cut > cuts[cuts.count - 1] { cuts.append(cut) }
+    }
+    cuts.append(end)
+    return cuts
+  }
+
   /// Throws when the first window holds a NUL byte, which no text file
   /// has: the file is binary (an image, a spreadsheet, a compressed file)
   /// or UTF-16 text, and reading it as `format` would only give a

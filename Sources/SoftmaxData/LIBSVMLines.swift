@@ -21,10 +21,6 @@ import Darwin
 /// builds one front to back; for a large window each thread builds one
 /// for its part, and they are appended in file order.
 struct LIBSVMLines<Scalar: SoftmaxScalar> {
-  /// Windows with at least this many bytes of complete lines are read by
-  /// all threads.
-  static var parallelBytes: Int { 256 << 10 }
-
   let path: String
   let options: LIBSVMOptions
   let keepsLabels: Bool
@@ -58,28 +54,18 @@ struct LIBSVMLines<Scalar: SoftmaxScalar> {
     }
   }
 
-  /// Reads the lines of `[start, end)` (each ending in a line feed) on
-  /// all threads: the range is cut after line feeds into a part per
-  /// thread, each part read into its own ``LIBSVMLines``, and the parts
+  /// Reads the lines between the first and the last of `cuts` (each cut
+  /// just after a line feed) on all threads, a part per range between
+  /// cuts: each part read into its own ``LIBSVMLines``, and the parts
   /// appended in order, `appended` called after each. The first error in
   /// the file's order is thrown, with its line counted from the file's
   /// start, after the rows before it are appended (and `appended`
   /// called): as a reading front to back leaves them.
   mutating func parseInParallel(
-    _ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
+    _ base: UnsafePointer<UInt8>, cuts: [Int],
     appended: (inout LIBSVMLines) throws(DataError) -> Void = { _ throws(DataError) in }
   ) throws(DataError) {
-    let threads = SoftmaxConfiguration.threadCount
-    let span = end - start
-    var cuts = [start]
-    for k in 1..<max(threads, 1) {
-      let target = max(start + span * k / threads, cuts[cuts.count - 1])
-      guard target < end, let found = memchr(base + target, Int32(UInt8(ascii: "\n")), end - target)
-      else { break }
-      let cut = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
-      if cut < end && cut > cuts[cuts.count - 1] { cuts.append(cut) }
-    }
-    cuts.append(end)
+    let span = cuts[cuts.count - 1] - cuts[0]
     let count = cuts.count - 1
     var parts = (0..<count).map { _ in
       LIBSVMLines(path: path, options: options, keepsLabels: keepsLabels)

@@ -245,8 +245,8 @@ public enum LIBSVMReader {
   /// when `keepsLabels`.
   ///
   /// A window's complete lines are read by all threads
-  /// (``LIBSVMLines/parseInParallel(_:from:to:appended:)``) when it holds at
-  /// least ``LIBSVMLines/parallelBytes`` of them: the same rows, values,
+  /// (``LIBSVMLines/parseInParallel(_:cuts:appended:)``) when it holds at
+  /// least `ChunkedFile.parallelBytes` of them: the same rows, values,
   /// chunks and first error as front to back.
   static func scan<Scalar: SoftmaxScalar>(
     _ path: String, options: LIBSVMOptions, as _: Scalar.Type, chunkRows: Int?,
@@ -271,12 +271,12 @@ public enum LIBSVMReader {
         continue
       }
       let base = UnsafePointer(file.bytes)
-      if parallel, file.count - position >= LIBSVMLines<Scalar>.parallelBytes {
-        // The complete lines of the window end at its last line feed.
-        var end = file.count
-        while end > position, base[end - 1] != UInt8(ascii: "\n") { end -= 1 }
-        if end - position >= LIBSVMLines<Scalar>.parallelBytes {
-          try lines.parseInParallel(base, from: position, to: end) { lines throws(DataError) in
+      if parallel, file.count - position >= ChunkedFile.parallelBytes {
+        let end = file.endOfCompleteLines(from: position)
+        if end - position >= ChunkedFile.parallelBytes {
+          let cuts = file.cutsAfterLineFeeds(
+            from: position, to: end, parts: SoftmaxConfiguration.threadCount)
+          try lines.parseInParallel(base, cuts: cuts) { lines throws(DataError) in
             // Chunks of exactly `chunkRows`, as front to back.
             guard let chunkRows else { return }
             while lines.rowStarts.count > chunkRows {
