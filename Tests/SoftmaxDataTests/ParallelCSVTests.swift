@@ -71,27 +71,10 @@ private struct MixedTable {
   }
 }
 
-/// The lines as the reader counts them (a Swift `Character` would take
-/// "\r\n" as one).
-private func physicalLines(_ text: String) -> [String] {
-  text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
-    String(decoding: $0, as: UTF8.self)
-  }
-}
-
 @Suite("CSV in parallel: the same values, labels and errors as front to back")
 struct ParallelCSVTests {
   func write(_ text: String, _ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "softmax-parallel-\(getpid())-\(name).csv"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
-  }
-
-  func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = SoftmaxConfiguration.threadCount
-    SoftmaxConfiguration.threadCount = threads
-    defer { SoftmaxConfiguration.threadCount = saved }
-    return try body()
+    try writeTemporary(text, name, ext: "csv")
   }
 
   @Test("a file of several windows reads as written, with 1, 2 and 3 threads")

@@ -65,16 +65,7 @@ private struct MixedLIBSVM {
 @Suite("LIBSVM in parallel: the same rows, labels and errors as front to back")
 struct ParallelLIBSVMTests {
   func write(_ text: String, _ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "softmax-parallel-\(getpid())-\(name).svm"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
-  }
-
-  func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = SoftmaxConfiguration.threadCount
-    SoftmaxConfiguration.threadCount = threads
-    defer { SoftmaxConfiguration.threadCount = saved }
-    return try body()
+    try writeTemporary(text, name, ext: "svm")
   }
 
   /// The error reading `path` with `options` throws with `threads`.
@@ -140,11 +131,8 @@ struct ParallelLIBSVMTests {
   @Test("an error deep in the file names the same line and column with any thread count")
   func errorsAtTheSamePlace() throws {
     let table = MixedLIBSVM(rows: 30_000, seed: 7)
-    var lines = table.text.utf8.split(
-      separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false
-    )
-    .map { String(decoding: $0, as: UTF8.self) }
-    _ = lines.removeLast()  // after the last line feed
+    // The lines before the final line feed.
+    let lines = Array(physicalLines(table.text).dropLast())
     var checked = 0
     // The bad pair goes after the row's pairs; `offset` is where in it
     // the error is (a value's error names the value's column).
@@ -185,11 +173,8 @@ struct ParallelLIBSVMTests {
     "what the whole scan finds (index 0, the largest index, unknown features) is placed the same")
   func scanFindings() throws {
     let table = MixedLIBSVM(rows: 30_000, seed: 11)
-    var lines = table.text.utf8.split(
-      separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false
-    )
-    .map { String(decoding: $0, as: UTF8.self) }
-    _ = lines.removeLast()
+    // The lines before the final line feed.
+    let lines = Array(physicalLines(table.text).dropLast())
     // Index 0 on two rows, far apart: read as 1-based, the first is named.
     let zeroLines = [table.rowLines[21_000], table.rowLines[28_000]]
     var withZeros = lines
